@@ -1,0 +1,3 @@
+//! Placer's scheduling core.
+pub mod config;
+pub mod quantity;

@@ -1,0 +1,1 @@
+//! Placer simulator.
