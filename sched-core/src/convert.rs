@@ -1,0 +1,718 @@
+//! Conversion from k8s-openapi objects to the compact model, done once per object.
+//!
+//! This is the only place in the core that reads k8s-openapi types. Quantities are parsed
+//! here; labels, taint keys, resource names and node names are interned here; a pod's
+//! effective requests are computed here with upstream's rules
+//! (`component-helpers/resource.PodRequests`), both plain and with the non-zero defaults
+//! that scoring uses.
+
+use crate::intern::{Interner, Sym};
+use crate::model::{
+    DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST, FieldRequirement, HostPort, LabelRequirement, Labels,
+    NodeInfo, NodeSelector, PodInfo, PreferredTerm, Protocol, Resources, SelectorTerm, Taint, TaintEffect,
+    Toleration, TolerationOperator, UnsupportedConstraint,
+};
+use crate::quantity::Quantity;
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity as ApiQuantity;
+use smallvec::SmallVec;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// A field of a Kubernetes object that could not be converted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{kind} {object}: {field}: {message}")]
+pub struct ConvertError {
+    /// `Node` or `Pod`.
+    pub kind: &'static str,
+    /// `ns/name` for a pod, the name for a node (`<unnamed>` when missing).
+    pub object: String,
+    /// The field path, e.g. `spec.containers[0].resources.requests.cpu`.
+    pub field: String,
+    /// What was wrong and what was expected.
+    pub message: String,
+}
+
+/// `Result` with [`ConvertError`].
+pub type Result<T, E = ConvertError> = std::result::Result<T, E>;
+
+struct Ctx<'a> {
+    kind: &'static str,
+    object: &'a str,
+}
+
+impl Ctx<'_> {
+    fn err(&self, field: impl Into<String>, message: impl Into<String>) -> ConvertError {
+        ConvertError {
+            kind: self.kind,
+            object: self.object.to_string(),
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Where a resource name goes in [`Resources`] (upstream `schedutil` / `v1helper` classification).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ResourceClass {
+    /// `cpu`
+    Cpu,
+    /// `memory`
+    Memory,
+    /// `ephemeral-storage`
+    EphemeralStorage,
+    /// `pods`
+    Pods,
+    /// Extended, hugepages, attachable-volumes or `*kubernetes.io/*` resource.
+    Scalar,
+    /// Anything else: upstream's `NodeInfo` ignores it.
+    Ignored,
+}
+
+/// Classifies a resource name as upstream's `Resource.Add`/`NewResource` do.
+#[must_use]
+pub fn classify_resource(name: &str) -> ResourceClass {
+    match name {
+        "cpu" => ResourceClass::Cpu,
+        "memory" => ResourceClass::Memory,
+        "ephemeral-storage" => ResourceClass::EphemeralStorage,
+        "pods" => ResourceClass::Pods,
+        _ if is_scalar_resource_name(name) => ResourceClass::Scalar,
+        _ => ResourceClass::Ignored,
+    }
+}
+
+/// upstream: `v1helper.IsScalarResourceName` = extended || hugepages || prefixed native || attachable volumes.
+#[must_use]
+pub fn is_scalar_resource_name(name: &str) -> bool {
+    is_extended_resource_name(name)
+        || name.starts_with("hugepages-")
+        || is_prefixed_native_resource(name)
+        || name.starts_with("attachable-volumes-")
+}
+
+/// upstream: `v1helper.IsPrefixedNativeResource`: the name contains `kubernetes.io/`.
+#[must_use]
+pub fn is_prefixed_native_resource(name: &str) -> bool {
+    name.contains("kubernetes.io/")
+}
+
+/// upstream: `v1helper.IsExtendedResourceName`: not native, not `requests.`-prefixed, and
+/// `requests.<name>` is a valid qualified name.
+#[must_use]
+pub fn is_extended_resource_name(name: &str) -> bool {
+    let native = !name.contains('/') || is_prefixed_native_resource(name);
+    if native || name.starts_with("requests.") {
+        return false;
+    }
+    is_qualified_name(&format!("requests.{name}"))
+}
+
+/// upstream: `validation.IsQualifiedName`: `[prefix/]name`, prefix a DNS-1123 subdomain,
+/// name at most 63 characters of `[-._a-zA-Z0-9]` starting and ending alphanumeric.
+#[must_use]
+pub fn is_qualified_name(s: &str) -> bool {
+    let (prefix, name) = match s.split_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, s),
+    };
+    if let Some(p) = prefix
+        && !is_dns1123_subdomain(p)
+    {
+        return false;
+    }
+    !name.is_empty() && name.len() <= 63 && is_label_shaped(name)
+}
+
+/// upstream: `validation.IsValidLabelValue`: empty, or at most 63 characters of
+/// `[-._a-zA-Z0-9]` starting and ending alphanumeric.
+#[must_use]
+pub fn is_valid_label_value(s: &str) -> bool {
+    s.is_empty() || (s.len() <= 63 && is_label_shaped(s))
+}
+
+fn is_label_shaped(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.first().is_some_and(u8::is_ascii_alphanumeric)
+        && b.last().is_some_and(u8::is_ascii_alphanumeric)
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+}
+
+fn is_dns1123_subdomain(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.split('.').all(|label| {
+            let b = label.as_bytes();
+            !b.is_empty()
+                && b[0].is_ascii_lowercase() | b[0].is_ascii_digit()
+                && b[b.len() - 1].is_ascii_lowercase() | b[b.len() - 1].is_ascii_digit()
+                && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        })
+}
+
+fn parse_quantity(ctx: &Ctx<'_>, field: &dyn Fn() -> String, q: &ApiQuantity) -> Result<Quantity> {
+    Quantity::parse(&q.0).map_err(|e| ctx.err(field(), e.to_string()))
+}
+
+/// Adds one resource list into `out` with upstream's units; `present` records whether cpu
+/// and memory keys were present (for the non-zero defaults).
+fn add_resource_list(
+    ctx: &Ctx<'_>,
+    field: &str,
+    list: &BTreeMap<String, ApiQuantity>,
+    interner: &mut Interner,
+    out: &mut Resources,
+) -> Result<()> {
+    for (name, q) in list {
+        let q = parse_quantity(ctx, &|| format!("{field}.{name}"), q)?;
+        match classify_resource(name) {
+            ResourceClass::Cpu => out.milli_cpu = out.milli_cpu.saturating_add(q.milli_value()),
+            ResourceClass::Memory => out.memory = out.memory.saturating_add(q.value()),
+            ResourceClass::EphemeralStorage => {
+                out.ephemeral_storage = out.ephemeral_storage.saturating_add(q.value());
+            }
+            ResourceClass::Pods => out.pods = out.pods.saturating_add(q.value()),
+            ResourceClass::Scalar => {
+                let sym = interner.intern(name);
+                let cur = out.scalar(sym);
+                out.set_scalar(sym, cur.saturating_add(q.value()));
+            }
+            ResourceClass::Ignored => {}
+        }
+    }
+    Ok(())
+}
+
+/// Converts a `v1.Node`.
+///
+/// # Errors
+/// A missing name, an unparsable allocatable quantity, or an unknown taint effect.
+pub fn node_info(node: &core::Node, interner: &mut Interner) -> Result<NodeInfo> {
+    let name = node.metadata.name.as_deref().unwrap_or_default();
+    let ctx = Ctx {
+        kind: "Node",
+        object: if name.is_empty() { "<unnamed>" } else { name },
+    };
+    if name.is_empty() {
+        return Err(ctx.err("metadata.name", "a node needs a name"));
+    }
+    let labels = intern_labels(node.metadata.labels.as_ref(), interner);
+    let spec = node.spec.as_ref();
+    let mut taints = Vec::new();
+    for (i, t) in spec.and_then(|s| s.taints.as_ref()).into_iter().flatten().enumerate() {
+        let effect = parse_taint_effect(&t.effect)
+            .ok_or_else(|| ctx.err(format!("spec.taints[{i}].effect"), bad_effect(&t.effect)))?;
+        taints.push(Taint {
+            key: interner.intern(&t.key),
+            value: interner.intern(t.value.as_deref().unwrap_or_default()),
+            effect,
+        });
+    }
+    let mut allocatable = Resources::default();
+    let status = node.status.as_ref();
+    if let Some(alloc) = status.and_then(|s| s.allocatable.as_ref()) {
+        add_resource_list(&ctx, "status.allocatable", alloc, interner, &mut allocatable)?;
+    }
+    let mut images = Vec::new();
+    for image in status.and_then(|s| s.images.as_ref()).into_iter().flatten() {
+        let size = image.size_bytes.unwrap_or(0);
+        for n in image.names.iter().flatten() {
+            images.push((interner.intern(n), size));
+        }
+    }
+    Ok(NodeInfo {
+        name: Arc::from(name),
+        name_sym: interner.intern(name),
+        labels,
+        taints,
+        unschedulable: spec.and_then(|s| s.unschedulable).unwrap_or(false),
+        allocatable,
+        images,
+    })
+}
+
+fn bad_effect(effect: &str) -> String {
+    format!("unknown taint effect {effect:?}: expected NoSchedule, PreferNoSchedule or NoExecute")
+}
+
+fn parse_taint_effect(s: &str) -> Option<TaintEffect> {
+    match s {
+        "NoSchedule" => Some(TaintEffect::NoSchedule),
+        "PreferNoSchedule" => Some(TaintEffect::PreferNoSchedule),
+        "NoExecute" => Some(TaintEffect::NoExecute),
+        _ => None,
+    }
+}
+
+fn intern_labels(labels: Option<&BTreeMap<String, String>>, interner: &mut Interner) -> Labels {
+    let mut out: Vec<(Sym, Sym)> = labels
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (interner.intern(k), interner.intern(v)))
+        .collect();
+    out.sort_unstable_by_key(|&(k, _)| k);
+    Labels(out)
+}
+
+/// One container's requests after API defaulting (requests default to limits), in model units.
+struct ContainerRequests {
+    res: Resources,
+    has_cpu: bool,
+    has_memory: bool,
+}
+
+fn container_requests(
+    ctx: &Ctx<'_>,
+    field: &str,
+    resources: Option<&core::ResourceRequirements>,
+    interner: &mut Interner,
+) -> Result<ContainerRequests> {
+    let mut merged: BTreeMap<String, ApiQuantity> = BTreeMap::new();
+    if let Some(r) = resources {
+        // upstream API defaulting (core/v1 SetDefaults_Pod): a resource with a limit but no
+        // request gets request = limit. Snapshots from a live cluster already carry this;
+        // hand-written pods in examples and scenarios need it to mean what the user expects.
+        if let Some(limits) = &r.limits {
+            merged.extend(limits.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        if let Some(requests) = &r.requests {
+            merged.extend(requests.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+    }
+    let mut res = Resources::default();
+    add_resource_list(ctx, &format!("{field}.resources.requests"), &merged, interner, &mut res)?;
+    // Requests for `pods` on a container mean nothing to the scheduler.
+    res.pods = 0;
+    Ok(ContainerRequests {
+        has_cpu: merged.contains_key("cpu"),
+        has_memory: merged.contains_key("memory"),
+        res,
+    })
+}
+
+/// Which defaults to apply to containers that omit a request (upstream `NonMissingContainerRequests`).
+#[derive(Clone, Copy, Default)]
+struct NonMissing {
+    cpu: bool,
+    memory: bool,
+}
+
+fn with_defaults(c: &ContainerRequests, nm: NonMissing) -> Resources {
+    let mut r = c.res.clone();
+    if nm.cpu && !c.has_cpu {
+        r.milli_cpu = DEFAULT_MILLI_CPU_REQUEST;
+    }
+    if nm.memory && !c.has_memory {
+        r.memory = DEFAULT_MEMORY_REQUEST;
+    }
+    r
+}
+
+/// upstream: `resource.AggregateContainerRequests`.
+fn aggregate_container_requests(
+    containers: &[ContainerRequests],
+    init: &[(ContainerRequests, bool)],
+    nm: NonMissing,
+) -> Resources {
+    let mut reqs = Resources::default();
+    for c in containers {
+        reqs.add(&with_defaults(c, nm));
+    }
+    let mut sidecars = Resources::default();
+    let mut init_peak = Resources::default();
+    for (c, restartable) in init {
+        let r = with_defaults(c, nm);
+        if *restartable {
+            // A sidecar runs beside the app containers and every later init container.
+            reqs.add(&r);
+            sidecars.add(&r);
+            init_peak.max_with(&sidecars);
+        } else {
+            let mut during = r;
+            during.add(&sidecars);
+            init_peak.max_with(&during);
+        }
+    }
+    reqs.max_with(&init_peak);
+    reqs
+}
+
+/// upstream: `resource.IsSupportedPodLevelResource` (cpu, memory, hugepages-*).
+fn is_supported_pod_level_resource(name: &str) -> bool {
+    name == "cpu" || name == "memory" || name.starts_with("hugepages-")
+}
+
+/// Converts a `v1.Pod`.
+///
+/// # Errors
+/// A missing name, an unparsable quantity, an unknown toleration or taint effect.
+pub fn pod_info(pod: &core::Pod, interner: &mut Interner) -> Result<PodInfo> {
+    let name = pod.metadata.name.as_deref().unwrap_or_default();
+    let namespace = pod.metadata.namespace.as_deref().unwrap_or("default");
+    let key = format!("{namespace}/{}", if name.is_empty() { "<unnamed>" } else { name });
+    let ctx = Ctx { kind: "Pod", object: &key };
+    if name.is_empty() {
+        return Err(ctx.err("metadata.name", "a pod needs a name"));
+    }
+    let default_spec = core::PodSpec::default();
+    let spec = pod.spec.as_ref().unwrap_or(&default_spec);
+
+    // Requests, per container.
+    let mut containers = Vec::with_capacity(spec.containers.len());
+    for (i, c) in spec.containers.iter().enumerate() {
+        containers.push(container_requests(&ctx, &format!("spec.containers[{i}]"), c.resources.as_ref(), interner)?);
+    }
+    let mut init = Vec::new();
+    for (i, c) in spec.init_containers.iter().flatten().enumerate() {
+        let restartable = c.restart_policy.as_deref() == Some("Always");
+        init.push((
+            container_requests(&ctx, &format!("spec.initContainers[{i}]"), c.resources.as_ref(), interner)?,
+            restartable,
+        ));
+    }
+    let mut overhead = Resources::default();
+    if let Some(o) = &spec.overhead {
+        add_resource_list(&ctx, "spec.overhead", o, interner, &mut overhead)?;
+    }
+    // Pod-level resources (PodLevelResources, beta and on by default since 1.34).
+    let mut pod_level: Option<(Resources, NonMissing)> = None;
+    if let Some(r) = &spec.resources {
+        let mut list: BTreeMap<String, ApiQuantity> = BTreeMap::new();
+        // API defaulting: pod-level requests default to pod-level limits for supported resources.
+        for (k, v) in r.limits.iter().flatten() {
+            if is_supported_pod_level_resource(k) {
+                list.insert(k.clone(), v.clone());
+            }
+        }
+        for (k, v) in r.requests.iter().flatten() {
+            if is_supported_pod_level_resource(k) {
+                list.insert(k.clone(), v.clone());
+            }
+        }
+        if !list.is_empty() {
+            let mut res = Resources::default();
+            add_resource_list(&ctx, "spec.resources.requests", &list, interner, &mut res)?;
+            let present = NonMissing {
+                cpu: list.contains_key("cpu"),
+                memory: list.contains_key("memory"),
+            };
+            pod_level = Some((res, present));
+        }
+    }
+    let plain_containers = aggregate_container_requests(&containers, &init, NonMissing::default());
+    let (requests, non_zero) = match &pod_level {
+        None => {
+            let mut requests = plain_containers;
+            requests.add(&overhead);
+            let all = NonMissing { cpu: true, memory: true };
+            // A pod with no containers aggregates to 0: defaults apply per container.
+            let mut nz = aggregate_container_requests(&containers, &init, all);
+            nz.add(&overhead);
+            (requests, nz)
+        }
+        Some((level, present)) => {
+            let merge = |ctr: Resources| {
+                // Pod-level values replace the container aggregate for the resources they set.
+                let mut out = ctr;
+                if present.cpu {
+                    out.milli_cpu = level.milli_cpu;
+                }
+                if present.memory {
+                    out.memory = level.memory;
+                }
+                for &(n, v) in &level.scalar {
+                    out.set_scalar(n, v);
+                }
+                out.add(&overhead);
+                out
+            };
+            let requests = merge(plain_containers.clone());
+            // upstream getNonMissingContainerRequests: with pod-level requests set, default only
+            // what is missing at both levels.
+            let nm = NonMissing {
+                cpu: !present.cpu && !containers.iter().chain(init.iter().map(|(c, _)| c)).any(|c| c.has_cpu),
+                memory: !present.memory
+                    && !containers.iter().chain(init.iter().map(|(c, _)| c)).any(|c| c.has_memory),
+            };
+            let nz = merge(aggregate_container_requests(&containers, &init, nm));
+            (requests, nz)
+        }
+    };
+    let scalar_reasons = requests
+        .scalar
+        .iter()
+        .map(|&(n, _)| Arc::from(format!("Insufficient {}", interner.resolve(n))))
+        .collect();
+
+    // Host ports: app containers and restartable init containers (upstream schedutil.GetHostPorts).
+    let mut host_ports = Vec::new();
+    let sidecars = spec
+        .init_containers
+        .iter()
+        .flatten()
+        .filter(|c| c.restart_policy.as_deref() == Some("Always"));
+    for c in spec.containers.iter().chain(sidecars) {
+        for p in c.ports.iter().flatten() {
+            let Some(port) = p.host_port.filter(|&p| p > 0) else { continue };
+            let protocol = match p.protocol.as_deref().unwrap_or("TCP") {
+                "TCP" | "" => Protocol::Tcp,
+                "UDP" => Protocol::Udp,
+                "SCTP" => Protocol::Sctp,
+                other => {
+                    return Err(ctx.err(
+                        format!("spec.containers[{}].ports.protocol", c.name),
+                        format!("unknown protocol {other:?}: expected TCP, UDP or SCTP"),
+                    ));
+                }
+            };
+            let ip = p.host_ip.as_deref().filter(|s| !s.is_empty()).unwrap_or("0.0.0.0");
+            host_ports.push(HostPort {
+                protocol,
+                ip: interner.intern(ip),
+                port,
+            });
+        }
+    }
+
+    let mut tolerations = Vec::new();
+    for (i, t) in spec.tolerations.iter().flatten().enumerate() {
+        let effect = match t.effect.as_deref().unwrap_or_default() {
+            "" => None,
+            e => Some(
+                parse_taint_effect(e).ok_or_else(|| ctx.err(format!("spec.tolerations[{i}].effect"), bad_effect(e)))?,
+            ),
+        };
+        let operator = match t.operator.as_deref().unwrap_or_default() {
+            "" | "Equal" => TolerationOperator::Equal,
+            "Exists" => TolerationOperator::Exists,
+            // upstream: Lt/Gt only behind the alpha gate TaintTolerationComparisonOperators (off).
+            _ => TolerationOperator::Never,
+        };
+        tolerations.push(Toleration {
+            key: interner.intern(t.key.as_deref().unwrap_or_default()),
+            operator,
+            value: interner.intern(t.value.as_deref().unwrap_or_default()),
+            effect,
+        });
+    }
+
+    let mut node_selector: Vec<(Sym, Sym)> = spec
+        .node_selector
+        .iter()
+        .flatten()
+        .map(|(k, v)| (interner.intern(k), interner.intern(v)))
+        .collect();
+    node_selector.sort_unstable_by_key(|&(k, _)| k);
+
+    let affinity = spec.affinity.as_ref();
+    let node_affinity = affinity.and_then(|a| a.node_affinity.as_ref());
+    let required_affinity = node_affinity
+        .and_then(|na| na.required_during_scheduling_ignored_during_execution.as_ref())
+        .map(|sel| compile_node_selector(sel, interner));
+    let preferred_affinity = node_affinity
+        .and_then(|na| na.preferred_during_scheduling_ignored_during_execution.as_ref())
+        .map(|terms| compile_preferred_terms(terms, interner))
+        .unwrap_or_default();
+
+    let mut unsupported = SmallVec::new();
+    if spec.topology_spread_constraints.as_ref().is_some_and(|c| !c.is_empty()) {
+        unsupported.push(UnsupportedConstraint {
+            plugin: "PodTopologySpread",
+            what: "spec.topologySpreadConstraints",
+        });
+    }
+    if let Some(pa) = affinity.and_then(|a| a.pod_affinity.as_ref())
+        && (pa.required_during_scheduling_ignored_during_execution.as_ref().is_some_and(|t| !t.is_empty())
+            || pa.preferred_during_scheduling_ignored_during_execution.as_ref().is_some_and(|t| !t.is_empty()))
+    {
+        unsupported.push(UnsupportedConstraint {
+            plugin: "InterPodAffinity",
+            what: "spec.affinity.podAffinity",
+        });
+    }
+    if let Some(pa) = affinity.and_then(|a| a.pod_anti_affinity.as_ref())
+        && (pa.required_during_scheduling_ignored_during_execution.as_ref().is_some_and(|t| !t.is_empty())
+            || pa.preferred_during_scheduling_ignored_during_execution.as_ref().is_some_and(|t| !t.is_empty()))
+    {
+        unsupported.push(UnsupportedConstraint {
+            plugin: "InterPodAffinity",
+            what: "spec.affinity.podAntiAffinity",
+        });
+    }
+    if spec
+        .volumes
+        .iter()
+        .flatten()
+        .any(|v| v.persistent_volume_claim.is_some() || v.ephemeral.is_some())
+    {
+        unsupported.push(UnsupportedConstraint {
+            plugin: "VolumeBinding",
+            what: "persistentVolumeClaim or ephemeral volumes",
+        });
+    }
+    if spec.resource_claims.as_ref().is_some_and(|c| !c.is_empty()) {
+        unsupported.push(UnsupportedConstraint {
+            plugin: "DynamicResources",
+            what: "spec.resourceClaims",
+        });
+    }
+
+    let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
+    let node_name_str = spec.node_name.as_deref().filter(|n| !n.is_empty());
+    Ok(PodInfo {
+        key: Arc::from(key.as_str()),
+        namespace: Arc::from(namespace),
+        name: Arc::from(name),
+        uid: Arc::from(pod.metadata.uid.as_deref().unwrap_or_default()),
+        scheduler_name: Arc::from(spec.scheduler_name.as_deref().unwrap_or("default-scheduler")),
+        priority: spec.priority.unwrap_or(0),
+        creation_millis: pod
+            .metadata
+            .creation_timestamp
+            .as_ref()
+            .map_or(0, |t| t.0.as_millisecond()),
+        node_name: node_name_str.map(|n| interner.intern(n)),
+        node_name_str: node_name_str.map(Arc::from),
+        terminal: matches!(phase, Some("Succeeded" | "Failed")),
+        non_zero_milli_cpu: non_zero.milli_cpu,
+        non_zero_memory: non_zero.memory,
+        requests,
+        scalar_reasons,
+        host_ports,
+        tolerations,
+        node_selector,
+        required_affinity,
+        preferred_affinity,
+        images: spec
+            .containers
+            .iter()
+            .filter_map(|c| c.image.as_deref())
+            .map(|i| interner.intern(i))
+            .collect(),
+        preempt_never: spec.preemption_policy.as_deref() == Some("Never"),
+        scheduling_gates: spec
+            .scheduling_gates
+            .iter()
+            .flatten()
+            .map(|g| Arc::from(g.name.as_str()))
+            .collect(),
+        unsupported,
+    })
+}
+
+/// Compiles a `NodeSelector` as upstream's `nodeaffinity.NewNodeSelector` with lenient
+/// parsing: terms with neither expressions nor fields are dropped; a term with a requirement
+/// that fails parsing is kept but marked invalid, so it never matches.
+pub fn compile_node_selector(sel: &core::NodeSelector, interner: &mut Interner) -> NodeSelector {
+    NodeSelector {
+        terms: sel
+            .node_selector_terms
+            .iter()
+            .filter(|t| !is_empty_term(t))
+            .map(|t| compile_term(t, interner))
+            .collect(),
+    }
+}
+
+fn is_empty_term(t: &core::NodeSelectorTerm) -> bool {
+    t.match_expressions.as_ref().is_none_or(Vec::is_empty) && t.match_fields.as_ref().is_none_or(Vec::is_empty)
+}
+
+/// Compiles preferred terms as upstream's `nodeaffinity.NewPreferredSchedulingTerms`: terms with
+/// weight 0 or an empty preference are dropped.
+pub fn compile_preferred_terms(terms: &[core::PreferredSchedulingTerm], interner: &mut Interner) -> Vec<PreferredTerm> {
+    terms
+        .iter()
+        .filter(|t| t.weight != 0 && !is_empty_term(&t.preference))
+        .map(|t| PreferredTerm {
+            weight: i64::from(t.weight),
+            term: compile_term(&t.preference, interner),
+        })
+        .collect()
+}
+
+fn compile_term(t: &core::NodeSelectorTerm, interner: &mut Interner) -> SelectorTerm {
+    let mut term = SelectorTerm::default();
+    for r in t.match_expressions.iter().flatten() {
+        match compile_label_requirement(r, interner) {
+            Ok(req) => term.expressions.push(req),
+            Err(e) => {
+                term.invalid.get_or_insert_with(|| Arc::from(e));
+            }
+        }
+    }
+    for r in t.match_fields.iter().flatten() {
+        match compile_field_requirement(r, interner) {
+            Ok(req) => term.fields.push(req),
+            Err(e) => {
+                term.invalid.get_or_insert_with(|| Arc::from(e));
+            }
+        }
+    }
+    term
+}
+
+/// upstream: `nodeaffinity.nodeSelectorRequirementsAsSelector` → `labels.NewRequirement` validation.
+fn compile_label_requirement(
+    r: &core::NodeSelectorRequirement,
+    interner: &mut Interner,
+) -> std::result::Result<LabelRequirement, String> {
+    if !is_qualified_name(&r.key) {
+        return Err(format!("invalid label key {:?}", r.key));
+    }
+    let values = r.values.as_deref().unwrap_or_default();
+    for v in values {
+        if !is_valid_label_value(v) {
+            return Err(format!("invalid label value {v:?}"));
+        }
+    }
+    let key = interner.intern(&r.key);
+    let mut syms = || values.iter().map(|v| interner.intern(v)).collect::<SmallVec<[Sym; 4]>>();
+    match r.operator.as_str() {
+        "In" | "NotIn" if values.is_empty() => Err(format!("{}: values set can't be empty", r.operator)),
+        "In" => Ok(LabelRequirement::In { key, values: syms() }),
+        "NotIn" => Ok(LabelRequirement::NotIn { key, values: syms() }),
+        "Exists" | "DoesNotExist" if !values.is_empty() => {
+            Err(format!("{}: values set must be empty", r.operator))
+        }
+        "Exists" => Ok(LabelRequirement::Exists { key }),
+        "DoesNotExist" => Ok(LabelRequirement::DoesNotExist { key }),
+        "Gt" | "Lt" => {
+            let [v] = values else {
+                return Err(format!("{}: values must have exactly one element", r.operator));
+            };
+            let value = crate::intern::parse_go_int64(v)
+                .ok_or_else(|| format!("{}: value {v:?} is not an integer", r.operator))?;
+            Ok(if r.operator == "Gt" {
+                LabelRequirement::Gt { key, value }
+            } else {
+                LabelRequirement::Lt { key, value }
+            })
+        }
+        other => Err(format!("{other:?} is not a valid node selector operator")),
+    }
+}
+
+/// upstream: `nodeaffinity.nodeSelectorRequirementsAsFieldSelector`: only `metadata.name`,
+/// `In`/`NotIn`, exactly one value.
+fn compile_field_requirement(
+    r: &core::NodeSelectorRequirement,
+    interner: &mut Interner,
+) -> std::result::Result<FieldRequirement, String> {
+    if r.key != "metadata.name" {
+        return Err(format!("field key {:?} is not supported", r.key));
+    }
+    let values = r.values.as_deref().unwrap_or_default();
+    let [v] = values else {
+        return Err(format!("matchFields {} must have exactly one value", r.operator));
+    };
+    let is_in = match r.operator.as_str() {
+        "In" => true,
+        "NotIn" => false,
+        other => return Err(format!("{other:?} is not a valid field selector operator")),
+    };
+    Ok(FieldRequirement {
+        is_in,
+        node_name: interner.intern(v),
+    })
+}

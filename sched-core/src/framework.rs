@@ -1,0 +1,598 @@
+//! The scheduling framework: one trait per extension point, statuses, typed cycle state,
+//! and the `Profile` that holds a profile's plugin instances per point.
+//!
+//! Upstream checks at runtime which interfaces a plugin object implements; here a plugin
+//! exposes each extension point it implements through an `as_*` accessor on [`Plugin`], so a
+//! profile resolves its lists once, when it is built.
+
+use crate::config::ProfileConfig;
+use crate::intern::Interner;
+use crate::model::PodInfo;
+use crate::state::{ClusterState, NodeId, NodeState};
+use smallvec::SmallVec;
+use std::any::{Any, TypeId};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Upstream's `MaxNodeScore`.
+pub const MAX_NODE_SCORE: i64 = 100;
+/// Upstream's `MinNodeScore`.
+pub const MIN_NODE_SCORE: i64 = 0;
+
+/// A status code of a rejection (upstream `fwk.Code`, minus Success/Skip which are modelled
+/// by `Ok`/outcome enums).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
+pub enum Code {
+    /// The pod does not fit now; preemption may help.
+    Unschedulable,
+    /// The pod does not fit and preemption cannot help on this node.
+    UnschedulableAndUnresolvable,
+    /// An internal error.
+    Error,
+}
+
+impl Code {
+    /// Upstream's spelling.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Unschedulable => "Unschedulable",
+            Code::UnschedulableAndUnresolvable => "UnschedulableAndUnresolvable",
+            Code::Error => "Error",
+        }
+    }
+}
+
+/// One reason string, shared without allocation on the hot path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// A fixed upstream string.
+    Static(&'static str),
+    /// A string built once (e.g. `Insufficient example.com/gpu` at pod conversion).
+    Shared(Arc<str>),
+}
+
+impl Reason {
+    /// The text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        match self {
+            Reason::Static(s) => s,
+            Reason::Shared(s) => s,
+        }
+    }
+}
+
+impl From<&'static str> for Reason {
+    fn from(s: &'static str) -> Self {
+        Reason::Static(s)
+    }
+}
+
+impl From<String> for Reason {
+    fn from(s: String) -> Self {
+        Reason::Shared(Arc::from(s))
+    }
+}
+
+/// A plugin's "no": a code and one or more reasons (upstream `*fwk.Status` when not success).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    /// The code.
+    pub code: Code,
+    /// The reasons, in the order the plugin reported them.
+    pub reasons: SmallVec<[Reason; 2]>,
+}
+
+impl Rejection {
+    /// An `Unschedulable` rejection with one reason.
+    #[must_use]
+    pub fn unschedulable(reason: impl Into<Reason>) -> Self {
+        Rejection {
+            code: Code::Unschedulable,
+            reasons: smallvec::smallvec![reason.into()],
+        }
+    }
+
+    /// An `UnschedulableAndUnresolvable` rejection with one reason.
+    #[must_use]
+    pub fn unresolvable(reason: impl Into<Reason>) -> Self {
+        Rejection {
+            code: Code::UnschedulableAndUnresolvable,
+            reasons: smallvec::smallvec![reason.into()],
+        }
+    }
+
+    /// An internal error.
+    #[must_use]
+    pub fn error(reason: impl Into<Reason>) -> Self {
+        Rejection {
+            code: Code::Error,
+            reasons: smallvec::smallvec![reason.into()],
+        }
+    }
+
+    /// Upstream `Status.Message()`: the reasons joined with `", "`.
+    #[must_use]
+    pub fn message(&self) -> String {
+        let mut out = String::new();
+        for (i, r) in self.reasons.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            out.push_str(r.as_str());
+        }
+        out
+    }
+}
+
+/// The result of a Filter.
+pub type FilterResult = Result<(), Rejection>;
+
+/// Typed per-cycle state: each plugin stores a value of its own type and reads it back.
+/// No string keys; one entry per type.
+#[derive(Default)]
+pub struct CycleState {
+    entries: SmallVec<[(TypeId, Box<dyn Any + Send + Sync>); 4]>,
+}
+
+impl CycleState {
+    /// An empty cycle state.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Stores `value`, replacing a previous value of the same type.
+    pub fn write<T: Any + Send + Sync>(&mut self, value: T) {
+        let id = TypeId::of::<T>();
+        if let Some(slot) = self.entries.iter_mut().find(|(t, _)| *t == id) {
+            slot.1 = Box::new(value);
+        } else {
+            self.entries.push((id, Box::new(value)));
+        }
+    }
+
+    /// The value of type `T`, if a plugin wrote one this cycle.
+    #[must_use]
+    pub fn read<T: Any + Send + Sync>(&self) -> Option<&T> {
+        let id = TypeId::of::<T>();
+        self.entries
+            .iter()
+            .find(|(t, _)| *t == id)
+            .and_then(|(_, v)| v.downcast_ref::<T>())
+    }
+}
+
+impl std::fmt::Debug for CycleState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CycleState").field("entries", &self.entries.len()).finish()
+    }
+}
+
+/// What a PreFilter plugin decided.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PreFilterOutcome {
+    /// Run this plugin's Filter on every candidate node.
+    Proceed,
+    /// Run Filter only on the nodes with these names (upstream `PreFilterResult.NodeNames`;
+    /// names of nodes that do not exist are ignored after the plugins' results are intersected).
+    Narrow(Vec<crate::intern::Sym>),
+    /// Do not run this plugin's Filter for this pod.
+    Skip,
+}
+
+/// What a PreScore plugin decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PreScoreOutcome {
+    /// Run this plugin's Score.
+    Proceed,
+    /// Do not run this plugin's Score for this pod (it contributes 0).
+    Skip,
+}
+
+/// Everything a plugin may look at about the cluster during a cycle.
+#[derive(Clone, Copy)]
+pub struct ClusterView<'a> {
+    /// The state.
+    pub state: &'a ClusterState,
+}
+
+impl ClusterView<'_> {
+    /// The interner behind all symbols.
+    #[must_use]
+    pub fn interner(&self) -> &Interner {
+        self.state.interner()
+    }
+}
+
+/// Every plugin: a name and the extension points it implements.
+pub trait Plugin: Send + Sync {
+    /// The upstream plugin name.
+    fn name(&self) -> &'static str;
+    /// The QueueSort implementation.
+    fn as_queue_sort(&self) -> Option<&dyn QueueSortPlugin> {
+        None
+    }
+    /// The PreEnqueue implementation.
+    fn as_pre_enqueue(&self) -> Option<&dyn PreEnqueuePlugin> {
+        None
+    }
+    /// The PreFilter implementation.
+    fn as_pre_filter(&self) -> Option<&dyn PreFilterPlugin> {
+        None
+    }
+    /// The Filter implementation.
+    fn as_filter(&self) -> Option<&dyn FilterPlugin> {
+        None
+    }
+    /// The PostFilter implementation.
+    fn as_post_filter(&self) -> Option<&dyn PostFilterPlugin> {
+        None
+    }
+    /// The PreScore implementation.
+    fn as_pre_score(&self) -> Option<&dyn PreScorePlugin> {
+        None
+    }
+    /// The Score implementation.
+    fn as_score(&self) -> Option<&dyn ScorePlugin> {
+        None
+    }
+    /// The Reserve implementation.
+    fn as_reserve(&self) -> Option<&dyn ReservePlugin> {
+        None
+    }
+}
+
+/// QueueSort: the order of the active queue.
+pub trait QueueSortPlugin: Send + Sync {
+    /// Whether `a` should be scheduled before `b`.
+    fn less(&self, a: &PodInfo, b: &PodInfo) -> bool;
+}
+
+/// PreEnqueue: whether a pod may enter the active queue at all.
+pub trait PreEnqueuePlugin: Send + Sync {
+    /// `Err` keeps the pod out of scheduling with that status.
+    ///
+    /// # Errors
+    /// The reason the pod is not ready to be scheduled.
+    fn pre_enqueue(&self, pod: &PodInfo) -> Result<(), Rejection>;
+}
+
+/// PreFilter: per-pod work before Filter; may reject the pod or narrow the node set.
+pub trait PreFilterPlugin: Send + Sync {
+    /// # Errors
+    /// A rejection fails the whole cycle before Filter.
+    fn pre_filter(&self, cycle: &mut CycleState, pod: &PodInfo, view: ClusterView<'_>)
+    -> Result<PreFilterOutcome, Rejection>;
+}
+
+/// Filter: can the pod run on this node?
+pub trait FilterPlugin: Send + Sync {
+    /// # Errors
+    /// Why the pod cannot run on `node`.
+    fn filter(&self, cycle: &CycleState, pod: &PodInfo, node: &NodeState, view: ClusterView<'_>) -> FilterResult;
+}
+
+/// What PostFilter has to work with: the failed cycle's statuses and a way to re-run filters.
+pub struct PostFilterInput<'a> {
+    /// The pod.
+    pub pod: &'a PodInfo,
+    /// The cluster.
+    pub view: ClusterView<'a>,
+    /// Every node's Filter status (`None` = the node passed; only when a node set was not narrowed).
+    pub statuses: &'a [(NodeId, Rejection)],
+    /// Runs the profile's filters for the pod against a (possibly modified) node.
+    pub run_filters: &'a (dyn Fn(&NodeState) -> Result<(), (&'static str, Rejection)> + Sync),
+}
+
+/// What a PostFilter plugin decided.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PostFilterOutcome {
+    /// Nothing can be done; `message` is appended to the FitError text.
+    Unschedulable {
+        /// The PostFilter message (e.g. upstream's `preemption: 0/3 nodes are available: …`).
+        message: String,
+    },
+    /// Removing pods would make room: the pod would be nominated to `node` after evicting `victims`.
+    Nominate {
+        /// The node.
+        node: NodeId,
+        /// `ns/name` of the pods to evict.
+        victims: Vec<Arc<str>>,
+        /// Message for reports.
+        message: String,
+    },
+}
+
+/// PostFilter: runs when no node fits (upstream DefaultPreemption).
+pub trait PostFilterPlugin: Send + Sync {
+    /// Decide what to do about an unschedulable pod.
+    fn post_filter(&self, input: &PostFilterInput<'_>) -> PostFilterOutcome;
+}
+
+/// PreScore: per-pod work before Score; may skip.
+pub trait PreScorePlugin: Send + Sync {
+    /// # Errors
+    /// An error fails the cycle.
+    fn pre_score(
+        &self,
+        cycle: &mut CycleState,
+        pod: &PodInfo,
+        feasible: &[NodeId],
+        view: ClusterView<'_>,
+    ) -> Result<PreScoreOutcome, Rejection>;
+}
+
+/// Score (with optional NormalizeScore): rank feasible nodes.
+pub trait ScorePlugin: Send + Sync {
+    /// The raw score of `node`.
+    fn score(&self, cycle: &CycleState, pod: &PodInfo, node: &NodeState, view: ClusterView<'_>) -> i64;
+
+    /// Whether this plugin implements NormalizeScore.
+    fn has_normalize(&self) -> bool {
+        false
+    }
+
+    /// NormalizeScore over all feasible nodes' raw scores.
+    fn normalize(&self, _cycle: &CycleState, _pod: &PodInfo, _scores: &mut [i64]) {}
+}
+
+/// Reserve: claim per-plugin resources once a node is chosen (and release them on failure).
+pub trait ReservePlugin: Send + Sync {
+    /// # Errors
+    /// A reservation failure fails the cycle.
+    fn reserve(&self, cycle: &mut CycleState, pod: &PodInfo, node: NodeId) -> Result<(), Rejection>;
+    /// Undo `reserve`.
+    fn unreserve(&self, cycle: &mut CycleState, pod: &PodInfo, node: NodeId);
+}
+
+/// Builds a plugin from a profile's configuration (upstream `PluginFactory`). The interner is
+/// the cluster state's, so that symbols in plugin arguments compare with the state's.
+pub type PluginFactory = fn(&ProfileConfig, &mut Interner) -> Result<Arc<dyn Plugin>, String>;
+
+/// Plugin factories keyed by upstream plugin name.
+#[derive(Clone, Default)]
+pub struct Registry {
+    factories: BTreeMap<&'static str, PluginFactory>,
+}
+
+impl Registry {
+    /// An empty registry.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers `factory` under `name`, replacing an earlier one.
+    pub fn register(&mut self, name: &'static str, factory: PluginFactory) {
+        self.factories.insert(name, factory);
+    }
+
+    /// Whether `name` is registered.
+    #[must_use]
+    pub fn contains(&self, name: &str) -> bool {
+        self.factories.contains_key(name)
+    }
+
+    /// Registered names, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.factories.keys().copied()
+    }
+
+    /// Builds a [`Profile`] from a validated profile configuration.
+    ///
+    /// # Errors
+    /// A plugin the configuration enables that this registry does not have, a plugin that
+    /// does not implement an extension point it is enabled at, or a factory error.
+    pub fn build_profile(&self, cfg: &ProfileConfig, interner: &mut Interner) -> Result<Profile, ProfileError> {
+        use crate::config::ExtensionPoint as P;
+        let mut instances: BTreeMap<String, Arc<dyn Plugin>> = BTreeMap::new();
+        let mut get = |name: &str, interner: &mut Interner| -> Result<Arc<dyn Plugin>, ProfileError> {
+            if let Some(p) = instances.get(name) {
+                return Ok(p.clone());
+            }
+            let factory = self.factories.get(name).ok_or_else(|| ProfileError::UnknownPlugin {
+                profile: cfg.scheduler_name.clone(),
+                plugin: name.to_string(),
+            })?;
+            let plugin = factory(cfg, interner).map_err(|message| ProfileError::Plugin {
+                profile: cfg.scheduler_name.clone(),
+                plugin: name.to_string(),
+                message,
+            })?;
+            instances.insert(name.to_string(), plugin.clone());
+            Ok(plugin)
+        };
+        let mut profile = Profile {
+            scheduler_name: cfg.scheduler_name.clone(),
+            percentage_of_nodes_to_score: cfg.percentage_of_nodes_to_score,
+            queue_sort: None,
+            pre_enqueue: Vec::new(),
+            pre_filter: Vec::new(),
+            filter: Vec::new(),
+            post_filter: Vec::new(),
+            pre_score: Vec::new(),
+            score: Vec::new(),
+            reserve: Vec::new(),
+        };
+        let missing = |name: &str, point: &str| ProfileError::MissingExtensionPoint {
+            profile: cfg.scheduler_name.clone(),
+            plugin: name.to_string(),
+            point: point.to_string(),
+        };
+        for point in [
+            P::QueueSort,
+            P::PreEnqueue,
+            P::PreFilter,
+            P::Filter,
+            P::PostFilter,
+            P::PreScore,
+            P::Score,
+            P::Reserve,
+        ] {
+            for r in cfg.plugins(point) {
+                let plugin = get(&r.name, interner)?;
+                let name = r.name.as_str();
+                let ok = match point {
+                    P::QueueSort => plugin.as_queue_sort().is_some(),
+                    P::PreEnqueue => plugin.as_pre_enqueue().is_some(),
+                    P::PreFilter => plugin.as_pre_filter().is_some(),
+                    P::Filter => plugin.as_filter().is_some(),
+                    P::PostFilter => plugin.as_post_filter().is_some(),
+                    P::PreScore => plugin.as_pre_score().is_some(),
+                    P::Score => plugin.as_score().is_some(),
+                    P::Reserve => plugin.as_reserve().is_some(),
+                    _ => true,
+                };
+                if !ok {
+                    return Err(missing(name, &format!("{point:?}")));
+                }
+                match point {
+                    P::QueueSort => profile.queue_sort = Some(plugin),
+                    P::PreEnqueue => profile.pre_enqueue.push(plugin),
+                    P::PreFilter => profile.pre_filter.push(plugin),
+                    P::Filter => profile.filter.push(plugin),
+                    P::PostFilter => profile.post_filter.push(plugin),
+                    P::PreScore => profile.pre_score.push(plugin),
+                    P::Score => profile.score.push((plugin, i64::from(r.weight.max(1)))),
+                    P::Reserve => profile.reserve.push(plugin),
+                    _ => {}
+                }
+            }
+        }
+        Ok(profile)
+    }
+}
+
+/// Errors building a profile.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProfileError {
+    /// The configuration names a plugin the registry does not have.
+    #[error("profile {profile:?}: plugin {plugin:?} is not available in Placer")]
+    UnknownPlugin {
+        /// Profile name.
+        profile: String,
+        /// Plugin name.
+        plugin: String,
+    },
+    /// A plugin is enabled at an extension point it does not implement.
+    #[error("profile {profile:?}: plugin {plugin:?} does not implement extension point {point}")]
+    MissingExtensionPoint {
+        /// Profile name.
+        profile: String,
+        /// Plugin name.
+        plugin: String,
+        /// Extension point.
+        point: String,
+    },
+    /// A plugin's factory failed (bad arguments).
+    #[error("profile {profile:?}: plugin {plugin:?}: {message}")]
+    Plugin {
+        /// Profile name.
+        profile: String,
+        /// Plugin name.
+        plugin: String,
+        /// What was wrong.
+        message: String,
+    },
+}
+
+/// A scheduling profile: its name and its plugin instances per extension point, in order.
+#[derive(Clone)]
+pub struct Profile {
+    /// `schedulerName` of the pods this profile schedules.
+    pub scheduler_name: String,
+    /// The profile's `percentageOfNodesToScore` (falls back to the global one when `None`).
+    pub percentage_of_nodes_to_score: Option<u32>,
+    /// QueueSort plugin.
+    pub queue_sort: Option<Arc<dyn Plugin>>,
+    /// PreEnqueue plugins.
+    pub pre_enqueue: Vec<Arc<dyn Plugin>>,
+    /// PreFilter plugins.
+    pub pre_filter: Vec<Arc<dyn Plugin>>,
+    /// Filter plugins.
+    pub filter: Vec<Arc<dyn Plugin>>,
+    /// PostFilter plugins.
+    pub post_filter: Vec<Arc<dyn Plugin>>,
+    /// PreScore plugins.
+    pub pre_score: Vec<Arc<dyn Plugin>>,
+    /// Score plugins with their weights.
+    pub score: Vec<(Arc<dyn Plugin>, i64)>,
+    /// Reserve plugins.
+    pub reserve: Vec<Arc<dyn Plugin>>,
+}
+
+impl std::fmt::Debug for Profile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names = |v: &[Arc<dyn Plugin>]| v.iter().map(|p| p.name()).collect::<Vec<_>>();
+        f.debug_struct("Profile")
+            .field("scheduler_name", &self.scheduler_name)
+            .field("queue_sort", &self.queue_sort.as_ref().map(|p| p.name()))
+            .field("pre_filter", &names(&self.pre_filter))
+            .field("filter", &names(&self.filter))
+            .field("post_filter", &names(&self.post_filter))
+            .field("pre_score", &names(&self.pre_score))
+            .field(
+                "score",
+                &self.score.iter().map(|(p, w)| (p.name(), *w)).collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl Profile {
+    /// Whether `a` goes before `b` in this profile's queue (upstream PrioritySort when configured;
+    /// FIFO by creation time otherwise).
+    #[must_use]
+    pub fn queue_less(&self, a: &PodInfo, b: &PodInfo) -> bool {
+        match self.queue_sort.as_ref().and_then(|p| p.as_queue_sort()) {
+            Some(q) => q.less(a, b),
+            None => a.creation_millis < b.creation_millis,
+        }
+    }
+
+    /// Runs the Filter plugins in order on one node; the first rejection wins.
+    ///
+    /// # Errors
+    /// The rejecting plugin's name and its rejection.
+    pub fn run_filters(
+        &self,
+        cycle: &CycleState,
+        skip: &SkipSet,
+        pod: &PodInfo,
+        node: &NodeState,
+        view: ClusterView<'_>,
+    ) -> Result<(), (&'static str, Rejection)> {
+        for (i, plugin) in self.filter.iter().enumerate() {
+            if skip.contains(i) {
+                continue;
+            }
+            if let Some(f) = plugin.as_filter()
+                && let Err(r) = f.filter(cycle, pod, node, view)
+            {
+                return Err((plugin.name(), r));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Indices of Filter plugins whose PreFilter returned Skip (at most 64 filters).
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub struct SkipSet(u64);
+
+impl SkipSet {
+    /// Marks plugin index `i` as skipped.
+    pub fn insert(&mut self, i: usize) {
+        if i < 64 {
+            self.0 |= 1 << i;
+        }
+    }
+
+    /// Whether index `i` is skipped.
+    #[must_use]
+    pub fn contains(self, i: usize) -> bool {
+        i < 64 && self.0 & (1 << i) != 0
+    }
+}

@@ -1,0 +1,436 @@
+//! The compact node and pod model the scheduling cycle runs over.
+//!
+//! Everything here is built once by [`crate::convert`] from k8s-openapi objects: quantities
+//! are parsed into integers (milli-cpu, bytes, counts), strings a plugin compares are interned
+//! to [`Sym`]s, and a pod's effective requests are computed once with upstream's rules. Plugins
+//! never see k8s-openapi types or parse anything on the hot path.
+
+use crate::intern::{Interner, Sym};
+use smallvec::SmallVec;
+use std::sync::Arc;
+
+/// Upstream's `DefaultMilliCPURequest`: what scoring assumes for a container that sets no cpu request.
+pub const DEFAULT_MILLI_CPU_REQUEST: i64 = 100;
+/// Upstream's `DefaultMemoryRequest` (200Mi): what scoring assumes for a container that sets no memory request.
+pub const DEFAULT_MEMORY_REQUEST: i64 = 200 * 1024 * 1024;
+
+/// Scalar (extended, hugepages, `*kubernetes.io/*`) resource amounts, sorted by name id.
+pub type ScalarList = SmallVec<[(Sym, i64); 2]>;
+
+/// Resource amounts in upstream's integer units: cpu in milli-cores, the rest in base units.
+///
+/// For a node this is `status.allocatable` (with `pods` the pod limit); for a pod, its effective
+/// requests; for a node's aggregate, the sum over its pods.
+#[derive(Clone, Default, Debug, PartialEq, Eq)]
+pub struct Resources {
+    /// cpu in milli-cores.
+    pub milli_cpu: i64,
+    /// memory in bytes.
+    pub memory: i64,
+    /// ephemeral-storage in bytes.
+    pub ephemeral_storage: i64,
+    /// `pods`: the pod limit of a node (unused for pod requests).
+    pub pods: i64,
+    /// Scalar resources, sorted by name id, no zero-length duplicates.
+    pub scalar: ScalarList,
+}
+
+impl Resources {
+    /// The amount of scalar resource `name` (0 when absent).
+    #[must_use]
+    pub fn scalar(&self, name: Sym) -> i64 {
+        match self.scalar.binary_search_by_key(&name, |&(n, _)| n) {
+            Ok(i) => self.scalar[i].1,
+            Err(_) => 0,
+        }
+    }
+
+    /// Whether the scalar resource `name` is listed (even with amount 0).
+    #[must_use]
+    pub fn has_scalar(&self, name: Sym) -> bool {
+        self.scalar.binary_search_by_key(&name, |&(n, _)| n).is_ok()
+    }
+
+    /// Sets scalar resource `name` to `amount`, keeping the list sorted.
+    pub fn set_scalar(&mut self, name: Sym, amount: i64) {
+        match self.scalar.binary_search_by_key(&name, |&(n, _)| n) {
+            Ok(i) => self.scalar[i].1 = amount,
+            Err(i) => self.scalar.insert(i, (name, amount)),
+        }
+    }
+
+    /// Adds `other` into `self` (saturating), including every scalar.
+    pub fn add(&mut self, other: &Resources) {
+        self.milli_cpu = self.milli_cpu.saturating_add(other.milli_cpu);
+        self.memory = self.memory.saturating_add(other.memory);
+        self.ephemeral_storage = self.ephemeral_storage.saturating_add(other.ephemeral_storage);
+        self.pods = self.pods.saturating_add(other.pods);
+        for &(name, amount) in &other.scalar {
+            let current = self.scalar(name);
+            self.set_scalar(name, current.saturating_add(amount));
+        }
+    }
+
+    /// Subtracts `other` from `self`; scalars that drop to zero are removed so that adding
+    /// then removing a pod restores the exact previous value.
+    pub fn sub(&mut self, other: &Resources) {
+        self.milli_cpu = self.milli_cpu.saturating_sub(other.milli_cpu);
+        self.memory = self.memory.saturating_sub(other.memory);
+        self.ephemeral_storage = self.ephemeral_storage.saturating_sub(other.ephemeral_storage);
+        self.pods = self.pods.saturating_sub(other.pods);
+        for &(name, amount) in &other.scalar {
+            if let Ok(i) = self.scalar.binary_search_by_key(&name, |&(n, _)| n) {
+                self.scalar[i].1 = self.scalar[i].1.saturating_sub(amount);
+                if self.scalar[i].1 == 0 {
+                    self.scalar.remove(i);
+                }
+            }
+        }
+    }
+
+    /// Per-resource maximum of `self` and `other` (upstream's `maxResourceList`).
+    pub fn max_with(&mut self, other: &Resources) {
+        self.milli_cpu = self.milli_cpu.max(other.milli_cpu);
+        self.memory = self.memory.max(other.memory);
+        self.ephemeral_storage = self.ephemeral_storage.max(other.ephemeral_storage);
+        self.pods = self.pods.max(other.pods);
+        for &(name, amount) in &other.scalar {
+            if !self.has_scalar(name) || self.scalar(name) < amount {
+                self.set_scalar(name, amount);
+            }
+        }
+    }
+
+    /// True when nothing is requested: cpu, memory, ephemeral-storage are 0 and no scalar is listed.
+    #[must_use]
+    pub fn is_empty_request(&self) -> bool {
+        self.milli_cpu == 0 && self.memory == 0 && self.ephemeral_storage == 0 && self.scalar.is_empty()
+    }
+}
+
+/// A taint's effect.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum TaintEffect {
+    /// `NoSchedule`
+    NoSchedule,
+    /// `PreferNoSchedule`
+    PreferNoSchedule,
+    /// `NoExecute`
+    NoExecute,
+}
+
+impl TaintEffect {
+    /// Upstream's spelling.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaintEffect::NoSchedule => "NoSchedule",
+            TaintEffect::PreferNoSchedule => "PreferNoSchedule",
+            TaintEffect::NoExecute => "NoExecute",
+        }
+    }
+}
+
+/// A node taint, interned.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Taint {
+    /// Taint key.
+    pub key: Sym,
+    /// Taint value (`Sym::EMPTY` when unset).
+    pub value: Sym,
+    /// Taint effect.
+    pub effect: TaintEffect,
+}
+
+/// A toleration's operator.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum TolerationOperator {
+    /// `Equal` (also the empty operator).
+    Equal,
+    /// `Exists`.
+    Exists,
+    /// An operator this scheduler does not match (`Lt`/`Gt` behind upstream's alpha gate
+    /// `TaintTolerationComparisonOperators`, off by default, or anything unknown): never matches.
+    Never,
+}
+
+/// A pod toleration, interned.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Toleration {
+    /// Key (`Sym::EMPTY` = every key, only meaningful with `Exists`).
+    pub key: Sym,
+    /// Operator.
+    pub operator: TolerationOperator,
+    /// Value (`Sym::EMPTY` when unset).
+    pub value: Sym,
+    /// Effect (`None` = every effect).
+    pub effect: Option<TaintEffect>,
+}
+
+impl Toleration {
+    /// Upstream `Toleration.ToleratesTaint` (`k8s.io/api/core/v1/toleration.go`).
+    #[must_use]
+    pub fn tolerates(&self, taint: &Taint) -> bool {
+        if let Some(effect) = self.effect
+            && effect != taint.effect
+        {
+            return false;
+        }
+        if self.key != Sym::EMPTY && self.key != taint.key {
+            return false;
+        }
+        match self.operator {
+            TolerationOperator::Exists => true,
+            TolerationOperator::Equal => self.value == taint.value,
+            TolerationOperator::Never => false,
+        }
+    }
+}
+
+/// A host port a pod wants or a node has in use.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
+pub struct HostPort {
+    /// Protocol (`TCP` when unset).
+    pub protocol: Protocol,
+    /// Host IP (`0.0.0.0` when unset).
+    pub ip: Sym,
+    /// The port.
+    pub port: i32,
+}
+
+/// A port protocol.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
+pub enum Protocol {
+    /// TCP
+    Tcp,
+    /// UDP
+    Udp,
+    /// SCTP
+    Sctp,
+}
+
+/// A label requirement on nodes, compiled from a `NodeSelectorRequirement`.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum LabelRequirement {
+    /// Key present and value in the set.
+    In {
+        /// Label key.
+        key: Sym,
+        /// Allowed values.
+        values: SmallVec<[Sym; 4]>,
+    },
+    /// Key absent, or value not in the set.
+    NotIn {
+        /// Label key.
+        key: Sym,
+        /// Excluded values.
+        values: SmallVec<[Sym; 4]>,
+    },
+    /// Key present.
+    Exists {
+        /// Label key.
+        key: Sym,
+    },
+    /// Key absent.
+    DoesNotExist {
+        /// Label key.
+        key: Sym,
+    },
+    /// Key present, value an integer greater than `value`.
+    Gt {
+        /// Label key.
+        key: Sym,
+        /// Bound.
+        value: i64,
+    },
+    /// Key present, value an integer less than `value`.
+    Lt {
+        /// Label key.
+        key: Sym,
+        /// Bound.
+        value: i64,
+    },
+}
+
+/// A `metadata.name` field requirement (the only field upstream supports).
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct FieldRequirement {
+    /// `true` for `In`, `false` for `NotIn`.
+    pub is_in: bool,
+    /// The node name (exactly one value, as upstream requires).
+    pub node_name: Sym,
+}
+
+/// One compiled `NodeSelectorTerm`: its label and field requirements, all ANDed.
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub struct SelectorTerm {
+    /// Label requirements.
+    pub expressions: Vec<LabelRequirement>,
+    /// Field requirements.
+    pub fields: Vec<FieldRequirement>,
+    /// Set when a requirement failed upstream's parsing: the whole term then never matches.
+    pub invalid: Option<Arc<str>>,
+}
+
+/// A compiled `NodeSelector`: terms ORed. Terms with no requirements are dropped at conversion,
+/// as upstream does; a selector with no terms matches nothing.
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub struct NodeSelector {
+    /// The terms.
+    pub terms: Vec<SelectorTerm>,
+}
+
+/// A weighted preferred term.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct PreferredTerm {
+    /// Weight (1..=100 by API validation).
+    pub weight: i64,
+    /// The term.
+    pub term: SelectorTerm,
+}
+
+/// A node's labels, sorted by key id.
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub struct Labels(pub Vec<(Sym, Sym)>);
+
+impl Labels {
+    /// The value for `key`.
+    #[must_use]
+    pub fn get(&self, key: Sym) -> Option<Sym> {
+        self.0
+            .binary_search_by_key(&key, |&(k, _)| k)
+            .ok()
+            .map(|i| self.0[i].1)
+    }
+}
+
+impl LabelRequirement {
+    /// Whether `labels` satisfy this requirement (upstream `labels.Requirement.Matches`).
+    #[must_use]
+    pub fn matches(&self, labels: &Labels, interner: &Interner) -> bool {
+        match self {
+            LabelRequirement::In { key, values } => labels.get(*key).is_some_and(|v| values.contains(&v)),
+            LabelRequirement::NotIn { key, values } => labels.get(*key).is_none_or(|v| !values.contains(&v)),
+            LabelRequirement::Exists { key } => labels.get(*key).is_some(),
+            LabelRequirement::DoesNotExist { key } => labels.get(*key).is_none(),
+            LabelRequirement::Gt { key, value } => labels
+                .get(*key)
+                .and_then(|v| interner.as_int(v))
+                .is_some_and(|v| v > *value),
+            LabelRequirement::Lt { key, value } => labels
+                .get(*key)
+                .and_then(|v| interner.as_int(v))
+                .is_some_and(|v| v < *value),
+        }
+    }
+}
+
+impl SelectorTerm {
+    /// Whether `node` satisfies every requirement of this term.
+    #[must_use]
+    pub fn matches(&self, node: &NodeInfo, interner: &Interner) -> bool {
+        if self.invalid.is_some() {
+            return false;
+        }
+        self.expressions.iter().all(|r| r.matches(&node.labels, interner))
+            && self
+                .fields
+                .iter()
+                .all(|f| (node.name_sym == f.node_name) == f.is_in)
+    }
+}
+
+impl NodeSelector {
+    /// Whether any term matches `node` (upstream `nodeaffinity.NodeSelector.Match`).
+    #[must_use]
+    pub fn matches(&self, node: &NodeInfo, interner: &Interner) -> bool {
+        self.terms.iter().any(|t| t.matches(node, interner))
+    }
+}
+
+/// The static attributes of a node, built once from a `v1.Node`.
+#[derive(Clone, Debug)]
+pub struct NodeInfo {
+    /// Node name.
+    pub name: Arc<str>,
+    /// The node name, interned (for `matchFields`).
+    pub name_sym: Sym,
+    /// Labels.
+    pub labels: Labels,
+    /// Taints in node order.
+    pub taints: Vec<Taint>,
+    /// `spec.unschedulable`.
+    pub unschedulable: bool,
+    /// `status.allocatable`.
+    pub allocatable: Resources,
+    /// Images present on the node with their sizes in bytes (`status.images`, every name).
+    pub images: Vec<(Sym, i64)>,
+}
+
+/// A constraint the pod carries that needs an upstream plugin Placer has not built yet.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct UnsupportedConstraint {
+    /// The upstream plugin that would honour it.
+    pub plugin: &'static str,
+    /// What the pod asks for, in the API's words.
+    pub what: &'static str,
+}
+
+/// The scheduling-relevant view of a pod, built once from a `v1.Pod`.
+#[derive(Clone, Debug)]
+pub struct PodInfo {
+    /// `namespace/name`.
+    pub key: Arc<str>,
+    /// `metadata.namespace` (`default` when unset).
+    pub namespace: Arc<str>,
+    /// `metadata.name`.
+    pub name: Arc<str>,
+    /// `metadata.uid` (empty when unset).
+    pub uid: Arc<str>,
+    /// `spec.schedulerName` (`default-scheduler` when unset).
+    pub scheduler_name: Arc<str>,
+    /// `spec.priority` (0 when unset).
+    pub priority: i32,
+    /// `metadata.creationTimestamp` in Unix milliseconds (0 when unset).
+    pub creation_millis: i64,
+    /// `spec.nodeName`, interned (`None` when unset or empty).
+    pub node_name: Option<Sym>,
+    /// `spec.nodeName` as text.
+    pub node_name_str: Option<Arc<str>>,
+    /// The pod is in a terminal phase (Succeeded/Failed) and holds nothing.
+    pub terminal: bool,
+    /// Effective requests (upstream `PodRequests`, no defaults): what NodeResourcesFit filters on.
+    pub requests: Resources,
+    /// cpu request with upstream's non-zero defaults (for scoring).
+    pub non_zero_milli_cpu: i64,
+    /// memory request with upstream's non-zero defaults (for scoring).
+    pub non_zero_memory: i64,
+    /// Reason strings `Insufficient <name>` for each requested scalar, aligned with `requests.scalar`.
+    pub scalar_reasons: Vec<Arc<str>>,
+    /// Host ports wanted (containers and restartable init containers, `hostPort > 0`).
+    pub host_ports: Vec<HostPort>,
+    /// Tolerations.
+    pub tolerations: Vec<Toleration>,
+    /// `spec.nodeSelector`, sorted by key.
+    pub node_selector: Vec<(Sym, Sym)>,
+    /// Required node affinity (`None` when unset).
+    pub required_affinity: Option<NodeSelector>,
+    /// Preferred node affinity terms, with zero-weight and empty terms dropped as upstream does.
+    pub preferred_affinity: Vec<PreferredTerm>,
+    /// Container images (as written in the spec).
+    pub images: Vec<Sym>,
+    /// `spec.preemptionPolicy: Never`: the pod may not preempt others.
+    pub preempt_never: bool,
+    /// `spec.schedulingGates` names: a gated pod is not scheduled (upstream SchedulingGates).
+    pub scheduling_gates: Vec<Arc<str>>,
+    /// Constraints needing plugins Placer does not implement yet.
+    pub unsupported: SmallVec<[UnsupportedConstraint; 1]>,
+}
+
+impl PodInfo {
+    /// Whether the pod has a nodeSelector or required node affinity.
+    #[must_use]
+    pub fn has_required_node_constraints(&self) -> bool {
+        !self.node_selector.is_empty() || self.required_affinity.is_some()
+    }
+}

@@ -1,0 +1,710 @@
+//! The scheduling cycle: PreFilter → Filter → PostFilter (on failure) → PreScore → Score →
+//! NormalizeScore → weighted sum → host selection.
+//!
+//! One function, [`Scheduler::evaluate`], runs the cycle. [`Scheduler::schedule`] runs it the
+//! way kube-scheduler does (stop after `numFeasibleNodesToFind` feasible nodes, start where the
+//! previous cycle stopped); [`Scheduler::explain`] runs it over every node and keeps every
+//! status and score. The daemon, the simulator and library users all come through here.
+
+use crate::framework::{
+    ClusterView, Code, CycleState, PostFilterInput, PostFilterOutcome, PreFilterOutcome, PreScoreOutcome, Profile,
+    Rejection, SkipSet,
+};
+use crate::intern::Sym;
+use crate::model::PodInfo;
+use crate::state::{ClusterState, NodeId};
+use rayon::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// upstream: `minFeasibleNodesToFind`.
+pub const MIN_FEASIBLE_NODES_TO_FIND: usize = 100;
+/// upstream: `minFeasibleNodesPercentageToFind`.
+pub const MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND: usize = 5;
+/// Below this many nodes per batch, filtering runs on the calling thread: the work is smaller
+/// than the cost of waking rayon's workers.
+const PARALLEL_THRESHOLD: usize = 512;
+
+/// Where a pod goes.
+#[derive(Clone, Debug)]
+pub struct Placement {
+    /// The chosen node.
+    pub node: NodeId,
+    /// Its name.
+    pub node_name: Arc<str>,
+    /// How many nodes were found feasible.
+    pub feasible_nodes: usize,
+    /// How many nodes were filtered.
+    pub evaluated_nodes: usize,
+}
+
+/// Why the cycle found no node (upstream `Diagnosis`).
+#[derive(Clone, Debug, Default)]
+pub struct Diagnosis {
+    /// Each explicitly rejected node with the plugin that rejected it.
+    pub statuses: Vec<(NodeId, &'static str, Rejection)>,
+    /// Status of every node not in `statuses` (PreFilter rejection or narrowing), and the plugin.
+    pub absent: Option<(&'static str, Rejection)>,
+    /// The PreFilter rejection message, when the cycle failed at PreFilter.
+    pub pre_filter_msg: Option<String>,
+    /// The PostFilter message appended to the FitError text.
+    pub post_filter_msg: Option<String>,
+    /// Plugins that rejected the pod somewhere.
+    pub unschedulable_plugins: BTreeSet<&'static str>,
+    /// Set when preemption would make room: the node and the pods it would evict.
+    pub nomination: Option<(NodeId, Vec<Arc<str>>)>,
+}
+
+/// No node fits the pod (upstream `FitError`).
+#[derive(Clone, Debug)]
+pub struct FitError {
+    /// `ns/name`.
+    pub pod: Arc<str>,
+    /// Number of nodes in the snapshot.
+    pub num_all_nodes: usize,
+    /// Why.
+    pub diagnosis: Diagnosis,
+}
+
+impl FitError {
+    /// Upstream's `FitError.Error()` text: `0/N nodes are available: …`.
+    #[must_use]
+    pub fn message(&self) -> String {
+        let mut msg = format!("0/{} nodes are available:", self.num_all_nodes);
+        let d = &self.diagnosis;
+        if let Some(pre) = &d.pre_filter_msg {
+            let _ = write!(msg, " {pre}.");
+        } else {
+            let _ = write!(msg, " {}.", reason_histogram(self.num_all_nodes, &d.statuses, d.absent.as_ref()));
+        }
+        if let Some(post) = &d.post_filter_msg {
+            msg.push(' ');
+            msg.push_str(post);
+        }
+        msg
+    }
+}
+
+/// Upstream's reason histogram: `"<count> <reason>"` entries, sorted byte-wise, joined by `", "`.
+#[must_use]
+pub fn reason_histogram(
+    num_all_nodes: usize,
+    statuses: &[(NodeId, &'static str, Rejection)],
+    absent: Option<&(&'static str, Rejection)>,
+) -> String {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for (_, _, r) in statuses {
+        for reason in &r.reasons {
+            *counts.entry(reason.as_str()).or_default() += 1;
+        }
+    }
+    if statuses.len() < num_all_nodes
+        && let Some((_, r)) = absent
+    {
+        for reason in &r.reasons {
+            *counts.entry(reason.as_str()).or_default() += num_all_nodes - statuses.len();
+        }
+    }
+    let mut entries: Vec<String> = counts.into_iter().map(|(r, c)| format!("{c} {r}")).collect();
+    entries.sort();
+    entries.join(", ")
+}
+
+impl std::fmt::Display for FitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+/// Why `schedule` returned no placement.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum ScheduleError {
+    /// No profile has the pod's `schedulerName`.
+    #[error("pod {pod}: no profile schedules schedulerName {scheduler_name:?} (profiles: {known})")]
+    NoProfile {
+        /// `ns/name`.
+        pod: Arc<str>,
+        /// The pod's `schedulerName`.
+        scheduler_name: Arc<str>,
+        /// The profiles there are, comma separated.
+        known: String,
+    },
+    /// A PreEnqueue plugin keeps the pod out of scheduling (e.g. scheduling gates).
+    #[error("{message}")]
+    NotReady {
+        /// The plugin.
+        plugin: &'static str,
+        /// Its message.
+        message: String,
+    },
+    /// The cluster has no nodes (upstream `ErrNoNodesAvailable`).
+    #[error("no nodes available to schedule pods")]
+    NoNodes,
+    /// No node fits.
+    #[error("{0}")]
+    Unschedulable(Box<FitError>),
+    /// A plugin failed with an internal error.
+    #[error("running {plugin}: {message}")]
+    Internal {
+        /// The plugin.
+        plugin: &'static str,
+        /// Its message.
+        message: String,
+    },
+}
+
+impl ScheduleError {
+    /// The FitError, when the error is one.
+    #[must_use]
+    pub fn fit_error(&self) -> Option<&FitError> {
+        match self {
+            ScheduleError::Unschedulable(f) => Some(f),
+            _ => None,
+        }
+    }
+}
+
+/// One node's outcome in an evaluation.
+#[derive(Clone, Debug)]
+pub enum NodeOutcome {
+    /// Passed every filter.
+    Feasible,
+    /// Rejected by `plugin`.
+    Rejected {
+        /// The rejecting plugin.
+        plugin: &'static str,
+        /// Its rejection.
+        rejection: Rejection,
+    },
+    /// Not filtered (the cycle had found enough feasible nodes).
+    NotEvaluated,
+}
+
+/// Scores of the feasible nodes, per plugin (normalized, before weighting).
+#[derive(Clone, Debug, Default)]
+pub struct ScoreTable {
+    /// Score plugins that ran, with their weights, in profile order.
+    pub plugins: Vec<(&'static str, i64)>,
+    /// The scored nodes.
+    pub nodes: Vec<NodeId>,
+    /// `scores[p][i]`: plugin `p`'s normalized score for `nodes[i]`.
+    pub scores: Vec<Vec<i64>>,
+    /// Σ weight × score per node.
+    pub totals: Vec<i64>,
+}
+
+/// Everything one run of the cycle found.
+#[derive(Clone, Debug)]
+pub struct Evaluation {
+    /// Profile that ran.
+    pub profile: String,
+    /// Per node (in `ClusterState::node_ids` order): its filter outcome.
+    pub nodes: Vec<(NodeId, NodeOutcome)>,
+    /// Scores (empty when fewer than two nodes were feasible: upstream skips scoring then).
+    pub scores: ScoreTable,
+    /// The result.
+    pub result: Result<Placement, ScheduleError>,
+}
+
+/// How much of the cluster a cycle looks at.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Reach {
+    /// Upstream's behaviour: stop at `numFeasibleNodesToFind`, rotate the start.
+    Upstream,
+    /// Every node, from the first (for explanations).
+    AllNodes,
+}
+
+/// The scheduler: profiles, global settings and the seed that decides ties.
+pub struct Scheduler {
+    profiles: Vec<Profile>,
+    percentage_of_nodes_to_score: Option<u32>,
+    seed: u64,
+    next_start_node_index: AtomicUsize,
+}
+
+impl std::fmt::Debug for Scheduler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scheduler")
+            .field("profiles", &self.profiles)
+            .field("seed", &self.seed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Scheduler {
+    /// A scheduler over `profiles`. `percentage_of_nodes_to_score` is the global setting
+    /// (`None` or `Some(0)`: adaptive); `seed` decides every tie.
+    #[must_use]
+    pub fn new(profiles: Vec<Profile>, percentage_of_nodes_to_score: Option<u32>, seed: u64) -> Self {
+        Scheduler {
+            profiles,
+            percentage_of_nodes_to_score,
+            seed,
+            next_start_node_index: AtomicUsize::new(0),
+        }
+    }
+
+    /// The profiles.
+    #[must_use]
+    pub fn profiles(&self) -> &[Profile] {
+        &self.profiles
+    }
+
+    /// The profile named `scheduler_name`.
+    #[must_use]
+    pub fn profile(&self, scheduler_name: &str) -> Option<&Profile> {
+        self.profiles.iter().find(|p| p.scheduler_name == scheduler_name)
+    }
+
+    /// Whether this scheduler has a profile for the pod.
+    #[must_use]
+    pub fn handles(&self, pod: &PodInfo) -> bool {
+        self.profile(&pod.scheduler_name).is_some()
+    }
+
+    /// Resets the rotating start index (upstream `nextStartNodeIndex`), for replays.
+    pub fn reset(&self) {
+        self.next_start_node_index.store(0, Ordering::Relaxed);
+    }
+
+    /// Schedules one pod the way kube-scheduler does.
+    ///
+    /// # Errors
+    /// See [`ScheduleError`].
+    pub fn schedule(&self, pod: &PodInfo, state: &ClusterState) -> Result<Placement, ScheduleError> {
+        self.evaluate(pod, state, Reach::Upstream).result
+    }
+
+    /// Runs the cycle over every node and keeps every status and score: what `placer explain`
+    /// prints. The selected node is the one `schedule` would pick with
+    /// `percentageOfNodesToScore: 100` and the same seed.
+    #[must_use]
+    pub fn explain(&self, pod: &PodInfo, state: &ClusterState) -> Evaluation {
+        self.evaluate(pod, state, Reach::AllNodes)
+    }
+
+    /// upstream: `numFeasibleNodesToFind`.
+    #[must_use]
+    pub fn num_feasible_nodes_to_find(&self, profile: &Profile, num_all_nodes: usize) -> usize {
+        if num_all_nodes < MIN_FEASIBLE_NODES_TO_FIND {
+            return num_all_nodes;
+        }
+        let mut percentage = profile
+            .percentage_of_nodes_to_score
+            .or(self.percentage_of_nodes_to_score)
+            .unwrap_or(0) as usize;
+        if percentage == 0 {
+            percentage = 50usize.saturating_sub(num_all_nodes / 125);
+            percentage = percentage.max(MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND);
+        }
+        let n = num_all_nodes * percentage.min(100) / 100;
+        n.max(MIN_FEASIBLE_NODES_TO_FIND)
+    }
+
+    #[allow(clippy::too_many_lines)] // the cycle reads best as one piece, step by step as upstream's schedulePod
+    fn evaluate(&self, pod: &PodInfo, state: &ClusterState, reach: Reach) -> Evaluation {
+        let view = ClusterView { state };
+        let all = state.node_ids();
+        let mut eval = Evaluation {
+            profile: pod.scheduler_name.to_string(),
+            nodes: Vec::new(),
+            scores: ScoreTable::default(),
+            result: Err(ScheduleError::NoNodes),
+        };
+        let Some(profile) = self.profile(&pod.scheduler_name) else {
+            eval.result = Err(ScheduleError::NoProfile {
+                pod: pod.key.clone(),
+                scheduler_name: pod.scheduler_name.clone(),
+                known: self
+                    .profiles
+                    .iter()
+                    .map(|p| p.scheduler_name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+            return eval;
+        };
+        for plugin in &profile.pre_enqueue {
+            if let Some(p) = plugin.as_pre_enqueue()
+                && let Err(r) = p.pre_enqueue(pod)
+            {
+                eval.result = Err(ScheduleError::NotReady {
+                    plugin: plugin.name(),
+                    message: r.message(),
+                });
+                return eval;
+            }
+        }
+        if all.is_empty() {
+            return eval;
+        }
+        let fail = |eval: &mut Evaluation, diagnosis: Diagnosis| {
+            eval.result = Err(ScheduleError::Unschedulable(Box::new(FitError {
+                pod: pod.key.clone(),
+                num_all_nodes: all.len(),
+                diagnosis,
+            })));
+        };
+
+        // PreFilter.
+        let mut cycle = CycleState::new();
+        let mut skip = SkipSet::default();
+        let mut narrowed: Option<BTreeSet<Sym>> = None;
+        let mut narrowing_plugins: Vec<&'static str> = Vec::new();
+        for plugin in &profile.pre_filter {
+            let Some(p) = plugin.as_pre_filter() else { continue };
+            match p.pre_filter(&mut cycle, pod, view) {
+                Ok(PreFilterOutcome::Proceed) => {}
+                Ok(PreFilterOutcome::Skip) => {
+                    if let Some(i) = profile.filter.iter().position(|f| f.name() == plugin.name()) {
+                        skip.insert(i);
+                    }
+                }
+                Ok(PreFilterOutcome::Narrow(names)) => {
+                    narrowing_plugins.push(plugin.name());
+                    let names: BTreeSet<Sym> = names.into_iter().collect();
+                    let merged = match narrowed.take() {
+                        None => names,
+                        Some(prev) => prev.intersection(&names).copied().collect(),
+                    };
+                    if merged.is_empty() {
+                        // upstream RunPreFilterPlugins: an empty intersection fails the cycle.
+                        let msg = if narrowing_plugins.len() == 1 {
+                            format!("node(s) didn't satisfy plugin {}", narrowing_plugins[0])
+                        } else {
+                            format!(
+                                "node(s) didn't satisfy plugin(s) [{}] simultaneously",
+                                narrowing_plugins.join(" ")
+                            )
+                        };
+                        let rejection = Rejection::unresolvable(msg.clone());
+                        self.fail_at_pre_filter(&mut eval, plugin.name(), rejection, msg, all, reach);
+                        if let Err(ScheduleError::Unschedulable(f)) = &mut eval.result {
+                            f.diagnosis.unschedulable_plugins.extend(narrowing_plugins.iter().copied());
+                            self.run_post_filter(profile, &cycle, &skip, pod, view, f);
+                        }
+                        return eval;
+                    }
+                    narrowed = Some(merged);
+                }
+                Err(r) if r.code == Code::Error => {
+                    eval.result = Err(ScheduleError::Internal {
+                        plugin: plugin.name(),
+                        message: r.message(),
+                    });
+                    return eval;
+                }
+                Err(r) => {
+                    let msg = r.message();
+                    self.fail_at_pre_filter(&mut eval, plugin.name(), r, msg, all, reach);
+                    if let Err(ScheduleError::Unschedulable(f)) = &mut eval.result {
+                        self.run_post_filter(profile, &cycle, &skip, pod, view, f);
+                    }
+                    return eval;
+                }
+            }
+        }
+
+        // The nodes to filter: all, or the PreFilter result in snapshot order.
+        let narrowed_ids: Option<Vec<NodeId>> = narrowed.as_ref().map(|names| {
+            all.iter()
+                .copied()
+                .filter(|&id| names.contains(&state.node(id).info.name_sym))
+                .collect()
+        });
+        let absent = narrowed.as_ref().map(|_| {
+            let mut plugins = narrowing_plugins.clone();
+            plugins.sort_unstable();
+            plugins.dedup();
+            (
+                narrowing_plugins[0],
+                Rejection::unresolvable(format!("node(s) didn't satisfy plugin(s) [{}]", plugins.join(" "))),
+            )
+        });
+        let candidates: &[NodeId] = narrowed_ids.as_deref().unwrap_or(all);
+        let n = candidates.len();
+
+        // Filter.
+        let (to_find, start) = match reach {
+            Reach::AllNodes => (n, 0),
+            Reach::Upstream => {
+                let mut k = self.num_feasible_nodes_to_find(profile, n);
+                if profile.score.is_empty() {
+                    // upstream: with no Score plugins (and no extenders) one feasible node is enough.
+                    k = 1;
+                }
+                let start = if n == 0 {
+                    0
+                } else {
+                    self.next_start_node_index.load(Ordering::Relaxed) % n
+                };
+                (k, start)
+            }
+        };
+        let mut feasible: Vec<NodeId> = Vec::with_capacity(to_find.min(n));
+        let mut rejected: Vec<(NodeId, &'static str, Rejection)> = Vec::new();
+        let check = |i: usize| {
+            let id = candidates[(start + i) % n];
+            (id, profile.run_filters(&cycle, &skip, pod, state.node(id), view))
+        };
+        let mut next = 0;
+        while next < n && feasible.len() < to_find {
+            let batch = (to_find - feasible.len()).max(64).min(n - next);
+            let results: Vec<_> = if batch >= PARALLEL_THRESHOLD {
+                (next..next + batch).into_par_iter().map(check).collect()
+            } else {
+                (next..next + batch).map(check).collect()
+            };
+            for (id, r) in results {
+                if feasible.len() == to_find {
+                    break;
+                }
+                match r {
+                    Ok(()) => feasible.push(id),
+                    Err((plugin, rejection)) => rejected.push((id, plugin, rejection)),
+                }
+            }
+            next += batch;
+        }
+        if reach == Reach::Upstream {
+            let processed = feasible.len() + rejected.len();
+            let prev = self.next_start_node_index.load(Ordering::Relaxed);
+            self.next_start_node_index
+                .store((prev + processed) % all.len(), Ordering::Relaxed);
+        }
+        if reach == Reach::AllNodes {
+            let mut outcome: BTreeMap<NodeId, NodeOutcome> = BTreeMap::new();
+            for &id in &feasible {
+                outcome.insert(id, NodeOutcome::Feasible);
+            }
+            for (id, plugin, r) in &rejected {
+                outcome.insert(
+                    *id,
+                    NodeOutcome::Rejected {
+                        plugin,
+                        rejection: r.clone(),
+                    },
+                );
+            }
+            eval.nodes = all
+                .iter()
+                .map(|&id| {
+                    let o = outcome.remove(&id).unwrap_or_else(|| match &absent {
+                        Some((plugin, r)) => NodeOutcome::Rejected {
+                            plugin,
+                            rejection: r.clone(),
+                        },
+                        None => NodeOutcome::NotEvaluated,
+                    });
+                    (id, o)
+                })
+                .collect();
+        }
+
+        if feasible.is_empty() {
+            let mut diagnosis = Diagnosis {
+                unschedulable_plugins: rejected.iter().map(|(_, p, _)| *p).collect(),
+                statuses: rejected,
+                absent,
+                ..Diagnosis::default()
+            };
+            diagnosis
+                .unschedulable_plugins
+                .extend(narrowing_plugins.iter().copied());
+            let mut fit = FitError {
+                pod: pod.key.clone(),
+                num_all_nodes: all.len(),
+                diagnosis,
+            };
+            self.run_post_filter(profile, &cycle, &skip, pod, view, &mut fit);
+            fail(&mut eval, fit.diagnosis);
+            return eval;
+        }
+        let evaluated = feasible.len() + rejected.len();
+        if feasible.len() == 1 {
+            // upstream: a single feasible node is chosen without PreScore/Score.
+            let node = feasible[0];
+            eval.result = Ok(Placement {
+                node,
+                node_name: state.node(node).info.name.clone(),
+                feasible_nodes: 1,
+                evaluated_nodes: evaluated,
+            });
+            return eval;
+        }
+
+        // PreScore.
+        let mut score_skipped: Vec<&'static str> = Vec::new();
+        for plugin in &profile.pre_score {
+            let Some(p) = plugin.as_pre_score() else { continue };
+            match p.pre_score(&mut cycle, pod, &feasible, view) {
+                Ok(PreScoreOutcome::Proceed) => {}
+                Ok(PreScoreOutcome::Skip) => score_skipped.push(plugin.name()),
+                Err(r) => {
+                    eval.result = Err(ScheduleError::Internal {
+                        plugin: plugin.name(),
+                        message: r.message(),
+                    });
+                    return eval;
+                }
+            }
+        }
+
+        // Score, NormalizeScore, weights.
+        let mut table = ScoreTable {
+            totals: vec![0; feasible.len()],
+            ..ScoreTable::default()
+        };
+        for (plugin, weight) in &profile.score {
+            if score_skipped.contains(&plugin.name()) {
+                continue;
+            }
+            let Some(s) = plugin.as_score() else { continue };
+            let score_one = |&id: &NodeId| s.score(&cycle, pod, state.node(id), view);
+            let mut scores: Vec<i64> = if feasible.len() >= PARALLEL_THRESHOLD {
+                feasible.par_iter().map(score_one).collect()
+            } else {
+                feasible.iter().map(score_one).collect()
+            };
+            if s.has_normalize() {
+                s.normalize(&cycle, pod, &mut scores);
+            }
+            if let Some(bad) = scores.iter().find(|&&v| !(0..=100).contains(&v)) {
+                // upstream: a score outside [MinNodeScore, MaxNodeScore] after normalization is an error.
+                eval.result = Err(ScheduleError::Internal {
+                    plugin: plugin.name(),
+                    message: format!("plugin {} returns an invalid score {bad}", plugin.name()),
+                });
+                return eval;
+            }
+            for (t, v) in table.totals.iter_mut().zip(&scores) {
+                *t += v * weight;
+            }
+            table.plugins.push((plugin.name(), *weight));
+            table.scores.push(scores);
+        }
+        table.nodes = feasible;
+
+        // Select the host: the highest total; ties broken by the seeded RNG.
+        let best = table.totals.iter().copied().max().unwrap_or(0);
+        let ties: Vec<usize> = (0..table.nodes.len()).filter(|&i| table.totals[i] == best).collect();
+        let pick = ties[(tie_break(self.seed, &pod.key) % ties.len() as u64) as usize];
+        let node = table.nodes[pick];
+        eval.result = Ok(Placement {
+            node,
+            node_name: state.node(node).info.name.clone(),
+            feasible_nodes: table.nodes.len(),
+            evaluated_nodes: evaluated,
+        });
+        eval.scores = table;
+        eval
+    }
+
+    fn fail_at_pre_filter(
+        &self,
+        eval: &mut Evaluation,
+        plugin: &'static str,
+        rejection: Rejection,
+        msg: String,
+        all: &[NodeId],
+        reach: Reach,
+    ) {
+        if reach == Reach::AllNodes {
+            eval.nodes = all
+                .iter()
+                .map(|&id| {
+                    (
+                        id,
+                        NodeOutcome::Rejected {
+                            plugin,
+                            rejection: rejection.clone(),
+                        },
+                    )
+                })
+                .collect();
+        }
+        let mut unschedulable_plugins = BTreeSet::new();
+        unschedulable_plugins.insert(plugin);
+        eval.result = Err(ScheduleError::Unschedulable(Box::new(FitError {
+            pod: Arc::from(""),
+            num_all_nodes: all.len(),
+            diagnosis: Diagnosis {
+                absent: Some((plugin, rejection)),
+                pre_filter_msg: Some(msg),
+                unschedulable_plugins,
+                ..Diagnosis::default()
+            },
+        })));
+    }
+
+    fn run_post_filter(
+        &self,
+        profile: &Profile,
+        cycle: &CycleState,
+        skip: &SkipSet,
+        pod: &PodInfo,
+        view: ClusterView<'_>,
+        fit: &mut FitError,
+    ) {
+        fit.pod = pod.key.clone();
+        if profile.post_filter.is_empty() {
+            return;
+        }
+        // Materialize every node's status for the PostFilter, absent nodes included.
+        let d = &fit.diagnosis;
+        let mut statuses: Vec<(NodeId, Rejection)> = d.statuses.iter().map(|(id, _, r)| (*id, r.clone())).collect();
+        if let Some((_, absent)) = &d.absent {
+            let explicit: BTreeSet<NodeId> = d.statuses.iter().map(|(id, _, _)| *id).collect();
+            for &id in view.state.node_ids() {
+                if !explicit.contains(&id) {
+                    statuses.push((id, absent.clone()));
+                }
+            }
+        }
+        let run_filters = |node: &crate::state::NodeState| profile.run_filters(cycle, skip, pod, node, view);
+        let input = PostFilterInput {
+            pod,
+            view,
+            statuses: &statuses,
+            run_filters: &run_filters,
+        };
+        let mut messages = Vec::new();
+        for plugin in &profile.post_filter {
+            let Some(p) = plugin.as_post_filter() else { continue };
+            match p.post_filter(&input) {
+                PostFilterOutcome::Unschedulable { message } => {
+                    if !message.is_empty() {
+                        messages.push(message);
+                    }
+                }
+                PostFilterOutcome::Nominate { node, victims, .. } => {
+                    // upstream: a successful PostFilter adds no message; the pod is nominated.
+                    fit.diagnosis.nomination = Some((node, victims));
+                    messages.clear();
+                    break;
+                }
+            }
+        }
+        if !messages.is_empty() {
+            fit.diagnosis.post_filter_msg = Some(messages.join(", "));
+        }
+    }
+}
+
+/// A seeded, per-pod tie breaker: the same seed and pod always give the same number.
+fn tie_break(seed: u64, key: &str) -> u64 {
+    // FNV-1a over the key, then splitmix64 with the seed.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    let mut z = seed ^ h;
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}

@@ -1,0 +1,453 @@
+//! Cluster state: nodes with their per-node aggregates, and the pods placed on them.
+//!
+//! Nodes get dense [`NodeId`]s so the cycle walks a `Vec`, not a map. Every pod operation
+//! (add, remove, assume, forget) touches exactly one node's aggregates, in O(1) for a pod with
+//! a bounded number of scalar resources and host ports. Pending pods are not held here: they
+//! belong to a queue (the daemon's or the simulator's).
+//!
+//! A pod bound to a node the state does not know (yet) is accounted to a placeholder slot
+//! for that name, as upstream's cache keeps a `NodeInfo` without a node while pods reference
+//! it; when the node arrives, its pods already count.
+
+use crate::convert::{self, ConvertError};
+use crate::intern::{Interner, Sym};
+use crate::model::{HostPort, Labels, NodeInfo, PodInfo, Resources};
+use rustc_hash::FxHashMap;
+use std::sync::Arc;
+
+/// Dense index of a node in a [`ClusterState`].
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct NodeId(pub u32);
+
+impl NodeId {
+    /// As a `usize` index.
+    #[must_use]
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A node and the aggregates of the pods placed on it.
+#[derive(Clone, Debug)]
+pub struct NodeState {
+    /// The node's static attributes.
+    pub info: NodeInfo,
+    /// Whether the node object exists (false for a placeholder that only pods reference).
+    pub exists: bool,
+    /// Σ effective requests of the pods on the node (upstream `NodeInfo.Requested`).
+    pub requested: Resources,
+    /// Σ non-zero cpu requests (upstream `NodeInfo.NonZeroRequested.MilliCPU`).
+    pub non_zero_milli_cpu: i64,
+    /// Σ non-zero memory requests (upstream `NodeInfo.NonZeroRequested.Memory`).
+    pub non_zero_memory: i64,
+    /// Number of pods on the node.
+    pub pod_count: u32,
+    /// Host ports in use, with how many pods use each.
+    pub used_ports: Vec<(HostPort, u32)>,
+    /// The pods on the node, in no particular order.
+    pub pods: Vec<Arc<PodInfo>>,
+}
+
+impl NodeState {
+    fn placeholder(name: Arc<str>, name_sym: Sym) -> Self {
+        NodeState {
+            info: NodeInfo {
+                name,
+                name_sym,
+                labels: Labels::default(),
+                taints: Vec::new(),
+                unschedulable: false,
+                allocatable: Resources::default(),
+                images: Vec::new(),
+            },
+            exists: false,
+            requested: Resources::default(),
+            non_zero_milli_cpu: 0,
+            non_zero_memory: 0,
+            pod_count: 0,
+            used_ports: Vec::new(),
+            pods: Vec::new(),
+        }
+    }
+
+    /// Removes `pod`'s contribution from the aggregates, as if it were not on the node
+    /// (for preemption dry runs on a copy). The pod list is left as is.
+    pub fn release(&mut self, pod: &PodInfo) {
+        self.account(pod, -1);
+    }
+
+    /// Adds `pod`'s contribution back after [`NodeState::release`] (preemption's reprieve step).
+    pub fn hold(&mut self, pod: &PodInfo) {
+        self.account(pod, 1);
+    }
+
+    fn account(&mut self, pod: &PodInfo, sign: i64) {
+        if sign > 0 {
+            self.requested.add(&pod.requests);
+            self.pod_count += 1;
+        } else {
+            self.requested.sub(&pod.requests);
+            self.pod_count -= 1;
+        }
+        self.non_zero_milli_cpu += sign * pod.non_zero_milli_cpu;
+        self.non_zero_memory += sign * pod.non_zero_memory;
+        for hp in &pod.host_ports {
+            match self.used_ports.iter().position(|(p, _)| p == hp) {
+                Some(i) if sign > 0 => self.used_ports[i].1 += 1,
+                Some(i) => {
+                    self.used_ports[i].1 -= 1;
+                    if self.used_ports[i].1 == 0 {
+                        self.used_ports.swap_remove(i);
+                    }
+                }
+                None if sign > 0 => self.used_ports.push((*hp, 1)),
+                None => {}
+            }
+        }
+    }
+}
+
+/// A pod held by the state.
+#[derive(Clone, Debug)]
+pub struct PodEntry {
+    /// The pod.
+    pub info: Arc<PodInfo>,
+    /// The node it is placed on.
+    pub node: NodeId,
+    /// Placed by this scheduler but not yet confirmed by the API server.
+    pub assumed: bool,
+    /// Index of the pod in its node's `pods`.
+    slot: u32,
+}
+
+/// Errors of state operations.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StateError {
+    /// A node with this name is already present.
+    #[error("node {0} already exists")]
+    NodeExists(String),
+    /// No node with this name.
+    #[error("node {0} not found")]
+    NodeNotFound(String),
+    /// A pod with this key is already present.
+    #[error("pod {0} already exists")]
+    PodExists(String),
+    /// No pod with this key.
+    #[error("pod {0} not found")]
+    PodNotFound(String),
+    /// The pod has no `spec.nodeName`, so it cannot be placed.
+    #[error("pod {0} has no spec.nodeName")]
+    PodNotBound(String),
+    /// `forget` on a pod that was not assumed.
+    #[error("pod {0} is not assumed")]
+    NotAssumed(String),
+    /// A Kubernetes object could not be converted.
+    #[error(transparent)]
+    Convert(#[from] ConvertError),
+}
+
+/// `Result` with [`StateError`].
+pub type Result<T, E = StateError> = std::result::Result<T, E>;
+
+/// Nodes, the pods placed on them, and the interner their symbols come from.
+#[derive(Clone, Debug, Default)]
+pub struct ClusterState {
+    interner: Interner,
+    nodes: Vec<NodeState>,
+    node_ids: FxHashMap<Arc<str>, NodeId>,
+    live: Vec<NodeId>,
+    pods: FxHashMap<Arc<str>, PodEntry>,
+}
+
+impl ClusterState {
+    /// An empty state.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The interner behind every `Sym` in this state's nodes and pods.
+    #[must_use]
+    pub fn interner(&self) -> &Interner {
+        &self.interner
+    }
+
+    /// Mutable interner, for converting objects against this state.
+    pub fn interner_mut(&mut self) -> &mut Interner {
+        &mut self.interner
+    }
+
+    /// Converts a node with this state's interner.
+    ///
+    /// # Errors
+    /// When the node cannot be converted.
+    pub fn convert_node(&mut self, node: &k8s_openapi::api::core::v1::Node) -> Result<NodeInfo> {
+        Ok(convert::node_info(node, &mut self.interner)?)
+    }
+
+    /// Converts a pod with this state's interner.
+    ///
+    /// # Errors
+    /// When the pod cannot be converted.
+    pub fn convert_pod(&mut self, pod: &k8s_openapi::api::core::v1::Pod) -> Result<PodInfo> {
+        Ok(convert::pod_info(pod, &mut self.interner)?)
+    }
+
+    /// Existing nodes, in the order they were added.
+    #[must_use]
+    pub fn node_ids(&self) -> &[NodeId] {
+        &self.live
+    }
+
+    /// Number of existing nodes.
+    #[must_use]
+    pub fn num_nodes(&self) -> usize {
+        self.live.len()
+    }
+
+    /// Number of pods held (bound or assumed).
+    #[must_use]
+    pub fn num_pods(&self) -> usize {
+        self.pods.len()
+    }
+
+    /// The node at `id`. Panics on an id this state never gave out.
+    #[must_use]
+    pub fn node(&self, id: NodeId) -> &NodeState {
+        &self.nodes[id.index()]
+    }
+
+    /// The id of an existing node.
+    #[must_use]
+    pub fn node_id(&self, name: &str) -> Option<NodeId> {
+        self.node_ids.get(name).copied().filter(|id| self.nodes[id.index()].exists)
+    }
+
+    /// A pod by `namespace/name`.
+    #[must_use]
+    pub fn pod(&self, key: &str) -> Option<&PodEntry> {
+        self.pods.get(key)
+    }
+
+    /// Every pod held, in no particular order.
+    pub fn pods(&self) -> impl Iterator<Item = &PodEntry> {
+        self.pods.values()
+    }
+
+    fn slot_for(&mut self, name: &str) -> NodeId {
+        if let Some(&id) = self.node_ids.get(name) {
+            return id;
+        }
+        let id = NodeId(u32::try_from(self.nodes.len()).expect("more than 2^32 nodes"));
+        let name_sym = self.interner.intern(name);
+        let name: Arc<str> = self.interner.resolve_arc(name_sym);
+        self.nodes.push(NodeState::placeholder(name.clone(), name_sym));
+        self.node_ids.insert(name, id);
+        id
+    }
+
+    /// Adds a node.
+    ///
+    /// # Errors
+    /// [`StateError::NodeExists`] when a node of that name exists.
+    pub fn add_node(&mut self, info: NodeInfo) -> Result<NodeId> {
+        if self.node_id(&info.name).is_some() {
+            return Err(StateError::NodeExists(info.name.to_string()));
+        }
+        Ok(self.upsert_node(info))
+    }
+
+    /// Adds or replaces a node; pods on it keep counting.
+    pub fn upsert_node(&mut self, info: NodeInfo) -> NodeId {
+        let id = self.slot_for(&info.name);
+        let slot = &mut self.nodes[id.index()];
+        if !slot.exists {
+            self.live.push(id);
+        }
+        slot.info = info;
+        slot.exists = true;
+        id
+    }
+
+    /// Removes a node. Pods still bound to it stay accounted to its placeholder until removed,
+    /// as upstream's cache does.
+    ///
+    /// # Errors
+    /// [`StateError::NodeNotFound`] when no such node exists.
+    pub fn remove_node(&mut self, name: &str) -> Result<NodeId> {
+        let id = self
+            .node_id(name)
+            .ok_or_else(|| StateError::NodeNotFound(name.to_string()))?;
+        let slot = &mut self.nodes[id.index()];
+        slot.exists = false;
+        let keep_name = slot.info.name.clone();
+        let keep_sym = slot.info.name_sym;
+        let placeholder = NodeState::placeholder(keep_name, keep_sym);
+        slot.info = placeholder.info;
+        self.live.retain(|&n| n != id);
+        self.drop_placeholder_if_unused(id);
+        Ok(id)
+    }
+
+    fn insert_pod(&mut self, info: Arc<PodInfo>, node_name: &str, assumed: bool) -> Result<NodeId> {
+        if self.pods.contains_key(&*info.key) {
+            return Err(StateError::PodExists(info.key.to_string()));
+        }
+        let id = self.slot_for(node_name);
+        let node = &mut self.nodes[id.index()];
+        node.account(&info, 1);
+        let slot = u32::try_from(node.pods.len()).expect("more than 2^32 pods on a node");
+        node.pods.push(info.clone());
+        self.pods.insert(info.key.clone(), PodEntry { info, node: id, assumed, slot });
+        Ok(id)
+    }
+
+    /// Adds a pod bound to `spec.nodeName`. Terminal pods hold nothing and are not added
+    /// (returns `Ok(None)`).
+    ///
+    /// # Errors
+    /// [`StateError::PodNotBound`] without a node name, [`StateError::PodExists`] for a duplicate.
+    pub fn add_pod(&mut self, info: PodInfo) -> Result<Option<NodeId>> {
+        if info.terminal {
+            return Ok(None);
+        }
+        let node = info
+            .node_name_str
+            .clone()
+            .ok_or_else(|| StateError::PodNotBound(info.key.to_string()))?;
+        self.insert_pod(Arc::new(info), &node, false).map(Some)
+    }
+
+    /// Replaces a pod (or adds it): the old one's resources are released first. An update
+    /// of an assumed pod to its bound form confirms the assumption.
+    ///
+    /// # Errors
+    /// As [`ClusterState::add_pod`].
+    pub fn update_pod(&mut self, info: PodInfo) -> Result<Option<NodeId>> {
+        if self.pods.contains_key(&*info.key) {
+            self.remove_pod(&info.key.clone())?;
+        }
+        self.add_pod(info)
+    }
+
+    /// Removes a pod and releases what it held.
+    ///
+    /// # Errors
+    /// [`StateError::PodNotFound`].
+    pub fn remove_pod(&mut self, key: &str) -> Result<PodEntry> {
+        let entry = self
+            .pods
+            .remove(key)
+            .ok_or_else(|| StateError::PodNotFound(key.to_string()))?;
+        let node = &mut self.nodes[entry.node.index()];
+        node.account(&entry.info, -1);
+        let slot = entry.slot as usize;
+        node.pods.swap_remove(slot);
+        if let Some(moved) = node.pods.get(slot) {
+            let moved_key = moved.key.clone();
+            if let Some(e) = self.pods.get_mut(&moved_key) {
+                e.slot = entry.slot;
+            }
+        }
+        self.drop_placeholder_if_unused(entry.node);
+        Ok(entry)
+    }
+
+    fn drop_placeholder_if_unused(&mut self, id: NodeId) {
+        // Placeholders stay in `nodes` (ids are never reused) but leave the name map when empty,
+        // so a stream of deleted nodes does not keep growing the map.
+        let slot = &self.nodes[id.index()];
+        if !slot.exists && slot.pod_count == 0 {
+            self.node_ids.remove(&*slot.info.name);
+        }
+    }
+
+    /// Places `pod` on `node` before the API server confirms it (upstream `AssumePod`).
+    ///
+    /// # Errors
+    /// [`StateError::PodExists`] when the pod is already placed.
+    pub fn assume(&mut self, mut pod: PodInfo, node: NodeId) -> Result<()> {
+        let slot = &self.nodes[node.index()];
+        pod.node_name = Some(slot.info.name_sym);
+        pod.node_name_str = Some(slot.info.name.clone());
+        let name = slot.info.name.clone();
+        self.insert_pod(Arc::new(pod), &name, true).map(|_| ())
+    }
+
+    /// Turns an assumption into fact (the API server confirmed the binding).
+    ///
+    /// # Errors
+    /// [`StateError::PodNotFound`].
+    pub fn confirm(&mut self, key: &str) -> Result<()> {
+        let entry = self
+            .pods
+            .get_mut(key)
+            .ok_or_else(|| StateError::PodNotFound(key.to_string()))?;
+        entry.assumed = false;
+        Ok(())
+    }
+
+    /// Undoes an assumption (binding failed or expired) (upstream `ForgetPod`).
+    ///
+    /// # Errors
+    /// [`StateError::NotAssumed`] for a pod that is confirmed, [`StateError::PodNotFound`].
+    pub fn forget(&mut self, key: &str) -> Result<PodEntry> {
+        match self.pods.get(key) {
+            None => Err(StateError::PodNotFound(key.to_string())),
+            Some(e) if !e.assumed => Err(StateError::NotAssumed(key.to_string())),
+            Some(_) => self.remove_pod(key),
+        }
+    }
+
+    /// Recomputes every node's aggregates from its pods and compares them with the
+    /// incrementally maintained ones. For tests.
+    ///
+    /// # Errors
+    /// A description of the first mismatch.
+    pub fn check_consistency(&self) -> std::result::Result<(), String> {
+        let mut fresh: Vec<NodeState> = self
+            .nodes
+            .iter()
+            .map(|n| NodeState::placeholder(n.info.name.clone(), n.info.name_sym))
+            .collect();
+        for entry in self.pods.values() {
+            fresh[entry.node.index()].account(&entry.info, 1);
+            let on_node = self.nodes[entry.node.index()].pods.get(entry.slot as usize);
+            if !on_node.is_some_and(|p| Arc::ptr_eq(p, &entry.info)) {
+                return Err(format!("pod {} is not at its slot on its node", entry.info.key));
+            }
+        }
+        for (have, want) in self.nodes.iter().zip(&fresh) {
+            let name = &have.info.name;
+            if have.requested != want.requested {
+                return Err(format!("node {name}: requested {:?} != {:?}", have.requested, want.requested));
+            }
+            if (have.non_zero_milli_cpu, have.non_zero_memory) != (want.non_zero_milli_cpu, want.non_zero_memory) {
+                return Err(format!("node {name}: non-zero requested differs"));
+            }
+            if have.pods.len() != have.pod_count as usize {
+                return Err(format!("node {name}: {} pods listed, count {}", have.pods.len(), have.pod_count));
+            }
+            if have.pod_count != want.pod_count {
+                return Err(format!("node {name}: pod count {} != {}", have.pod_count, want.pod_count));
+            }
+            let mut a = have.used_ports.clone();
+            let mut b = want.used_ports.clone();
+            a.sort_unstable();
+            b.sort_unstable();
+            if a != b {
+                return Err(format!("node {name}: used ports {a:?} != {b:?}"));
+            }
+        }
+        for &id in &self.live {
+            if !self.nodes[id.index()].exists {
+                return Err(format!("live node {id:?} does not exist"));
+            }
+        }
+        let existing = self.nodes.iter().filter(|n| n.exists).count();
+        if existing != self.live.len() {
+            return Err(format!("{existing} existing nodes but {} live", self.live.len()));
+        }
+        Ok(())
+    }
+}

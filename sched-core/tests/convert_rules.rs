@@ -1,0 +1,242 @@
+//! Conversion rules, one test per upstream subtlety. Each names the upstream rule it mirrors.
+
+use k8s_openapi::api::core::v1::{Node, Pod};
+use sched_core::convert::{ResourceClass, classify_resource, node_info, pod_info};
+use sched_core::intern::Interner;
+use sched_core::model::{DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST, Protocol, TolerationOperator};
+use serde_json::{Value, json};
+
+fn pod(v: Value) -> sched_core::model::PodInfo {
+    let mut i = Interner::new();
+    pod_with(&mut i, v)
+}
+
+fn pod_with(i: &mut Interner, v: Value) -> sched_core::model::PodInfo {
+    let p: Pod = serde_json::from_value(v).unwrap();
+    pod_info(&p, i).unwrap()
+}
+
+fn spec(spec: Value) -> Value {
+    json!({"metadata": {"name": "p", "namespace": "ns"}, "spec": spec})
+}
+
+fn c(name: &str, requests: Value) -> Value {
+    json!({"name": name, "resources": {"requests": requests}})
+}
+
+fn sidecar(name: &str, requests: Value) -> Value {
+    json!({"name": name, "restartPolicy": "Always", "resources": {"requests": requests}})
+}
+
+#[test]
+fn init_containers_take_the_max_with_app_containers() {
+    // upstream: resource/helpers_test.go TestPodRequests "init container max"
+    let p = pod(spec(json!({
+        "containers": [c("a", json!({"cpu": "1"})), c("b", json!({"cpu": "500m"}))],
+        "initContainers": [c("i1", json!({"cpu": "2"})), c("i2", json!({"cpu": "1"}))]
+    })));
+    assert_eq!(p.requests.milli_cpu, 2000);
+}
+
+#[test]
+fn sidecars_add_to_app_containers_and_to_later_init_containers() {
+    // upstream: PodRequests "restartable init container" rule: sidecars run beside the app and
+    // beside every init container declared after them.
+    let p = pod(spec(json!({
+        "containers": [c("app", json!({"cpu": "1"}))],
+        "initContainers": [sidecar("s", json!({"cpu": "1"})), c("init", json!({"cpu": "2"}))]
+    })));
+    // containers: 1 + 1 (sidecar) = 2; init peak: init 2 + sidecar 1 = 3.
+    assert_eq!(p.requests.milli_cpu, 3000);
+    let p = pod(spec(json!({
+        "containers": [c("app", json!({"cpu": "1"}))],
+        "initContainers": [c("init", json!({"cpu": "2"})), sidecar("s", json!({"cpu": "1"}))]
+    })));
+    // The init container before the sidecar runs alone: peak 2; containers 1 + 1 = 2.
+    assert_eq!(p.requests.milli_cpu, 2000);
+}
+
+#[test]
+fn overhead_is_added_after_the_max() {
+    // upstream: PodRequests adds pod.spec.overhead after aggregating containers.
+    let p = pod(spec(json!({
+        "containers": [c("app", json!({"cpu": "1", "memory": "1Gi"}))],
+        "initContainers": [c("init", json!({"cpu": "2"}))],
+        "overhead": {"cpu": "250m", "memory": "64Mi"}
+    })));
+    assert_eq!(p.requests.milli_cpu, 2250);
+    assert_eq!(p.requests.memory, (1024 + 64) * 1024 * 1024);
+    assert_eq!(p.non_zero_milli_cpu, 2250);
+}
+
+#[test]
+fn non_zero_defaults_apply_only_to_omitted_requests() {
+    // upstream: types.go calculateResource with NonMissingContainerRequests: omitted cpu → 100m,
+    // omitted memory → 200Mi; an explicit zero stays zero.
+    let p = pod(spec(json!({"containers": [c("a", json!({})), c("b", json!({"cpu": "0", "memory": "0"}))]})));
+    assert_eq!(p.requests.milli_cpu, 0);
+    assert_eq!(p.requests.memory, 0);
+    assert_eq!(p.non_zero_milli_cpu, DEFAULT_MILLI_CPU_REQUEST);
+    assert_eq!(p.non_zero_memory, DEFAULT_MEMORY_REQUEST);
+}
+
+#[test]
+fn pod_without_containers_has_zero_non_zero_requests() {
+    // upstream: defaults apply per container; no containers, nothing to default.
+    let p = pod(spec(json!({"containers": []})));
+    assert_eq!((p.non_zero_milli_cpu, p.non_zero_memory), (0, 0));
+}
+
+#[test]
+fn limits_default_requests() {
+    // upstream: core/v1 SetDefaults_Pod — a container with a limit and no request gets request = limit.
+    let p = pod(spec(json!({"containers": [{"name": "a", "resources": {"limits": {"cpu": "2", "memory": "1Gi"}}}]})));
+    assert_eq!(p.requests.milli_cpu, 2000);
+    assert_eq!(p.requests.memory, 1 << 30);
+    assert_eq!(p.non_zero_milli_cpu, 2000);
+}
+
+#[test]
+fn pod_level_requests_replace_container_aggregate() {
+    // upstream: PodRequests with PodLevelResources: pod-level cpu/memory win; overhead still added.
+    let p = pod(spec(json!({
+        "resources": {"requests": {"cpu": "3"}},
+        "containers": [c("a", json!({"cpu": "1", "memory": "1Gi"}))],
+        "overhead": {"cpu": "100m"}
+    })));
+    assert_eq!(p.requests.milli_cpu, 3100);
+    assert_eq!(p.requests.memory, 1 << 30);
+    // Memory is set at container level, so no default applies; cpu is set at pod level.
+    assert_eq!(p.non_zero_milli_cpu, 3100);
+    assert_eq!(p.non_zero_memory, 1 << 30);
+    let p = pod(spec(json!({"resources": {"requests": {"cpu": "3"}}, "containers": [c("a", json!({}))]})));
+    // upstream getNonMissingContainerRequests: memory missing at both levels → 200Mi default.
+    assert_eq!(p.non_zero_memory, DEFAULT_MEMORY_REQUEST);
+    assert_eq!(p.non_zero_milli_cpu, 3000);
+}
+
+#[test]
+fn quantities_round_up_as_upstream() {
+    // upstream: MilliValue/Value round up: 0.1m cpu → 1m; 1.5Gi → 1610612736.
+    let mut i = Interner::new();
+    let n: Node = serde_json::from_value(json!({
+        "metadata": {"name": "n"},
+        "status": {"allocatable": {"cpu": "0.1m", "memory": "1.5Gi", "ephemeral-storage": "0.5", "pods": "110"}}
+    }))
+    .unwrap();
+    let n = node_info(&n, &mut i).unwrap();
+    assert_eq!(n.allocatable.milli_cpu, 1);
+    assert_eq!(n.allocatable.memory, 1_610_612_736);
+    assert_eq!(n.allocatable.ephemeral_storage, 1);
+    assert_eq!(n.allocatable.pods, 110);
+}
+
+#[test]
+fn node_without_allocatable_pods_has_limit_zero() {
+    // upstream: a resource missing from allocatable counts as 0 (so every pod is "Too many pods").
+    let mut i = Interner::new();
+    let n: Node = serde_json::from_value(json!({"metadata": {"name": "n"}, "status": {"allocatable": {"cpu": "1"}}})).unwrap();
+    assert_eq!(node_info(&n, &mut i).unwrap().allocatable.pods, 0);
+}
+
+#[test]
+fn resource_names_are_classified_as_upstream() {
+    // upstream: v1helper.IsScalarResourceName / IsExtendedResourceName / IsPrefixedNativeResource.
+    let cases = [
+        ("cpu", ResourceClass::Cpu),
+        ("memory", ResourceClass::Memory),
+        ("ephemeral-storage", ResourceClass::EphemeralStorage),
+        ("pods", ResourceClass::Pods),
+        ("nvidia.com/gpu", ResourceClass::Scalar),
+        ("example.com/foo", ResourceClass::Scalar),
+        ("hugepages-2Mi", ResourceClass::Scalar),
+        ("kubernetes.io/something", ResourceClass::Scalar),
+        ("subdomain.kubernetes.io/x", ResourceClass::Scalar),
+        ("attachable-volumes-aws-ebs", ResourceClass::Scalar),
+        ("storage", ResourceClass::Ignored),
+        ("requests.example.com/foo", ResourceClass::Ignored),
+        ("Example.com/foo", ResourceClass::Ignored),
+    ];
+    for (name, want) in cases {
+        assert_eq!(classify_resource(name), want, "{name}");
+    }
+}
+
+#[test]
+fn extended_resource_requests_are_scalars_with_reasons() {
+    let mut i = Interner::new();
+    let p = pod_with(&mut i, spec(json!({"containers": [c("a", json!({"nvidia.com/gpu": "2", "storage": "1"}))]})));
+    let gpu = i.get("nvidia.com/gpu").unwrap();
+    assert_eq!(p.requests.scalar(gpu), 2);
+    assert_eq!(p.requests.scalar.len(), 1, "names that are not scalar resources are ignored");
+    assert_eq!(&*p.scalar_reasons[0], "Insufficient nvidia.com/gpu");
+}
+
+#[test]
+fn host_ports_come_from_containers_and_sidecars_only() {
+    // upstream: schedutil.GetHostPorts includes restartable init containers, not plain ones.
+    let p = pod(spec(json!({
+        "containers": [{"name": "a", "ports": [{"containerPort": 80, "hostPort": 8080}, {"containerPort": 81}]}],
+        "initContainers": [
+            {"name": "s", "restartPolicy": "Always", "ports": [{"containerPort": 53, "hostPort": 53, "protocol": "UDP", "hostIP": "10.0.0.1"}]},
+            {"name": "i", "ports": [{"containerPort": 9, "hostPort": 9}]}
+        ]
+    })));
+    let ports: Vec<(Protocol, i32)> = p.host_ports.iter().map(|h| (h.protocol, h.port)).collect();
+    assert_eq!(ports, vec![(Protocol::Tcp, 8080), (Protocol::Udp, 53)]);
+}
+
+#[test]
+fn toleration_comparison_operators_never_match() {
+    // upstream: Lt/Gt toleration operators are behind the alpha gate TaintTolerationComparisonOperators.
+    let p = pod(spec(json!({"containers": [], "tolerations": [
+        {"key": "k", "operator": "Gt", "value": "1"},
+        {"operator": "Exists"},
+        {"key": "k", "value": "v", "effect": "NoSchedule"}
+    ]})));
+    let ops: Vec<TolerationOperator> = p.tolerations.iter().map(|t| t.operator).collect();
+    assert_eq!(
+        ops,
+        vec![TolerationOperator::Never, TolerationOperator::Exists, TolerationOperator::Equal]
+    );
+}
+
+#[test]
+fn selector_terms_compile_leniently_as_upstream() {
+    // upstream: nodeaffinity.NewNodeSelector drops empty terms; a term with a bad requirement
+    // never matches but other terms still can.
+    let p = pod(spec(json!({"containers": [], "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+        "nodeSelectorTerms": [
+            {},
+            {"matchExpressions": []},
+            {"matchExpressions": [{"key": "n", "operator": "Gt", "values": ["x"]}]},
+            {"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]},
+            {"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["a", "b"]}]}
+        ]}}}})));
+    let sel = p.required_affinity.unwrap();
+    assert_eq!(sel.terms.len(), 3, "two empty terms dropped");
+    assert!(sel.terms[0].invalid.is_some(), "Gt with a non-integer value");
+    assert!(sel.terms[1].invalid.is_none());
+    assert!(sel.terms[2].invalid.is_some(), "matchFields needs exactly one value");
+}
+
+#[test]
+fn constraints_needing_unbuilt_plugins_are_recorded() {
+    let p = pod(spec(json!({
+        "containers": [],
+        "topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule"}],
+        "volumes": [{"name": "d", "persistentVolumeClaim": {"claimName": "d"}}, {"name": "e", "emptyDir": {}}]
+    })));
+    let plugins: Vec<&str> = p.unsupported.iter().map(|u| u.plugin).collect();
+    assert_eq!(plugins, vec!["PodTopologySpread", "VolumeBinding"]);
+}
+
+#[test]
+fn bad_quantity_names_pod_and_field() {
+    let mut i = Interner::new();
+    let p: Pod = serde_json::from_value(spec(json!({"containers": [c("a", json!({"cpu": "two"}))]}))).unwrap();
+    let e = pod_info(&p, &mut i).unwrap_err();
+    let msg = e.to_string();
+    assert!(msg.starts_with("Pod ns/p: spec.containers[0].resources.requests.cpu: "), "{msg}");
+    assert!(msg.contains("\"two\""), "{msg}");
+}

@@ -1,0 +1,543 @@
+//! Cluster snapshot loading: what `kubectl get nodes,pods -A -o yaml` prints, and friends.
+//!
+//! Accepted: a `kind: List` (YAML or JSON), a multi-document YAML stream, a single object, a
+//! directory of such files (`*.yaml`, `*.yml`, `*.json`, in name order), or `-` for stdin.
+//! Objects of other kinds are skipped and counted. Every problem names the file, the document,
+//! the list item, the object (`ns/name`) and the field, with the line and column where YAML
+//! gives them. A malformed object never disappears silently: the load fails with the list of
+//! problems, or, with `skip_invalid`, loads the rest and reports each skip.
+
+use k8s_openapi::api::core::v1::{Node, Pod};
+use sched_core::model::PodInfo;
+use sched_core::state::ClusterState;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// Where an object came from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Source {
+    /// File path (`-` for stdin).
+    pub file: String,
+    /// 1-based document index in a YAML stream.
+    pub document: usize,
+    /// 0-based index in a `List`'s `items`, when in a list.
+    pub item: Option<usize>,
+    /// 1-based line of the object, when known.
+    pub line: Option<u64>,
+    /// 1-based column of the object, when known.
+    pub column: Option<u64>,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let (Some(l), Some(c)) = (self.line, self.column) {
+            write!(f, ":{l}:{c}")?;
+        }
+        write!(f, ": document {}", self.document)?;
+        if let Some(i) = self.item {
+            write!(f, ", items[{i}]")?;
+        }
+        Ok(())
+    }
+}
+
+/// One thing wrong with one object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// Where.
+    pub source: Source,
+    /// `Pod ns/name`, `Node name`, or what is known.
+    pub object: String,
+    /// The field path (`spec.containers[0].resources.requests.cpu`), or empty.
+    pub field: String,
+    /// What was wrong and what was expected.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.source, self.object)?;
+        if !self.field.is_empty() {
+            write!(f, ": {}", self.field)?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// Why a snapshot could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// A file or directory could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path.
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file is not valid YAML/JSON.
+    #[error("{file}{}: {message}", location.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default())]
+    Syntax {
+        /// The file.
+        file: String,
+        /// Line and column.
+        location: Option<(u64, u64)>,
+        /// The parser's message.
+        message: String,
+    },
+    /// Objects were malformed (and `skip_invalid` was off).
+    #[error("{} invalid object(s) in the snapshot (use --skip-invalid to load the rest):\n{}", .0.len(), .0.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))]
+    Invalid(Vec<Problem>),
+}
+
+/// `Result` with [`LoadError`].
+pub type Result<T, E = LoadError> = std::result::Result<T, E>;
+
+/// Options for loading.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LoadOptions {
+    /// Load the valid objects and report the invalid ones instead of failing.
+    pub skip_invalid: bool,
+}
+
+/// The raw objects of a snapshot.
+#[derive(Clone, Debug, Default)]
+pub struct Snapshot {
+    /// Nodes, in load order.
+    pub nodes: Vec<(Source, Node)>,
+    /// Pods, in load order.
+    pub pods: Vec<(Source, Pod)>,
+    /// Objects of other kinds, counted by kind.
+    pub skipped_kinds: BTreeMap<String, usize>,
+    /// Objects skipped as invalid (only with `skip_invalid`).
+    pub skipped_invalid: Vec<Problem>,
+}
+
+impl Snapshot {
+    /// Loads a path: a file, a directory of files, or `-` for stdin.
+    ///
+    /// # Errors
+    /// I/O, syntax, or invalid objects (unless `skip_invalid`).
+    pub fn load(path: &Path, opts: LoadOptions) -> Result<Snapshot> {
+        let mut snap = Snapshot::default();
+        let mut problems = Vec::new();
+        if path == Path::new("-") {
+            let mut text = String::new();
+            std::io::stdin().read_to_string(&mut text).map_err(|source| LoadError::Io {
+                path: "-".into(),
+                source,
+            })?;
+            snap.add_text(&text, "-", &mut problems)?;
+        } else if path.is_dir() {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+                .map_err(|source| LoadError::Io {
+                    path: path.display().to_string(),
+                    source,
+                })?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.extension()
+                        .and_then(|e| e.to_str())
+                        .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
+                })
+                .collect();
+            files.sort();
+            for f in files {
+                snap.add_file(&f, &mut problems)?;
+            }
+        } else {
+            snap.add_file(path, &mut problems)?;
+        }
+        snap.finish(problems, opts)
+    }
+
+    /// Loads from text (`file` names it in messages).
+    ///
+    /// # Errors
+    /// Syntax errors, or invalid objects (unless `skip_invalid`).
+    pub fn from_text(text: &str, file: &str, opts: LoadOptions) -> Result<Snapshot> {
+        let mut snap = Snapshot::default();
+        let mut problems = Vec::new();
+        snap.add_text(text, file, &mut problems)?;
+        snap.finish(problems, opts)
+    }
+
+    fn finish(mut self, problems: Vec<Problem>, opts: LoadOptions) -> Result<Snapshot> {
+        if problems.is_empty() {
+            return Ok(self);
+        }
+        if opts.skip_invalid {
+            self.skipped_invalid.extend(problems);
+            Ok(self)
+        } else {
+            Err(LoadError::Invalid(problems))
+        }
+    }
+
+    fn add_file(&mut self, path: &Path, problems: &mut Vec<Problem>) -> Result<()> {
+        let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        self.add_text(&text, &path.display().to_string(), problems)
+    }
+
+    fn add_text(&mut self, text: &str, file: &str, problems: &mut Vec<Problem>) -> Result<()> {
+        for (i, (doc, loc)) in parse_documents(text, file)?.into_iter().enumerate() {
+            let source = Source {
+                file: file.to_string(),
+                document: i + 1,
+                item: None,
+                line: loc.map(|l| l.0),
+                column: loc.map(|l| l.1),
+            };
+            self.add_value(doc, source, problems);
+        }
+        Ok(())
+    }
+
+    fn add_value(&mut self, doc: Value, source: Source, problems: &mut Vec<Problem>) {
+        if doc.is_null() {
+            return; // an empty YAML document
+        }
+        let kind = doc.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
+        if kind.ends_with("List") && doc.get("items").is_some() {
+            let Value::Object(mut map) = doc else { return };
+            let items = match map.remove("items") {
+                Some(Value::Array(items)) => items,
+                Some(Value::Null) | None => Vec::new(),
+                Some(_) => {
+                    problems.push(Problem {
+                        source,
+                        object: kind,
+                        field: "items".into(),
+                        message: "expected a list of objects".into(),
+                    });
+                    return;
+                }
+            };
+            for (i, item) in items.into_iter().enumerate() {
+                let s = Source {
+                    item: Some(i),
+                    ..source.clone()
+                };
+                self.add_object(item, s, problems);
+            }
+        } else {
+            self.add_object(doc, source, problems);
+        }
+    }
+
+    fn add_object(&mut self, obj: Value, source: Source, problems: &mut Vec<Problem>) {
+        let kind = obj.get("kind").and_then(Value::as_str).map(str::to_string);
+        let name = describe(&obj);
+        match kind.as_deref() {
+            Some("Node") => match deserialize::<Node>(obj) {
+                Ok(n) => self.nodes.push((source, n)),
+                Err((field, message)) => problems.push(Problem {
+                    source,
+                    object: format!("Node {name}"),
+                    field,
+                    message,
+                }),
+            },
+            Some("Pod") => match deserialize::<Pod>(obj) {
+                Ok(p) => self.pods.push((source, p)),
+                Err((field, message)) => problems.push(Problem {
+                    source,
+                    object: format!("Pod {name}"),
+                    field,
+                    message,
+                }),
+            },
+            Some(other) => *self.skipped_kinds.entry(other.to_string()).or_default() += 1,
+            None => problems.push(Problem {
+                source,
+                object: format!("object {name}"),
+                field: "kind".into(),
+                message: "missing: expected Node, Pod, List or another Kubernetes kind".into(),
+            }),
+        }
+    }
+}
+
+/// `ns/name`, `name`, or `<unnamed>` from an object's metadata.
+fn describe(obj: &Value) -> String {
+    let meta = obj.get("metadata");
+    let name = meta
+        .and_then(|m| m.get("name"))
+        .and_then(Value::as_str)
+        .unwrap_or("<unnamed>");
+    match meta.and_then(|m| m.get("namespace")).and_then(Value::as_str) {
+        Some(ns) if obj.get("kind").and_then(Value::as_str) == Some("Pod") => format!("{ns}/{name}"),
+        _ if obj.get("kind").and_then(Value::as_str) == Some("Pod") => format!("default/{name}"),
+        _ => name.to_string(),
+    }
+}
+
+fn deserialize<T: serde::de::DeserializeOwned>(v: Value) -> std::result::Result<T, (String, String)> {
+    serde_path_to_error::deserialize(v).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." { String::new() } else { path };
+        (field, e.into_inner().to_string())
+    })
+}
+
+type DocLocation = Option<(u64, u64)>;
+
+/// Splits text into documents. JSON is parsed as JSON (fast, exact numbers); anything else as a
+/// YAML stream, keeping each document's start position.
+fn parse_documents(text: &str, file: &str) -> Result<Vec<(Value, DocLocation)>> {
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        return match serde_json::from_str::<Value>(text) {
+            Ok(Value::Array(items)) => Ok(items.into_iter().map(|v| (v, None)).collect()),
+            Ok(v) => Ok(vec![(v, None)]),
+            Err(e) => Err(LoadError::Syntax {
+                file: file.to_string(),
+                location: Some((e.line() as u64, e.column() as u64)),
+                message: e.to_string(),
+            }),
+        };
+    }
+    let mut options = serde_saphyr::Options::default();
+    // Snapshots of large clusters exceed the parser's default event budget; input is local files.
+    options.budget = None;
+    let docs: Vec<serde_saphyr::Spanned<Value>> =
+        serde_saphyr::from_multiple_with_options(text, options).map_err(|e| LoadError::Syntax {
+            file: file.to_string(),
+            location: e.location().map(|l| (l.line(), l.column())),
+            message: e.to_string(),
+        })?;
+    Ok(docs
+        .into_iter()
+        .map(|d| {
+            let loc = (d.defined.line() > 0).then(|| (d.defined.line(), d.defined.column()));
+            (d.value, loc)
+        })
+        .collect())
+}
+
+/// A snapshot converted into a cluster state plus its pending pods.
+#[derive(Debug)]
+pub struct LoadedCluster {
+    /// Nodes and running pods.
+    pub state: ClusterState,
+    /// Pods without `spec.nodeName` (not terminal), in load order.
+    pub pending: Vec<PodInfo>,
+    /// Terminal pods (Succeeded/Failed): they hold nothing.
+    pub terminal: usize,
+    /// Objects skipped as invalid (with `skip_invalid`).
+    pub skipped_invalid: Vec<Problem>,
+    /// Objects of other kinds, counted by kind.
+    pub skipped_kinds: BTreeMap<String, usize>,
+}
+
+impl LoadedCluster {
+    /// Converts a snapshot: nodes first (in order), then pods.
+    ///
+    /// # Errors
+    /// Invalid objects (unparsable quantities, duplicates, …) unless `skip_invalid`.
+    pub fn from_snapshot(snap: Snapshot, opts: LoadOptions) -> Result<LoadedCluster> {
+        let mut state = ClusterState::new();
+        let mut problems = Vec::new();
+        for (source, node) in &snap.nodes {
+            let name = node.metadata.name.clone().unwrap_or_else(|| "<unnamed>".into());
+            match state.convert_node(node).and_then(|info| state.add_node(info)) {
+                Ok(_) => {}
+                Err(e) => problems.push(problem_from(source, &format!("Node {name}"), e)),
+            }
+        }
+        let mut pending = Vec::new();
+        let mut terminal = 0;
+        for (source, pod) in &snap.pods {
+            let info = match state.convert_pod(pod) {
+                Ok(info) => info,
+                Err(e) => {
+                    let name = describe_pod(pod);
+                    problems.push(problem_from(source, &format!("Pod {name}"), e));
+                    continue;
+                }
+            };
+            if info.terminal {
+                terminal += 1;
+            } else if info.node_name.is_some() {
+                let key = info.key.clone();
+                if let Err(e) = state.add_pod(info) {
+                    problems.push(problem_from(source, &format!("Pod {key}"), e));
+                }
+            } else {
+                if pending.iter().any(|p: &PodInfo| p.key == info.key) {
+                    problems.push(Problem {
+                        source: source.clone(),
+                        object: format!("Pod {}", info.key),
+                        field: "metadata.name".into(),
+                        message: "a pod with this namespace/name appears twice".into(),
+                    });
+                    continue;
+                }
+                pending.push(info);
+            }
+        }
+        let mut skipped_invalid = snap.skipped_invalid;
+        if !problems.is_empty() {
+            if !opts.skip_invalid {
+                return Err(LoadError::Invalid(problems));
+            }
+            skipped_invalid.extend(problems);
+        }
+        Ok(LoadedCluster {
+            state,
+            pending,
+            terminal,
+            skipped_invalid,
+            skipped_kinds: snap.skipped_kinds,
+        })
+    }
+
+    /// Loads and converts a path in one step.
+    ///
+    /// # Errors
+    /// As [`Snapshot::load`] and [`LoadedCluster::from_snapshot`].
+    pub fn load(path: &Path, opts: LoadOptions) -> Result<LoadedCluster> {
+        Self::from_snapshot(Snapshot::load(path, opts)?, opts)
+    }
+}
+
+fn describe_pod(pod: &Pod) -> String {
+    format!(
+        "{}/{}",
+        pod.metadata.namespace.as_deref().unwrap_or("default"),
+        pod.metadata.name.as_deref().unwrap_or("<unnamed>")
+    )
+}
+
+fn problem_from(source: &Source, object: &str, e: sched_core::state::StateError) -> Problem {
+    match e {
+        sched_core::state::StateError::Convert(c) => Problem {
+            source: source.clone(),
+            object: format!("{} {}", c.kind, c.object),
+            field: c.field,
+            message: c.message,
+        },
+        other => Problem {
+            source: source.clone(),
+            object: object.to_string(),
+            field: String::new(),
+            message: other.to_string(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIST: &str = r#"apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Node
+  metadata: {name: n1}
+  status: {allocatable: {cpu: "4", memory: 8Gi, pods: "110"}}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: web, namespace: shop}
+  spec:
+    nodeName: n1
+    containers: [{name: c, resources: {requests: {cpu: 500m}}}]
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: pending}
+  spec: {containers: [{name: c}]}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: done}
+  spec: {nodeName: n1, containers: [{name: c, resources: {requests: {cpu: "3"}}}]}
+  status: {phase: Succeeded}
+- apiVersion: v1
+  kind: Service
+  metadata: {name: svc}
+"#;
+
+    #[test]
+    fn loads_a_kubectl_list() {
+        let snap = Snapshot::from_text(LIST, "list.yaml", LoadOptions::default()).unwrap();
+        assert_eq!(snap.nodes.len(), 1);
+        assert_eq!(snap.pods.len(), 3);
+        assert_eq!(snap.skipped_kinds.get("Service"), Some(&1));
+        let c = LoadedCluster::from_snapshot(snap, LoadOptions::default()).unwrap();
+        assert_eq!(c.pending.len(), 1);
+        assert_eq!(&*c.pending[0].key, "default/pending");
+        assert_eq!(c.terminal, 1);
+        let n1 = c.state.node_id("n1").unwrap();
+        // The terminal pod holds nothing; the running one holds 500m.
+        assert_eq!(c.state.node(n1).requested.milli_cpu, 500);
+    }
+
+    #[test]
+    fn loads_a_multi_document_stream_and_json() {
+        let yaml = "kind: Node\nmetadata: {name: a}\n---\nkind: Node\nmetadata: {name: b}\n---\n";
+        let snap = Snapshot::from_text(yaml, "s.yaml", LoadOptions::default()).unwrap();
+        assert_eq!(snap.nodes.len(), 2);
+        assert_eq!(snap.nodes[1].0.document, 2);
+        let json = r#"{"kind":"List","items":[{"kind":"Node","metadata":{"name":"j"}}]}"#;
+        let snap = Snapshot::from_text(json, "s.json", LoadOptions::default()).unwrap();
+        assert_eq!(snap.nodes.len(), 1);
+    }
+
+    #[test]
+    fn bad_quantity_names_file_item_object_and_field() {
+        let text = LIST.replace("cpu: 500m", "cpu: lots");
+        let err = LoadedCluster::from_snapshot(
+            Snapshot::from_text(&text, "list.yaml", LoadOptions::default()).unwrap(),
+            LoadOptions::default(),
+        )
+        .unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("list.yaml"), "{msg}");
+        assert!(msg.contains("items[1]"), "{msg}");
+        assert!(msg.contains("Pod shop/web"), "{msg}");
+        assert!(msg.contains("spec.containers[0].resources.requests.cpu"), "{msg}");
+        assert!(msg.contains("\"lots\""), "{msg}");
+    }
+
+    #[test]
+    fn wrong_field_type_names_the_path() {
+        let text = LIST.replace("nodeName: n1\n    containers", "nodeName: [n1]\n    containers");
+        let err = Snapshot::from_text(&text, "list.yaml", LoadOptions::default()).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("Pod shop/web: spec.nodeName"), "{msg}");
+    }
+
+    #[test]
+    fn skip_invalid_loads_the_rest_and_reports() {
+        let text = LIST.replace("cpu: 500m", "cpu: lots");
+        let opts = LoadOptions { skip_invalid: true };
+        let c = LoadedCluster::from_snapshot(Snapshot::from_text(&text, "l.yaml", opts).unwrap(), opts).unwrap();
+        assert_eq!(c.skipped_invalid.len(), 1);
+        assert_eq!(c.pending.len(), 1);
+        assert_eq!(c.state.num_nodes(), 1);
+    }
+
+    #[test]
+    fn syntax_error_has_line_and_column() {
+        let err = Snapshot::from_text("kind: Node\nmetadata: {name: [\n", "bad.yaml", LoadOptions::default())
+            .unwrap_err();
+        match err {
+            LoadError::Syntax { location, .. } => assert!(location.is_some()),
+            other => panic!("unexpected {other}"),
+        }
+    }
+
+    #[test]
+    fn object_without_kind_is_a_problem_not_a_silent_skip() {
+        let err = Snapshot::from_text("metadata: {name: x}\n", "k.yaml", LoadOptions::default()).unwrap_err();
+        assert!(err.to_string().contains("kind"), "{err}");
+    }
+}
