@@ -274,6 +274,9 @@ pub trait FilterPlugin: Send + Sync {
     fn filter(&self, cycle: &CycleState, pod: &PodInfo, node: &NodeState, view: ClusterView<'_>) -> FilterResult;
 }
 
+/// Runs a profile's filters for one pod against a node; `Err` names the rejecting plugin.
+pub type RunFilters<'a> = dyn Fn(&NodeState) -> Result<(), (&'static str, Rejection)> + Sync + 'a;
+
 /// What PostFilter has to work with: the failed cycle's statuses and a way to re-run filters.
 pub struct PostFilterInput<'a> {
     /// The pod.
@@ -283,7 +286,7 @@ pub struct PostFilterInput<'a> {
     /// Every node's Filter status (`None` = the node passed; only when a node set was not narrowed).
     pub statuses: &'a [(NodeId, Rejection)],
     /// Runs the profile's filters for the pod against a (possibly modified) node.
-    pub run_filters: &'a (dyn Fn(&NodeState) -> Result<(), (&'static str, Rejection)> + Sync),
+    pub run_filters: &'a RunFilters<'a>,
 }
 
 /// What a PostFilter plugin decided.
@@ -455,7 +458,8 @@ impl Registry {
                     P::Filter => profile.filter.push(plugin),
                     P::PostFilter => profile.post_filter.push(plugin),
                     P::PreScore => profile.pre_score.push(plugin),
-                    P::Score => profile.score.push((plugin, i64::from(r.weight.max(1)))),
+                    // upstream NewFramework: an unset (0) score weight means 1; others are kept.
+                    P::Score => profile.score.push((plugin, if r.weight == 0 { 1 } else { i64::from(r.weight) })),
                     P::Reserve => profile.reserve.push(plugin),
                     _ => {}
                 }

@@ -461,13 +461,16 @@ fn short(v: &Value) -> String {
     }
 }
 
-/// YAML or JSON text to a JSON value. JSON documents go through `serde_json` (YAML parsers
-/// dislike tabs in JSON), everything else through `serde_saphyr`.
+/// YAML or JSON text to a JSON value. Text that looks like JSON goes through `serde_json`
+/// first (YAML parsers dislike tabs in JSON); YAML flow mappings fall back to `serde_saphyr`.
 fn parse_text(text: &str) -> Result<Value> {
     let trimmed = text.trim_start_matches('\u{feff}').trim_start();
     if trimmed.starts_with('{') {
-        return serde_json::from_str(trimmed)
-            .map_err(|e| ConfigError::Syntax(format!("JSON: {e}")));
+        return match serde_json::from_str(trimmed) {
+            Ok(value) => Ok(value),
+            Err(json_err) => serde_saphyr::from_str::<Value>(trimmed)
+                .map_err(|_| ConfigError::Syntax(format!("JSON: {json_err}"))),
+        };
     }
     serde_saphyr::from_str::<Value>(text).map_err(|e| ConfigError::Syntax(format!("YAML: {e}")))
 }

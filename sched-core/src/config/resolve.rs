@@ -125,7 +125,7 @@ fn merge(default: &Set, custom: &Set) -> Set {
     let mut enabled = Vec::new();
     if !disabled.iter().any(|d| d == "*") {
         for plugin in &default.enabled {
-            if disabled.iter().any(|d| *d == plugin.0) {
+            if disabled.contains(&plugin.0) {
                 continue;
             }
             match custom_index.get(plugin.0.as_str()) {

@@ -1113,6 +1113,20 @@ fn api_version_and_kind_are_checked() {
 }
 
 #[test]
+fn yaml_document_marker_and_flow_mapping_are_accepted() {
+    let cfg = SchedulerConfig::from_yaml(
+        "---\napiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nparallelism: 2\n",
+    )
+    .unwrap();
+    assert_eq!(cfg.parallelism, 2);
+    let cfg = SchedulerConfig::from_yaml(
+        "{apiVersion: kubescheduler.config.k8s.io/v1, kind: KubeSchedulerConfiguration, parallelism: 3}",
+    )
+    .unwrap();
+    assert_eq!(cfg.parallelism, 3);
+}
+
+#[test]
 fn syntax_errors_are_reported() {
     let e = SchedulerConfig::from_yaml("apiVersion: [unclosed").unwrap_err();
     assert!(matches!(e, ConfigError::Syntax(_)), "{e:?}");
