@@ -1,0 +1,349 @@
+//! NodeResourcesFit (upstream `pkg/scheduler/framework/plugins/noderesources/fit.go`).
+//!
+//! Filter: does the node have room for the pod (pod count, cpu, memory, ephemeral-storage,
+//! scalar resources)? Score: one of the `scoringStrategy` formulas over the configured
+//! resources.
+
+use super::least_allocated;
+use super::most_allocated;
+use super::requested_to_capacity_ratio::{self, Shape};
+use super::resource_allocation::{
+    PodRequestList, RequestView, ScoredResources, WeightedSum, for_each_counted, pod_request_list,
+    resolve_resources,
+};
+use sched_core::config::{NodeResourcesFitArgs, ProfileConfig, ScoringStrategyKind};
+use sched_core::convert::is_extended_resource_name;
+use sched_core::framework::{
+    ClusterView, Code, CycleState, FilterPlugin, FilterResult, Plugin, PreFilterOutcome,
+    PreFilterPlugin, PreScoreOutcome, PreScorePlugin, Reason, Rejection, ScorePlugin,
+};
+use sched_core::intern::{Interner, Sym};
+use sched_core::model::PodInfo;
+use sched_core::state::{NodeId, NodeState};
+use smallvec::SmallVec;
+use std::sync::Arc;
+
+/// upstream: `fit.go` reason for a full node.
+const TOO_MANY_PODS: &str = "Too many pods";
+/// upstream: `fit.go` reason for cpu.
+const INSUFFICIENT_CPU: &str = "Insufficient cpu";
+/// upstream: `fit.go` reason for memory.
+const INSUFFICIENT_MEMORY: &str = "Insufficient memory";
+/// upstream: `fit.go` reason for ephemeral-storage.
+const INSUFFICIENT_EPHEMERAL_STORAGE: &str = "Insufficient ephemeral-storage";
+
+/// The configured score formula, resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Strategy {
+    LeastAllocated,
+    MostAllocated,
+    RequestedToCapacityRatio(Shape),
+}
+
+/// The pod's per-resource requests computed at PreScore (upstream `preScoreState`).
+struct FitPreScoreState(PodRequestList);
+
+/// The NodeResourcesFit plugin: PreFilter, Filter, PreScore and Score.
+#[derive(Clone, Debug)]
+pub struct NodeResourcesFit {
+    /// `ignoredResources` that are extended resources (others are never ignored upstream).
+    ignored_resources: SmallVec<[Sym; 2]>,
+    /// `ignoredResourceGroups`.
+    ignored_resource_groups: Vec<Box<str>>,
+    /// The score formula.
+    strategy: Strategy,
+    /// `scoringStrategy.resources`, classified and interned.
+    resources: ScoredResources,
+}
+
+impl NodeResourcesFit {
+    /// The upstream plugin name.
+    pub const NAME: &'static str = "NodeResourcesFit";
+
+    /// Builds the plugin from its (defaulted, validated) arguments, interning resource names.
+    ///
+    /// # Errors
+    /// A resource weight outside `1..=100` or a RequestedToCapacityRatio strategy without a
+    /// shape (upstream `NewFit` re-validates its arguments the same way).
+    pub fn new(args: &NodeResourcesFitArgs, interner: &mut Interner) -> Result<Self, String> {
+        let specs = &args.scoring_strategy.resources;
+        for (i, r) in specs.iter().enumerate() {
+            if !(1..=100).contains(&r.weight) {
+                return Err(format!(
+                    "scoringStrategy.resources[{i}].weight: Invalid value: {}: resource weight of {} not in valid range (0, 100]",
+                    r.weight, r.name
+                ));
+            }
+        }
+        let strategy = match &args.scoring_strategy.kind {
+            ScoringStrategyKind::LeastAllocated => Strategy::LeastAllocated,
+            ScoringStrategyKind::MostAllocated => Strategy::MostAllocated,
+            ScoringStrategyKind::RequestedToCapacityRatio { shape } => Strategy::RequestedToCapacityRatio(
+                Shape::from_config(shape)
+                    .ok_or("scoringStrategy.requestedToCapacityRatio.shape: Required value: at least one point")?,
+            ),
+        };
+        let ignored_resources = args
+            .ignored_resources
+            .iter()
+            .filter(|name| is_extended_resource_name(name))
+            .map(|name| interner.intern(name))
+            .collect();
+        Ok(NodeResourcesFit {
+            ignored_resources,
+            ignored_resource_groups: args
+                .ignored_resource_groups
+                .iter()
+                .map(|g| g.as_str().into())
+                .collect(),
+            strategy,
+            resources: resolve_resources(specs, interner),
+        })
+    }
+
+    /// The registry's factory: builds the plugin from `cfg.args.node_resources_fit`.
+    ///
+    /// # Errors
+    /// As [`NodeResourcesFit::new`].
+    pub fn factory(
+        cfg: &ProfileConfig,
+        interner: &mut Interner,
+    ) -> Result<Arc<dyn Plugin>, String> {
+        Ok(Arc::new(Self::new(&cfg.args.node_resources_fit, interner)?))
+    }
+
+    /// upstream `fitsRequest`'s ignore rule: only extended resources can be ignored, by exact
+    /// name (`ignoredResources`) or by the part before `/` (`ignoredResourceGroups`).
+    fn is_ignored(&self, name: Sym, view: ClusterView<'_>) -> bool {
+        if self.ignored_resources.contains(&name) {
+            return true;
+        }
+        if self.ignored_resource_groups.is_empty() {
+            return false;
+        }
+        let text = view.interner().resolve(name);
+        let prefix = text.split_once('/').map_or(text, |(p, _)| p);
+        self.ignored_resource_groups.iter().any(|g| **g == *prefix) && is_extended_name(text)
+    }
+}
+
+/// upstream `v1helper.IsExtendedResourceName` without allocating (the core's version builds
+/// `requests.<name>`): a name with `/`, not `*kubernetes.io/*`, not `requests.`-prefixed, whose
+/// `requests.<prefix>` is a DNS-1123 subdomain and whose part after `/` is a qualified-name
+/// segment.
+pub(super) fn is_extended_name(name: &str) -> bool {
+    const REQUESTS: &str = "requests.";
+    let Some((prefix, rest)) = name.split_once('/') else {
+        return false;
+    };
+    if name.contains("kubernetes.io/") || name.starts_with(REQUESTS) {
+        return false;
+    }
+    let subdomain_label = |l: &str| {
+        let b = l.as_bytes();
+        let ok = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+        !b.is_empty() && ok(b[0]) && ok(b[b.len() - 1]) && b.iter().all(|&c| ok(c) || c == b'-')
+    };
+    let segment = |s: &str| {
+        let b = s.as_bytes();
+        !b.is_empty()
+            && b.len() <= 63
+            && b[0].is_ascii_alphanumeric()
+            && b[b.len() - 1].is_ascii_alphanumeric()
+            && b.iter()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+    };
+    REQUESTS.len() + prefix.len() <= 253 && prefix.split('.').all(subdomain_label) && segment(rest)
+}
+
+impl Plugin for NodeResourcesFit {
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
+    fn as_pre_filter(&self) -> Option<&dyn PreFilterPlugin> {
+        Some(self)
+    }
+    fn as_filter(&self) -> Option<&dyn FilterPlugin> {
+        Some(self)
+    }
+    fn as_pre_score(&self) -> Option<&dyn PreScorePlugin> {
+        Some(self)
+    }
+    fn as_score(&self) -> Option<&dyn ScorePlugin> {
+        Some(self)
+    }
+}
+
+impl PreFilterPlugin for NodeResourcesFit {
+    /// upstream computes the pod's requests here (`computePodResourceRequest`); Placer's are
+    /// precomputed in `PodInfo.requests`. Upstream never skips (the pod-count check applies
+    /// to every pod) and only rejects restartable init containers when the `SidecarContainers`
+    /// gate is off, which it cannot be in 1.35 (GA, locked on).
+    fn pre_filter(
+        &self,
+        _cycle: &mut CycleState,
+        _pod: &PodInfo,
+        _view: ClusterView<'_>,
+    ) -> Result<PreFilterOutcome, Rejection> {
+        Ok(PreFilterOutcome::Proceed)
+    }
+}
+
+impl FilterPlugin for NodeResourcesFit {
+    /// upstream `Filter` + `fitsRequest`. Every failing resource is reported, in the order
+    /// pods, cpu, memory, ephemeral-storage, then scalars. Upstream walks the scalars in Go map
+    /// order (unspecified); Placer reports them in the pod's `requests.scalar` order (sorted by
+    /// interned name id). The code is `UnschedulableAndUnresolvable` when some request exceeds
+    /// the node's allocatable outright (preemption cannot help), `Unschedulable` otherwise; the
+    /// pod-count reason never makes it unresolvable. Nothing is allocated unless more than two
+    /// reasons are reported.
+    fn filter(
+        &self,
+        _cycle: &CycleState,
+        pod: &PodInfo,
+        node: &NodeState,
+        view: ClusterView<'_>,
+    ) -> FilterResult {
+        let alloc = &node.info.allocatable;
+        let used = &node.requested;
+        let req = &pod.requests;
+        let mut reasons: SmallVec<[Reason; 2]> = SmallVec::new();
+        let mut unresolvable = false;
+
+        if i64::from(node.pod_count) + 1 > alloc.pods {
+            reasons.push(Reason::Static(TOO_MANY_PODS));
+        }
+        if !req.is_empty_request() {
+            let mut check =
+                |request: i64, allocatable: i64, requested: i64, reason: &'static str| {
+                    if request > 0 && request > allocatable.wrapping_sub(requested) {
+                        reasons.push(Reason::Static(reason));
+                        unresolvable |= request > allocatable;
+                    }
+                };
+            check(
+                req.milli_cpu,
+                alloc.milli_cpu,
+                used.milli_cpu,
+                INSUFFICIENT_CPU,
+            );
+            check(req.memory, alloc.memory, used.memory, INSUFFICIENT_MEMORY);
+            check(
+                req.ephemeral_storage,
+                alloc.ephemeral_storage,
+                used.ephemeral_storage,
+                INSUFFICIENT_EPHEMERAL_STORAGE,
+            );
+            for (i, &(name, quantity)) in req.scalar.iter().enumerate() {
+                if quantity == 0 || self.is_ignored(name, view) {
+                    continue;
+                }
+                // upstream: DRA-backed extended resources (gate DRAExtendedResource, off in
+                // 1.35) would be delegated here; Placer does not model them.
+                let allocatable = alloc.scalar(name);
+                if quantity > allocatable.wrapping_sub(used.scalar(name)) {
+                    reasons.push(match pod.scalar_reasons.get(i) {
+                        Some(r) => Reason::Shared(r.clone()),
+                        None => {
+                            Reason::from(format!("Insufficient {}", view.interner().resolve(name)))
+                        }
+                    });
+                    unresolvable |= quantity > allocatable;
+                }
+            }
+        }
+
+        if reasons.is_empty() {
+            return Ok(());
+        }
+        Err(Rejection {
+            code: if unresolvable {
+                Code::UnschedulableAndUnresolvable
+            } else {
+                Code::Unschedulable
+            },
+            reasons,
+        })
+    }
+}
+
+impl PreScorePlugin for NodeResourcesFit {
+    /// upstream `PreScore`: records the pod's request for each configured resource (with the
+    /// non-zero defaults for cpu and memory). Never skips.
+    fn pre_score(
+        &self,
+        cycle: &mut CycleState,
+        pod: &PodInfo,
+        _feasible: &[NodeId],
+        _view: ClusterView<'_>,
+    ) -> Result<PreScoreOutcome, Rejection> {
+        cycle.write(FitPreScoreState(pod_request_list(
+            pod,
+            &self.resources,
+            RequestView::NonZero,
+        )));
+        Ok(PreScoreOutcome::Proceed)
+    }
+}
+
+impl ScorePlugin for NodeResourcesFit {
+    /// upstream `Score` → `resourceAllocationScorer.score` with the configured strategy. cpu
+    /// and memory use the non-zero requests; ephemeral-storage and scalars the plain ones;
+    /// scalars the pod does not request and resources the node lacks are skipped. Computes
+    /// the pod's requests itself when PreScore did not run, as upstream does.
+    fn score(
+        &self,
+        cycle: &CycleState,
+        pod: &PodInfo,
+        node: &NodeState,
+        _view: ClusterView<'_>,
+    ) -> i64 {
+        let computed: PodRequestList;
+        let pod_requests: &[i64] = match cycle.read::<FitPreScoreState>() {
+            Some(s) => &s.0,
+            None => {
+                computed = pod_request_list(pod, &self.resources, RequestView::NonZero);
+                &computed
+            }
+        };
+        let mut acc = WeightedSum::default();
+        match &self.strategy {
+            Strategy::LeastAllocated => {
+                for_each_counted(
+                    &self.resources,
+                    pod_requests,
+                    node,
+                    RequestView::NonZero,
+                    |w, r, a| {
+                        least_allocated::add(&mut acc, w, r, a);
+                    },
+                );
+                acc.mean()
+            }
+            Strategy::MostAllocated => {
+                for_each_counted(
+                    &self.resources,
+                    pod_requests,
+                    node,
+                    RequestView::NonZero,
+                    |w, r, a| {
+                        most_allocated::add(&mut acc, w, r, a);
+                    },
+                );
+                acc.mean()
+            }
+            Strategy::RequestedToCapacityRatio(shape) => {
+                for_each_counted(
+                    &self.resources,
+                    pod_requests,
+                    node,
+                    RequestView::NonZero,
+                    |w, r, a| {
+                        shape.add(&mut acc, w, r, a);
+                    },
+                );
+                requested_to_capacity_ratio::rounded_mean(acc)
+            }
+        }
+    }
+}
