@@ -151,7 +151,8 @@ fn is_dns1123_subdomain(s: &str) -> bool {
 }
 
 fn parse_quantity(ctx: &Ctx<'_>, field: &dyn Fn() -> String, q: &ApiQuantity) -> Result<Quantity> {
-    Quantity::parse(&q.0).map_err(|e| ctx.err(field(), e.to_string()))
+    // upstream: Quantity.UnmarshalJSON trims surrounding spaces before parsing.
+    Quantity::parse(q.0.trim()).map_err(|e| ctx.err(field(), e.to_string()))
 }
 
 /// Adds one resource list into `out` with upstream's units; `present` records whether cpu
@@ -583,12 +584,16 @@ pub fn pod_info(pod: &core::Pod, interner: &mut Interner) -> Result<PodInfo> {
         node_selector,
         required_affinity,
         preferred_affinity,
+        // upstream ImageLocality sums init containers' and containers' images, normalized.
         images: spec
-            .containers
+            .init_containers
             .iter()
+            .flatten()
+            .chain(&spec.containers)
             .filter_map(|c| c.image.as_deref())
-            .map(|i| interner.intern(i))
+            .map(|i| interner.intern(&normalized_image_name(i)))
             .collect(),
+        num_containers: spec.containers.len() + spec.init_containers.as_ref().map_or(0, Vec::len),
         preempt_never: spec.preemption_policy.as_deref() == Some("Never"),
         scheduling_gates: spec
             .scheduling_gates
@@ -598,6 +603,18 @@ pub fn pod_info(pod: &core::Pod, interner: &mut Interner) -> Result<PodInfo> {
             .collect(),
         unsupported,
     })
+}
+
+/// upstream `normalizedImageName`: appends `:latest` when the last `:` does not come after
+/// the last `/` (so `host:5000/img` gets a tag, `img@sha256:…` and `img:tag` do not).
+#[must_use]
+pub fn normalized_image_name(name: &str) -> std::borrow::Cow<'_, str> {
+    // Go's strings.LastIndex returns -1 when absent, so "absent" sorts before every index.
+    if name.rfind(':') <= name.rfind('/') {
+        std::borrow::Cow::Owned(format!("{name}:latest"))
+    } else {
+        std::borrow::Cow::Borrowed(name)
+    }
 }
 
 /// Compiles a `NodeSelector` as upstream's `nodeaffinity.NewNodeSelector` with lenient

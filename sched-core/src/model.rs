@@ -417,8 +417,10 @@ pub struct PodInfo {
     pub required_affinity: Option<NodeSelector>,
     /// Preferred node affinity terms, with zero-weight and empty terms dropped as upstream does.
     pub preferred_affinity: Vec<PreferredTerm>,
-    /// Container images (as written in the spec).
+    /// Images of init containers and containers, normalized as upstream ImageLocality does.
     pub images: Vec<Sym>,
+    /// Number of init containers plus containers (ImageLocality's threshold).
+    pub num_containers: usize,
     /// `spec.preemptionPolicy: Never`: the pod may not preempt others.
     pub preempt_never: bool,
     /// `spec.schedulingGates` names: a gated pod is not scheduled (upstream SchedulingGates).

@@ -157,6 +157,8 @@ pub struct ClusterState {
     node_ids: FxHashMap<Arc<str>, NodeId>,
     live: Vec<NodeId>,
     pods: FxHashMap<Arc<str>, PodEntry>,
+    /// For each image name, how many existing nodes report it (upstream cache `imageStates`).
+    image_nodes: FxHashMap<Sym, u32>,
 }
 
 impl ClusterState {
@@ -260,13 +262,37 @@ impl ClusterState {
     /// Adds or replaces a node; pods on it keep counting.
     pub fn upsert_node(&mut self, info: NodeInfo) -> NodeId {
         let id = self.slot_for(&info.name);
-        let slot = &mut self.nodes[id.index()];
-        if !slot.exists {
+        if self.nodes[id.index()].exists {
+            let old = std::mem::take(&mut self.nodes[id.index()].info.images);
+            self.count_images(&old, -1);
+        } else {
             self.live.push(id);
         }
+        self.count_images(&info.images, 1);
+        let slot = &mut self.nodes[id.index()];
         slot.info = info;
         slot.exists = true;
         id
+    }
+
+    fn count_images(&mut self, images: &[(Sym, i64)], delta: i32) {
+        for (i, &(name, _)) in images.iter().enumerate() {
+            // A node listing a name twice holds it once.
+            if images[..i].iter().any(|&(n, _)| n == name) {
+                continue;
+            }
+            let count = self.image_nodes.entry(name).or_default();
+            *count = count.saturating_add_signed(delta);
+            if *count == 0 {
+                self.image_nodes.remove(&name);
+            }
+        }
+    }
+
+    /// How many existing nodes report image `name` (upstream `ImageStateSummary.NumNodes`).
+    #[must_use]
+    pub fn image_num_nodes(&self, name: Sym) -> usize {
+        self.image_nodes.get(&name).map_or(0, |&n| n as usize)
     }
 
     /// Removes a node. Pods still bound to it stay accounted to its placeholder until removed,
@@ -278,6 +304,8 @@ impl ClusterState {
         let id = self
             .node_id(name)
             .ok_or_else(|| StateError::NodeNotFound(name.to_string()))?;
+        let old = std::mem::take(&mut self.nodes[id.index()].info.images);
+        self.count_images(&old, -1);
         let slot = &mut self.nodes[id.index()];
         slot.exists = false;
         let keep_name = slot.info.name.clone();

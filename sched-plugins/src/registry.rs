@@ -1,6 +1,15 @@
 //! The default registry: every upstream in-tree plugin name mapped to a factory.
 
 use crate::default_preemption::DefaultPreemption;
+use crate::image_locality::ImageLocality;
+use crate::node_affinity::NodeAffinity;
+use crate::node_name::NodeName;
+use crate::node_ports::NodePorts;
+use crate::node_resources::{NodeResourcesBalancedAllocation, NodeResourcesFit};
+use crate::node_unschedulable::NodeUnschedulable;
+use crate::priority_sort::PrioritySort;
+use crate::scheduling_gates::SchedulingGates;
+use crate::taint_toleration::TaintToleration;
 use crate::unimplemented::{self, DefaultBinder};
 use sched_core::Registry;
 
@@ -35,6 +44,16 @@ pub const GUARDED: &[&str] = &[
 #[must_use]
 pub fn default_registry() -> Registry {
     let mut r = Registry::new();
+    r.register("PrioritySort", PrioritySort::factory);
+    r.register("SchedulingGates", SchedulingGates::factory);
+    r.register("NodeUnschedulable", NodeUnschedulable::factory);
+    r.register("NodeName", NodeName::factory);
+    r.register("TaintToleration", TaintToleration::factory);
+    r.register("NodeAffinity", NodeAffinity::factory);
+    r.register("NodePorts", NodePorts::factory);
+    r.register("NodeResourcesFit", NodeResourcesFit::factory);
+    r.register("NodeResourcesBalancedAllocation", NodeResourcesBalancedAllocation::factory);
+    r.register("ImageLocality", ImageLocality::factory);
     r.register("DefaultPreemption", DefaultPreemption::factory);
     r.register("DefaultBinder", DefaultBinder::factory);
     r.register("VolumeRestrictions", unimplemented::volume_restrictions);

@@ -10,8 +10,9 @@
 
 use sched_core::config::ProfileConfig;
 use sched_core::framework::{
-    ClusterView, CycleState, FilterPlugin, FilterResult, Plugin, PreEnqueuePlugin, PreFilterOutcome,
-    PreFilterPlugin, PreScoreOutcome, PreScorePlugin, Rejection, ReservePlugin, ScorePlugin,
+    ClusterView, CycleState, FilterPlugin, FilterResult, Plugin, PostFilterInput, PostFilterOutcome,
+    PostFilterPlugin, PreEnqueuePlugin, PreFilterOutcome, PreFilterPlugin, PreScoreOutcome, PreScorePlugin,
+    Rejection, ReservePlugin, ScorePlugin,
 };
 use sched_core::intern::Interner;
 use sched_core::model::PodInfo;
@@ -53,6 +54,9 @@ impl Plugin for Unimplemented {
     fn as_filter(&self) -> Option<&dyn FilterPlugin> {
         Some(self)
     }
+    fn as_post_filter(&self) -> Option<&dyn PostFilterPlugin> {
+        Some(self)
+    }
     fn as_pre_score(&self) -> Option<&dyn PreScorePlugin> {
         Some(self)
     }
@@ -87,6 +91,14 @@ impl PreFilterPlugin for Unimplemented {
 impl FilterPlugin for Unimplemented {
     fn filter(&self, _: &CycleState, _: &PodInfo, _: &NodeState, _: ClusterView<'_>) -> FilterResult {
         Ok(())
+    }
+}
+
+/// upstream DynamicResources' PostFilter returns a bare Unschedulable (no reasons, so nothing
+/// is added to the message) for pods without claims; pods with claims never get this far here.
+impl PostFilterPlugin for Unimplemented {
+    fn post_filter(&self, _input: &PostFilterInput<'_>) -> PostFilterOutcome {
+        PostFilterOutcome::Unschedulable { message: String::new() }
     }
 }
 

@@ -1,0 +1,55 @@
+//! Median `schedule` time per pod on a 5,000-node cluster with 100,000 running pods and the
+//! default profile, with the default `percentageOfNodesToScore` and with 100.
+//!
+//! `cargo bench -p placer-benches --bench schedule`
+
+use criterion::{Criterion, criterion_group};
+use placer_benches::{pending_pods, synthetic_cluster};
+use sched_core::config::SchedulerConfig;
+use sched_core::model::PodInfo;
+use sched_core::state::ClusterState;
+
+fn setup(percentage: Option<u32>) -> (sched_core::Scheduler, ClusterState, Vec<PodInfo>) {
+    let (nodes, pods) = synthetic_cluster(5_000, 100_000, 42);
+    let mut state = ClusterState::new();
+    for n in &nodes {
+        let info = state.convert_node(n).unwrap();
+        state.add_node(info).unwrap();
+    }
+    for p in &pods {
+        let info = state.convert_pod(p).unwrap();
+        state.add_pod(info).unwrap();
+    }
+    let mut config = SchedulerConfig::default_config();
+    config.percentage_of_nodes_to_score = percentage;
+    let scheduler = sched_plugins::scheduler_from_config(&config, state.interner_mut(), 7).unwrap();
+    let pending: Vec<PodInfo> = pending_pods(200_000, 1_000, 9)
+        .iter()
+        .map(|p| state.convert_pod(p).unwrap())
+        .collect();
+    (scheduler, state, pending)
+}
+
+fn bench(c: &mut Criterion) {
+    let mut g = c.benchmark_group("schedule");
+    for (label, pct) in [("default_percentage", None), ("percentage_100", Some(100))] {
+        let (scheduler, state, pending) = setup(pct);
+        let placed = pending.iter().filter(|p| scheduler.schedule(p, &state).is_ok()).count();
+        eprintln!("{label}: {placed}/{} sample pods schedulable", pending.len());
+        let mut i = 0;
+        g.bench_function(format!("one_pod_5000_nodes_100000_running_{label}"), |b| {
+            b.iter(|| {
+                i = (i + 1) % pending.len();
+                scheduler.schedule(&pending[i], &state)
+            });
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -1,0 +1,224 @@
+//! The scheduling cycle with the default profile, end to end through public APIs.
+//! Messages are upstream's `FitError.Error()` text, including DefaultPreemption's suffix.
+
+use placer_tests::{Harness, node, pod, running};
+use sched_core::scheduler::{NodeOutcome, ScheduleError};
+use serde_json::json;
+
+fn taint() -> serde_json::Value {
+    json!([{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}])
+}
+
+#[test]
+fn fit_error_histogram_and_preemption_suffix() {
+    // The brief's example: 2 nodes lack free cpu, 3 have untolerated taints.
+    let nodes = vec![
+        node("a", "4", "4Gi", json!({}), json!([])),
+        node("b", "4", "4Gi", json!({}), json!([])),
+        node("c", "8", "4Gi", json!({}), taint()),
+        node("d", "8", "4Gi", json!({}), taint()),
+        node("e", "8", "4Gi", json!({}), taint()),
+    ];
+    let pods = vec![running("x", "a", "3", "1Gi", 0), running("y", "b", "3", "1Gi", 0)];
+    let mut h = Harness::new(&nodes, &pods, None, 1);
+    let err = h.place(pod("big", "2", "1Gi")).unwrap_err();
+    // Full nodes are Unschedulable, so preemption is tried there (no lower-priority victims);
+    // taints are UnschedulableAndUnresolvable: preemption is not helpful.
+    assert_eq!(
+        err,
+        "0/5 nodes are available: 2 Insufficient cpu, 3 node(s) had untolerated taint(s). \
+         preemption: 0/5 nodes are available: 2 No preemption victims found for incoming pod, \
+         3 Preemption is not helpful for scheduling."
+    );
+}
+
+#[test]
+fn a_request_beyond_allocatable_is_not_helped_by_preemption() {
+    // upstream fit.go: a request larger than the node's allocatable is UnschedulableAndUnresolvable.
+    let nodes = vec![node("a", "1", "4Gi", json!({}), json!([]))];
+    let mut h = Harness::new(&nodes, &[], None, 1);
+    assert_eq!(
+        h.place(pod("big", "2", "1Gi")).unwrap_err(),
+        "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: \
+         1 Preemption is not helpful for scheduling."
+    );
+}
+
+#[test]
+fn histogram_sorts_strings_bytewise() {
+    // upstream sorts "<count> <reason>" strings, so "10 …" sorts before "2 …".
+    let mut nodes = Vec::new();
+    for i in 0..10 {
+        nodes.push(node(&format!("small-{i}"), "1", "4Gi", json!({}), json!([])));
+    }
+    nodes.push(node("t1", "8", "4Gi", json!({}), taint()));
+    nodes.push(node("t2", "8", "4Gi", json!({}), taint()));
+    let config = "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nprofiles:\n- schedulerName: default-scheduler\n  plugins:\n    postFilter:\n      disabled: [{name: DefaultPreemption}]\n";
+    let mut h = Harness::new(&nodes, &[], Some(config), 1);
+    let err = h.place(pod("big", "2", "1Gi")).unwrap_err();
+    // Without a PostFilter plugin there is no preemption suffix.
+    assert_eq!(
+        err,
+        "0/12 nodes are available: 10 Insufficient cpu, 2 node(s) had untolerated taint(s)."
+    );
+}
+
+#[test]
+fn a_node_with_two_failing_resources_counts_twice() {
+    // upstream TestSchedulerFailedSchedulingReasons: every reason of every node is counted.
+    let nodes = vec![node("a", "1", "1Gi", json!({}), json!([])), node("b", "1", "1Gi", json!({}), json!([]))];
+    let mut h = Harness::new(&nodes, &[], None, 1);
+    let err = h.place(pod("big", "2", "2Gi")).unwrap_err();
+    assert!(
+        err.starts_with("0/2 nodes are available: 2 Insufficient cpu, 2 Insufficient memory. "),
+        "{err}"
+    );
+}
+
+#[test]
+fn preemption_nominates_a_node_when_evicting_lower_priority_pods_helps() {
+    let nodes = vec![node("a", "2", "4Gi", json!({}), json!([]))];
+    let pods = vec![running("low", "a", "1500m", "1Gi", 0)];
+    let mut h = Harness::new(&nodes, &pods, None, 1);
+    let mut p = pod("urgent", "1", "1Gi");
+    p["spec"]["priority"] = json!(1000);
+    let pod = h.pod(p);
+    match h.scheduler.schedule(&pod, &h.state) {
+        Err(ScheduleError::Unschedulable(fit)) => {
+            let (node, victims) = fit.diagnosis.nomination.clone().expect("nominated");
+            assert_eq!(&*h.state.node(node).info.name, "a");
+            assert_eq!(victims.iter().map(|v| &**v).collect::<Vec<_>>(), vec!["default/low"]);
+            // upstream: a successful PostFilter adds nothing to the message.
+            assert_eq!(fit.message(), "0/1 nodes are available: 1 Insufficient cpu.");
+        }
+        other => panic!("expected a nomination, got {other:?}"),
+    }
+}
+
+#[test]
+fn preemption_policy_never_is_not_eligible() {
+    let nodes = vec![node("a", "1", "4Gi", json!({}), json!([]))];
+    let mut h = Harness::new(&nodes, &[], None, 1);
+    let mut p = pod("p", "2", "1Gi");
+    p["spec"]["preemptionPolicy"] = json!("Never");
+    assert_eq!(
+        h.place(p).unwrap_err(),
+        "0/1 nodes are available: 1 Insufficient cpu. preemption: not eligible due to preemptionPolicy=Never."
+    );
+}
+
+#[test]
+fn match_fields_narrowing_reports_absent_nodes() {
+    // upstream: NodeAffinity PreFilter narrows to metadata.name In [..]; other nodes get
+    // "node(s) didn't satisfy plugin(s) [NodeAffinity]".
+    let nodes = vec![
+        node("a", "1", "4Gi", json!({}), json!([])),
+        node("b", "8", "4Gi", json!({}), json!([])),
+        node("c", "8", "4Gi", json!({}), json!([])),
+    ];
+    let mut h = Harness::new(&nodes, &[], None, 1);
+    let mut p = pod("p", "2", "1Gi");
+    p["spec"]["affinity"] = json!({"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+        "nodeSelectorTerms": [{"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["a"]}]}]}}});
+    let err = h.place(p.clone()).unwrap_err();
+    assert!(
+        err.starts_with(
+            "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) didn't satisfy plugin(s) [NodeAffinity]. "
+        ),
+        "{err}"
+    );
+    let eval = h.explain(p);
+    match &eval.nodes[1].1 {
+        NodeOutcome::Rejected { plugin, rejection } => {
+            assert_eq!(*plugin, "NodeAffinity");
+            assert_eq!(rejection.message(), "node(s) didn't satisfy plugin(s) [NodeAffinity]");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_single_feasible_node_is_chosen_without_scoring() {
+    let nodes = vec![node("a", "1", "4Gi", json!({}), json!([])), node("b", "4", "4Gi", json!({}), json!([]))];
+    let mut h = Harness::new(&nodes, &[], None, 1);
+    let eval = h.explain(pod("p", "2", "1Gi"));
+    assert_eq!(&*eval.result.as_ref().unwrap().node_name, "b");
+    assert!(eval.scores.plugins.is_empty(), "no Score plugin ran");
+}
+
+#[test]
+fn least_allocated_prefers_the_emptier_node() {
+    let nodes = vec![node("a", "4", "8Gi", json!({}), json!([])), node("b", "4", "8Gi", json!({}), json!([]))];
+    let pods = vec![running("x", "a", "3", "6Gi", 0)];
+    let mut h = Harness::new(&nodes, &pods, None, 1);
+    assert_eq!(h.place(pod("p", "500m", "1Gi")).unwrap(), "b");
+}
+
+#[test]
+fn pods_needing_unbuilt_plugins_are_reported_not_placed() {
+    let nodes = vec![node("a", "4", "8Gi", json!({}), json!([]))];
+    let mut h = Harness::new(&nodes, &[], None, 1);
+    let mut p = pod("p", "100m", "1Gi");
+    p["spec"]["topologySpreadConstraints"] =
+        json!([{"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule"}]);
+    let err = h.place(p).unwrap_err();
+    assert!(
+        err.starts_with(
+            "0/1 nodes are available: pod uses spec.topologySpreadConstraints, which needs plugin \
+             PodTopologySpread: not implemented in Placer."
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn disabling_the_plugin_drops_its_constraint_as_upstream() {
+    let nodes = vec![node("a", "4", "8Gi", json!({}), json!([]))];
+    let config = "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nprofiles:\n- schedulerName: default-scheduler\n  plugins:\n    multiPoint:\n      disabled: [{name: PodTopologySpread}]\n";
+    let mut h = Harness::new(&nodes, &[], Some(config), 1);
+    let mut p = pod("p", "100m", "1Gi");
+    p["spec"]["topologySpreadConstraints"] =
+        json!([{"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule"}]);
+    assert_eq!(h.place(p).unwrap(), "a");
+}
+
+#[test]
+fn scheduling_gates_keep_a_pod_out() {
+    let nodes = vec![node("a", "4", "8Gi", json!({}), json!([]))];
+    let mut h = Harness::new(&nodes, &[], None, 1);
+    let mut p = pod("p", "100m", "1Gi");
+    p["spec"]["schedulingGates"] = json!([{"name": "example.com/wait"}]);
+    let pod = h.pod(p);
+    assert!(matches!(
+        h.scheduler.schedule(&pod, &h.state),
+        Err(ScheduleError::NotReady { plugin: "SchedulingGates", .. })
+    ));
+}
+
+#[test]
+fn unknown_scheduler_name_is_a_clear_error() {
+    let nodes = vec![node("a", "4", "8Gi", json!({}), json!([]))];
+    let mut h = Harness::new(&nodes, &[], None, 1);
+    let mut p = pod("p", "100m", "1Gi");
+    p["spec"]["schedulerName"] = json!("my-scheduler");
+    assert_eq!(
+        h.place(p).unwrap_err(),
+        "pod default/p: no profile schedules schedulerName \"my-scheduler\" (profiles: default-scheduler)"
+    );
+}
+
+#[test]
+fn num_feasible_nodes_to_find_follows_upstream() {
+    // upstream: schedule_one_test.go TestNumFeasibleNodesToFind.
+    let h = Harness::new(&[], &[], None, 1);
+    let profile = &h.scheduler.profiles()[0];
+    for (nodes, want) in [(10, 10), (99, 99), (100, 100), (1000, 420), (5000, 500), (6000, 300), (20000, 1000)] {
+        assert_eq!(h.scheduler.num_feasible_nodes_to_find(profile, nodes), want, "{nodes} nodes");
+    }
+}
+
+#[test]
+fn empty_cluster_has_no_nodes_available() {
+    let mut h = Harness::new(&[], &[], None, 1);
+    assert_eq!(h.place(pod("p", "1", "1Gi")).unwrap_err(), "no nodes available to schedule pods");
+}

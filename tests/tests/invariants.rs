@@ -1,0 +1,97 @@
+//! Properties of the cycle on random clusters: a chosen node passes every filter and never
+//! exceeds allocatable; scores lie in 0..=100; the same seed gives the same choice; `explain`
+//! selects what `schedule` selects with `percentageOfNodesToScore: 100`.
+
+use placer_tests::Harness;
+use proptest::prelude::*;
+use sched_core::scheduler::NodeOutcome;
+use serde_json::{Value, json};
+
+fn arb_node(i: usize) -> impl Strategy<Value = Value> {
+    (1u32..16, 1u32..32, 0u8..4, any::<bool>(), 0u8..3).prop_map(move |(cpu, mem, taint, ssd, zone)| {
+        let taints = match taint {
+            0 => json!([{"key": "dedicated", "value": "x", "effect": "NoSchedule"}]),
+            1 => json!([{"key": "soft", "effect": "PreferNoSchedule"}]),
+            _ => json!([]),
+        };
+        json!({
+            "metadata": {"name": format!("n{i}"), "labels": {"disk": if ssd {"ssd"} else {"hdd"}, "zone": format!("z{zone}")}},
+            "spec": {"taints": taints},
+            "status": {"allocatable": {"cpu": cpu.to_string(), "memory": format!("{mem}Gi"), "pods": "8"}}
+        })
+    })
+}
+
+fn arb_pod(name: String) -> impl Strategy<Value = Value> {
+    (0u32..4000, 0u32..8192, any::<bool>(), any::<bool>(), 0u8..3).prop_map(move |(cpu, mem, tol, sel, pref)| {
+        let mut spec = json!({"containers": [{"name": "c", "resources": {"requests": {"cpu": format!("{cpu}m"), "memory": format!("{mem}Mi")}}}]});
+        if tol {
+            spec["tolerations"] = json!([{"key": "dedicated", "operator": "Exists"}]);
+        }
+        if sel {
+            spec["nodeSelector"] = json!({"disk": "ssd"});
+        }
+        if pref > 0 {
+            spec["affinity"] = json!({"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+                {"weight": 10, "preference": {"matchExpressions": [{"key": "zone", "operator": "In", "values": [format!("z{pref}")]}]}}]}});
+        }
+        json!({"metadata": {"name": name, "namespace": "default"}, "spec": spec})
+    })
+}
+
+fn arb_cluster() -> impl Strategy<Value = (Vec<Value>, Vec<Value>)> {
+    (1usize..12).prop_flat_map(|n| {
+        let nodes = (0..n).map(arb_node).collect::<Vec<_>>();
+        let pods = proptest::collection::vec((arb_pod(String::new()), 0..n), 0..20);
+        (nodes, pods)
+    })
+    .prop_map(|(nodes, pods)| {
+        let running = pods
+            .into_iter()
+            .enumerate()
+            .map(|(i, (mut p, n))| {
+                p["metadata"]["name"] = json!(format!("r{i}"));
+                p["spec"]["nodeName"] = json!(format!("n{n}"));
+                p
+            })
+            .collect();
+        (nodes, running)
+    })
+}
+
+const ALL_NODES: &str = "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\npercentageOfNodesToScore: 100\n";
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+    #[test]
+    fn cycle_invariants((nodes, running) in arb_cluster(), pod in arb_pod("incoming".into()), seed in any::<u64>()) {
+        let mut h = Harness::new(&nodes, &running, Some(ALL_NODES), seed);
+        let info = h.pod(pod.clone());
+        let placed = h.scheduler.schedule(&info, &h.state);
+        let eval = h.explain(pod.clone());
+        for scores in &eval.scores.scores {
+            prop_assert!(scores.iter().all(|s| (0..=100).contains(s)), "{scores:?}");
+        }
+        match (&placed, &eval.result) {
+            (Ok(p), Ok(e)) => {
+                prop_assert_eq!(&p.node_name, &e.node_name, "explain and schedule agree");
+                let outcome = &eval.nodes.iter().find(|(id, _)| *id == p.node).unwrap().1;
+                prop_assert!(matches!(outcome, NodeOutcome::Feasible), "chosen node passes every filter");
+                let n = h.state.node(p.node);
+                prop_assert!(n.requested.milli_cpu + info.requests.milli_cpu <= n.info.allocatable.milli_cpu);
+                prop_assert!(n.requested.memory + info.requests.memory <= n.info.allocatable.memory);
+                prop_assert!(i64::from(n.pod_count) < n.info.allocatable.pods);
+            }
+            (Err(_), Err(_)) => {
+                let all_rejected = eval.nodes.iter().all(|(_, o)| matches!(o, NodeOutcome::Rejected { .. }));
+                prop_assert!(all_rejected, "no node is feasible when nothing is placed");
+            }
+            (a, b) => prop_assert!(false, "schedule {a:?} vs explain {b:?}"),
+        }
+        // The same seed gives the same choice on a fresh scheduler.
+        let mut again = Harness::new(&nodes, &running, Some(ALL_NODES), seed);
+        let info2 = again.pod(pod);
+        let placed2 = again.scheduler.schedule(&info2, &again.state);
+        prop_assert_eq!(placed.ok().map(|p| p.node_name), placed2.ok().map(|p| p.node_name));
+    }
+}
