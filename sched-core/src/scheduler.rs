@@ -14,6 +14,7 @@ use crate::intern::Sym;
 use crate::model::PodInfo;
 use crate::state::{ClusterState, NodeId};
 use rayon::prelude::*;
+use smallvec::SmallVec;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -25,7 +26,7 @@ pub const MIN_FEASIBLE_NODES_TO_FIND: usize = 100;
 pub const MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND: usize = 5;
 /// Below this many nodes per batch, filtering runs on the calling thread: the work is smaller
 /// than the cost of waking rayon's workers.
-const PARALLEL_THRESHOLD: usize = 512;
+const PARALLEL_THRESHOLD: usize = 1024;
 
 /// Where a pod goes.
 #[derive(Clone, Debug)]
@@ -446,18 +447,46 @@ impl Scheduler {
         };
         let mut feasible: Vec<NodeId> = Vec::with_capacity(to_find.min(n));
         let mut rejected: Vec<(NodeId, &'static str, Rejection)> = Vec::new();
+        // The filters that run for this pod, resolved once (not per node).
+        let filters: SmallVec<[(&'static str, &dyn crate::framework::FilterPlugin); 16]> = profile
+            .filter
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !skip.contains(*i))
+            .filter_map(|(_, p)| p.as_filter().map(|f| (p.name(), f)))
+            .collect();
         let check = |i: usize| {
             let id = candidates[(start + i) % n];
-            (id, profile.run_filters(&cycle, &skip, pod, state.node(id), view))
+            let node = state.node(id);
+            for (name, f) in &filters {
+                if let Err(r) = f.filter(&cycle, pod, node, view) {
+                    return (id, Err((*name, r)));
+                }
+            }
+            (id, Ok(()))
         };
+        // Nodes are taken in order from the start index and the scan stops once `to_find`
+        // nodes are feasible, so which nodes are processed is deterministic (upstream's parallel
+        // scan may look at a few more). Large batches are filtered in parallel, in order.
         let mut next = 0;
         while next < n && feasible.len() < to_find {
             let batch = (to_find - feasible.len()).max(64).min(n - next);
-            let results: Vec<_> = if batch >= PARALLEL_THRESHOLD {
-                (next..next + batch).into_par_iter().map(check).collect()
-            } else {
-                (next..next + batch).map(check).collect()
-            };
+            if batch < PARALLEL_THRESHOLD {
+                let end = next + batch;
+                while next < end && feasible.len() < to_find {
+                    match check(next) {
+                        (id, Ok(())) => feasible.push(id),
+                        (id, Err((plugin, rejection))) => rejected.push((id, plugin, rejection)),
+                    }
+                    next += 1;
+                }
+                continue;
+            }
+            let results: Vec<_> = (next..next + batch)
+                .into_par_iter()
+                .with_min_len(PARALLEL_THRESHOLD / 4)
+                .map(check)
+                .collect();
             for (id, r) in results {
                 if feasible.len() == to_find {
                     break;
@@ -553,22 +582,33 @@ impl Scheduler {
             }
         }
 
-        // Score, NormalizeScore, weights.
+        // Score: every running plugin for a node in one pass, nodes in parallel when many.
+        let scorers: Vec<(&Arc<dyn crate::framework::Plugin>, &dyn crate::framework::ScorePlugin, i64)> = profile
+            .score
+            .iter()
+            .filter(|(p, _)| !score_skipped.contains(&p.name()))
+            .filter_map(|(p, w)| p.as_score().map(|s| (p, s, *w)))
+            .collect();
+        let score_node = |&id: &NodeId| -> SmallVec<[i64; 8]> {
+            let node = state.node(id);
+            scorers.iter().map(|(_, s, _)| s.score(&cycle, pod, node, view)).collect()
+        };
+        let rows: Vec<SmallVec<[i64; 8]>> = if feasible.len() >= PARALLEL_THRESHOLD {
+            feasible
+                .par_iter()
+                .with_min_len(PARALLEL_THRESHOLD / 4)
+                .map(score_node)
+                .collect()
+        } else {
+            feasible.iter().map(score_node).collect()
+        };
+        // NormalizeScore, range check, weights.
         let mut table = ScoreTable {
             totals: vec![0; feasible.len()],
             ..ScoreTable::default()
         };
-        for (plugin, weight) in &profile.score {
-            if score_skipped.contains(&plugin.name()) {
-                continue;
-            }
-            let Some(s) = plugin.as_score() else { continue };
-            let score_one = |&id: &NodeId| s.score(&cycle, pod, state.node(id), view);
-            let mut scores: Vec<i64> = if feasible.len() >= PARALLEL_THRESHOLD {
-                feasible.par_iter().map(score_one).collect()
-            } else {
-                feasible.iter().map(score_one).collect()
-            };
+        for (k, (plugin, s, weight)) in scorers.iter().enumerate() {
+            let mut scores: Vec<i64> = rows.iter().map(|r| r[k]).collect();
             if s.has_normalize() {
                 s.normalize(&cycle, pod, &mut scores);
             }

@@ -1,0 +1,835 @@
+//! The scheduling loop: one task owns the cluster cache, the queue and the scheduler.
+//!
+//! Everything that changes them arrives as an [`Input`] on one channel — watch events from
+//! the Node and Pod watchers, and the outcomes of bindings — so no lock guards the cache and a
+//! re-list is applied in one step between two scheduling cycles (atomically, as far as the
+//! cycle can tell). The loop drains its inputs, moves pods whose time has come, then, when it
+//! leads and both initial lists are in, pops one pod, schedules it with the core, assumes it in
+//! the cache and spawns its binding. Bindings run in parallel; their outcome comes back as an
+//! input. Standbys run the same loop without popping: their caches stay warm.
+
+use super::api::{self, BindError, ConditionKey, PodRef, Recorder};
+use super::metrics::{
+    AttemptResult, CacheLabels, IncomingLabels, Metrics, OperationLabels, QueueLabels,
+};
+use super::queue::{ClusterEvent, SchedulingQueue, Where};
+use super::timing::PointTimer;
+use k8s_openapi::api::core::v1::{Node, Pod};
+use kube::Client;
+use kube::runtime::watcher;
+use sched_core::model::PodInfo;
+use sched_core::state::NodeState;
+use sched_core::{ClusterState, ScheduleError, Scheduler};
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// How long an assumed pod whose binding succeeded waits for the watch to confirm it before
+/// it is forgotten (upstream's former `durationToExpireAssumedPod`).
+pub const ASSUMED_POD_TTL: Duration = Duration::from_secs(30);
+
+/// Errors of the loop.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Every input sender is gone: the watchers died.
+    #[error("the scheduling loop's input channel closed")]
+    InputClosed,
+}
+
+/// Something that changes the loop's state.
+#[derive(Debug)]
+pub enum Input {
+    /// A Node watch event (boxed: objects are large, outcomes small).
+    Node(Box<watcher::Event<Node>>),
+    /// A Pod watch event.
+    Pod(Box<watcher::Event<Pod>>),
+    /// A binding finished.
+    Bound(BindOutcome),
+}
+
+/// The outcome of one binding.
+#[derive(Debug)]
+pub struct BindOutcome {
+    key: Arc<str>,
+    node: Arc<str>,
+    profile: Arc<str>,
+    result: Result<(), BindError>,
+    attempts: u32,
+    initial_enqueue: Instant,
+    attempt_start: Instant,
+}
+
+/// What the loop keeps about a pending pod besides its [`PodInfo`].
+#[derive(Clone, Debug)]
+struct PodMeta {
+    pod_ref: PodRef,
+    /// `PodScheduled` as last seen or last written by us.
+    condition: Option<ConditionKey>,
+    spec_hash: u64,
+}
+
+/// State shared with the HTTP endpoints.
+#[derive(Debug)]
+pub struct Shared {
+    /// Both initial lists are in.
+    pub synced: AtomicBool,
+    /// The metrics.
+    pub metrics: Metrics,
+}
+
+/// The loop's state.
+pub struct Engine {
+    state: ClusterState,
+    scheduler: Scheduler,
+    queue: SchedulingQueue,
+    meta: HashMap<Arc<str>, PodMeta>,
+    /// Assumed pods: `None` while binding, then the time they expire unless confirmed.
+    assumed: HashMap<Arc<str>, Option<Instant>>,
+    nodes_synced: bool,
+    pods_synced: bool,
+    node_buf: Option<Vec<Node>>,
+    pod_buf: Option<Vec<Pod>>,
+    binds_in_flight: usize,
+    client: Client,
+    recorders: HashMap<String, Recorder>,
+    shared: Arc<Shared>,
+    tx: mpsc::Sender<Input>,
+    timer: Arc<PointTimer>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("nodes", &self.state.num_nodes())
+            .field("pods", &self.state.num_pods())
+            .field("queue", &self.queue)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the engine is built from.
+pub struct EngineParts {
+    /// The cache (with the interner the profiles were built against).
+    pub state: ClusterState,
+    /// The scheduler over the (instrumented) profiles.
+    pub scheduler: Scheduler,
+    /// The timer the instrumented profiles report to.
+    pub timer: Arc<PointTimer>,
+    /// Backoff bounds.
+    pub initial_backoff: Duration,
+    /// Backoff bounds.
+    pub max_backoff: Duration,
+    /// The client for bindings, events and patches.
+    pub client: Client,
+    /// `reportingInstance` suffix for events (upstream: the hostname).
+    pub instance: String,
+    /// Shared with HTTP.
+    pub shared: Arc<Shared>,
+    /// The sender side of the loop's input (given to bindings).
+    pub tx: mpsc::Sender<Input>,
+}
+
+fn spec_hash(pod: &Pod) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    serde_json::to_vec(&pod.spec)
+        .unwrap_or_default()
+        .hash(&mut h);
+    if let Some(labels) = &pod.metadata.labels {
+        for (k, v) in labels {
+            k.hash(&mut h);
+            v.hash(&mut h);
+        }
+    }
+    h.finish()
+}
+
+fn key_of(pod: &Pod) -> String {
+    format!(
+        "{}/{}",
+        pod.metadata.namespace.as_deref().unwrap_or("default"),
+        pod.metadata.name.as_deref().unwrap_or_default()
+    )
+}
+
+fn node_changed(old: &NodeState, new: &sched_core::model::NodeInfo) -> bool {
+    // upstream queueing hints: allocatable, labels, taints and unschedulable matter.
+    old.info.allocatable != new.allocatable
+        || old.info.labels != new.labels
+        || old.info.taints != new.taints
+        || old.info.unschedulable != new.unschedulable
+}
+
+impl Engine {
+    /// Builds the loop.
+    ///
+    /// # Panics
+    /// When the scheduler has no profile.
+    #[must_use]
+    pub fn new(parts: EngineParts) -> Self {
+        let order = Arc::new(parts.scheduler.profiles()[0].clone());
+        let recorders = parts
+            .scheduler
+            .profiles()
+            .iter()
+            .map(|p| {
+                let instance = format!("{}-{}", p.scheduler_name, parts.instance);
+                (
+                    p.scheduler_name.clone(),
+                    Recorder::new(parts.client.clone(), &p.scheduler_name, &instance),
+                )
+            })
+            .collect();
+        Engine {
+            state: parts.state,
+            scheduler: parts.scheduler,
+            queue: SchedulingQueue::new(order, parts.initial_backoff, parts.max_backoff),
+            meta: HashMap::new(),
+            assumed: HashMap::new(),
+            nodes_synced: false,
+            pods_synced: false,
+            node_buf: None,
+            pod_buf: None,
+            binds_in_flight: 0,
+            client: parts.client,
+            recorders,
+            shared: parts.shared,
+            tx: parts.tx,
+            timer: parts.timer,
+        }
+    }
+
+    /// Whether both initial lists are in.
+    #[must_use]
+    pub fn synced(&self) -> bool {
+        self.nodes_synced && self.pods_synced
+    }
+
+    /// The cache.
+    #[must_use]
+    pub fn state(&self) -> &ClusterState {
+        &self.state
+    }
+
+    /// The queue.
+    #[must_use]
+    pub fn queue(&self) -> &SchedulingQueue {
+        &self.queue
+    }
+
+    /// Runs until `stop` is cancelled, then waits for the bindings in flight.
+    ///
+    /// # Errors
+    /// [`Error::InputClosed`] when every input sender is gone.
+    pub async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<Input>,
+        mut leading: watch::Receiver<bool>,
+        stop: CancellationToken,
+    ) -> Result<Self, Error> {
+        let mut leading_open = true;
+        loop {
+            loop {
+                match rx.try_recv() {
+                    Ok(input) => self.handle(input),
+                    Err(mpsc::error::TryRecvError::Empty) => break,
+                    Err(mpsc::error::TryRecvError::Disconnected) => return Err(Error::InputClosed),
+                }
+            }
+            let now = Instant::now();
+            self.flush(now);
+            self.publish_gauges();
+            if stop.is_cancelled() {
+                break;
+            }
+            let lead = *leading.borrow();
+            if lead
+                && self.synced()
+                && let Some(p) = self.queue.pop()
+            {
+                self.schedule_one(p);
+                // Let bindings and watchers run on a single-threaded runtime too.
+                tokio::task::yield_now().await;
+                continue;
+            }
+            let deadline = self.next_deadline();
+            tokio::select! {
+                biased;
+                () = stop.cancelled() => {}
+                input = rx.recv() => match input {
+                    Some(input) => self.handle(input),
+                    None => return Err(Error::InputClosed),
+                },
+                changed = leading.changed(), if leading_open => {
+                    if changed.is_err() {
+                        leading_open = false;
+                    }
+                }
+                () = sleep_until_opt(deadline) => {}
+            }
+        }
+        // SIGTERM: no new work; finish the bindings in flight (their outcomes come back here).
+        tracing::info!(
+            in_flight = self.binds_in_flight,
+            "stopping: waiting for bindings in flight"
+        );
+        while self.binds_in_flight > 0 {
+            match rx.recv().await {
+                Some(input) => self.handle(input),
+                None => break,
+            }
+        }
+        self.publish_gauges();
+        Ok(self)
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        let queue = self.queue.next_deadline();
+        let assumed = self.assumed.values().flatten().min().copied();
+        match (queue, assumed) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn flush(&mut self, now: Instant) {
+        let moved = self.queue.flush_backoff_completed(now);
+        self.count_incoming(Where::Active, "BackoffComplete", moved);
+        let moved = self.queue.flush_unschedulable_leftover(now);
+        self.count_incoming(
+            Where::Active,
+            ClusterEvent::UnschedulableTimeout.label(),
+            moved,
+        );
+        let expired: Vec<Arc<str>> = self
+            .assumed
+            .iter()
+            .filter(|(_, d)| d.is_some_and(|d| d <= now))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in expired {
+            tracing::warn!(pod = %key, "assumed pod expired without confirmation; forgetting it");
+            self.assumed.remove(&key);
+            if self.state.forget(&key).is_ok() {
+                self.move_all(ClusterEvent::AssignedPodDelete);
+            }
+        }
+    }
+
+    fn count_incoming(&self, queue: Where, event: &'static str, n: usize) {
+        if n > 0 {
+            self.shared
+                .metrics
+                .queue_incoming_pods
+                .get_or_create(&IncomingLabels {
+                    queue: queue.label(),
+                    event,
+                })
+                .inc_by(n as u64);
+        }
+    }
+
+    fn publish_gauges(&self) {
+        let m = &self.shared.metrics;
+        for w in [
+            Where::Active,
+            Where::Backoff,
+            Where::Unschedulable,
+            Where::Gated,
+        ] {
+            m.pending_pods
+                .get_or_create(&QueueLabels { queue: w.label() })
+                .set(self.queue.len(w) as i64);
+        }
+        m.cache_size
+            .get_or_create(&CacheLabels { r#type: "nodes" })
+            .set(self.state.num_nodes() as i64);
+        m.cache_size
+            .get_or_create(&CacheLabels { r#type: "pods" })
+            .set(self.state.num_pods() as i64);
+        m.cache_size
+            .get_or_create(&CacheLabels {
+                r#type: "assumed_pods",
+            })
+            .set(self.assumed.len() as i64);
+        m.goroutines
+            .get_or_create(&OperationLabels {
+                operation: "binding",
+            })
+            .set(self.binds_in_flight as i64);
+    }
+
+    fn move_all(&mut self, event: ClusterEvent) {
+        let (active, backoff) = self.queue.move_all_to_active_or_backoff(Instant::now());
+        self.count_incoming(Where::Active, event.label(), active);
+        self.count_incoming(Where::Backoff, event.label(), backoff);
+    }
+
+    /// Applies one input.
+    pub fn handle(&mut self, input: Input) {
+        match input {
+            Input::Node(ev) => self.handle_node(*ev),
+            Input::Pod(ev) => self.handle_pod(*ev),
+            Input::Bound(outcome) => self.handle_bound(outcome),
+        }
+    }
+
+    fn handle_node(&mut self, ev: watcher::Event<Node>) {
+        match ev {
+            watcher::Event::Init => self.node_buf = Some(Vec::new()),
+            watcher::Event::InitApply(n) => self.node_buf.get_or_insert_with(Vec::new).push(n),
+            watcher::Event::InitDone => {
+                let nodes = self.node_buf.take().unwrap_or_default();
+                self.replace_nodes(nodes);
+                if !self.nodes_synced {
+                    tracing::info!(nodes = self.state.num_nodes(), "node cache synced");
+                }
+                self.nodes_synced = true;
+                self.publish_synced();
+            }
+            watcher::Event::Apply(n) => {
+                if let Some(event) = self.apply_node(&n) {
+                    self.move_all(event);
+                }
+            }
+            watcher::Event::Delete(n) => {
+                let name = n.metadata.name.unwrap_or_default();
+                let _ = self.state.remove_node(&name);
+            }
+        }
+    }
+
+    fn apply_node(&mut self, n: &Node) -> Option<ClusterEvent> {
+        let info = match self.state.convert_node(n) {
+            Ok(i) => i,
+            Err(e) => {
+                tracing::warn!(node = ?n.metadata.name, error = %e, "skipping node that cannot be converted");
+                return None;
+            }
+        };
+        let event = match self.state.node_id(&info.name) {
+            None => Some(ClusterEvent::NodeAdd),
+            Some(id) if node_changed(self.state.node(id), &info) => Some(ClusterEvent::NodeUpdate),
+            Some(_) => None,
+        };
+        self.state.upsert_node(info);
+        event
+    }
+
+    fn replace_nodes(&mut self, nodes: Vec<Node>) {
+        let listed: HashSet<String> = nodes
+            .iter()
+            .filter_map(|n| n.metadata.name.clone())
+            .collect();
+        let gone: Vec<String> = self
+            .state
+            .node_ids()
+            .iter()
+            .map(|&id| self.state.node(id).info.name.to_string())
+            .filter(|n| !listed.contains(n))
+            .collect();
+        for name in gone {
+            let _ = self.state.remove_node(&name);
+        }
+        let mut event = None;
+        for n in &nodes {
+            event = self.apply_node(n).or(event);
+        }
+        if let Some(e) = event {
+            self.move_all(e);
+        }
+    }
+
+    fn publish_synced(&self) {
+        self.shared.synced.store(self.synced(), Ordering::Release);
+    }
+
+    fn handle_pod(&mut self, ev: watcher::Event<Pod>) {
+        match ev {
+            watcher::Event::Init => self.pod_buf = Some(Vec::new()),
+            watcher::Event::InitApply(p) => self.pod_buf.get_or_insert_with(Vec::new).push(p),
+            watcher::Event::InitDone => {
+                let pods = self.pod_buf.take().unwrap_or_default();
+                self.replace_pods(pods);
+                if !self.pods_synced {
+                    tracing::info!(
+                        pods = self.state.num_pods(),
+                        pending = self.queue.total(),
+                        "pod cache synced"
+                    );
+                }
+                self.pods_synced = true;
+                self.publish_synced();
+            }
+            watcher::Event::Apply(p) => self.apply_pod(&p),
+            watcher::Event::Delete(p) => self.delete_pod(&key_of(&p)),
+        }
+    }
+
+    fn replace_pods(&mut self, pods: Vec<Pod>) {
+        let listed: HashSet<String> = pods.iter().map(key_of).collect();
+        let gone: Vec<Arc<str>> = self
+            .state
+            .pods()
+            .map(|e| e.info.key.clone())
+            .chain(self.queue.keys().cloned())
+            .filter(|k| !listed.contains(&**k))
+            .collect();
+        for key in gone {
+            self.delete_pod(&key);
+        }
+        for p in &pods {
+            self.apply_pod(p);
+        }
+    }
+
+    fn delete_pod(&mut self, key: &str) {
+        self.queue.remove(key);
+        self.meta.remove(key);
+        self.assumed.remove(key);
+        if self.state.remove_pod(key).is_ok() {
+            self.move_all(ClusterEvent::AssignedPodDelete);
+        }
+    }
+
+    fn apply_pod(&mut self, pod: &Pod) {
+        let key = key_of(pod);
+        let terminal = matches!(
+            pod.status.as_ref().and_then(|s| s.phase.as_deref()),
+            Some("Succeeded" | "Failed")
+        );
+        if terminal {
+            self.delete_pod(&key);
+            return;
+        }
+        let bound = pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.node_name.as_deref())
+            .is_some_and(|n| !n.is_empty());
+        let info = match self.state.convert_pod(pod) {
+            Ok(i) => i,
+            Err(e) => {
+                tracing::warn!(pod = %key, error = %e, "skipping pod that cannot be converted");
+                return;
+            }
+        };
+        if bound {
+            // Bound by anyone (our binding confirmed, or another scheduler): it counts against
+            // its node and leaves the queue.
+            self.queue.remove(&key);
+            self.meta.remove(key.as_str());
+            self.assumed.remove(key.as_str());
+            if let Err(e) = self.state.update_pod(info) {
+                tracing::warn!(pod = %key, error = %e, "cannot account bound pod");
+            }
+            return;
+        }
+        if !self.scheduler.handles(&info) {
+            return;
+        }
+        if self.state.pod(&key).is_some_and(|e| e.assumed)
+            && self
+                .queue
+                .get(&key)
+                .is_none_or(|q| q.place != Where::InFlight)
+        {
+            // Bound by us, confirmation not yet seen: a stale unbound update.
+            return;
+        }
+        if pod.metadata.deletion_timestamp.is_some() {
+            // upstream skipPodSchedule: a pod being deleted is not scheduled.
+            self.queue.remove(&key);
+            self.meta.remove(key.as_str());
+            return;
+        }
+        let hash = spec_hash(pod);
+        let key: Arc<str> = info.key.clone();
+        let spec_changed = self.meta.get(&key).is_none_or(|m| m.spec_hash != hash);
+        let condition = api::pod_scheduled_condition(pod);
+        self.meta.insert(
+            key.clone(),
+            PodMeta {
+                pod_ref: PodRef::of(pod),
+                condition,
+                spec_hash: hash,
+            },
+        );
+        let gated = self.is_gated(&info);
+        let known = self.queue.get(&key).is_some();
+        self.queue
+            .add_or_update(Arc::new(info), gated, spec_changed, Instant::now());
+        if !known {
+            let to = if gated { Where::Gated } else { Where::Active };
+            self.count_incoming(to, "PodAdd", 1);
+        }
+    }
+
+    fn is_gated(&self, info: &PodInfo) -> bool {
+        let Some(profile) = self.scheduler.profile(&info.scheduler_name) else {
+            return false;
+        };
+        profile
+            .pre_enqueue
+            .iter()
+            .filter_map(|p| p.as_pre_enqueue())
+            .any(|p| p.pre_enqueue(info).is_err())
+    }
+
+    fn schedule_one(&mut self, p: super::queue::QueuedPod) {
+        let key = p.info.key.clone();
+        let profile: Arc<str> = p.info.scheduler_name.clone();
+        let start = Instant::now();
+        self.timer.reset();
+        let result = self.scheduler.schedule(&p.info, &self.state);
+        let algorithm = start.elapsed().as_secs_f64();
+        self.shared
+            .metrics
+            .scheduling_algorithm_duration
+            .observe(algorithm);
+        self.timer.report(&self.shared.metrics, &profile);
+        match result {
+            Ok(placement) => {
+                let node = placement.node_name.clone();
+                if let Err(e) = self.state.assume((*p.info).clone(), placement.node) {
+                    tracing::error!(pod = %key, error = %e, "cannot assume pod");
+                    self.fail(
+                        &key,
+                        &profile,
+                        start,
+                        AttemptResult::Error,
+                        "SchedulerError",
+                        &e.to_string(),
+                    );
+                    return;
+                }
+                tracing::debug!(pod = %key, node = %node, feasible = placement.feasible_nodes, "assumed pod");
+                self.assumed.insert(key.clone(), None);
+                let Some(meta) = self.meta.get(&key).cloned() else {
+                    // Cannot happen: every queued pod has its meta.
+                    let _ = self.state.forget(&key);
+                    self.assumed.remove(&key);
+                    self.queue.remove(&key);
+                    return;
+                };
+                self.spawn_binding(
+                    key,
+                    node,
+                    profile,
+                    meta.pod_ref,
+                    p.attempts,
+                    p.initial_enqueue,
+                    start,
+                );
+            }
+            Err(ScheduleError::Unschedulable(fit)) => {
+                let msg = fit.message();
+                self.fail(
+                    &key,
+                    &profile,
+                    start,
+                    AttemptResult::Unschedulable,
+                    "Unschedulable",
+                    &msg,
+                );
+            }
+            Err(e @ ScheduleError::NoNodes) => {
+                self.fail(
+                    &key,
+                    &profile,
+                    start,
+                    AttemptResult::Unschedulable,
+                    "Unschedulable",
+                    &e.to_string(),
+                );
+            }
+            Err(ScheduleError::NotReady { .. }) => {
+                self.queue.requeue_gated(&key, Instant::now());
+            }
+            Err(e @ ScheduleError::Internal { .. }) => {
+                self.fail(
+                    &key,
+                    &profile,
+                    start,
+                    AttemptResult::Error,
+                    "SchedulerError",
+                    &e.to_string(),
+                );
+            }
+            Err(e @ ScheduleError::NoProfile { .. }) => {
+                tracing::warn!(pod = %key, error = %e, "dropping pod");
+                self.queue.remove(&key);
+                self.meta.remove(&key);
+            }
+        }
+    }
+
+    /// upstream handleSchedulingFailure: requeue, FailedScheduling event, PodScheduled=False
+    /// patched only when it changes.
+    fn fail(
+        &mut self,
+        key: &Arc<str>,
+        profile: &str,
+        start: Instant,
+        result: AttemptResult,
+        reason: &str,
+        msg: &str,
+    ) {
+        self.shared
+            .metrics
+            .attempt(result, profile, start.elapsed().as_secs_f64());
+        let now = Instant::now();
+        if result == AttemptResult::Unschedulable {
+            self.queue.requeue_unschedulable(key, now);
+        } else {
+            self.queue.requeue_backoff(key, now);
+        }
+        tracing::info!(pod = %key, %reason, message = %msg, "unable to schedule pod; waiting");
+        self.feedback(key, profile, reason, msg);
+    }
+
+    /// A `FailedScheduling` event, and `PodScheduled=False` patched only when it changes.
+    fn feedback(&mut self, key: &Arc<str>, profile: &str, reason: &str, msg: &str) {
+        let Some(meta) = self.meta.get_mut(key) else {
+            return;
+        };
+        let want: ConditionKey = ("False".into(), reason.into(), msg.into());
+        let patch = meta.condition.as_ref() != Some(&want);
+        meta.condition = Some(want);
+        let pod_ref = meta.pod_ref.clone();
+        let recorder = self.recorders.get(profile).cloned();
+        let client = self.client.clone();
+        let (reason, msg) = (reason.to_string(), msg.to_string());
+        tokio::spawn(async move {
+            if let Some(r) = recorder {
+                r.failed_scheduling(&pod_ref, &msg).await;
+            }
+            if patch {
+                api::patch_pod_scheduled_false(&client, &pod_ref, &reason, &msg).await;
+            }
+        });
+    }
+
+    #[allow(clippy::too_many_arguments)] // one binding's whole context, passed once
+    fn spawn_binding(
+        &mut self,
+        key: Arc<str>,
+        node: Arc<str>,
+        profile: Arc<str>,
+        pod_ref: PodRef,
+        attempts: u32,
+        initial_enqueue: Instant,
+        attempt_start: Instant,
+    ) {
+        self.binds_in_flight += 1;
+        let client = self.client.clone();
+        let recorder = self.recorders.get(&*profile).cloned();
+        let tx = self.tx.clone();
+        let shared = self.shared.clone();
+        tokio::spawn(async move {
+            let bind_start = Instant::now();
+            let result = api::bind(&client, &pod_ref, &node).await;
+            let status = match &result {
+                Ok(()) => "Success",
+                Err(_) => "Error",
+            };
+            shared.metrics.extension_point(
+                "Bind",
+                status,
+                &profile,
+                bind_start.elapsed().as_secs_f64(),
+            );
+            if result.is_ok()
+                && let Some(r) = &recorder
+            {
+                r.scheduled(&pod_ref, &node).await;
+            }
+            let outcome = BindOutcome {
+                key,
+                node,
+                profile,
+                result,
+                attempts,
+                initial_enqueue,
+                attempt_start,
+            };
+            // The loop outlives every binding it waits for; a send error means it is gone.
+            let _ = tx.send(Input::Bound(outcome)).await;
+        });
+    }
+
+    fn handle_bound(&mut self, o: BindOutcome) {
+        self.binds_in_flight -= 1;
+        let m = &self.shared.metrics;
+        match o.result {
+            Ok(()) => {
+                tracing::info!(pod = %o.key, node = %o.node, attempts = o.attempts, "successfully bound pod");
+                m.attempt(
+                    AttemptResult::Scheduled,
+                    &o.profile,
+                    o.attempt_start.elapsed().as_secs_f64(),
+                );
+                m.pod_scheduling_attempts.observe(f64::from(o.attempts));
+                m.pod_scheduling_sli_duration
+                    .get_or_create(&super::metrics::AttemptsLabels {
+                        attempts: o.attempts.to_string(),
+                    })
+                    .observe(o.initial_enqueue.elapsed().as_secs_f64());
+                if self
+                    .queue
+                    .get(&o.key)
+                    .is_some_and(|q| q.place == Where::InFlight)
+                {
+                    self.queue.remove(&o.key);
+                    self.meta.remove(&o.key);
+                }
+                if let Some(d) = self.assumed.get_mut(&o.key) {
+                    *d = Some(Instant::now() + ASSUMED_POD_TTL);
+                }
+            }
+            Err(e) => {
+                m.attempt(
+                    AttemptResult::Error,
+                    &o.profile,
+                    o.attempt_start.elapsed().as_secs_f64(),
+                );
+                self.assumed.remove(&o.key);
+                if self.state.forget(&o.key).is_ok() {
+                    self.move_all(ClusterEvent::AssignedPodDelete);
+                }
+                match e {
+                    BindError::Conflict(msg) | BindError::NotFound(msg) => {
+                        // Already bound, being deleted or gone: the watch tells the rest.
+                        tracing::info!(pod = %o.key, message = %msg, "binding refused; dropping pod");
+                        self.queue.remove(&o.key);
+                        self.meta.remove(&o.key);
+                    }
+                    BindError::Other(err) => {
+                        let msg = format!("Binding rejected: {err}");
+                        if self
+                            .queue
+                            .get(&o.key)
+                            .is_some_and(|q| q.place == Where::InFlight)
+                        {
+                            // Counted above as an error; requeue and report as upstream's
+                            // handleSchedulingFailure does for a binding cycle error.
+                            self.queue.requeue_backoff(&o.key, Instant::now());
+                            self.feedback(&o.key, &o.profile, "SchedulerError", &msg);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn sleep_until_opt(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,260 @@
+//! Prometheus metrics with upstream's names, labels and buckets
+//! (`pkg/scheduler/metrics/metrics.go`), on a registry owned by the daemon (no global registry).
+//!
+//! Counters are registered without their `_total` suffix: the OpenMetrics encoder appends it,
+//! so `scheduler_schedule_attempts` is exposed as `scheduler_schedule_attempts_total`.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+/// Result of a scheduling attempt (upstream's `result` label values).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AttemptResult {
+    /// The pod was bound.
+    Scheduled,
+    /// No node fits.
+    Unschedulable,
+    /// An internal or API error.
+    Error,
+}
+
+impl AttemptResult {
+    /// Upstream's label value.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttemptResult::Scheduled => "scheduled",
+            AttemptResult::Unschedulable => "unschedulable",
+            AttemptResult::Error => "error",
+        }
+    }
+}
+
+/// Labels `result`, `profile`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct ResultLabels {
+    /// `scheduled` | `unschedulable` | `error`.
+    pub result: &'static str,
+    /// The profile (`schedulerName`).
+    pub profile: String,
+}
+
+/// Label `queue`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct QueueLabels {
+    /// `active` | `backoff` | `unschedulable` | `gated`.
+    pub queue: &'static str,
+}
+
+/// Labels `queue`, `event`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct IncomingLabels {
+    /// The sub-queue the pod went to.
+    pub queue: &'static str,
+    /// The event that moved it.
+    pub event: &'static str,
+}
+
+/// Labels `extension_point`, `status`, `profile`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct ExtensionPointLabels {
+    /// `PreFilter`, `PostFilter`, `PreScore`, `Bind`, …
+    pub extension_point: &'static str,
+    /// `Success` or a status code (`Unschedulable`, `UnschedulableAndUnresolvable`, `Error`).
+    pub status: &'static str,
+    /// The profile.
+    pub profile: String,
+}
+
+/// Label `attempts`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct AttemptsLabels {
+    /// Number of attempts it took, as text.
+    pub attempts: String,
+}
+
+/// Label `operation`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct OperationLabels {
+    /// `binding`.
+    pub operation: &'static str,
+}
+
+/// Label `type` of the cache size gauge.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct CacheLabels {
+    /// `nodes` | `pods` | `assumed_pods`.
+    pub r#type: &'static str,
+}
+
+/// Label `name` of the leader gauge.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct LeaderLabels {
+    /// The Lease name.
+    pub name: String,
+}
+
+type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
+
+fn attempt_duration_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.001, 2.0, 15))
+}
+
+fn extension_point_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.0001, 2.0, 12))
+}
+
+fn sli_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.01, 2.0, 20))
+}
+
+/// Every metric the daemon exposes.
+#[derive(Debug)]
+pub struct Metrics {
+    /// `scheduler_schedule_attempts_total{result,profile}`.
+    pub schedule_attempts: Family<ResultLabels, Counter>,
+    /// `scheduler_scheduling_attempt_duration_seconds{result,profile}` (1 ms × 2^0..14).
+    pub scheduling_attempt_duration: HistogramFamily<ResultLabels>,
+    /// `scheduler_scheduling_algorithm_duration_seconds`.
+    pub scheduling_algorithm_duration: Histogram,
+    /// `scheduler_pending_pods{queue}`.
+    pub pending_pods: Family<QueueLabels, Gauge>,
+    /// `scheduler_pod_scheduling_attempts` (1, 2, 4, 8, 16).
+    pub pod_scheduling_attempts: Histogram,
+    /// `scheduler_pod_scheduling_sli_duration_seconds{attempts}`.
+    pub pod_scheduling_sli_duration: HistogramFamily<AttemptsLabels>,
+    /// `scheduler_framework_extension_point_duration_seconds{extension_point,status,profile}`
+    /// (0.1 ms × 2^0..11).
+    pub framework_extension_point_duration: HistogramFamily<ExtensionPointLabels>,
+    /// `scheduler_queue_incoming_pods_total{queue,event}`.
+    pub queue_incoming_pods: Family<IncomingLabels, Counter>,
+    /// `scheduler_goroutines{operation}`: bindings in flight.
+    pub goroutines: Family<OperationLabels, Gauge>,
+    /// `scheduler_scheduler_cache_size{type}`.
+    pub cache_size: Family<CacheLabels, Gauge>,
+    /// `leader_election_master_status{name}`: 1 while leading.
+    pub leader: Family<LeaderLabels, Gauge>,
+}
+
+impl Metrics {
+    /// Creates the metrics and registers them in `registry`.
+    pub fn new(registry: &mut Registry) -> Self {
+        let m = Metrics {
+            schedule_attempts: Family::default(),
+            scheduling_attempt_duration: Family::new_with_constructor(attempt_duration_histogram),
+            scheduling_algorithm_duration: attempt_duration_histogram(),
+            pending_pods: Family::default(),
+            pod_scheduling_attempts: Histogram::new(exponential_buckets(1.0, 2.0, 5)),
+            pod_scheduling_sli_duration: Family::new_with_constructor(sli_histogram),
+            framework_extension_point_duration: Family::new_with_constructor(
+                extension_point_histogram,
+            ),
+            queue_incoming_pods: Family::default(),
+            goroutines: Family::default(),
+            cache_size: Family::default(),
+            leader: Family::default(),
+        };
+        registry.register(
+            "scheduler_schedule_attempts",
+            "Number of attempts to schedule pods, by the result. 'unschedulable' means a pod could not be scheduled, while 'error' means an internal scheduler problem.",
+            m.schedule_attempts.clone(),
+        );
+        registry.register(
+            "scheduler_scheduling_attempt_duration_seconds",
+            "Scheduling attempt latency in seconds (scheduling algorithm + binding)",
+            m.scheduling_attempt_duration.clone(),
+        );
+        registry.register(
+            "scheduler_scheduling_algorithm_duration_seconds",
+            "Scheduling algorithm latency in seconds",
+            m.scheduling_algorithm_duration.clone(),
+        );
+        registry.register(
+            "scheduler_pending_pods",
+            "Number of pending pods, by the queue type. 'active' means number of pods in activeQ; 'backoff' means number of pods in backoffQ; 'unschedulable' means number of pods in unschedulablePods that the scheduler attempted to schedule and failed; 'gated' is the number of unschedulable pods that the scheduler never attempted to schedule because they are gated.",
+            m.pending_pods.clone(),
+        );
+        registry.register(
+            "scheduler_pod_scheduling_attempts",
+            "Number of attempts to successfully schedule a pod.",
+            m.pod_scheduling_attempts.clone(),
+        );
+        registry.register(
+            "scheduler_pod_scheduling_sli_duration_seconds",
+            "E2e latency for a pod being scheduled, from the time the pod enters the scheduling queue and might involve multiple scheduling attempts.",
+            m.pod_scheduling_sli_duration.clone(),
+        );
+        registry.register(
+            "scheduler_framework_extension_point_duration_seconds",
+            "Latency for running all plugins of a specific extension point.",
+            m.framework_extension_point_duration.clone(),
+        );
+        registry.register(
+            "scheduler_queue_incoming_pods",
+            "Number of pods added to scheduling queues by event and queue type.",
+            m.queue_incoming_pods.clone(),
+        );
+        registry.register(
+            "scheduler_goroutines",
+            "Number of running goroutines split by the work they do such as binding.",
+            m.goroutines.clone(),
+        );
+        registry.register(
+            "scheduler_scheduler_cache_size",
+            "Number of nodes, pods, and assumed (bound) pods in the scheduler cache.",
+            m.cache_size.clone(),
+        );
+        registry.register(
+            "leader_election_master_status",
+            "Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master. 'name' is the string used to identify the lease.",
+            m.leader.clone(),
+        );
+        for queue in ["active", "backoff", "unschedulable", "gated"] {
+            m.pending_pods.get_or_create(&QueueLabels { queue }).set(0);
+        }
+        m
+    }
+
+    /// Counts one attempt and its duration.
+    pub fn attempt(&self, result: AttemptResult, profile: &str, seconds: f64) {
+        let labels = ResultLabels {
+            result: result.as_str(),
+            profile: profile.to_string(),
+        };
+        self.schedule_attempts.get_or_create(&labels).inc();
+        self.scheduling_attempt_duration
+            .get_or_create(&labels)
+            .observe(seconds);
+    }
+
+    /// Observes one extension point's duration.
+    pub fn extension_point(
+        &self,
+        point: &'static str,
+        status: &'static str,
+        profile: &str,
+        seconds: f64,
+    ) {
+        self.framework_extension_point_duration
+            .get_or_create(&ExtensionPointLabels {
+                extension_point: point,
+                status,
+                profile: profile.to_string(),
+            })
+            .observe(seconds);
+    }
+}
+
+/// Encodes `registry` in the OpenMetrics text format.
+///
+/// # Errors
+/// Only on a formatter error, which writing to a `String` never produces.
+pub fn encode(registry: &Registry) -> Result<String, std::fmt::Error> {
+    let mut out = String::new();
+    prometheus_client::encoding::text::encode(&mut out, registry)?;
+    Ok(out)
+}

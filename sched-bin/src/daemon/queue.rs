@@ -1,0 +1,647 @@
+//! The scheduling queue, as upstream's `PriorityQueue` (`pkg/scheduler/backend/queue`).
+//!
+//! Three sub-queues hold every pending pod this scheduler owns:
+//!
+//! - **active**: pods ready to be tried, in the profile's QueueSort order (PrioritySort:
+//!   higher priority first, then older first);
+//! - **backoff**: pods that failed recently, each until its backoff expires
+//!   (`initial × 2^(attempts-1)`, capped at the maximum: 1 s → 10 s by default);
+//! - **unschedulable**: pods no node fits. They leave it when a cluster event could make them
+//!   fit ([`SchedulingQueue::move_all_to_active_or_backoff`]: a node added or changed, a pod
+//!   deleted) or after upstream's maximum stay of 5 minutes
+//!   ([`SchedulingQueue::flush_unschedulable_leftover`]).
+//!
+//! A pod being scheduled or bound is *in flight*: it stays known to the queue (so that updates
+//! and deletions find it) but is in no sub-queue. A pod that failed while a cluster event
+//! arrived during its attempt goes to backoff, not unschedulable (upstream `moveRequestCycle`),
+//! so the event is not lost.
+//!
+//! The heaps are lazy: an entry carries the generation of the pod's record when it was pushed,
+//! and entries whose generation is stale are skipped when popped.
+
+use sched_core::Profile;
+use sched_core::model::PodInfo;
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Upstream's `DefaultPodMaxInUnschedulablePodsDuration`.
+pub const POD_MAX_IN_UNSCHEDULABLE_PODS_DURATION: Duration = Duration::from_secs(5 * 60);
+
+/// Where a pod is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Where {
+    /// Waiting to be popped.
+    Active,
+    /// Waiting for its backoff to expire.
+    Backoff,
+    /// No node fit; waiting for a cluster event.
+    Unschedulable,
+    /// Kept out of scheduling by a PreEnqueue plugin (scheduling gates).
+    Gated,
+    /// Being scheduled or bound.
+    InFlight,
+}
+
+impl Where {
+    /// Upstream's `queue` label value of `scheduler_pending_pods`.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Where::Active => "active",
+            Where::Backoff => "backoff",
+            Where::Unschedulable => "unschedulable",
+            Where::Gated => "gated",
+            Where::InFlight => "in_flight",
+        }
+    }
+}
+
+/// A pending pod and its queueing history (upstream `QueuedPodInfo`).
+#[derive(Clone, Debug)]
+pub struct QueuedPod {
+    /// The pod.
+    pub info: Arc<PodInfo>,
+    /// Scheduling attempts so far.
+    pub attempts: u32,
+    /// When the pod first entered the queue (for the SLI duration).
+    pub initial_enqueue: Instant,
+    /// When the last attempt failed.
+    pub last_failure: Option<Instant>,
+    /// When the pod entered the unschedulable sub-queue.
+    pub unschedulable_since: Option<Instant>,
+    /// The scheduling cycle in which it was last popped.
+    pub cycle: u64,
+    /// Where it is.
+    pub place: Where,
+    generation: u64,
+}
+
+struct ActiveEntry {
+    info: Arc<PodInfo>,
+    generation: u64,
+    order: Arc<Profile>,
+}
+
+impl PartialEq for ActiveEntry {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for ActiveEntry {}
+impl PartialOrd for ActiveEntry {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for ActiveEntry {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // BinaryHeap is a max-heap: "less" in queue order (goes first) must compare greater.
+        if self.order.queue_less(&self.info, &other.info) {
+            Ordering::Greater
+        } else if self.order.queue_less(&other.info, &self.info) {
+            Ordering::Less
+        } else {
+            // Ties: the earlier push first, so equal pods are FIFO.
+            other.generation.cmp(&self.generation)
+        }
+    }
+}
+
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct BackoffEntry {
+    // Reverse order: earliest expiry on top of the max-heap.
+    expiry: std::cmp::Reverse<Instant>,
+    generation: u64,
+    key: Arc<str>,
+}
+
+/// Which cluster event moved pods (upstream's event labels of `queue_incoming_pods_total`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ClusterEvent {
+    /// A node was added.
+    NodeAdd,
+    /// A node changed in a way that may let pods fit.
+    NodeUpdate,
+    /// An assigned pod was deleted, freeing room.
+    AssignedPodDelete,
+    /// The pod stayed unschedulable longer than the maximum.
+    UnschedulableTimeout,
+}
+
+impl ClusterEvent {
+    /// Upstream's label value.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            ClusterEvent::NodeAdd => "NodeAdd",
+            ClusterEvent::NodeUpdate => "NodeUpdate",
+            ClusterEvent::AssignedPodDelete => "AssignedPodDelete",
+            ClusterEvent::UnschedulableTimeout => "UnschedulableTimeout",
+        }
+    }
+}
+
+/// The scheduling queue.
+pub struct SchedulingQueue {
+    order: Arc<Profile>,
+    initial_backoff: Duration,
+    max_backoff: Duration,
+    pods: HashMap<Arc<str>, QueuedPod>,
+    active: BinaryHeap<ActiveEntry>,
+    backoff: BinaryHeap<BackoffEntry>,
+    next_generation: u64,
+    scheduling_cycle: u64,
+    move_request_cycle: u64,
+    counts: [usize; 5],
+}
+
+impl std::fmt::Debug for SchedulingQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SchedulingQueue")
+            .field("pods", &self.pods.len())
+            .field("counts", &self.counts)
+            .finish_non_exhaustive()
+    }
+}
+
+fn idx(w: Where) -> usize {
+    match w {
+        Where::Active => 0,
+        Where::Backoff => 1,
+        Where::Unschedulable => 2,
+        Where::Gated => 3,
+        Where::InFlight => 4,
+    }
+}
+
+impl SchedulingQueue {
+    /// An empty queue ordered by `order`'s QueueSort, with the given backoff bounds.
+    #[must_use]
+    pub fn new(order: Arc<Profile>, initial_backoff: Duration, max_backoff: Duration) -> Self {
+        SchedulingQueue {
+            order,
+            initial_backoff,
+            max_backoff,
+            pods: HashMap::new(),
+            active: BinaryHeap::new(),
+            backoff: BinaryHeap::new(),
+            next_generation: 0,
+            scheduling_cycle: 0,
+            move_request_cycle: 0,
+            counts: [0; 5],
+        }
+    }
+
+    /// Number of pods in `w`.
+    #[must_use]
+    pub fn len(&self, w: Where) -> usize {
+        self.counts[idx(w)]
+    }
+
+    /// Number of pods known to the queue (in flight included).
+    #[must_use]
+    pub fn total(&self) -> usize {
+        self.pods.len()
+    }
+
+    /// Whether no pod is known.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.pods.is_empty()
+    }
+
+    /// The pod with this key.
+    #[must_use]
+    pub fn get(&self, key: &str) -> Option<&QueuedPod> {
+        self.pods.get(key)
+    }
+
+    /// upstream `calculateBackoffDuration`: initial, doubled per further attempt, capped.
+    #[must_use]
+    pub fn backoff_duration(&self, attempts: u32) -> Duration {
+        backoff_of(self.initial_backoff, self.max_backoff, attempts)
+    }
+
+    fn backoff_expiry(&self, p: &QueuedPod) -> Option<Instant> {
+        p.last_failure
+            .map(|t| t + self.backoff_duration(p.attempts))
+    }
+
+    fn set_place(&mut self, key: &Arc<str>, to: Where, now: Instant) {
+        let generation = self.next_generation;
+        self.next_generation += 1;
+        let Some(p) = self.pods.get_mut(key) else {
+            return;
+        };
+        self.counts[idx(p.place)] -= 1;
+        self.counts[idx(to)] += 1;
+        p.place = to;
+        p.generation = generation;
+        p.unschedulable_since = (to == Where::Unschedulable).then_some(now);
+        match to {
+            Where::Active => self.active.push(ActiveEntry {
+                info: p.info.clone(),
+                generation,
+                order: self.order.clone(),
+            }),
+            Where::Backoff => {
+                let expiry = p.last_failure.map_or(now, |t| {
+                    t + backoff_of(self.initial_backoff, self.max_backoff, p.attempts)
+                });
+                self.backoff.push(BackoffEntry {
+                    expiry: std::cmp::Reverse(expiry),
+                    generation,
+                    key: key.clone(),
+                });
+            }
+            Where::Unschedulable | Where::Gated | Where::InFlight => {}
+        }
+    }
+
+    /// Adds a new pending pod (to active, or gated when `gated`), or refreshes a known one.
+    /// A refreshed pod keeps its history; when `spec_changed` and it waits as unschedulable or
+    /// gated, it is moved (upstream: an update may make the pod schedulable).
+    pub fn add_or_update(
+        &mut self,
+        info: Arc<PodInfo>,
+        gated: bool,
+        spec_changed: bool,
+        now: Instant,
+    ) {
+        let key = info.key.clone();
+        if let Some(p) = self.pods.get_mut(&key) {
+            p.info = info;
+            let place = p.place;
+            let in_backoff = self
+                .backoff_expiry(&self.pods[&key])
+                .is_some_and(|t| t > now);
+            match place {
+                Where::InFlight => {}
+                Where::Gated if !gated => self.set_place(&key, Where::Active, now),
+                Where::Unschedulable if spec_changed => {
+                    let to = if gated {
+                        Where::Gated
+                    } else if in_backoff {
+                        Where::Backoff
+                    } else {
+                        Where::Active
+                    };
+                    self.set_place(&key, to, now);
+                }
+                Where::Active => {
+                    // Re-push so the heap sees the new priority; the old entry goes stale.
+                    self.set_place(&key, Where::Active, now);
+                }
+                _ => {}
+            }
+            return;
+        }
+        let to = if gated { Where::Gated } else { Where::Active };
+        self.pods.insert(
+            key.clone(),
+            QueuedPod {
+                info,
+                attempts: 0,
+                initial_enqueue: now,
+                last_failure: None,
+                unschedulable_since: None,
+                cycle: 0,
+                place: Where::InFlight,
+                generation: 0,
+            },
+        );
+        self.counts[idx(Where::InFlight)] += 1;
+        self.set_place(&key, to, now);
+    }
+
+    /// Removes a pod (deleted, bound by anyone, or dropped). Returns its record.
+    pub fn remove(&mut self, key: &str) -> Option<QueuedPod> {
+        let p = self.pods.remove(key)?;
+        self.counts[idx(p.place)] -= 1;
+        Some(p)
+    }
+
+    /// Pops the first active pod in queue order, marking it in flight and counting an attempt.
+    pub fn pop(&mut self) -> Option<QueuedPod> {
+        while let Some(e) = self.active.pop() {
+            let key = e.info.key.clone();
+            let fresh = self
+                .pods
+                .get(&key)
+                .is_some_and(|p| p.place == Where::Active && p.generation == e.generation);
+            if !fresh {
+                continue;
+            }
+            self.scheduling_cycle += 1;
+            let cycle = self.scheduling_cycle;
+            let now = Instant::now();
+            self.set_place(&key, Where::InFlight, now);
+            let p = self.pods.get_mut(&key).expect("checked above");
+            p.attempts += 1;
+            p.cycle = cycle;
+            return Some(p.clone());
+        }
+        None
+    }
+
+    /// Puts back a pod whose attempt found no node (upstream `AddUnschedulableIfNotPresent`):
+    /// to backoff when a cluster event arrived during its attempt, else to unschedulable.
+    pub fn requeue_unschedulable(&mut self, key: &str, now: Instant) {
+        let Some((key, cycle)) = self
+            .pods
+            .get_key_value(key)
+            .map(|(k, p)| (k.clone(), p.cycle))
+        else {
+            return;
+        };
+        if let Some(p) = self.pods.get_mut(&key) {
+            p.last_failure = Some(now);
+        }
+        let to = if self.move_request_cycle >= cycle {
+            Where::Backoff
+        } else {
+            Where::Unschedulable
+        };
+        self.set_place(&key, to, now);
+    }
+
+    /// Puts back a pod whose attempt failed with an error (binding, internal): to backoff.
+    pub fn requeue_backoff(&mut self, key: &str, now: Instant) {
+        let Some(key) = self.pods.get_key_value(key).map(|(k, _)| k.clone()) else {
+            return;
+        };
+        if let Some(p) = self.pods.get_mut(&key) {
+            p.last_failure = Some(now);
+        }
+        self.set_place(&key, Where::Backoff, now);
+    }
+
+    /// Puts a pod kept out by a PreEnqueue plugin (gates) into the gated set.
+    pub fn requeue_gated(&mut self, key: &str, now: Instant) {
+        let Some(key) = self.pods.get_key_value(key).map(|(k, _)| k.clone()) else {
+            return;
+        };
+        if let Some(p) = self.pods.get_mut(&key) {
+            p.attempts = p.attempts.saturating_sub(1);
+        }
+        self.set_place(&key, Where::Gated, now);
+    }
+
+    /// upstream `MoveAllToActiveOrBackoffQueue`: every unschedulable pod goes to backoff if its
+    /// backoff has not expired, else to active. Returns how many moved to each.
+    pub fn move_all_to_active_or_backoff(&mut self, now: Instant) -> (usize, usize) {
+        self.move_request_cycle = self.scheduling_cycle;
+        let keys: Vec<Arc<str>> = self
+            .pods
+            .iter()
+            .filter(|(_, p)| p.place == Where::Unschedulable)
+            .map(|(k, _)| k.clone())
+            .collect();
+        self.move_keys(keys, now)
+    }
+
+    fn move_keys(&mut self, keys: Vec<Arc<str>>, now: Instant) -> (usize, usize) {
+        let (mut active, mut backoff) = (0, 0);
+        for key in keys {
+            let in_backoff = self
+                .pods
+                .get(&key)
+                .and_then(|p| self.backoff_expiry(p))
+                .is_some_and(|t| t > now);
+            if in_backoff {
+                backoff += 1;
+                self.set_place(&key, Where::Backoff, now);
+            } else {
+                active += 1;
+                self.set_place(&key, Where::Active, now);
+            }
+        }
+        (active, backoff)
+    }
+
+    /// upstream `flushUnschedulablePodsLeftover`: pods unschedulable for longer than
+    /// [`POD_MAX_IN_UNSCHEDULABLE_PODS_DURATION`] are moved. Returns how many moved.
+    pub fn flush_unschedulable_leftover(&mut self, now: Instant) -> usize {
+        let keys: Vec<Arc<str>> = self
+            .pods
+            .iter()
+            .filter(|(_, p)| {
+                p.place == Where::Unschedulable
+                    && p.unschedulable_since.is_some_and(|t| {
+                        now.saturating_duration_since(t) >= POD_MAX_IN_UNSCHEDULABLE_PODS_DURATION
+                    })
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        let (a, b) = self.move_keys(keys, now);
+        a + b
+    }
+
+    /// upstream `flushBackoffQCompleted`: pods whose backoff expired move to active.
+    /// Returns how many moved.
+    pub fn flush_backoff_completed(&mut self, now: Instant) -> usize {
+        let mut moved = 0;
+        while let Some(top) = self.backoff.peek() {
+            if top.expiry.0 > now {
+                break;
+            }
+            let e = self.backoff.pop().expect("peeked");
+            let fresh = self
+                .pods
+                .get(&e.key)
+                .is_some_and(|p| p.place == Where::Backoff && p.generation == e.generation);
+            if fresh {
+                self.set_place(&e.key, Where::Active, now);
+                moved += 1;
+            }
+        }
+        moved
+    }
+
+    /// The next time something in the queue becomes due on its own: a backoff expiring, or an
+    /// unschedulable pod reaching its maximum stay.
+    #[must_use]
+    pub fn next_deadline(&self) -> Option<Instant> {
+        let backoff = self.backoff.peek().map(|e| e.expiry.0);
+        let leftover = self
+            .pods
+            .values()
+            .filter(|p| p.place == Where::Unschedulable)
+            .filter_map(|p| p.unschedulable_since)
+            .min()
+            .map(|t| t + POD_MAX_IN_UNSCHEDULABLE_PODS_DURATION);
+        match (backoff, leftover) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Keys of every known pod.
+    pub fn keys(&self) -> impl Iterator<Item = &Arc<str>> {
+        self.pods.keys()
+    }
+}
+
+fn backoff_of(initial: Duration, max: Duration, attempts: u32) -> Duration {
+    let mut d = initial;
+    for _ in 1..attempts {
+        d = d.saturating_mul(2);
+        if d > max {
+            return max;
+        }
+    }
+    d.min(max)
+}
+
+#[cfg(test)]
+mod tests {
+    //! Upstream's queue rules, one case per rule, on paused time.
+    use super::*;
+    use sched_core::framework::{Plugin, QueueSortPlugin};
+    use sched_core::intern::Interner;
+
+    /// PrioritySort's rule: higher priority first, then older first.
+    struct Prio;
+    impl Plugin for Prio {
+        fn name(&self) -> &'static str {
+            "PrioritySort"
+        }
+        fn as_queue_sort(&self) -> Option<&dyn QueueSortPlugin> {
+            Some(self)
+        }
+    }
+    impl QueueSortPlugin for Prio {
+        fn less(&self, a: &PodInfo, b: &PodInfo) -> bool {
+            a.priority > b.priority
+                || (a.priority == b.priority && a.creation_millis < b.creation_millis)
+        }
+    }
+
+    fn queue() -> SchedulingQueue {
+        let profile = Profile {
+            scheduler_name: "placer".into(),
+            percentage_of_nodes_to_score: None,
+            queue_sort: Some(Arc::new(Prio)),
+            pre_enqueue: Vec::new(),
+            pre_filter: Vec::new(),
+            filter: Vec::new(),
+            post_filter: Vec::new(),
+            pre_score: Vec::new(),
+            score: Vec::new(),
+            reserve: Vec::new(),
+        };
+        SchedulingQueue::new(
+            Arc::new(profile),
+            Duration::from_secs(1),
+            Duration::from_secs(10),
+        )
+    }
+
+    fn pod(name: &str, priority: i32, created_secs: i64) -> Arc<PodInfo> {
+        let mut p = super::super::fake::make_pod("default", name, "placer", 100, priority);
+        p.metadata.creation_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+            jiff::Timestamp::from_second(created_secs).unwrap(),
+        ));
+        Arc::new(sched_core::convert::pod_info(&p, &mut Interner::new()).unwrap())
+    }
+
+    #[test]
+    fn backoff_doubles_from_initial_and_caps_at_max() {
+        let q = queue();
+        let got: Vec<u64> = (1..=6).map(|a| q.backoff_duration(a).as_secs()).collect();
+        assert_eq!(got, [1, 2, 4, 8, 10, 10]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn pop_follows_priority_then_age() {
+        let mut q = queue();
+        let now = Instant::now();
+        q.add_or_update(pod("old-low", 0, 1), false, true, now);
+        q.add_or_update(pod("new-high", 10, 5), false, true, now);
+        q.add_or_update(pod("old-high", 10, 2), false, true, now);
+        let order: Vec<String> = std::iter::from_fn(|| q.pop())
+            .map(|p| p.info.name.to_string())
+            .collect();
+        assert_eq!(order, ["old-high", "new-high", "old-low"]);
+        assert_eq!(q.len(Where::InFlight), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn unschedulable_pod_waits_for_an_event_then_respects_its_backoff() {
+        let mut q = queue();
+        q.add_or_update(pod("p", 0, 1), false, true, Instant::now());
+        let _ = q.pop().unwrap();
+        q.requeue_unschedulable("default/p", Instant::now());
+        assert_eq!(q.len(Where::Unschedulable), 1);
+        assert!(q.pop().is_none());
+        // An event 500 ms later: the 1 s backoff has not expired, so backoff, not active.
+        tokio::time::advance(Duration::from_millis(500)).await;
+        assert_eq!(q.move_all_to_active_or_backoff(Instant::now()), (0, 1));
+        assert_eq!(q.flush_backoff_completed(Instant::now()), 0);
+        tokio::time::advance(Duration::from_millis(500)).await;
+        assert_eq!(q.flush_backoff_completed(Instant::now()), 1);
+        assert_eq!(q.pop().unwrap().attempts, 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_event_during_the_attempt_sends_the_failure_to_backoff() {
+        let mut q = queue();
+        q.add_or_update(pod("p", 0, 1), false, true, Instant::now());
+        let _ = q.pop().unwrap();
+        // A node is added while the pod is being scheduled (upstream moveRequestCycle).
+        q.move_all_to_active_or_backoff(Instant::now());
+        q.requeue_unschedulable("default/p", Instant::now());
+        assert_eq!(q.len(Where::Backoff), 1);
+        assert_eq!(q.len(Where::Unschedulable), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn unschedulable_pods_leave_after_the_maximum_stay() {
+        let mut q = queue();
+        q.add_or_update(pod("p", 0, 1), false, true, Instant::now());
+        let _ = q.pop().unwrap();
+        q.requeue_unschedulable("default/p", Instant::now());
+        assert_eq!(
+            q.next_deadline(),
+            Some(Instant::now() + POD_MAX_IN_UNSCHEDULABLE_PODS_DURATION)
+        );
+        tokio::time::advance(POD_MAX_IN_UNSCHEDULABLE_PODS_DURATION - Duration::from_millis(1))
+            .await;
+        assert_eq!(q.flush_unschedulable_leftover(Instant::now()), 0);
+        tokio::time::advance(Duration::from_millis(1)).await;
+        assert_eq!(q.flush_unschedulable_leftover(Instant::now()), 1);
+        assert_eq!(q.len(Where::Active), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn removed_pods_are_skipped_and_status_only_updates_do_not_move() {
+        let mut q = queue();
+        q.add_or_update(pod("a", 0, 1), false, true, Instant::now());
+        q.add_or_update(pod("b", 0, 2), false, true, Instant::now());
+        assert!(q.remove("default/a").is_some());
+        assert_eq!(q.pop().unwrap().info.name.as_ref(), "b");
+        q.requeue_unschedulable("default/b", Instant::now());
+        q.add_or_update(pod("b", 0, 2), false, false, Instant::now());
+        assert_eq!(
+            q.len(Where::Unschedulable),
+            1,
+            "an update that changes no spec leaves it parked"
+        );
+        q.add_or_update(pod("b", 5, 2), false, true, Instant::now());
+        assert_eq!(q.len(Where::Unschedulable), 0, "a spec change moves it");
+        assert_eq!(q.total(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn gated_pods_wait_until_ungated() {
+        let mut q = queue();
+        q.add_or_update(pod("g", 0, 1), true, true, Instant::now());
+        assert_eq!(q.len(Where::Gated), 1);
+        assert!(q.pop().is_none());
+        q.add_or_update(pod("g", 0, 1), false, true, Instant::now());
+        assert_eq!(q.pop().unwrap().attempts, 1);
+    }
+}

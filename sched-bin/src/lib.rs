@@ -1,0 +1,7 @@
+//! The `placer` binary's library half: command implementations and the daemon, kept in a
+//! library so integration tests can drive them.
+pub mod common;
+pub mod daemon;
+pub mod explain;
+pub mod simulate;
+pub mod snapshot;

@@ -1,0 +1,759 @@
+//! The daemon against the in-process fake API server: the whole loop (watchers, cache, queue,
+//! scheduling with the default plugins, binding, events, conditions, leader election), one
+//! scenario per test, on paused time.
+
+use sched_bin::daemon::fake::{FakeApiServer, make_node, make_pod};
+use sched_bin::daemon::{Daemon, Stopped, http::Endpoints};
+use sched_core::config::SchedulerConfig;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+const NS: &str = "default";
+const SCHED: &str = "placer";
+/// Upstream's FitError text with the DefaultPreemption PostFilter message.
+const UNFIT: &str = "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.";
+
+fn config(leader_elect: bool) -> SchedulerConfig {
+    SchedulerConfig::from_yaml(&format!(
+        "apiVersion: kubescheduler.config.k8s.io/v1
+kind: KubeSchedulerConfiguration
+leaderElection:
+  leaderElect: {leader_elect}
+  resourceNamespace: placer-system
+  resourceName: placer
+profiles:
+- schedulerName: {SCHED}
+"
+    ))
+    .expect("valid config")
+}
+
+struct Running {
+    handle: JoinHandle<sched_bin::daemon::Result<Stopped>>,
+    stop: CancellationToken,
+    endpoints: Endpoints,
+}
+
+fn start(fake: &FakeApiServer, name: &str, leader_elect: bool) -> Running {
+    let daemon =
+        Daemon::from_config(fake.client(name), &config(leader_elect), name).expect("daemon");
+    let endpoints = daemon.endpoints();
+    let stop = CancellationToken::new();
+    let handle = tokio::spawn(daemon.run(stop.clone()));
+    Running {
+        handle,
+        stop,
+        endpoints,
+    }
+}
+
+/// Polls `f` every 100 ms of (paused) time, up to 60 s.
+async fn wait_until(what: &str, f: impl FnMut() -> bool) {
+    wait_up_to(Duration::from_secs(60), what, f).await;
+}
+
+/// Polls `f` every 100 ms of (paused) time, up to `limit`.
+async fn wait_up_to(limit: Duration, what: &str, mut f: impl FnMut() -> bool) {
+    for _ in 0..limit.as_millis() / 100 {
+        if f() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn metrics(e: &Endpoints) -> String {
+    let r = e.respond(&http::Method::GET, "/metrics");
+    assert_eq!(r.status(), 200);
+    let body = futures::executor::block_on(http_body_util::BodyExt::collect(r.into_body()))
+        .unwrap()
+        .to_bytes();
+    String::from_utf8(body.to_vec()).unwrap()
+}
+
+fn metric(e: &Endpoints, series: &str) -> Option<f64> {
+    metrics(e)
+        .lines()
+        .find_map(|l| l.strip_prefix(series).and_then(|v| v.trim().parse().ok()))
+}
+
+fn bound_node(fake: &FakeApiServer, name: &str) -> Option<String> {
+    fake.pod(NS, name)?.spec?.node_name
+}
+
+fn binding_requests(fake: &FakeApiServer, pod: &str) -> usize {
+    let path = format!("/api/v1/namespaces/{NS}/pods/{pod}/binding");
+    fake.requests().iter().filter(|r| r.path == path).count()
+}
+
+#[tokio::test(start_paused = true)]
+async fn schedules_and_binds_with_uid_and_emits_scheduled_event() {
+    let fake = FakeApiServer::new();
+    fake.put_node(make_node("n1", 4000, 110));
+    fake.put_pod(make_pod(NS, "p1", SCHED, 500, 0));
+    fake.put_pod(make_pod(NS, "other", "default-scheduler", 500, 0));
+    let d = start(&fake, "a", false);
+    wait_until("p1 bound", || bound_node(&fake, "p1").is_some()).await;
+    assert_eq!(bound_node(&fake, "p1").as_deref(), Some("n1"));
+    assert_eq!(
+        bound_node(&fake, "other"),
+        None,
+        "pods of other schedulers are left alone"
+    );
+
+    let bind = fake
+        .requests()
+        .into_iter()
+        .find(|r| r.path.ends_with("/pods/p1/binding"))
+        .unwrap();
+    assert_eq!(bind.method, http::Method::POST);
+    assert_eq!(bind.body["metadata"]["uid"], "uid-p1");
+    assert_eq!(
+        bind.body["target"],
+        serde_json::json!({"kind": "Node", "name": "n1"})
+    );
+
+    wait_until("Scheduled event", || !fake.events().is_empty()).await;
+    let ev = &fake.events()[0];
+    assert_eq!(ev.reason.as_deref(), Some("Scheduled"));
+    assert_eq!(ev.type_.as_deref(), Some("Normal"));
+    assert_eq!(ev.action.as_deref(), Some("Binding"));
+    assert_eq!(
+        ev.note.as_deref(),
+        Some("Successfully assigned default/p1 to n1")
+    );
+    assert_eq!(ev.reporting_controller.as_deref(), Some(SCHED));
+    assert_eq!(
+        ev.regarding.as_ref().unwrap().uid.as_deref(),
+        Some("uid-p1")
+    );
+
+    wait_until("attempt counted", || {
+        metric(
+            &d.endpoints,
+            r#"scheduler_schedule_attempts_total{result="scheduled",profile="placer"}"#,
+        ) == Some(1.0)
+    })
+    .await;
+    let text = metrics(&d.endpoints);
+    for name in [
+        "scheduler_scheduling_attempt_duration_seconds_bucket",
+        "scheduler_pending_pods{queue=\"active\"}",
+        "scheduler_pod_scheduling_attempts_bucket{le=\"1.0\"} 1",
+        "scheduler_framework_extension_point_duration_seconds_bucket{le=\"0.0001\",extension_point=\"Bind\"",
+        "scheduler_framework_extension_point_duration_seconds_bucket{le=\"0.0001\",extension_point=\"PreFilter\"",
+    ] {
+        assert!(text.contains(name), "metrics lack {name}:\n{text}");
+    }
+    d.stop.cancel();
+    d.handle.await.unwrap().unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn readyz_waits_for_both_initial_lists() {
+    let fake = FakeApiServer::new();
+    fake.block_all("a", true);
+    let d = start(&fake, "a", false);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        d.endpoints.respond(&http::Method::GET, "/readyz").status(),
+        503
+    );
+    assert_eq!(
+        d.endpoints.respond(&http::Method::GET, "/livez").status(),
+        200
+    );
+    assert_eq!(
+        d.endpoints.respond(&http::Method::GET, "/healthz").status(),
+        200
+    );
+    fake.block_all("a", false);
+    wait_until("ready", || {
+        d.endpoints.respond(&http::Method::GET, "/readyz").status() == 200
+    })
+    .await;
+    d.stop.cancel();
+    d.handle.await.unwrap().unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn bind_conflict_drops_the_pod() {
+    let fake = FakeApiServer::new();
+    fake.put_node(make_node("n1", 4000, 110));
+    fake.fail_next_bindings(&[409]);
+    fake.put_pod(make_pod(NS, "p1", SCHED, 500, 0));
+    let d = start(&fake, "a", false);
+    wait_until("binding attempted", || binding_requests(&fake, "p1") == 1).await;
+    // Well past the maximum backoff: a dropped pod is not retried.
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    assert_eq!(binding_requests(&fake, "p1"), 1);
+    assert_eq!(bound_node(&fake, "p1"), None);
+    assert_eq!(
+        metric(
+            &d.endpoints,
+            r#"scheduler_schedule_attempts_total{result="error",profile="placer"}"#
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        metric(
+            &d.endpoints,
+            r#"scheduler_scheduler_cache_size{type="assumed_pods"}"#
+        ),
+        Some(0.0)
+    );
+    assert_eq!(
+        metric(&d.endpoints, r#"scheduler_pending_pods{queue="active"}"#),
+        Some(0.0)
+    );
+    assert_eq!(
+        metric(&d.endpoints, r#"scheduler_pending_pods{queue="backoff"}"#),
+        Some(0.0)
+    );
+    d.stop.cancel();
+    d.handle.await.unwrap().unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn bind_server_error_forgets_and_retries_after_backoff() {
+    let fake = FakeApiServer::new();
+    fake.put_node(make_node("n1", 4000, 110));
+    fake.fail_next_bindings(&[500]);
+    fake.put_pod(make_pod(NS, "p1", SCHED, 500, 0));
+    let d = start(&fake, "a", false);
+    wait_until("first binding", || binding_requests(&fake, "p1") == 1).await;
+    let failed = Instant::now();
+    wait_until("p1 bound on retry", || bound_node(&fake, "p1").is_some()).await;
+    assert!(
+        failed.elapsed() >= Duration::from_millis(900),
+        "retried only after the 1 s backoff"
+    );
+    assert_eq!(binding_requests(&fake, "p1"), 2);
+    let failed_events: Vec<_> = fake
+        .events()
+        .into_iter()
+        .filter(|e| e.reason.as_deref() == Some("FailedScheduling"))
+        .collect();
+    assert_eq!(failed_events.len(), 1);
+    assert!(
+        failed_events[0]
+            .note
+            .as_deref()
+            .unwrap()
+            .starts_with("Binding rejected: ")
+    );
+    d.stop.cancel();
+    d.handle.await.unwrap().unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn pod_deleted_while_binding_is_forgotten_and_not_retried() {
+    let fake = FakeApiServer::new();
+    fake.put_node(make_node("n1", 1000, 110));
+    let gate = fake.hold_bindings();
+    fake.put_pod(make_pod(NS, "p1", SCHED, 1000, 0));
+    let d = start(&fake, "a", false);
+    wait_until("binding in flight", || binding_requests(&fake, "p1") == 1).await;
+    assert_eq!(
+        metric(
+            &d.endpoints,
+            r#"scheduler_scheduler_cache_size{type="assumed_pods"}"#
+        ),
+        Some(1.0)
+    );
+    fake.delete_pod(NS, "p1");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    gate.add_permits(1);
+    wait_until("assumption dropped", || {
+        metric(
+            &d.endpoints,
+            r#"scheduler_scheduler_cache_size{type="assumed_pods"}"#,
+        ) == Some(0.0)
+            && metric(&d.endpoints, r#"scheduler_goroutines{operation="binding"}"#) == Some(0.0)
+    })
+    .await;
+    gate.add_permits(100);
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    assert_eq!(binding_requests(&fake, "p1"), 1);
+    assert!(fake.bindings().is_empty());
+    // The node's room is free again: a new pod that needs all of it fits.
+    fake.put_pod(make_pod(NS, "p2", SCHED, 1000, 0));
+    wait_until("p2 bound", || bound_node(&fake, "p2").is_some()).await;
+    d.stop.cancel();
+    d.handle.await.unwrap().unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn unschedulable_pod_gets_event_and_condition_then_fits_when_a_node_is_added() {
+    let fake = FakeApiServer::new();
+    fake.put_node(make_node("small", 1000, 110));
+    fake.put_pod(make_pod(NS, "big", SCHED, 2000, 0));
+    let d = start(&fake, "a", false);
+    wait_until("FailedScheduling", || {
+        fake.events()
+            .iter()
+            .any(|e| e.reason.as_deref() == Some("FailedScheduling"))
+    })
+    .await;
+    let ev = fake
+        .events()
+        .into_iter()
+        .find(|e| e.reason.as_deref() == Some("FailedScheduling"))
+        .unwrap();
+    assert_eq!(ev.type_.as_deref(), Some("Warning"));
+    assert_eq!(ev.note.as_deref(), Some(UNFIT));
+    wait_until("condition patched", || {
+        fake.requests()
+            .iter()
+            .any(|r| r.path.ends_with("/pods/big/status"))
+    })
+    .await;
+    let cond = fake
+        .pod(NS, "big")
+        .unwrap()
+        .status
+        .unwrap()
+        .conditions
+        .unwrap()
+        .into_iter()
+        .find(|c| c.type_ == "PodScheduled")
+        .unwrap();
+    assert_eq!(cond.status, "False");
+    assert_eq!(cond.reason.as_deref(), Some("Unschedulable"));
+    assert_eq!(cond.message.as_deref(), Some(UNFIT));
+    assert_eq!(
+        metric(
+            &d.endpoints,
+            r#"scheduler_pending_pods{queue="unschedulable"}"#
+        ),
+        Some(1.0),
+        "parked until an event"
+    );
+
+    // A node update that changes labels retries the pod; same failure, same message: a
+    // second event but no second status patch.
+    let mut relabelled = make_node("small", 1000, 110);
+    relabelled
+        .metadata
+        .labels
+        .as_mut()
+        .unwrap()
+        .insert("zone".into(), "a".into());
+    fake.put_node(relabelled);
+    wait_until("second FailedScheduling", || {
+        fake.events()
+            .iter()
+            .filter(|e| e.reason.as_deref() == Some("FailedScheduling"))
+            .count()
+            == 2
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let patches = fake
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/pods/big/status"))
+        .count();
+    assert_eq!(patches, 1, "the condition is patched only when it changes");
+
+    // Nothing else happens while it waits: no event, so no retry (max stay is 5 minutes).
+    let before = binding_requests(&fake, "big");
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    assert_eq!(before, 0);
+    let added = Instant::now();
+    fake.put_node(make_node("large", 4000, 110));
+    wait_until("big bound", || bound_node(&fake, "big").is_some()).await;
+    assert_eq!(bound_node(&fake, "big").as_deref(), Some("large"));
+    assert!(
+        added.elapsed() < Duration::from_secs(2),
+        "moved by the node add, not by a timer"
+    );
+    d.stop.cancel();
+    d.handle.await.unwrap().unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn unschedulable_pod_is_retried_after_the_maximum_stay() {
+    let fake = FakeApiServer::new();
+    fake.put_node(make_node("small", 1000, 110));
+    fake.put_pod(make_pod(NS, "big", SCHED, 2000, 0));
+    let d = start(&fake, "a", false);
+    wait_until("first failure", || {
+        fake.events()
+            .iter()
+            .any(|e| e.reason.as_deref() == Some("FailedScheduling"))
+    })
+    .await;
+    let failed = Instant::now();
+    wait_up_to(Duration::from_secs(400), "second attempt", || {
+        fake.events()
+            .iter()
+            .filter(|e| e.reason.as_deref() == Some("FailedScheduling"))
+            .count()
+            == 2
+    })
+    .await;
+    let waited = failed.elapsed();
+    assert!(
+        waited >= Duration::from_secs(299) && waited < Duration::from_secs(302),
+        "retried after upstream's 5 min maximum stay, got {waited:?}"
+    );
+    d.stop.cancel();
+    d.handle.await.unwrap().unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn higher_priority_pods_are_scheduled_first() {
+    let fake = FakeApiServer::new();
+    fake.put_node(make_node("n1", 1000, 110));
+    // Room for one: the high-priority pod, created last, must win.
+    fake.put_pod(make_pod(NS, "low", SCHED, 1000, 0));
+    fake.put_pod(make_pod(NS, "high", SCHED, 1000, 1000));
+    let d = start(&fake, "a", false);
+    wait_until("one bound", || !fake.bindings().is_empty()).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let b = fake.bindings();
+    assert_eq!(b.len(), 1);
+    assert_eq!(b[0].pod, "default/high");
+    d.stop.cancel();
+    d.handle.await.unwrap().unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn pods_bound_by_others_count_against_their_nodes() {
+    let fake = FakeApiServer::new();
+    fake.put_node(make_node("n1", 1000, 110));
+    fake.put_node(make_node("n2", 1000, 110));
+    let mut other = make_pod(NS, "other", "default-scheduler", 1000, 0);
+    other.spec.as_mut().unwrap().node_name = Some("n1".into());
+    fake.put_pod(other);
+    fake.put_pod(make_pod(NS, "p1", SCHED, 1000, 0));
+    let d = start(&fake, "a", false);
+    wait_until("p1 bound", || bound_node(&fake, "p1").is_some()).await;
+    assert_eq!(bound_node(&fake, "p1").as_deref(), Some("n2"));
+    d.stop.cancel();
+    d.handle.await.unwrap().unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn watch_expiry_relists_and_replaces_the_cache() {
+    let fake = FakeApiServer::new();
+    fake.put_node(make_node("n1", 1000, 110));
+    let mut hog = make_pod(NS, "hog", "default-scheduler", 1000, 0);
+    hog.spec.as_mut().unwrap().node_name = Some("n1".into());
+    fake.put_pod(hog);
+    fake.put_pod(make_pod(NS, "p1", SCHED, 1000, 0));
+    let d = start(&fake, "a", false);
+    wait_until("p1 unschedulable", || {
+        fake.events()
+            .iter()
+            .any(|e| e.reason.as_deref() == Some("FailedScheduling"))
+    })
+    .await;
+    // The hog disappears while the watch is broken: only a re-list can tell.
+    fake.delete_pod_silently(NS, "hog");
+    fake.expire_watches();
+    wait_until("p1 bound after re-list", || {
+        bound_node(&fake, "p1").is_some()
+    })
+    .await;
+    let lists = fake
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/api/v1/pods" && !r.query.contains("watch=true"))
+        .count();
+    assert_eq!(lists, 2, "initial list and one re-list");
+    d.stop.cancel();
+    d.handle.await.unwrap().unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn lease_acquire_renew_and_release_on_sigterm() {
+    let fake = FakeApiServer::new();
+    fake.put_node(make_node("n1", 4000, 110));
+    let d = start(&fake, "a", true);
+    wait_until("lease held", || {
+        fake.lease("placer-system", "placer")
+            .and_then(|l| l.spec?.holder_identity)
+            .as_deref()
+            == Some("a")
+    })
+    .await;
+    let rv = |f: &FakeApiServer| {
+        f.lease("placer-system", "placer")
+            .unwrap()
+            .metadata
+            .resource_version
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+    };
+    let first = rv(&fake);
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert!(rv(&fake) > first, "renewed every retry period");
+    assert_eq!(
+        metric(
+            &d.endpoints,
+            r#"leader_election_master_status{name="placer"}"#
+        ),
+        Some(1.0)
+    );
+    fake.put_pod(make_pod(NS, "p1", SCHED, 500, 0));
+    wait_until("p1 bound by the leader", || {
+        bound_node(&fake, "p1").is_some()
+    })
+    .await;
+    d.stop.cancel();
+    let stopped = d.handle.await.unwrap().unwrap();
+    assert!(stopped.released);
+    let spec = fake.lease("placer-system", "placer").unwrap().spec.unwrap();
+    assert_eq!(spec.holder_identity, None, "released: empty holder");
+    assert_eq!(spec.lease_duration_seconds, Some(1));
+}
+
+#[tokio::test(start_paused = true)]
+async fn losing_the_lease_api_past_the_renew_deadline_exits_with_an_error() {
+    let fake = FakeApiServer::new();
+    let d = start(&fake, "a", true);
+    wait_until("lease held", || {
+        fake.lease("placer-system", "placer").is_some()
+    })
+    .await;
+    let cut = Instant::now();
+    fake.block_leases("a", true);
+    let err = d.handle.await.unwrap().expect_err("leadership lost");
+    assert!(matches!(err, sched_bin::daemon::Error::Leader(_)), "{err}");
+    let after = cut.elapsed();
+    // Renew deadline 10 s, checked every 2 s retry period.
+    assert!(
+        after >= Duration::from_secs(9) && after <= Duration::from_secs(13),
+        "stepped down after {after:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn sigterm_finishes_bindings_in_flight_before_releasing() {
+    let fake = FakeApiServer::new();
+    fake.put_node(make_node("n1", 4000, 110));
+    let gate = fake.hold_bindings();
+    let d = start(&fake, "a", true);
+    fake.put_pod(make_pod(NS, "p1", SCHED, 500, 0));
+    wait_until("binding in flight", || binding_requests(&fake, "p1") == 1).await;
+    d.stop.cancel();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(!d.handle.is_finished(), "waits for the binding in flight");
+    assert_eq!(
+        fake.lease("placer-system", "placer")
+            .unwrap()
+            .spec
+            .unwrap()
+            .holder_identity
+            .as_deref(),
+        Some("a"),
+        "lease kept until bindings are done"
+    );
+    // No new work is taken while stopping.
+    fake.put_pod(make_pod(NS, "p2", SCHED, 500, 0));
+    gate.add_permits(10);
+    let stopped = d.handle.await.unwrap().unwrap();
+    assert!(stopped.released);
+    assert_eq!(bound_node(&fake, "p1").as_deref(), Some("n1"));
+    assert_eq!(binding_requests(&fake, "p2"), 0);
+    assert_eq!(
+        fake.lease("placer-system", "placer")
+            .unwrap()
+            .spec
+            .unwrap()
+            .holder_identity,
+        None
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn two_instances_one_lease_only_the_leader_binds_and_the_standby_takes_over() {
+    let fake = FakeApiServer::new();
+    for i in 0..4 {
+        fake.put_node(make_node(&format!("n{i}"), 8000, 110));
+    }
+    let a = start(&fake, "a", true);
+    wait_until("a leads", || {
+        fake.lease("placer-system", "placer")
+            .and_then(|l| l.spec?.holder_identity)
+            .as_deref()
+            == Some("a")
+    })
+    .await;
+    let b = start(&fake, "b", true);
+    for i in 0..20 {
+        fake.put_pod(make_pod(NS, &format!("p{i}"), SCHED, 100, 0));
+    }
+    wait_until("20 bound", || fake.bindings().len() == 20).await;
+    assert!(
+        fake.bindings().iter().all(|r| r.client == "a"),
+        "only the leader binds"
+    );
+    // The standby's cache is warm: it is ready although it does not lead.
+    assert_eq!(
+        b.endpoints.respond(&http::Method::GET, "/readyz").status(),
+        200
+    );
+
+    // The leader is cut off from the API server (as a crash or a partition looks from the
+    // outside): the standby takes over once the record has not changed for the lease
+    // duration, checked every retry period.
+    fake.block_all("a", true);
+    let crashed = Instant::now();
+    wait_until("b leads", || {
+        fake.lease("placer-system", "placer")
+            .and_then(|l| l.spec?.holder_identity)
+            .as_deref()
+            == Some("b")
+    })
+    .await;
+    let took = crashed.elapsed();
+    assert!(took <= Duration::from_secs(15 + 2), "took over in {took:?}");
+    for i in 20..30 {
+        fake.put_pod(make_pod(NS, &format!("p{i}"), SCHED, 100, 0));
+    }
+    wait_until("30 bound", || fake.bindings().len() == 30).await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let bindings = fake.bindings();
+    assert_eq!(bindings.len(), 30);
+    let mut pods: Vec<_> = bindings.iter().map(|r| r.pod.clone()).collect();
+    pods.sort();
+    pods.dedup();
+    assert_eq!(pods.len(), 30, "no pod bound twice");
+    assert!(bindings[20..].iter().all(|r| r.client == "b"));
+    let binding_calls_by_a_after_crash = fake
+        .requests()
+        .iter()
+        .filter(|r| r.client == "a" && r.path.ends_with("/binding"))
+        .count();
+    assert_eq!(binding_calls_by_a_after_crash, 20);
+    let err = a.handle.await.unwrap().expect_err("a lost leadership");
+    assert!(matches!(err, sched_bin::daemon::Error::Leader(_)));
+    let _ = a.stop;
+    b.stop.cancel();
+    b.handle.await.unwrap().unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn graceful_leader_stop_hands_over_within_a_retry_period() {
+    let fake = FakeApiServer::new();
+    fake.put_node(make_node("n1", 8000, 110));
+    let a = start(&fake, "a", true);
+    wait_until("a leads", || {
+        fake.lease("placer-system", "placer")
+            .and_then(|l| l.spec?.holder_identity)
+            .as_deref()
+            == Some("a")
+    })
+    .await;
+    let b = start(&fake, "b", true);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    a.stop.cancel();
+    a.handle.await.unwrap().unwrap();
+    let released = Instant::now();
+    wait_until("b leads", || {
+        fake.lease("placer-system", "placer")
+            .and_then(|l| l.spec?.holder_identity)
+            .as_deref()
+            == Some("b")
+    })
+    .await;
+    assert!(
+        released.elapsed() <= Duration::from_millis(2100),
+        "{:?}",
+        released.elapsed()
+    );
+    fake.put_pod(make_pod(NS, "p1", SCHED, 100, 0));
+    wait_until("p1 bound by b", || {
+        fake.bindings().iter().any(|r| r.client == "b")
+    })
+    .await;
+    b.stop.cancel();
+    b.handle.await.unwrap().unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn scheduling_waits_for_the_node_list() {
+    let fake = FakeApiServer::new();
+    fake.put_node(make_node("n1", 4000, 110));
+    fake.put_pod(make_pod(NS, "p1", SCHED, 500, 0));
+    fake.block_path("a", "/api/v1/nodes", true);
+    let d = start(&fake, "a", false);
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    // Pods are listed, nodes are not: no attempt (it would fail with "no nodes available").
+    assert!(fake.events().is_empty());
+    assert_eq!(binding_requests(&fake, "p1"), 0);
+    assert_eq!(
+        d.endpoints.respond(&http::Method::GET, "/readyz").status(),
+        503
+    );
+    fake.block_path("a", "/api/v1/nodes", false);
+    wait_until("p1 bound", || bound_node(&fake, "p1").is_some()).await;
+    assert!(
+        fake.events()
+            .iter()
+            .all(|e| e.reason.as_deref() == Some("Scheduled")),
+        "never attempted against an empty cache"
+    );
+    d.stop.cancel();
+    d.handle.await.unwrap().unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn bindings_run_in_parallel() {
+    let fake = FakeApiServer::new();
+    fake.put_node(make_node("n1", 8000, 110));
+    let gate = fake.hold_bindings();
+    for i in 0..5 {
+        fake.put_pod(make_pod(NS, &format!("p{i}"), SCHED, 100, 0));
+    }
+    let d = start(&fake, "a", false);
+    wait_until("5 bindings in flight at once", || {
+        metric(&d.endpoints, r#"scheduler_goroutines{operation="binding"}"#) == Some(5.0)
+    })
+    .await;
+    assert!(fake.bindings().is_empty());
+    gate.add_permits(5);
+    wait_until("5 bound", || fake.bindings().len() == 5).await;
+    d.stop.cancel();
+    d.handle.await.unwrap().unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn unconfirmed_assumptions_expire() {
+    let fake = FakeApiServer::new();
+    fake.put_node(make_node("n1", 1000, 110));
+    fake.silent_bindings(true);
+    fake.put_pod(make_pod(NS, "p1", SCHED, 1000, 0));
+    let d = start(&fake, "a", false);
+    wait_until("bound (unconfirmed)", || fake.bindings().len() == 1).await;
+    let bound = Instant::now();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        metric(
+            &d.endpoints,
+            r#"scheduler_scheduler_cache_size{type="assumed_pods"}"#
+        ),
+        Some(1.0)
+    );
+    wait_until("assumption expired", || {
+        metric(
+            &d.endpoints,
+            r#"scheduler_scheduler_cache_size{type="assumed_pods"}"#,
+        ) == Some(0.0)
+    })
+    .await;
+    let after = bound.elapsed();
+    assert!(
+        after >= Duration::from_secs(29) && after <= Duration::from_secs(31),
+        "{after:?}"
+    );
+    d.stop.cancel();
+    d.handle.await.unwrap().unwrap();
+}
