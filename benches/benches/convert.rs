@@ -15,7 +15,10 @@ static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 const NODES: usize = 5_000;
 const PODS: usize = 100_000;
 
-fn build(nodes: &[k8s_openapi::api::core::v1::Node], pods: &[k8s_openapi::api::core::v1::Pod]) -> ClusterState {
+fn build(
+    nodes: &[k8s_openapi::api::core::v1::Node],
+    pods: &[k8s_openapi::api::core::v1::Pod],
+) -> ClusterState {
     let mut state = ClusterState::new();
     for n in nodes {
         let info = state.convert_node(n).expect("node converts");
@@ -33,7 +36,10 @@ fn net_bytes(region: &Region<'_, System>) -> i64 {
     s.bytes_allocated as i64 - s.bytes_deallocated as i64 + s.bytes_reallocated as i64
 }
 
-fn report_memory(nodes: &[k8s_openapi::api::core::v1::Node], pods: &[k8s_openapi::api::core::v1::Pod]) {
+fn report_memory(
+    nodes: &[k8s_openapi::api::core::v1::Node],
+    pods: &[k8s_openapi::api::core::v1::Pod],
+) {
     let region = Region::new(GLOBAL);
     let only_nodes = build(nodes, &[]);
     let node_bytes = net_bytes(&region);
@@ -56,7 +62,9 @@ fn bench(c: &mut Criterion) {
     report_memory(&nodes, &pods);
     let mut g = c.benchmark_group("convert");
     g.sample_size(10);
-    g.bench_function("5000_nodes_100000_pods_into_state", |b| b.iter(|| build(&nodes, &pods)));
+    g.bench_function("5000_nodes_100000_pods_into_state", |b| {
+        b.iter(|| build(&nodes, &pods))
+    });
     g.finish();
 }
 

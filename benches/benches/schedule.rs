@@ -34,8 +34,14 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("schedule");
     for (label, pct) in [("default_percentage", None), ("percentage_100", Some(100))] {
         let (scheduler, state, pending) = setup(pct);
-        let placed = pending.iter().filter(|p| scheduler.schedule(p, &state).is_ok()).count();
-        eprintln!("{label}: {placed}/{} sample pods schedulable", pending.len());
+        let placed = pending
+            .iter()
+            .filter(|p| scheduler.schedule(p, &state).is_ok())
+            .count();
+        eprintln!(
+            "{label}: {placed}/{} sample pods schedulable",
+            pending.len()
+        );
         let mut i = 0;
         g.bench_function(format!("one_pod_5000_nodes_100000_running_{label}"), |b| {
             b.iter(|| {

@@ -51,7 +51,8 @@ const SHAPES: [(&str, u64, u64, u64); 4] = [
 /// One synthetic node.
 #[must_use]
 pub fn node(i: usize, rng: &mut Rng) -> Node {
-    let (itype, cpu, mem, gpus) = SHAPES[(rng.below(100) as usize * SHAPES.len()) / 100 % SHAPES.len()];
+    let (itype, cpu, mem, gpus) =
+        SHAPES[(rng.below(100) as usize * SHAPES.len()) / 100 % SHAPES.len()];
     let zone = ZONES[i % ZONES.len()];
     let mut alloc = serde_json::Map::new();
     alloc.insert("cpu".into(), json!(format!("{}m", cpu * 1000 - 100)));
@@ -105,7 +106,8 @@ pub fn pod(i: usize, node: Option<&str>, rng: &mut Rng) -> Pod {
     let mut tolerations = Vec::new();
     if rng.chance(2) {
         requests.insert("nvidia.com/gpu".into(), json!("1"));
-        tolerations.push(json!({"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}));
+        tolerations
+            .push(json!({"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}));
     }
     if rng.chance(5) {
         tolerations.push(json!({"key": "dedicated", "operator": "Equal", "value": "batch", "effect": "NoSchedule"}));
@@ -188,9 +190,19 @@ struct Slot {
 impl Slot {
     fn of(n: &Node) -> Slot {
         let labels = n.metadata.labels.clone().unwrap_or_default();
-        let alloc = n.status.as_ref().and_then(|s| s.allocatable.clone()).unwrap_or_default();
-        let cpu = alloc.get("cpu").map_or(0, |q| q.0.trim_end_matches('m').parse().unwrap_or(0));
-        let taints = n.spec.as_ref().and_then(|s| s.taints.clone()).unwrap_or_default();
+        let alloc = n
+            .status
+            .as_ref()
+            .and_then(|s| s.allocatable.clone())
+            .unwrap_or_default();
+        let cpu = alloc
+            .get("cpu")
+            .map_or(0, |q| q.0.trim_end_matches('m').parse().unwrap_or(0));
+        let taints = n
+            .spec
+            .as_ref()
+            .and_then(|s| s.taints.clone())
+            .unwrap_or_default();
         Slot {
             name: n.metadata.name.clone().unwrap_or_default(),
             milli: cpu,
@@ -198,7 +210,11 @@ impl Slot {
             gpu: alloc.contains_key("nvidia.com/gpu"),
             ssd: labels.get("disktype").is_some_and(|d| d == "ssd"),
             batch_taint: taints.iter().any(|t| t.key == "dedicated"),
-            cordoned: n.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false),
+            cordoned: n
+                .spec
+                .as_ref()
+                .and_then(|s| s.unschedulable)
+                .unwrap_or(false),
         }
     }
 
@@ -228,7 +244,9 @@ impl Want {
             .unwrap_or_default();
         let tol = spec.and_then(|s| s.tolerations.clone()).unwrap_or_default();
         Want {
-            milli: req.get("cpu").map_or(0, |q| q.0.trim_end_matches('m').parse().unwrap_or(0)),
+            milli: req
+                .get("cpu")
+                .map_or(0, |q| q.0.trim_end_matches('m').parse().unwrap_or(0)),
             gpu: req.contains_key("nvidia.com/gpu"),
             ssd: spec.and_then(|s| s.node_selector.as_ref()).is_some(),
             batch: tol.iter().any(|t| t.key.as_deref() == Some("dedicated")),
@@ -240,5 +258,7 @@ impl Want {
 #[must_use]
 pub fn pending_pods(start: usize, count: usize, seed: u64) -> Vec<Pod> {
     let mut rng = Rng::new(seed ^ 0x5eed);
-    (start..start + count).map(|i| pod(i, None, &mut rng)).collect()
+    (start..start + count)
+        .map(|i| pod(i, None, &mut rng))
+        .collect()
 }

@@ -21,7 +21,8 @@ pub fn load_config(path: Option<&Path>) -> anyhow::Result<SchedulerConfig> {
     match path {
         None => Ok(SchedulerConfig::default_config()),
         Some(p) => {
-            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
             SchedulerConfig::from_yaml(&text).with_context(|| format!("{}", p.display()))
         }
     }

@@ -58,7 +58,8 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<String> {
         .state
         .convert_pod(pod)
         .with_context(|| format!("{}", args.pod.display()))?;
-    let scheduler = sched_plugins::scheduler_from_config(&config, cluster.state.interner_mut(), args.seed)?;
+    let scheduler =
+        sched_plugins::scheduler_from_config(&config, cluster.state.interner_mut(), args.seed)?;
     let eval = scheduler.explain(&pod, &cluster.state);
     if let Err(e @ ScheduleError::NoProfile { .. }) = &eval.result {
         bail!("{e}");
@@ -72,7 +73,11 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<String> {
         OutputFormat::Table => to_table(&pod.key, &eval, &cluster.state),
     };
     if !cluster.skipped_invalid.is_empty() && args.output == OutputFormat::Table {
-        let _ = writeln!(out, "\nSkipped {} invalid object(s):", cluster.skipped_invalid.len());
+        let _ = writeln!(
+            out,
+            "\nSkipped {} invalid object(s):",
+            cluster.skipped_invalid.len()
+        );
         for p in &cluster.skipped_invalid {
             let _ = writeln!(out, "  {p}");
         }
@@ -156,7 +161,14 @@ pub fn to_table(pod: &str, eval: &Evaluation, state: &ClusterState) -> String {
             }
             NodeOutcome::Feasible | NodeOutcome::NotEvaluated => {
                 let selected = matches!(&eval.result, Ok(p) if p.node == *id);
-                row.push(if selected { "feasible (selected)" } else { "feasible" }.into());
+                row.push(
+                    if selected {
+                        "feasible (selected)"
+                    } else {
+                        "feasible"
+                    }
+                    .into(),
+                );
                 if let Some(i) = t.nodes.iter().position(|n| n == id) {
                     row.extend(t.scores.iter().map(|s| s[i].to_string()));
                     row.push(t.totals[i].to_string());
@@ -194,7 +206,10 @@ pub fn to_table(pod: &str, eval: &Evaluation, state: &ClusterState) -> String {
         Ok(p) => {
             let _ = writeln!(out, "Selected: {}", p.node_name);
             if t.nodes.is_empty() {
-                let _ = writeln!(out, "(the only feasible node: chosen without scoring, as upstream does)");
+                let _ = writeln!(
+                    out,
+                    "(the only feasible node: chosen without scoring, as upstream does)"
+                );
             }
         }
         Err(ScheduleError::Unschedulable(fit)) => {

@@ -31,12 +31,19 @@ fn strip(mut v: Value) -> Value {
 /// # Errors
 /// Client construction or API errors, or an unwritable output.
 pub async fn run(args: &SnapshotArgs) -> anyhow::Result<()> {
-    let client = crate::daemon::client(&SchedulerConfig::default_config(), args.kubeconfig.as_deref()).await?;
+    let client = crate::daemon::client(
+        &SchedulerConfig::default_config(),
+        args.kubeconfig.as_deref(),
+    )
+    .await?;
     let nodes = Api::<Node>::all(client.clone())
         .list(&ListParams::default())
         .await
         .context("listing nodes")?;
-    let pods = Api::<Pod>::all(client).list(&ListParams::default()).await.context("listing pods")?;
+    let pods = Api::<Pod>::all(client)
+        .list(&ListParams::default())
+        .await
+        .context("listing pods")?;
     let mut items = Vec::with_capacity(nodes.items.len() + pods.items.len());
     for n in nodes.items {
         let mut v = strip(serde_json::to_value(n)?);

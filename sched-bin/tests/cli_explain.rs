@@ -6,11 +6,16 @@ use std::path::PathBuf;
 use std::process::Command;
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/explain").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/explain")
+        .join(name)
 }
 
 fn placer(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_placer")).args(args).output().expect("placer runs");
+    let out = Command::new(env!("CARGO_BIN_EXE_placer"))
+        .args(args)
+        .output()
+        .expect("placer runs");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8(out.stdout).unwrap(),
@@ -21,7 +26,15 @@ fn placer(args: &[&str]) -> (i32, String, String) {
 fn explain_json(pod: &str, extra: &[&str]) -> Value {
     let cluster = fixture("cluster.yaml");
     let pod = fixture(pod);
-    let mut args = vec!["explain", "--cluster", cluster.to_str().unwrap(), "--pod", pod.to_str().unwrap(), "--output", "json"];
+    let mut args = vec![
+        "explain",
+        "--cluster",
+        cluster.to_str().unwrap(),
+        "--pod",
+        pod.to_str().unwrap(),
+        "--output",
+        "json",
+    ];
     args.extend_from_slice(extra);
     let (code, out, err) = placer(&args);
     assert_eq!(code, 0, "stderr: {err}");
@@ -83,32 +96,53 @@ fn explain_a_pod_that_fits_nowhere() {
 #[test]
 fn explain_unknown_scheduler_name_is_an_error() {
     let (code, out, err) = placer(&[
-        "explain", "--cluster", fixture("cluster.yaml").to_str().unwrap(),
-        "--pod", fixture("other-scheduler.yaml").to_str().unwrap(),
+        "explain",
+        "--cluster",
+        fixture("cluster.yaml").to_str().unwrap(),
+        "--pod",
+        fixture("other-scheduler.yaml").to_str().unwrap(),
     ]);
     assert_eq!(code, 2, "{out}");
-    assert!(err.contains("no profile schedules schedulerName \"my-scheduler\""), "{err}");
+    assert!(
+        err.contains("no profile schedules schedulerName \"my-scheduler\""),
+        "{err}"
+    );
 }
 
 #[test]
 fn explain_bad_quantity_names_file_pod_and_field() {
     let (code, _, err) = placer(&[
-        "explain", "--cluster", fixture("cluster.yaml").to_str().unwrap(),
-        "--pod", fixture("bad-quantity.yaml").to_str().unwrap(),
+        "explain",
+        "--cluster",
+        fixture("cluster.yaml").to_str().unwrap(),
+        "--pod",
+        fixture("bad-quantity.yaml").to_str().unwrap(),
     ]);
     assert_eq!(code, 2);
     assert!(err.contains("bad-quantity.yaml"), "{err}");
-    assert!(err.contains("Pod default/bad: spec.containers[0].resources.requests.cpu"), "{err}");
+    assert!(
+        err.contains("Pod default/bad: spec.containers[0].resources.requests.cpu"),
+        "{err}"
+    );
 }
 
 #[test]
 fn explain_table_names_the_selected_node() {
     let (code, out, _) = placer(&[
-        "explain", "--cluster", fixture("cluster.yaml").to_str().unwrap(),
-        "--pod", fixture("web.yaml").to_str().unwrap(),
+        "explain",
+        "--cluster",
+        fixture("cluster.yaml").to_str().unwrap(),
+        "--pod",
+        fixture("web.yaml").to_str().unwrap(),
     ]);
     assert_eq!(code, 0);
-    let n2 = out.lines().find(|l| l.starts_with("n2 ")).expect("a row for n2");
-    assert!(n2.ends_with("rejected by TaintToleration: node(s) had untolerated taint(s)"), "{out}");
+    let n2 = out
+        .lines()
+        .find(|l| l.starts_with("n2 "))
+        .expect("a row for n2");
+    assert!(
+        n2.ends_with("rejected by TaintToleration: node(s) had untolerated taint(s)"),
+        "{out}"
+    );
     assert!(out.contains("Selected: n3"), "{out}");
 }

@@ -8,9 +8,9 @@
 
 use crate::intern::{Interner, Sym};
 use crate::model::{
-    DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST, FieldRequirement, HostPort, LabelRequirement, Labels,
-    NodeInfo, NodeSelector, PodInfo, PreferredTerm, Protocol, Resources, SelectorTerm, Taint, TaintEffect,
-    Toleration, TolerationOperator, UnsupportedConstraint,
+    DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST, FieldRequirement, HostPort,
+    LabelRequirement, Labels, NodeInfo, NodeSelector, PodInfo, PreferredTerm, Protocol, Resources,
+    SelectorTerm, Taint, TaintEffect, Toleration, TolerationOperator, UnsupportedConstraint,
 };
 use crate::quantity::Quantity;
 use k8s_openapi::api::core::v1 as core;
@@ -135,7 +135,8 @@ fn is_label_shaped(s: &str) -> bool {
     let b = s.as_bytes();
     b.first().is_some_and(u8::is_ascii_alphanumeric)
         && b.last().is_some_and(u8::is_ascii_alphanumeric)
-        && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
 }
 
 fn is_dns1123_subdomain(s: &str) -> bool {
@@ -146,7 +147,8 @@ fn is_dns1123_subdomain(s: &str) -> bool {
             !b.is_empty()
                 && b[0].is_ascii_lowercase() | b[0].is_ascii_digit()
                 && b[b.len() - 1].is_ascii_lowercase() | b[b.len() - 1].is_ascii_digit()
-                && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+                && b.iter()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
         })
 }
 
@@ -200,7 +202,12 @@ pub fn node_info(node: &core::Node, interner: &mut Interner) -> Result<NodeInfo>
     let labels = intern_labels(node.metadata.labels.as_ref(), interner);
     let spec = node.spec.as_ref();
     let mut taints = Vec::new();
-    for (i, t) in spec.and_then(|s| s.taints.as_ref()).into_iter().flatten().enumerate() {
+    for (i, t) in spec
+        .and_then(|s| s.taints.as_ref())
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
         let effect = parse_taint_effect(&t.effect)
             .ok_or_else(|| ctx.err(format!("spec.taints[{i}].effect"), bad_effect(&t.effect)))?;
         taints.push(Taint {
@@ -212,7 +219,13 @@ pub fn node_info(node: &core::Node, interner: &mut Interner) -> Result<NodeInfo>
     let mut allocatable = Resources::default();
     let status = node.status.as_ref();
     if let Some(alloc) = status.and_then(|s| s.allocatable.as_ref()) {
-        add_resource_list(&ctx, "status.allocatable", alloc, interner, &mut allocatable)?;
+        add_resource_list(
+            &ctx,
+            "status.allocatable",
+            alloc,
+            interner,
+            &mut allocatable,
+        )?;
     }
     let mut images = Vec::new();
     for image in status.and_then(|s| s.images.as_ref()).into_iter().flatten() {
@@ -281,7 +294,13 @@ fn container_requests(
         }
     }
     let mut res = Resources::default();
-    add_resource_list(ctx, &format!("{field}.resources.requests"), &merged, interner, &mut res)?;
+    add_resource_list(
+        ctx,
+        &format!("{field}.resources.requests"),
+        &merged,
+        interner,
+        &mut res,
+    )?;
     // Requests for `pods` on a container mean nothing to the scheduler.
     res.pods = 0;
     Ok(ContainerRequests {
@@ -350,8 +369,14 @@ fn is_supported_pod_level_resource(name: &str) -> bool {
 pub fn pod_info(pod: &core::Pod, interner: &mut Interner) -> Result<PodInfo> {
     let name = pod.metadata.name.as_deref().unwrap_or_default();
     let namespace = pod.metadata.namespace.as_deref().unwrap_or("default");
-    let key = format!("{namespace}/{}", if name.is_empty() { "<unnamed>" } else { name });
-    let ctx = Ctx { kind: "Pod", object: &key };
+    let key = format!(
+        "{namespace}/{}",
+        if name.is_empty() { "<unnamed>" } else { name }
+    );
+    let ctx = Ctx {
+        kind: "Pod",
+        object: &key,
+    };
     if name.is_empty() {
         return Err(ctx.err("metadata.name", "a pod needs a name"));
     }
@@ -361,13 +386,23 @@ pub fn pod_info(pod: &core::Pod, interner: &mut Interner) -> Result<PodInfo> {
     // Requests, per container.
     let mut containers = Vec::with_capacity(spec.containers.len());
     for (i, c) in spec.containers.iter().enumerate() {
-        containers.push(container_requests(&ctx, &format!("spec.containers[{i}]"), c.resources.as_ref(), interner)?);
+        containers.push(container_requests(
+            &ctx,
+            &format!("spec.containers[{i}]"),
+            c.resources.as_ref(),
+            interner,
+        )?);
     }
     let mut init = Vec::new();
     for (i, c) in spec.init_containers.iter().flatten().enumerate() {
         let restartable = c.restart_policy.as_deref() == Some("Always");
         init.push((
-            container_requests(&ctx, &format!("spec.initContainers[{i}]"), c.resources.as_ref(), interner)?,
+            container_requests(
+                &ctx,
+                &format!("spec.initContainers[{i}]"),
+                c.resources.as_ref(),
+                interner,
+            )?,
             restartable,
         ));
     }
@@ -405,7 +440,10 @@ pub fn pod_info(pod: &core::Pod, interner: &mut Interner) -> Result<PodInfo> {
         None => {
             let mut requests = plain_containers;
             requests.add(&overhead);
-            let all = NonMissing { cpu: true, memory: true };
+            let all = NonMissing {
+                cpu: true,
+                memory: true,
+            };
             // A pod with no containers aggregates to 0: defaults apply per container.
             let mut nz = aggregate_container_requests(&containers, &init, all);
             nz.add(&overhead);
@@ -431,9 +469,16 @@ pub fn pod_info(pod: &core::Pod, interner: &mut Interner) -> Result<PodInfo> {
             // upstream getNonMissingContainerRequests: with pod-level requests set, default only
             // what is missing at both levels.
             let nm = NonMissing {
-                cpu: !present.cpu && !containers.iter().chain(init.iter().map(|(c, _)| c)).any(|c| c.has_cpu),
+                cpu: !present.cpu
+                    && !containers
+                        .iter()
+                        .chain(init.iter().map(|(c, _)| c))
+                        .any(|c| c.has_cpu),
                 memory: !present.memory
-                    && !containers.iter().chain(init.iter().map(|(c, _)| c)).any(|c| c.has_memory),
+                    && !containers
+                        .iter()
+                        .chain(init.iter().map(|(c, _)| c))
+                        .any(|c| c.has_memory),
             };
             let nz = merge(aggregate_container_requests(&containers, &init, nm));
             (requests, nz)
@@ -454,7 +499,9 @@ pub fn pod_info(pod: &core::Pod, interner: &mut Interner) -> Result<PodInfo> {
         .filter(|c| c.restart_policy.as_deref() == Some("Always"));
     for c in spec.containers.iter().chain(sidecars) {
         for p in c.ports.iter().flatten() {
-            let Some(port) = p.host_port.filter(|&p| p > 0) else { continue };
+            let Some(port) = p.host_port.filter(|&p| p > 0) else {
+                continue;
+            };
             let protocol = match p.protocol.as_deref().unwrap_or("TCP") {
                 "TCP" | "" => Protocol::Tcp,
                 "UDP" => Protocol::Udp,
@@ -466,7 +513,11 @@ pub fn pod_info(pod: &core::Pod, interner: &mut Interner) -> Result<PodInfo> {
                     ));
                 }
             };
-            let ip = p.host_ip.as_deref().filter(|s| !s.is_empty()).unwrap_or("0.0.0.0");
+            let ip = p
+                .host_ip
+                .as_deref()
+                .filter(|s| !s.is_empty())
+                .unwrap_or("0.0.0.0");
             host_ports.push(HostPort {
                 protocol,
                 ip: interner.intern(ip),
@@ -477,12 +528,13 @@ pub fn pod_info(pod: &core::Pod, interner: &mut Interner) -> Result<PodInfo> {
 
     let mut tolerations = Vec::new();
     for (i, t) in spec.tolerations.iter().flatten().enumerate() {
-        let effect = match t.effect.as_deref().unwrap_or_default() {
-            "" => None,
-            e => Some(
-                parse_taint_effect(e).ok_or_else(|| ctx.err(format!("spec.tolerations[{i}].effect"), bad_effect(e)))?,
-            ),
-        };
+        let effect =
+            match t.effect.as_deref().unwrap_or_default() {
+                "" => None,
+                e => Some(parse_taint_effect(e).ok_or_else(|| {
+                    ctx.err(format!("spec.tolerations[{i}].effect"), bad_effect(e))
+                })?),
+            };
         let operator = match t.operator.as_deref().unwrap_or_default() {
             "" | "Equal" => TolerationOperator::Equal,
             "Exists" => TolerationOperator::Exists,
@@ -508,23 +560,39 @@ pub fn pod_info(pod: &core::Pod, interner: &mut Interner) -> Result<PodInfo> {
     let affinity = spec.affinity.as_ref();
     let node_affinity = affinity.and_then(|a| a.node_affinity.as_ref());
     let required_affinity = node_affinity
-        .and_then(|na| na.required_during_scheduling_ignored_during_execution.as_ref())
+        .and_then(|na| {
+            na.required_during_scheduling_ignored_during_execution
+                .as_ref()
+        })
         .map(|sel| compile_node_selector(sel, interner));
     let preferred_affinity = node_affinity
-        .and_then(|na| na.preferred_during_scheduling_ignored_during_execution.as_ref())
+        .and_then(|na| {
+            na.preferred_during_scheduling_ignored_during_execution
+                .as_ref()
+        })
         .map(|terms| compile_preferred_terms(terms, interner))
         .unwrap_or_default();
 
     let mut unsupported = SmallVec::new();
-    if spec.topology_spread_constraints.as_ref().is_some_and(|c| !c.is_empty()) {
+    if spec
+        .topology_spread_constraints
+        .as_ref()
+        .is_some_and(|c| !c.is_empty())
+    {
         unsupported.push(UnsupportedConstraint {
             plugin: "PodTopologySpread",
             what: "spec.topologySpreadConstraints",
         });
     }
     if let Some(pa) = affinity.and_then(|a| a.pod_affinity.as_ref())
-        && (pa.required_during_scheduling_ignored_during_execution.as_ref().is_some_and(|t| !t.is_empty())
-            || pa.preferred_during_scheduling_ignored_during_execution.as_ref().is_some_and(|t| !t.is_empty()))
+        && (pa
+            .required_during_scheduling_ignored_during_execution
+            .as_ref()
+            .is_some_and(|t| !t.is_empty())
+            || pa
+                .preferred_during_scheduling_ignored_during_execution
+                .as_ref()
+                .is_some_and(|t| !t.is_empty()))
     {
         unsupported.push(UnsupportedConstraint {
             plugin: "InterPodAffinity",
@@ -532,8 +600,14 @@ pub fn pod_info(pod: &core::Pod, interner: &mut Interner) -> Result<PodInfo> {
         });
     }
     if let Some(pa) = affinity.and_then(|a| a.pod_anti_affinity.as_ref())
-        && (pa.required_during_scheduling_ignored_during_execution.as_ref().is_some_and(|t| !t.is_empty())
-            || pa.preferred_during_scheduling_ignored_during_execution.as_ref().is_some_and(|t| !t.is_empty()))
+        && (pa
+            .required_during_scheduling_ignored_during_execution
+            .as_ref()
+            .is_some_and(|t| !t.is_empty())
+            || pa
+                .preferred_during_scheduling_ignored_during_execution
+                .as_ref()
+                .is_some_and(|t| !t.is_empty()))
     {
         unsupported.push(UnsupportedConstraint {
             plugin: "InterPodAffinity",
@@ -565,7 +639,11 @@ pub fn pod_info(pod: &core::Pod, interner: &mut Interner) -> Result<PodInfo> {
         namespace: Arc::from(namespace),
         name: Arc::from(name),
         uid: Arc::from(pod.metadata.uid.as_deref().unwrap_or_default()),
-        scheduler_name: Arc::from(spec.scheduler_name.as_deref().unwrap_or("default-scheduler")),
+        scheduler_name: Arc::from(
+            spec.scheduler_name
+                .as_deref()
+                .unwrap_or("default-scheduler"),
+        ),
         priority: spec.priority.unwrap_or(0),
         creation_millis: pod
             .metadata
@@ -632,12 +710,16 @@ pub fn compile_node_selector(sel: &core::NodeSelector, interner: &mut Interner) 
 }
 
 fn is_empty_term(t: &core::NodeSelectorTerm) -> bool {
-    t.match_expressions.as_ref().is_none_or(Vec::is_empty) && t.match_fields.as_ref().is_none_or(Vec::is_empty)
+    t.match_expressions.as_ref().is_none_or(Vec::is_empty)
+        && t.match_fields.as_ref().is_none_or(Vec::is_empty)
 }
 
 /// Compiles preferred terms as upstream's `nodeaffinity.NewPreferredSchedulingTerms`: terms with
 /// weight 0 or an empty preference are dropped.
-pub fn compile_preferred_terms(terms: &[core::PreferredSchedulingTerm], interner: &mut Interner) -> Vec<PreferredTerm> {
+pub fn compile_preferred_terms(
+    terms: &[core::PreferredSchedulingTerm],
+    interner: &mut Interner,
+) -> Vec<PreferredTerm> {
     terms
         .iter()
         .filter(|t| t.weight != 0 && !is_empty_term(&t.preference))
@@ -684,11 +766,24 @@ fn compile_label_requirement(
         }
     }
     let key = interner.intern(&r.key);
-    let mut syms = || values.iter().map(|v| interner.intern(v)).collect::<SmallVec<[Sym; 4]>>();
+    let mut syms = || {
+        values
+            .iter()
+            .map(|v| interner.intern(v))
+            .collect::<SmallVec<[Sym; 4]>>()
+    };
     match r.operator.as_str() {
-        "In" | "NotIn" if values.is_empty() => Err(format!("{}: values set can't be empty", r.operator)),
-        "In" => Ok(LabelRequirement::In { key, values: syms() }),
-        "NotIn" => Ok(LabelRequirement::NotIn { key, values: syms() }),
+        "In" | "NotIn" if values.is_empty() => {
+            Err(format!("{}: values set can't be empty", r.operator))
+        }
+        "In" => Ok(LabelRequirement::In {
+            key,
+            values: syms(),
+        }),
+        "NotIn" => Ok(LabelRequirement::NotIn {
+            key,
+            values: syms(),
+        }),
         "Exists" | "DoesNotExist" if !values.is_empty() => {
             Err(format!("{}: values set must be empty", r.operator))
         }
@@ -696,7 +791,10 @@ fn compile_label_requirement(
         "DoesNotExist" => Ok(LabelRequirement::DoesNotExist { key }),
         "Gt" | "Lt" => {
             let [v] = values else {
-                return Err(format!("{}: values must have exactly one element", r.operator));
+                return Err(format!(
+                    "{}: values must have exactly one element",
+                    r.operator
+                ));
             };
             let value = crate::intern::parse_go_int64(v)
                 .ok_or_else(|| format!("{}: value {v:?} is not an integer", r.operator))?;
@@ -721,7 +819,10 @@ fn compile_field_requirement(
     }
     let values = r.values.as_deref().unwrap_or_default();
     let [v] = values else {
-        return Err(format!("matchFields {} must have exactly one value", r.operator));
+        return Err(format!(
+            "matchFields {} must have exactly one value",
+            r.operator
+        ));
     };
     let is_in = match r.operator.as_str() {
         "In" => true,

@@ -166,7 +166,9 @@ impl CycleState {
 
 impl std::fmt::Debug for CycleState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CycleState").field("entries", &self.entries.len()).finish()
+        f.debug_struct("CycleState")
+            .field("entries", &self.entries.len())
+            .finish()
     }
 }
 
@@ -263,15 +265,25 @@ pub trait PreEnqueuePlugin: Send + Sync {
 pub trait PreFilterPlugin: Send + Sync {
     /// # Errors
     /// A rejection fails the whole cycle before Filter.
-    fn pre_filter(&self, cycle: &mut CycleState, pod: &PodInfo, view: ClusterView<'_>)
-    -> Result<PreFilterOutcome, Rejection>;
+    fn pre_filter(
+        &self,
+        cycle: &mut CycleState,
+        pod: &PodInfo,
+        view: ClusterView<'_>,
+    ) -> Result<PreFilterOutcome, Rejection>;
 }
 
 /// Filter: can the pod run on this node?
 pub trait FilterPlugin: Send + Sync {
     /// # Errors
     /// Why the pod cannot run on `node`.
-    fn filter(&self, cycle: &CycleState, pod: &PodInfo, node: &NodeState, view: ClusterView<'_>) -> FilterResult;
+    fn filter(
+        &self,
+        cycle: &CycleState,
+        pod: &PodInfo,
+        node: &NodeState,
+        view: ClusterView<'_>,
+    ) -> FilterResult;
 }
 
 /// Runs a profile's filters for one pod against a node; `Err` names the rejecting plugin.
@@ -330,7 +342,13 @@ pub trait PreScorePlugin: Send + Sync {
 /// Score (with optional NormalizeScore): rank feasible nodes.
 pub trait ScorePlugin: Send + Sync {
     /// The raw score of `node`.
-    fn score(&self, cycle: &CycleState, pod: &PodInfo, node: &NodeState, view: ClusterView<'_>) -> i64;
+    fn score(
+        &self,
+        cycle: &CycleState,
+        pod: &PodInfo,
+        node: &NodeState,
+        view: ClusterView<'_>,
+    ) -> i64;
 
     /// Whether this plugin implements NormalizeScore.
     fn has_normalize(&self) -> bool {
@@ -345,7 +363,8 @@ pub trait ScorePlugin: Send + Sync {
 pub trait ReservePlugin: Send + Sync {
     /// # Errors
     /// A reservation failure fails the cycle.
-    fn reserve(&self, cycle: &mut CycleState, pod: &PodInfo, node: NodeId) -> Result<(), Rejection>;
+    fn reserve(&self, cycle: &mut CycleState, pod: &PodInfo, node: NodeId)
+    -> Result<(), Rejection>;
     /// Undo `reserve`.
     fn unreserve(&self, cycle: &mut CycleState, pod: &PodInfo, node: NodeId);
 }
@@ -388,25 +407,33 @@ impl Registry {
     /// # Errors
     /// A plugin the configuration enables that this registry does not have, a plugin that
     /// does not implement an extension point it is enabled at, or a factory error.
-    pub fn build_profile(&self, cfg: &ProfileConfig, interner: &mut Interner) -> Result<Profile, ProfileError> {
+    pub fn build_profile(
+        &self,
+        cfg: &ProfileConfig,
+        interner: &mut Interner,
+    ) -> Result<Profile, ProfileError> {
         use crate::config::ExtensionPoint as P;
         let mut instances: BTreeMap<String, Arc<dyn Plugin>> = BTreeMap::new();
-        let mut get = |name: &str, interner: &mut Interner| -> Result<Arc<dyn Plugin>, ProfileError> {
-            if let Some(p) = instances.get(name) {
-                return Ok(p.clone());
-            }
-            let factory = self.factories.get(name).ok_or_else(|| ProfileError::UnknownPlugin {
-                profile: cfg.scheduler_name.clone(),
-                plugin: name.to_string(),
-            })?;
-            let plugin = factory(cfg, interner).map_err(|message| ProfileError::Plugin {
-                profile: cfg.scheduler_name.clone(),
-                plugin: name.to_string(),
-                message,
-            })?;
-            instances.insert(name.to_string(), plugin.clone());
-            Ok(plugin)
-        };
+        let mut get =
+            |name: &str, interner: &mut Interner| -> Result<Arc<dyn Plugin>, ProfileError> {
+                if let Some(p) = instances.get(name) {
+                    return Ok(p.clone());
+                }
+                let factory =
+                    self.factories
+                        .get(name)
+                        .ok_or_else(|| ProfileError::UnknownPlugin {
+                            profile: cfg.scheduler_name.clone(),
+                            plugin: name.to_string(),
+                        })?;
+                let plugin = factory(cfg, interner).map_err(|message| ProfileError::Plugin {
+                    profile: cfg.scheduler_name.clone(),
+                    plugin: name.to_string(),
+                    message,
+                })?;
+                instances.insert(name.to_string(), plugin.clone());
+                Ok(plugin)
+            };
         let mut profile = Profile {
             scheduler_name: cfg.scheduler_name.clone(),
             percentage_of_nodes_to_score: cfg.percentage_of_nodes_to_score,
@@ -459,7 +486,14 @@ impl Registry {
                     P::PostFilter => profile.post_filter.push(plugin),
                     P::PreScore => profile.pre_score.push(plugin),
                     // upstream NewFramework: an unset (0) score weight means 1; others are kept.
-                    P::Score => profile.score.push((plugin, if r.weight == 0 { 1 } else { i64::from(r.weight) })),
+                    P::Score => profile.score.push((
+                        plugin,
+                        if r.weight == 0 {
+                            1
+                        } else {
+                            i64::from(r.weight)
+                        },
+                    )),
                     P::Reserve => profile.reserve.push(plugin),
                     _ => {}
                 }
@@ -539,7 +573,11 @@ impl std::fmt::Debug for Profile {
             .field("pre_score", &names(&self.pre_score))
             .field(
                 "score",
-                &self.score.iter().map(|(p, w)| (p.name(), *w)).collect::<Vec<_>>(),
+                &self
+                    .score
+                    .iter()
+                    .map(|(p, w)| (p.name(), *w))
+                    .collect::<Vec<_>>(),
             )
             .finish_non_exhaustive()
     }

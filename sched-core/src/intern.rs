@@ -108,7 +108,8 @@ impl Interner {
         strings
             + self.strings.capacity() * std::mem::size_of::<Arc<str>>()
             + self.ints.capacity() * std::mem::size_of::<Option<i64>>()
-            + self.ids.capacity() * (std::mem::size_of::<Arc<str>>() + std::mem::size_of::<Sym>() + 1)
+            + self.ids.capacity()
+                * (std::mem::size_of::<Arc<str>>() + std::mem::size_of::<Sym>() + 1)
     }
 }
 

@@ -63,7 +63,9 @@ impl Resources {
     pub fn add(&mut self, other: &Resources) {
         self.milli_cpu = self.milli_cpu.saturating_add(other.milli_cpu);
         self.memory = self.memory.saturating_add(other.memory);
-        self.ephemeral_storage = self.ephemeral_storage.saturating_add(other.ephemeral_storage);
+        self.ephemeral_storage = self
+            .ephemeral_storage
+            .saturating_add(other.ephemeral_storage);
         self.pods = self.pods.saturating_add(other.pods);
         for &(name, amount) in &other.scalar {
             let current = self.scalar(name);
@@ -76,7 +78,9 @@ impl Resources {
     pub fn sub(&mut self, other: &Resources) {
         self.milli_cpu = self.milli_cpu.saturating_sub(other.milli_cpu);
         self.memory = self.memory.saturating_sub(other.memory);
-        self.ephemeral_storage = self.ephemeral_storage.saturating_sub(other.ephemeral_storage);
+        self.ephemeral_storage = self
+            .ephemeral_storage
+            .saturating_sub(other.ephemeral_storage);
         self.pods = self.pods.saturating_sub(other.pods);
         for &(name, amount) in &other.scalar {
             if let Ok(i) = self.scalar.binary_search_by_key(&name, |&(n, _)| n) {
@@ -104,7 +108,10 @@ impl Resources {
     /// True when nothing is requested: cpu, memory, ephemeral-storage are 0 and no scalar is listed.
     #[must_use]
     pub fn is_empty_request(&self) -> bool {
-        self.milli_cpu == 0 && self.memory == 0 && self.ephemeral_storage == 0 && self.scalar.is_empty()
+        self.milli_cpu == 0
+            && self.memory == 0
+            && self.ephemeral_storage == 0
+            && self.scalar.is_empty()
     }
 }
 
@@ -309,8 +316,12 @@ impl LabelRequirement {
     #[must_use]
     pub fn matches(&self, labels: &Labels, interner: &Interner) -> bool {
         match self {
-            LabelRequirement::In { key, values } => labels.get(*key).is_some_and(|v| values.contains(&v)),
-            LabelRequirement::NotIn { key, values } => labels.get(*key).is_none_or(|v| !values.contains(&v)),
+            LabelRequirement::In { key, values } => {
+                labels.get(*key).is_some_and(|v| values.contains(&v))
+            }
+            LabelRequirement::NotIn { key, values } => {
+                labels.get(*key).is_none_or(|v| !values.contains(&v))
+            }
             LabelRequirement::Exists { key } => labels.get(*key).is_some(),
             LabelRequirement::DoesNotExist { key } => labels.get(*key).is_none(),
             LabelRequirement::Gt { key, value } => labels
@@ -332,7 +343,9 @@ impl SelectorTerm {
         if self.invalid.is_some() {
             return false;
         }
-        self.expressions.iter().all(|r| r.matches(&node.labels, interner))
+        self.expressions
+            .iter()
+            .all(|r| r.matches(&node.labels, interner))
             && self
                 .fields
                 .iter()

@@ -7,8 +7,8 @@
 //! status and score. The daemon, the simulator and library users all come through here.
 
 use crate::framework::{
-    ClusterView, Code, CycleState, PostFilterInput, PostFilterOutcome, PreFilterOutcome, PreScoreOutcome, Profile,
-    Rejection, SkipSet,
+    ClusterView, Code, CycleState, PostFilterInput, PostFilterOutcome, PreFilterOutcome,
+    PreScoreOutcome, Profile, Rejection, SkipSet,
 };
 use crate::intern::Sym;
 use crate::model::PodInfo;
@@ -78,7 +78,11 @@ impl FitError {
         if let Some(pre) = &d.pre_filter_msg {
             let _ = write!(msg, " {pre}.");
         } else {
-            let _ = write!(msg, " {}.", reason_histogram(self.num_all_nodes, &d.statuses, d.absent.as_ref()));
+            let _ = write!(
+                msg,
+                " {}.",
+                reason_histogram(self.num_all_nodes, &d.statuses, d.absent.as_ref())
+            );
         }
         if let Some(post) = &d.post_filter_msg {
             msg.push(' ');
@@ -108,7 +112,10 @@ pub fn reason_histogram(
             *counts.entry(reason.as_str()).or_default() += num_all_nodes - statuses.len();
         }
     }
-    let mut entries: Vec<String> = counts.into_iter().map(|(r, c)| format!("{c} {r}")).collect();
+    let mut entries: Vec<String> = counts
+        .into_iter()
+        .map(|(r, c)| format!("{c} {r}"))
+        .collect();
     entries.sort();
     entries.join(", ")
 }
@@ -239,7 +246,11 @@ impl Scheduler {
     /// A scheduler over `profiles`. `percentage_of_nodes_to_score` is the global setting
     /// (`None` or `Some(0)`: adaptive); `seed` decides every tie.
     #[must_use]
-    pub fn new(profiles: Vec<Profile>, percentage_of_nodes_to_score: Option<u32>, seed: u64) -> Self {
+    pub fn new(
+        profiles: Vec<Profile>,
+        percentage_of_nodes_to_score: Option<u32>,
+        seed: u64,
+    ) -> Self {
         Scheduler {
             profiles,
             percentage_of_nodes_to_score,
@@ -257,7 +268,9 @@ impl Scheduler {
     /// The profile named `scheduler_name`.
     #[must_use]
     pub fn profile(&self, scheduler_name: &str) -> Option<&Profile> {
-        self.profiles.iter().find(|p| p.scheduler_name == scheduler_name)
+        self.profiles
+            .iter()
+            .find(|p| p.scheduler_name == scheduler_name)
     }
 
     /// Whether this scheduler has a profile for the pod.
@@ -275,7 +288,11 @@ impl Scheduler {
     ///
     /// # Errors
     /// See [`ScheduleError`].
-    pub fn schedule(&self, pod: &PodInfo, state: &ClusterState) -> Result<Placement, ScheduleError> {
+    pub fn schedule(
+        &self,
+        pod: &PodInfo,
+        state: &ClusterState,
+    ) -> Result<Placement, ScheduleError> {
         self.evaluate(pod, state, Reach::Upstream).result
     }
 
@@ -356,11 +373,17 @@ impl Scheduler {
         let mut narrowed: Option<BTreeSet<Sym>> = None;
         let mut narrowing_plugins: Vec<&'static str> = Vec::new();
         for plugin in &profile.pre_filter {
-            let Some(p) = plugin.as_pre_filter() else { continue };
+            let Some(p) = plugin.as_pre_filter() else {
+                continue;
+            };
             match p.pre_filter(&mut cycle, pod, view) {
                 Ok(PreFilterOutcome::Proceed) => {}
                 Ok(PreFilterOutcome::Skip) => {
-                    if let Some(i) = profile.filter.iter().position(|f| f.name() == plugin.name()) {
+                    if let Some(i) = profile
+                        .filter
+                        .iter()
+                        .position(|f| f.name() == plugin.name())
+                    {
                         skip.insert(i);
                     }
                 }
@@ -382,9 +405,18 @@ impl Scheduler {
                             )
                         };
                         let rejection = Rejection::unresolvable(msg.clone());
-                        self.fail_at_pre_filter(&mut eval, plugin.name(), rejection, msg, all, reach);
+                        self.fail_at_pre_filter(
+                            &mut eval,
+                            plugin.name(),
+                            rejection,
+                            msg,
+                            all,
+                            reach,
+                        );
                         if let Err(ScheduleError::Unschedulable(f)) = &mut eval.result {
-                            f.diagnosis.unschedulable_plugins.extend(narrowing_plugins.iter().copied());
+                            f.diagnosis
+                                .unschedulable_plugins
+                                .extend(narrowing_plugins.iter().copied());
                             self.run_post_filter(profile, &cycle, &skip, pod, view, f);
                         }
                         return eval;
@@ -422,7 +454,10 @@ impl Scheduler {
             plugins.dedup();
             (
                 narrowing_plugins[0],
-                Rejection::unresolvable(format!("node(s) didn't satisfy plugin(s) [{}]", plugins.join(" "))),
+                Rejection::unresolvable(format!(
+                    "node(s) didn't satisfy plugin(s) [{}]",
+                    plugins.join(" ")
+                )),
             )
         });
         let candidates: &[NodeId] = narrowed_ids.as_deref().unwrap_or(all);
@@ -568,7 +603,9 @@ impl Scheduler {
         // PreScore.
         let mut score_skipped: Vec<&'static str> = Vec::new();
         for plugin in &profile.pre_score {
-            let Some(p) = plugin.as_pre_score() else { continue };
+            let Some(p) = plugin.as_pre_score() else {
+                continue;
+            };
             match p.pre_score(&mut cycle, pod, &feasible, view) {
                 Ok(PreScoreOutcome::Proceed) => {}
                 Ok(PreScoreOutcome::Skip) => score_skipped.push(plugin.name()),
@@ -583,7 +620,11 @@ impl Scheduler {
         }
 
         // Score: every running plugin for a node in one pass, nodes in parallel when many.
-        let scorers: Vec<(&Arc<dyn crate::framework::Plugin>, &dyn crate::framework::ScorePlugin, i64)> = profile
+        let scorers: Vec<(
+            &Arc<dyn crate::framework::Plugin>,
+            &dyn crate::framework::ScorePlugin,
+            i64,
+        )> = profile
             .score
             .iter()
             .filter(|(p, _)| !score_skipped.contains(&p.name()))
@@ -591,7 +632,10 @@ impl Scheduler {
             .collect();
         let score_node = |&id: &NodeId| -> SmallVec<[i64; 8]> {
             let node = state.node(id);
-            scorers.iter().map(|(_, s, _)| s.score(&cycle, pod, node, view)).collect()
+            scorers
+                .iter()
+                .map(|(_, s, _)| s.score(&cycle, pod, node, view))
+                .collect()
         };
         let rows: Vec<SmallVec<[i64; 8]>> = if feasible.len() >= PARALLEL_THRESHOLD {
             feasible
@@ -630,7 +674,9 @@ impl Scheduler {
 
         // Select the host: the highest total; ties broken by the seeded RNG.
         let best = table.totals.iter().copied().max().unwrap_or(0);
-        let ties: Vec<usize> = (0..table.nodes.len()).filter(|&i| table.totals[i] == best).collect();
+        let ties: Vec<usize> = (0..table.nodes.len())
+            .filter(|&i| table.totals[i] == best)
+            .collect();
         let pick = ties[(tie_break(self.seed, &pod.key) % ties.len() as u64) as usize];
         let node = table.nodes[pick];
         eval.result = Ok(Placement {
@@ -695,7 +741,11 @@ impl Scheduler {
         }
         // Materialize every node's status for the PostFilter, absent nodes included.
         let d = &fit.diagnosis;
-        let mut statuses: Vec<(NodeId, Rejection)> = d.statuses.iter().map(|(id, _, r)| (*id, r.clone())).collect();
+        let mut statuses: Vec<(NodeId, Rejection)> = d
+            .statuses
+            .iter()
+            .map(|(id, _, r)| (*id, r.clone()))
+            .collect();
         if let Some((_, absent)) = &d.absent {
             let explicit: BTreeSet<NodeId> = d.statuses.iter().map(|(id, _, _)| *id).collect();
             for &id in view.state.node_ids() {
@@ -704,7 +754,8 @@ impl Scheduler {
                 }
             }
         }
-        let run_filters = |node: &crate::state::NodeState| profile.run_filters(cycle, skip, pod, node, view);
+        let run_filters =
+            |node: &crate::state::NodeState| profile.run_filters(cycle, skip, pod, node, view);
         let input = PostFilterInput {
             pod,
             view,
@@ -713,7 +764,9 @@ impl Scheduler {
         };
         let mut messages = Vec::new();
         for plugin in &profile.post_filter {
-            let Some(p) = plugin.as_post_filter() else { continue };
+            let Some(p) = plugin.as_post_filter() else {
+                continue;
+            };
             match p.post_filter(&input) {
                 PostFilterOutcome::Unschedulable { message } => {
                     if !message.is_empty() {

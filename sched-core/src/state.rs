@@ -222,7 +222,10 @@ impl ClusterState {
     /// The id of an existing node.
     #[must_use]
     pub fn node_id(&self, name: &str) -> Option<NodeId> {
-        self.node_ids.get(name).copied().filter(|id| self.nodes[id.index()].exists)
+        self.node_ids
+            .get(name)
+            .copied()
+            .filter(|id| self.nodes[id.index()].exists)
     }
 
     /// A pod by `namespace/name`.
@@ -243,7 +246,8 @@ impl ClusterState {
         let id = NodeId(u32::try_from(self.nodes.len()).expect("more than 2^32 nodes"));
         let name_sym = self.interner.intern(name);
         let name: Arc<str> = self.interner.resolve_arc(name_sym);
-        self.nodes.push(NodeState::placeholder(name.clone(), name_sym));
+        self.nodes
+            .push(NodeState::placeholder(name.clone(), name_sym));
         self.node_ids.insert(name, id);
         id
     }
@@ -326,7 +330,15 @@ impl ClusterState {
         node.account(&info, 1);
         let slot = u32::try_from(node.pods.len()).expect("more than 2^32 pods on a node");
         node.pods.push(info.clone());
-        self.pods.insert(info.key.clone(), PodEntry { info, node: id, assumed, slot });
+        self.pods.insert(
+            info.key.clone(),
+            PodEntry {
+                info,
+                node: id,
+                assumed,
+                slot,
+            },
+        );
         Ok(id)
     }
 
@@ -442,22 +454,37 @@ impl ClusterState {
             fresh[entry.node.index()].account(&entry.info, 1);
             let on_node = self.nodes[entry.node.index()].pods.get(entry.slot as usize);
             if !on_node.is_some_and(|p| Arc::ptr_eq(p, &entry.info)) {
-                return Err(format!("pod {} is not at its slot on its node", entry.info.key));
+                return Err(format!(
+                    "pod {} is not at its slot on its node",
+                    entry.info.key
+                ));
             }
         }
         for (have, want) in self.nodes.iter().zip(&fresh) {
             let name = &have.info.name;
             if have.requested != want.requested {
-                return Err(format!("node {name}: requested {:?} != {:?}", have.requested, want.requested));
+                return Err(format!(
+                    "node {name}: requested {:?} != {:?}",
+                    have.requested, want.requested
+                ));
             }
-            if (have.non_zero_milli_cpu, have.non_zero_memory) != (want.non_zero_milli_cpu, want.non_zero_memory) {
+            if (have.non_zero_milli_cpu, have.non_zero_memory)
+                != (want.non_zero_milli_cpu, want.non_zero_memory)
+            {
                 return Err(format!("node {name}: non-zero requested differs"));
             }
             if have.pods.len() != have.pod_count as usize {
-                return Err(format!("node {name}: {} pods listed, count {}", have.pods.len(), have.pod_count));
+                return Err(format!(
+                    "node {name}: {} pods listed, count {}",
+                    have.pods.len(),
+                    have.pod_count
+                ));
             }
             if have.pod_count != want.pod_count {
-                return Err(format!("node {name}: pod count {} != {}", have.pod_count, want.pod_count));
+                return Err(format!(
+                    "node {name}: pod count {} != {}",
+                    have.pod_count, want.pod_count
+                ));
             }
             let mut a = have.used_ports.clone();
             let mut b = want.used_ports.clone();
@@ -474,7 +501,10 @@ impl ClusterState {
         }
         let existing = self.nodes.iter().filter(|n| n.exists).count();
         if existing != self.live.len() {
-            return Err(format!("{existing} existing nodes but {} live", self.live.len()));
+            return Err(format!(
+                "{existing} existing nodes but {} live",
+                self.live.len()
+            ));
         }
         Ok(())
     }

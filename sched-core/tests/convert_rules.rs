@@ -3,7 +3,9 @@
 use k8s_openapi::api::core::v1::{Node, Pod};
 use sched_core::convert::{ResourceClass, classify_resource, node_info, pod_info};
 use sched_core::intern::Interner;
-use sched_core::model::{DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST, Protocol, TolerationOperator};
+use sched_core::model::{
+    DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST, Protocol, TolerationOperator,
+};
 use serde_json::{Value, json};
 
 fn pod(v: Value) -> sched_core::model::PodInfo {
@@ -73,7 +75,9 @@ fn overhead_is_added_after_the_max() {
 fn non_zero_defaults_apply_only_to_omitted_requests() {
     // upstream: types.go calculateResource with NonMissingContainerRequests: omitted cpu → 100m,
     // omitted memory → 200Mi; an explicit zero stays zero.
-    let p = pod(spec(json!({"containers": [c("a", json!({})), c("b", json!({"cpu": "0", "memory": "0"}))]})));
+    let p = pod(spec(
+        json!({"containers": [c("a", json!({})), c("b", json!({"cpu": "0", "memory": "0"}))]}),
+    ));
     assert_eq!(p.requests.milli_cpu, 0);
     assert_eq!(p.requests.memory, 0);
     assert_eq!(p.non_zero_milli_cpu, DEFAULT_MILLI_CPU_REQUEST);
@@ -90,7 +94,9 @@ fn pod_without_containers_has_zero_non_zero_requests() {
 #[test]
 fn limits_default_requests() {
     // upstream: core/v1 SetDefaults_Pod — a container with a limit and no request gets request = limit.
-    let p = pod(spec(json!({"containers": [{"name": "a", "resources": {"limits": {"cpu": "2", "memory": "1Gi"}}}]})));
+    let p = pod(spec(
+        json!({"containers": [{"name": "a", "resources": {"limits": {"cpu": "2", "memory": "1Gi"}}}]}),
+    ));
     assert_eq!(p.requests.milli_cpu, 2000);
     assert_eq!(p.requests.memory, 1 << 30);
     assert_eq!(p.non_zero_milli_cpu, 2000);
@@ -109,7 +115,9 @@ fn pod_level_requests_replace_container_aggregate() {
     // Memory is set at container level, so no default applies; cpu is set at pod level.
     assert_eq!(p.non_zero_milli_cpu, 3100);
     assert_eq!(p.non_zero_memory, 1 << 30);
-    let p = pod(spec(json!({"resources": {"requests": {"cpu": "3"}}, "containers": [c("a", json!({}))]})));
+    let p = pod(spec(
+        json!({"resources": {"requests": {"cpu": "3"}}, "containers": [c("a", json!({}))]}),
+    ));
     // upstream getNonMissingContainerRequests: memory missing at both levels → 200Mi default.
     assert_eq!(p.non_zero_memory, DEFAULT_MEMORY_REQUEST);
     assert_eq!(p.non_zero_milli_cpu, 3000);
@@ -135,7 +143,10 @@ fn quantities_round_up_as_upstream() {
 fn node_without_allocatable_pods_has_limit_zero() {
     // upstream: a resource missing from allocatable counts as 0 (so every pod is "Too many pods").
     let mut i = Interner::new();
-    let n: Node = serde_json::from_value(json!({"metadata": {"name": "n"}, "status": {"allocatable": {"cpu": "1"}}})).unwrap();
+    let n: Node = serde_json::from_value(
+        json!({"metadata": {"name": "n"}, "status": {"allocatable": {"cpu": "1"}}}),
+    )
+    .unwrap();
     assert_eq!(node_info(&n, &mut i).unwrap().allocatable.pods, 0);
 }
 
@@ -165,10 +176,17 @@ fn resource_names_are_classified_as_upstream() {
 #[test]
 fn extended_resource_requests_are_scalars_with_reasons() {
     let mut i = Interner::new();
-    let p = pod_with(&mut i, spec(json!({"containers": [c("a", json!({"nvidia.com/gpu": "2", "storage": "1"}))]})));
+    let p = pod_with(
+        &mut i,
+        spec(json!({"containers": [c("a", json!({"nvidia.com/gpu": "2", "storage": "1"}))]})),
+    );
     let gpu = i.get("nvidia.com/gpu").unwrap();
     assert_eq!(p.requests.scalar(gpu), 2);
-    assert_eq!(p.requests.scalar.len(), 1, "names that are not scalar resources are ignored");
+    assert_eq!(
+        p.requests.scalar.len(),
+        1,
+        "names that are not scalar resources are ignored"
+    );
     assert_eq!(&*p.scalar_reasons[0], "Insufficient nvidia.com/gpu");
 }
 
@@ -197,7 +215,11 @@ fn toleration_comparison_operators_never_match() {
     let ops: Vec<TolerationOperator> = p.tolerations.iter().map(|t| t.operator).collect();
     assert_eq!(
         ops,
-        vec![TolerationOperator::Never, TolerationOperator::Exists, TolerationOperator::Equal]
+        vec![
+            TolerationOperator::Never,
+            TolerationOperator::Exists,
+            TolerationOperator::Equal
+        ]
     );
 }
 
@@ -205,19 +227,27 @@ fn toleration_comparison_operators_never_match() {
 fn selector_terms_compile_leniently_as_upstream() {
     // upstream: nodeaffinity.NewNodeSelector drops empty terms; a term with a bad requirement
     // never matches but other terms still can.
-    let p = pod(spec(json!({"containers": [], "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+    let p = pod(spec(
+        json!({"containers": [], "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
         "nodeSelectorTerms": [
             {},
             {"matchExpressions": []},
             {"matchExpressions": [{"key": "n", "operator": "Gt", "values": ["x"]}]},
             {"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]},
             {"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["a", "b"]}]}
-        ]}}}})));
+        ]}}}}),
+    ));
     let sel = p.required_affinity.unwrap();
     assert_eq!(sel.terms.len(), 3, "two empty terms dropped");
-    assert!(sel.terms[0].invalid.is_some(), "Gt with a non-integer value");
+    assert!(
+        sel.terms[0].invalid.is_some(),
+        "Gt with a non-integer value"
+    );
     assert!(sel.terms[1].invalid.is_none());
-    assert!(sel.terms[2].invalid.is_some(), "matchFields needs exactly one value");
+    assert!(
+        sel.terms[2].invalid.is_some(),
+        "matchFields needs exactly one value"
+    );
 }
 
 #[test]
@@ -234,9 +264,14 @@ fn constraints_needing_unbuilt_plugins_are_recorded() {
 #[test]
 fn bad_quantity_names_pod_and_field() {
     let mut i = Interner::new();
-    let p: Pod = serde_json::from_value(spec(json!({"containers": [c("a", json!({"cpu": "two"}))]}))).unwrap();
+    let p: Pod =
+        serde_json::from_value(spec(json!({"containers": [c("a", json!({"cpu": "two"}))]})))
+            .unwrap();
     let e = pod_info(&p, &mut i).unwrap_err();
     let msg = e.to_string();
-    assert!(msg.starts_with("Pod ns/p: spec.containers[0].resources.requests.cpu: "), "{msg}");
+    assert!(
+        msg.starts_with("Pod ns/p: spec.containers[0].resources.requests.cpu: "),
+        "{msg}"
+    );
     assert!(msg.contains("\"two\""), "{msg}");
 }

@@ -10,9 +10,19 @@ use serde_json::json;
 enum Op {
     AddNode(u8),
     RemoveNode(u8),
-    AddPod { pod: u8, node: u8, cpu: u16, gpu: u8, port: Option<u16> },
+    AddPod {
+        pod: u8,
+        node: u8,
+        cpu: u16,
+        gpu: u8,
+        port: Option<u16>,
+    },
     RemovePod(u8),
-    Assume { pod: u8, node: u8, cpu: u16 },
+    Assume {
+        pod: u8,
+        node: u8,
+        cpu: u16,
+    },
     Forget(u8),
     Confirm(u8),
 }
@@ -21,8 +31,20 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         (0u8..6).prop_map(Op::AddNode),
         (0u8..6).prop_map(Op::RemoveNode),
-        (0u8..20, 0u8..6, 0u16..4000, 0u8..3, proptest::option::of(8000u16..8003))
-            .prop_map(|(pod, node, cpu, gpu, port)| Op::AddPod { pod, node, cpu, gpu, port }),
+        (
+            0u8..20,
+            0u8..6,
+            0u16..4000,
+            0u8..3,
+            proptest::option::of(8000u16..8003)
+        )
+            .prop_map(|(pod, node, cpu, gpu, port)| Op::AddPod {
+                pod,
+                node,
+                cpu,
+                gpu,
+                port
+            }),
         (0u8..20).prop_map(Op::RemovePod),
         (0u8..20, 0u8..6, 0u16..4000).prop_map(|(pod, node, cpu)| Op::Assume { pod, node, cpu }),
         (0u8..20).prop_map(Op::Forget),
@@ -66,14 +88,24 @@ fn apply(state: &mut ClusterState, op: &Op) {
             Op::RemoveNode(i) => {
                 state.remove_node(&format!("n{i}"))?;
             }
-            Op::AddPod { pod: p, node: n, cpu, gpu, port } => {
+            Op::AddPod {
+                pod: p,
+                node: n,
+                cpu,
+                gpu,
+                port,
+            } => {
                 let info = state.convert_pod(&pod(p, Some(n), cpu, gpu, port))?;
                 state.add_pod(info)?;
             }
             Op::RemovePod(p) => {
                 state.remove_pod(&format!("default/p{p}"))?;
             }
-            Op::Assume { pod: p, node: n, cpu } => {
+            Op::Assume {
+                pod: p,
+                node: n,
+                cpu,
+            } => {
                 let id = state
                     .node_id(&format!("n{n}"))
                     .ok_or_else(|| StateError::NodeNotFound(format!("n{n}")))?;
@@ -123,7 +155,10 @@ fn forget_only_undoes_assumptions() {
     let id = state.add_node(n).unwrap();
     let bound = state.convert_pod(&pod(1, Some(0), 100, 0, None)).unwrap();
     state.add_pod(bound).unwrap();
-    assert_eq!(state.forget("default/p1").unwrap_err(), StateError::NotAssumed("default/p1".into()));
+    assert_eq!(
+        state.forget("default/p1").unwrap_err(),
+        StateError::NotAssumed("default/p1".into())
+    );
     let p = state.convert_pod(&pod(2, None, 300, 0, None)).unwrap();
     state.assume(p, id).unwrap();
     assert_eq!(state.node(id).requested.milli_cpu, 400);

@@ -16,8 +16,8 @@ use sched_core::framework::{
 };
 use sched_core::intern::Interner;
 use sched_core::model::PodInfo;
-use sched_core::scheduler::FitError;
 use sched_core::scheduler::Diagnosis;
+use sched_core::scheduler::FitError;
 use sched_core::state::NodeId;
 use std::sync::Arc;
 
@@ -83,8 +83,12 @@ impl PostFilterPlugin for DefaultPreemption {
                 continue;
             }
             let node = state.node(*id);
-            let mut victims: Vec<Arc<PodInfo>> =
-                node.pods.iter().filter(|p| p.priority < pod.priority).cloned().collect();
+            let mut victims: Vec<Arc<PodInfo>> = node
+                .pods
+                .iter()
+                .filter(|p| p.priority < pod.priority)
+                .cloned()
+                .collect();
             if victims.is_empty() {
                 statuses.push((
                     *id,
@@ -136,7 +140,12 @@ impl PostFilterPlugin for DefaultPreemption {
         // upstream pickOneNodeForPreemption, without PDBs: lowest highest-victim priority, then
         // lowest priority sum, then fewest victims; the first in node order on a full tie.
         let key = |c: &Candidate| {
-            let highest = c.victims.iter().map(|v| v.priority).max().unwrap_or(i32::MIN);
+            let highest = c
+                .victims
+                .iter()
+                .map(|v| v.priority)
+                .max()
+                .unwrap_or(i32::MIN);
             // upstream offsets each priority by MaxInt32+1 so that the sum is of non-negative terms.
             let sum: i64 = c
                 .victims

@@ -17,7 +17,11 @@ pub fn default_normalize_score(max_priority: i64, reverse: bool, scores: &mut [i
     }
     for s in scores.iter_mut() {
         let scaled = max_priority * *s / max;
-        *s = if reverse { max_priority - scaled } else { scaled };
+        *s = if reverse {
+            max_priority - scaled
+        } else {
+            scaled
+        };
     }
 }
 
@@ -35,11 +39,31 @@ mod tests {
     fn default_normalize_score_table() {
         let cases: &[(&str, bool, &[i64], &[i64])] = &[
             ("scale up", false, &[1, 2, 3, 4, 5], &[20, 40, 60, 80, 100]),
-            ("scale up reverse", true, &[1, 2, 3, 4, 5], &[80, 60, 40, 20, 0]),
-            ("integer division truncates", false, &[1000, 10, 20, 30, 40], &[100, 1, 2, 3, 4]),
-            ("reverse truncates before subtracting", true, &[1000, 10, 20, 30, 40], &[0, 99, 98, 97, 96]),
+            (
+                "scale up reverse",
+                true,
+                &[1, 2, 3, 4, 5],
+                &[80, 60, 40, 20, 0],
+            ),
+            (
+                "integer division truncates",
+                false,
+                &[1000, 10, 20, 30, 40],
+                &[100, 1, 2, 3, 4],
+            ),
+            (
+                "reverse truncates before subtracting",
+                true,
+                &[1000, 10, 20, 30, 40],
+                &[0, 99, 98, 97, 96],
+            ),
             ("all zero stays zero", false, &[0, 0, 0], &[0, 0, 0]),
-            ("all zero reverse is max", true, &[0, 0, 0], &[100, 100, 100]),
+            (
+                "all zero reverse is max",
+                true,
+                &[0, 0, 0],
+                &[100, 100, 100],
+            ),
             ("one node", false, &[7], &[100]),
         ];
         for (name, reverse, input, want) in cases {

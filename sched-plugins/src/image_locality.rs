@@ -20,9 +20,7 @@
 //! report different sizes for one name). Image-volume references are not counted yet.
 
 use sched_core::config::ProfileConfig;
-use sched_core::framework::{
-    ClusterView, CycleState, MAX_NODE_SCORE, Plugin, ScorePlugin,
-};
+use sched_core::framework::{ClusterView, CycleState, MAX_NODE_SCORE, Plugin, ScorePlugin};
 use sched_core::intern::{Interner, Sym};
 use sched_core::model::{NodeInfo, PodInfo};
 use sched_core::state::{ClusterState, NodeState};
@@ -93,7 +91,11 @@ fn score_node(pod: &PodInfo, node: &NodeInfo, state: &ClusterState) -> i64 {
     let mut sum: i64 = 0;
     for &image in &pod.images {
         if let Some(size) = image_size(node, image) {
-            sum = sum.saturating_add(scaled_image_score(size, state.image_num_nodes(image), total));
+            sum = sum.saturating_add(scaled_image_score(
+                size,
+                state.image_num_nodes(image),
+                total,
+            ));
         }
     }
     calculate_priority(sum, pod.num_containers)
@@ -110,7 +112,13 @@ impl Plugin for ImageLocality {
 
 impl ScorePlugin for ImageLocality {
     /// upstream `Score`.
-    fn score(&self, _cycle: &CycleState, pod: &PodInfo, node: &NodeState, view: ClusterView<'_>) -> i64 {
+    fn score(
+        &self,
+        _cycle: &CycleState,
+        pod: &PodInfo,
+        node: &NodeState,
+        view: ClusterView<'_>,
+    ) -> i64 {
         score_node(pod, &node.info, view.state)
     }
 }

@@ -52,7 +52,10 @@ pub fn default_registry() -> Registry {
     r.register("NodeAffinity", NodeAffinity::factory);
     r.register("NodePorts", NodePorts::factory);
     r.register("NodeResourcesFit", NodeResourcesFit::factory);
-    r.register("NodeResourcesBalancedAllocation", NodeResourcesBalancedAllocation::factory);
+    r.register(
+        "NodeResourcesBalancedAllocation",
+        NodeResourcesBalancedAllocation::factory,
+    );
     r.register("ImageLocality", ImageLocality::factory);
     r.register("DefaultPreemption", DefaultPreemption::factory);
     r.register("DefaultBinder", DefaultBinder::factory);

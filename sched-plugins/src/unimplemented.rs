@@ -10,9 +10,9 @@
 
 use sched_core::config::ProfileConfig;
 use sched_core::framework::{
-    ClusterView, CycleState, FilterPlugin, FilterResult, Plugin, PostFilterInput, PostFilterOutcome,
-    PostFilterPlugin, PreEnqueuePlugin, PreFilterOutcome, PreFilterPlugin, PreScoreOutcome, PreScorePlugin,
-    Rejection, ReservePlugin, ScorePlugin,
+    ClusterView, CycleState, FilterPlugin, FilterResult, Plugin, PostFilterInput,
+    PostFilterOutcome, PostFilterPlugin, PreEnqueuePlugin, PreFilterOutcome, PreFilterPlugin,
+    PreScoreOutcome, PreScorePlugin, Rejection, ReservePlugin, ScorePlugin,
 };
 use sched_core::intern::Interner;
 use sched_core::model::PodInfo;
@@ -32,12 +32,15 @@ impl Unimplemented {
     /// The rejection for a pod that needs this plugin, if it does.
     #[must_use]
     pub fn check(&self, pod: &PodInfo) -> Option<Rejection> {
-        pod.unsupported.iter().find(|c| c.plugin == self.guards).map(|c| {
-            Rejection::unresolvable(format!(
-                "pod uses {}, which needs plugin {}: not implemented in Placer",
-                c.what, c.plugin
-            ))
-        })
+        pod.unsupported
+            .iter()
+            .find(|c| c.plugin == self.guards)
+            .map(|c| {
+                Rejection::unresolvable(format!(
+                    "pod uses {}, which needs plugin {}: not implemented in Placer",
+                    c.what, c.plugin
+                ))
+            })
     }
 }
 
@@ -89,7 +92,13 @@ impl PreFilterPlugin for Unimplemented {
 }
 
 impl FilterPlugin for Unimplemented {
-    fn filter(&self, _: &CycleState, _: &PodInfo, _: &NodeState, _: ClusterView<'_>) -> FilterResult {
+    fn filter(
+        &self,
+        _: &CycleState,
+        _: &PodInfo,
+        _: &NodeState,
+        _: ClusterView<'_>,
+    ) -> FilterResult {
         Ok(())
     }
 }
@@ -98,7 +107,9 @@ impl FilterPlugin for Unimplemented {
 /// is added to the message) for pods without claims; pods with claims never get this far here.
 impl PostFilterPlugin for Unimplemented {
     fn post_filter(&self, _input: &PostFilterInput<'_>) -> PostFilterOutcome {
-        PostFilterOutcome::Unschedulable { message: String::new() }
+        PostFilterOutcome::Unschedulable {
+            message: String::new(),
+        }
     }
 }
 
@@ -139,7 +150,11 @@ macro_rules! guard_factory {
     };
 }
 
-guard_factory!(pod_topology_spread, "PodTopologySpread", "PodTopologySpread");
+guard_factory!(
+    pod_topology_spread,
+    "PodTopologySpread",
+    "PodTopologySpread"
+);
 guard_factory!(inter_pod_affinity, "InterPodAffinity", "InterPodAffinity");
 guard_factory!(volume_binding, "VolumeBinding", "VolumeBinding");
 guard_factory!(volume_restrictions, "VolumeRestrictions", "VolumeBinding");
@@ -182,19 +197,26 @@ mod tests {
             "spec": {"containers": [{"name": "c"}],
                      "topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule"}]}
         }));
-        let plain = c.pod(json!({"metadata": {"name": "plain"}, "spec": {"containers": [{"name": "c"}]}}));
+        let plain =
+            c.pod(json!({"metadata": {"name": "plain"}, "spec": {"containers": [{"name": "c"}]}}));
         let guard = Unimplemented {
             name: "PodTopologySpread",
             guards: "PodTopologySpread",
         };
         let mut cycle = CycleState::new();
         let r = guard.pre_filter(&mut cycle, &spread, c.view()).unwrap_err();
-        assert_eq!(r.code, sched_core::framework::Code::UnschedulableAndUnresolvable);
+        assert_eq!(
+            r.code,
+            sched_core::framework::Code::UnschedulableAndUnresolvable
+        );
         assert_eq!(
             r.message(),
             "pod uses spec.topologySpreadConstraints, which needs plugin PodTopologySpread: not implemented in Placer"
         );
-        assert_eq!(guard.pre_filter(&mut cycle, &plain, c.view()), Ok(PreFilterOutcome::Skip));
+        assert_eq!(
+            guard.pre_filter(&mut cycle, &plain, c.view()),
+            Ok(PreFilterOutcome::Skip)
+        );
     }
 
     #[test]
@@ -210,6 +232,10 @@ mod tests {
             guards: "VolumeBinding",
         };
         let r = guard.check(&pvc).expect("rejected");
-        assert!(r.message().contains("needs plugin VolumeBinding"), "{}", r.message());
+        assert!(
+            r.message().contains("needs plugin VolumeBinding"),
+            "{}",
+            r.message()
+        );
     }
 }

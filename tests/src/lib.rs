@@ -38,7 +38,8 @@ impl Harness {
             Some(y) => SchedulerConfig::from_yaml(y).expect("config"),
             None => SchedulerConfig::default_config(),
         };
-        let scheduler = sched_plugins::scheduler_from_config(&config, state.interner_mut(), seed).expect("profiles");
+        let scheduler = sched_plugins::scheduler_from_config(&config, state.interner_mut(), seed)
+            .expect("profiles");
         Harness { state, scheduler }
     }
 

@@ -19,7 +19,10 @@ fn fit_error_histogram_and_preemption_suffix() {
         node("d", "8", "4Gi", json!({}), taint()),
         node("e", "8", "4Gi", json!({}), taint()),
     ];
-    let pods = vec![running("x", "a", "3", "1Gi", 0), running("y", "b", "3", "1Gi", 0)];
+    let pods = vec![
+        running("x", "a", "3", "1Gi", 0),
+        running("y", "b", "3", "1Gi", 0),
+    ];
     let mut h = Harness::new(&nodes, &pods, None, 1);
     let err = h.place(pod("big", "2", "1Gi")).unwrap_err();
     // Full nodes are Unschedulable, so preemption is tried there (no lower-priority victims);
@@ -49,7 +52,13 @@ fn histogram_sorts_strings_bytewise() {
     // upstream sorts "<count> <reason>" strings, so "10 …" sorts before "2 …".
     let mut nodes = Vec::new();
     for i in 0..10 {
-        nodes.push(node(&format!("small-{i}"), "1", "4Gi", json!({}), json!([])));
+        nodes.push(node(
+            &format!("small-{i}"),
+            "1",
+            "4Gi",
+            json!({}),
+            json!([]),
+        ));
     }
     nodes.push(node("t1", "8", "4Gi", json!({}), taint()));
     nodes.push(node("t2", "8", "4Gi", json!({}), taint()));
@@ -66,7 +75,10 @@ fn histogram_sorts_strings_bytewise() {
 #[test]
 fn a_node_with_two_failing_resources_counts_twice() {
     // upstream TestSchedulerFailedSchedulingReasons: every reason of every node is counted.
-    let nodes = vec![node("a", "1", "1Gi", json!({}), json!([])), node("b", "1", "1Gi", json!({}), json!([]))];
+    let nodes = vec![
+        node("a", "1", "1Gi", json!({}), json!([])),
+        node("b", "1", "1Gi", json!({}), json!([])),
+    ];
     let mut h = Harness::new(&nodes, &[], None, 1);
     let err = h.place(pod("big", "2", "2Gi")).unwrap_err();
     assert!(
@@ -87,9 +99,15 @@ fn preemption_nominates_a_node_when_evicting_lower_priority_pods_helps() {
         Err(ScheduleError::Unschedulable(fit)) => {
             let (node, victims) = fit.diagnosis.nomination.clone().expect("nominated");
             assert_eq!(&*h.state.node(node).info.name, "a");
-            assert_eq!(victims.iter().map(|v| &**v).collect::<Vec<_>>(), vec!["default/low"]);
+            assert_eq!(
+                victims.iter().map(|v| &**v).collect::<Vec<_>>(),
+                vec!["default/low"]
+            );
             // upstream: a successful PostFilter adds nothing to the message.
-            assert_eq!(fit.message(), "0/1 nodes are available: 1 Insufficient cpu.");
+            assert_eq!(
+                fit.message(),
+                "0/1 nodes are available: 1 Insufficient cpu."
+            );
         }
         other => panic!("expected a nomination, got {other:?}"),
     }
@@ -131,7 +149,10 @@ fn match_fields_narrowing_reports_absent_nodes() {
     match &eval.nodes[1].1 {
         NodeOutcome::Rejected { plugin, rejection } => {
             assert_eq!(*plugin, "NodeAffinity");
-            assert_eq!(rejection.message(), "node(s) didn't satisfy plugin(s) [NodeAffinity]");
+            assert_eq!(
+                rejection.message(),
+                "node(s) didn't satisfy plugin(s) [NodeAffinity]"
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -139,7 +160,10 @@ fn match_fields_narrowing_reports_absent_nodes() {
 
 #[test]
 fn a_single_feasible_node_is_chosen_without_scoring() {
-    let nodes = vec![node("a", "1", "4Gi", json!({}), json!([])), node("b", "4", "4Gi", json!({}), json!([]))];
+    let nodes = vec![
+        node("a", "1", "4Gi", json!({}), json!([])),
+        node("b", "4", "4Gi", json!({}), json!([])),
+    ];
     let mut h = Harness::new(&nodes, &[], None, 1);
     let eval = h.explain(pod("p", "2", "1Gi"));
     assert_eq!(&*eval.result.as_ref().unwrap().node_name, "b");
@@ -148,7 +172,10 @@ fn a_single_feasible_node_is_chosen_without_scoring() {
 
 #[test]
 fn least_allocated_prefers_the_emptier_node() {
-    let nodes = vec![node("a", "4", "8Gi", json!({}), json!([])), node("b", "4", "8Gi", json!({}), json!([]))];
+    let nodes = vec![
+        node("a", "4", "8Gi", json!({}), json!([])),
+        node("b", "4", "8Gi", json!({}), json!([])),
+    ];
     let pods = vec![running("x", "a", "3", "6Gi", 0)];
     let mut h = Harness::new(&nodes, &pods, None, 1);
     assert_eq!(h.place(pod("p", "500m", "1Gi")).unwrap(), "b");
@@ -191,7 +218,10 @@ fn scheduling_gates_keep_a_pod_out() {
     let pod = h.pod(p);
     assert!(matches!(
         h.scheduler.schedule(&pod, &h.state),
-        Err(ScheduleError::NotReady { plugin: "SchedulingGates", .. })
+        Err(ScheduleError::NotReady {
+            plugin: "SchedulingGates",
+            ..
+        })
     ));
 }
 
@@ -212,13 +242,28 @@ fn num_feasible_nodes_to_find_follows_upstream() {
     // upstream: schedule_one_test.go TestNumFeasibleNodesToFind.
     let h = Harness::new(&[], &[], None, 1);
     let profile = &h.scheduler.profiles()[0];
-    for (nodes, want) in [(10, 10), (99, 99), (100, 100), (1000, 420), (5000, 500), (6000, 300), (20000, 1000)] {
-        assert_eq!(h.scheduler.num_feasible_nodes_to_find(profile, nodes), want, "{nodes} nodes");
+    for (nodes, want) in [
+        (10, 10),
+        (99, 99),
+        (100, 100),
+        (1000, 420),
+        (5000, 500),
+        (6000, 300),
+        (20000, 1000),
+    ] {
+        assert_eq!(
+            h.scheduler.num_feasible_nodes_to_find(profile, nodes),
+            want,
+            "{nodes} nodes"
+        );
     }
 }
 
 #[test]
 fn empty_cluster_has_no_nodes_available() {
     let mut h = Harness::new(&[], &[], None, 1);
-    assert_eq!(h.place(pod("p", "1", "1Gi")).unwrap_err(), "no nodes available to schedule pods");
+    assert_eq!(
+        h.place(pod("p", "1", "1Gi")).unwrap_err(),
+        "no nodes available to schedule pods"
+    );
 }

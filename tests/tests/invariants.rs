@@ -40,23 +40,24 @@ fn arb_pod(name: String) -> impl Strategy<Value = Value> {
 }
 
 fn arb_cluster() -> impl Strategy<Value = (Vec<Value>, Vec<Value>)> {
-    (1usize..12).prop_flat_map(|n| {
-        let nodes = (0..n).map(arb_node).collect::<Vec<_>>();
-        let pods = proptest::collection::vec((arb_pod(String::new()), 0..n), 0..20);
-        (nodes, pods)
-    })
-    .prop_map(|(nodes, pods)| {
-        let running = pods
-            .into_iter()
-            .enumerate()
-            .map(|(i, (mut p, n))| {
-                p["metadata"]["name"] = json!(format!("r{i}"));
-                p["spec"]["nodeName"] = json!(format!("n{n}"));
-                p
-            })
-            .collect();
-        (nodes, running)
-    })
+    (1usize..12)
+        .prop_flat_map(|n| {
+            let nodes = (0..n).map(arb_node).collect::<Vec<_>>();
+            let pods = proptest::collection::vec((arb_pod(String::new()), 0..n), 0..20);
+            (nodes, pods)
+        })
+        .prop_map(|(nodes, pods)| {
+            let running = pods
+                .into_iter()
+                .enumerate()
+                .map(|(i, (mut p, n))| {
+                    p["metadata"]["name"] = json!(format!("r{i}"));
+                    p["spec"]["nodeName"] = json!(format!("n{n}"));
+                    p
+                })
+                .collect();
+            (nodes, running)
+        })
 }
 
 const ALL_NODES: &str = "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\npercentageOfNodesToScore: 100\n";
