@@ -1,6 +1,8 @@
 //! The daemon against the in-process fake API server: the whole loop (watchers, cache, queue,
-//! scheduling with the default plugins, binding, events, conditions, leader election), one
-//! scenario per test, on paused time.
+//! scheduling with the default plugins, binding, events, conditions, leader election, metrics,
+//! the HTTP endpoints on a real socket), one scenario per test, on paused time (except the
+//! socket test, on real time and milliseconds long). The log format is tested in
+//! `daemon_logs.rs`, a process of its own.
 
 use sched_bin::daemon::fake::{FakeApiServer, make_node, make_pod};
 use sched_bin::daemon::{Daemon, Stopped, http::Endpoints};
@@ -16,10 +18,15 @@ const SCHED: &str = "placer";
 const UNFIT: &str = "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.";
 
 fn config(leader_elect: bool) -> SchedulerConfig {
+    config_with(leader_elect, "")
+}
+
+/// The test configuration with `extra` top-level YAML lines.
+fn config_with(leader_elect: bool, extra: &str) -> SchedulerConfig {
     SchedulerConfig::from_yaml(&format!(
         "apiVersion: kubescheduler.config.k8s.io/v1
 kind: KubeSchedulerConfiguration
-leaderElection:
+{extra}leaderElection:
   leaderElect: {leader_elect}
   resourceNamespace: placer-system
   resourceName: placer
@@ -37,8 +44,11 @@ struct Running {
 }
 
 fn start(fake: &FakeApiServer, name: &str, leader_elect: bool) -> Running {
-    let daemon =
-        Daemon::from_config(fake.client(name), &config(leader_elect), name).expect("daemon");
+    start_with(fake, name, &config(leader_elect))
+}
+
+fn start_with(fake: &FakeApiServer, name: &str, cfg: &SchedulerConfig) -> Running {
+    let daemon = Daemon::from_config(fake.client(name), cfg, name).expect("daemon");
     let endpoints = daemon.endpoints();
     let stop = CancellationToken::new();
     let handle = tokio::spawn(daemon.run(stop.clone()));
@@ -78,6 +88,21 @@ fn metric(e: &Endpoints, series: &str) -> Option<f64> {
     metrics(e)
         .lines()
         .find_map(|l| l.strip_prefix(series).and_then(|v| v.trim().parse().ok()))
+}
+
+/// `scheduler_pending_pods` over every sub-queue.
+fn pending_total(e: &Endpoints) -> f64 {
+    ["active", "backoff", "unschedulable", "gated"]
+        .iter()
+        .map(|q| metric(e, &format!(r#"scheduler_pending_pods{{queue="{q}"}}"#)).unwrap_or(-1.0))
+        .sum()
+}
+
+fn failed_scheduling_events(fake: &FakeApiServer) -> usize {
+    fake.events()
+        .iter()
+        .filter(|e| e.reason.as_deref() == Some("FailedScheduling"))
+        .count()
 }
 
 fn bound_node(fake: &FakeApiServer, name: &str) -> Option<String> {
@@ -756,4 +781,291 @@ async fn unconfirmed_assumptions_expire() {
     );
     d.stop.cancel();
     d.handle.await.unwrap().unwrap();
+}
+
+/// Where a pod waits when something happens to it.
+#[derive(Clone, Copy, Debug)]
+enum Parked {
+    /// No node fits it: `unschedulable`, until a cluster event or the 5-minute maximum stay.
+    Unschedulable,
+    /// Its binding failed (500): `backoff`, for the 10 s initial backoff configured here.
+    Backoff,
+}
+
+/// What happens to it.
+#[derive(Clone, Copy, Debug)]
+enum Leaves {
+    /// Deleted (watch DELETED).
+    Deleted,
+    /// Bound by another scheduler (watch MODIFIED with `spec.nodeName` set).
+    BoundElsewhere,
+}
+
+/// Upstream's rule: a pending pod deleted or bound by someone else leaves the queue. The pod
+/// is parked, then deleted or bound elsewhere; it must leave its sub-queue at once and never be
+/// tried again, although everything that would retry a queued pod then happens: a node where
+/// it fits is added (NodeAdd moves unschedulable pods), its backoff expires, the maximum stay
+/// in unschedulable passes.
+async fn parked_pod_leaves_the_queue(parked: Parked, leaves: Leaves) {
+    let fake = FakeApiServer::new();
+    let cfg = config_with(
+        false,
+        "podInitialBackoffSeconds: 10\npodMaxBackoffSeconds: 10\n",
+    );
+    let (queue, binds) = match parked {
+        Parked::Unschedulable => {
+            fake.put_node(make_node("small", 1000, 110));
+            ("unschedulable", 0)
+        }
+        Parked::Backoff => {
+            fake.put_node(make_node("small", 4000, 110));
+            fake.fail_next_bindings(&[500]);
+            ("backoff", 1)
+        }
+    };
+    fake.put_pod(make_pod(NS, "p1", SCHED, 2000, 0));
+    let d = start_with(&fake, "a", &cfg);
+    let parked_series = format!(r#"scheduler_pending_pods{{queue="{queue}"}}"#);
+    wait_until("p1 parked", || {
+        metric(&d.endpoints, &parked_series) == Some(1.0) && failed_scheduling_events(&fake) == 1
+    })
+    .await;
+    assert_eq!(
+        pending_total(&d.endpoints),
+        1.0,
+        "{parked:?}: only p1 is pending"
+    );
+    assert_eq!(binding_requests(&fake, "p1"), binds);
+
+    match leaves {
+        Leaves::Deleted => fake.delete_pod(NS, "p1"),
+        Leaves::BoundElsewhere => {
+            let mut p = fake.pod(NS, "p1").unwrap();
+            p.spec.as_mut().unwrap().node_name = Some("small".into());
+            fake.put_pod(p);
+        }
+    }
+    // At once: within one poll (100 ms) of the watch event, no timer involved.
+    wait_up_to(Duration::from_millis(200), "p1 left the queue", || {
+        pending_total(&d.endpoints) == 0.0
+    })
+    .await;
+
+    fake.put_node(make_node("large", 8000, 110));
+    tokio::time::sleep(Duration::from_secs(6 * 60)).await;
+    assert_eq!(
+        binding_requests(&fake, "p1"),
+        binds,
+        "{parked:?}/{leaves:?}: no bind attempt once it left"
+    );
+    assert_eq!(failed_scheduling_events(&fake), 1, "never tried again");
+    assert_eq!(pending_total(&d.endpoints), 0.0);
+    let cached = metric(
+        &d.endpoints,
+        r#"scheduler_scheduler_cache_size{type="pods"}"#,
+    );
+    match leaves {
+        Leaves::Deleted => assert_eq!(cached, Some(0.0)),
+        // Bound by someone else, it counts against its node.
+        Leaves::BoundElsewhere => assert_eq!(cached, Some(1.0)),
+    }
+    d.stop.cancel();
+    d.handle.await.unwrap().unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn unschedulable_pod_deleted_leaves_the_queue_and_is_never_bound() {
+    parked_pod_leaves_the_queue(Parked::Unschedulable, Leaves::Deleted).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn unschedulable_pod_bound_by_another_scheduler_leaves_the_queue() {
+    parked_pod_leaves_the_queue(Parked::Unschedulable, Leaves::BoundElsewhere).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn backoff_pod_deleted_leaves_the_queue_and_is_not_retried() {
+    parked_pod_leaves_the_queue(Parked::Backoff, Leaves::Deleted).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn backoff_pod_bound_by_another_scheduler_leaves_the_queue() {
+    parked_pod_leaves_the_queue(Parked::Backoff, Leaves::BoundElsewhere).await;
+}
+
+/// `scheduler_framework_extension_point_duration_seconds{extension_point,status,profile}`
+/// with upstream's buckets, one series per point that ran.
+fn extension_point_count(text: &str, point: &str, status: &str) -> Option<f64> {
+    let prefix = format!(
+        "scheduler_framework_extension_point_duration_seconds_count{{extension_point=\"{point}\",status=\"{status}\",profile=\"{SCHED}\"}} "
+    );
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix)?.parse().ok())
+}
+
+#[tokio::test(start_paused = true)]
+async fn extension_point_durations_cover_filter_and_score() {
+    let fake = FakeApiServer::new();
+    // Two nodes where the pod fits: the cycle filters, then scores (one feasible node skips
+    // PreScore and Score, as upstream).
+    fake.put_node(make_node("n1", 4000, 110));
+    fake.put_node(make_node("n2", 4000, 110));
+    fake.put_pod(make_pod(NS, "p1", SCHED, 500, 0));
+    let d = start(&fake, "a", false);
+    wait_until("p1 bound and counted", || {
+        metric(
+            &d.endpoints,
+            r#"scheduler_schedule_attempts_total{result="scheduled",profile="placer"}"#,
+        ) == Some(1.0)
+    })
+    .await;
+    let text = metrics(&d.endpoints);
+    for point in ["PreFilter", "Filter", "PreScore", "Score", "Bind"] {
+        assert_eq!(
+            extension_point_count(&text, point, "Success"),
+            Some(1.0),
+            "{point} observed once for the one cycle:\n{text}"
+        );
+    }
+    assert_eq!(
+        extension_point_count(&text, "PostFilter", "Unschedulable"),
+        None
+    );
+    // Upstream's buckets: 0.1 ms × 2^0..11, then +Inf.
+    for le in ["0.0001", "0.0002", "0.0512", "0.2048", "+Inf"] {
+        let bucket = format!(
+            "scheduler_framework_extension_point_duration_seconds_bucket{{le=\"{le}\",extension_point=\"Filter\",status=\"Success\",profile=\"{SCHED}\"}} 1"
+        );
+        assert!(text.contains(&bucket), "no {bucket}:\n{text}");
+    }
+    assert!(!text.contains("le=\"0.4096\""), "12 finite buckets only");
+
+    // A pod that fits nowhere: Filter (a successful run that found no node), then PostFilter;
+    // no Score.
+    fake.put_pod(make_pod(NS, "big", SCHED, 8000, 0));
+    wait_until("big unschedulable", || failed_scheduling_events(&fake) == 1).await;
+    let text = metrics(&d.endpoints);
+    assert_eq!(extension_point_count(&text, "Filter", "Success"), Some(2.0));
+    assert_eq!(
+        extension_point_count(&text, "PostFilter", "Unschedulable"),
+        Some(1.0)
+    );
+    assert_eq!(extension_point_count(&text, "Score", "Success"), Some(1.0));
+    d.stop.cancel();
+    d.handle.await.unwrap().unwrap();
+}
+
+/// One HTTP/1.1 request over a real TCP connection (blocking std socket, on the blocking
+/// pool): status, `content-type`, body.
+async fn http_request(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+) -> (u16, String, String) {
+    let request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut s =
+            std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.write_all(request.as_bytes()).unwrap();
+        let mut raw = String::new();
+        s.read_to_string(&mut raw).expect("read response");
+        let (head, body) = raw.split_once("\r\n\r\n").expect("a complete response");
+        let mut lines = head.lines();
+        let status = lines
+            .next()
+            .and_then(|l| l.strip_prefix("HTTP/1.1 "))
+            .and_then(|l| l.split(' ').next())
+            .and_then(|c| c.parse().ok())
+            .expect("a status line");
+        let content_type = lines
+            .filter_map(|l| l.split_once(':'))
+            .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default();
+        (status, content_type, body.to_string())
+    })
+    .await
+    .unwrap()
+}
+
+/// The endpoints as Kubernetes' probes and Prometheus see them: `http::bind` on
+/// 127.0.0.1:0, plain HTTP/1.1 over a socket. Real time (sockets and paused time do not mix);
+/// the lists are held by the fake rather than failed, so nothing waits on a retry backoff.
+#[tokio::test]
+async fn endpoints_serve_over_a_loopback_socket_and_readyz_waits_for_the_caches() {
+    let fake = FakeApiServer::new();
+    fake.put_node(make_node("n1", 4000, 110));
+    let lists = fake.hold_lists();
+    let daemon = Daemon::from_config(fake.client("a"), &config(false), "a").expect("daemon");
+    let stop = CancellationToken::new();
+    let (addr, serve) = sched_bin::daemon::http::bind(
+        "127.0.0.1:0".parse().unwrap(),
+        daemon.endpoints(),
+        stop.child_token(),
+    )
+    .await
+    .expect("bind 127.0.0.1:0");
+    assert!(addr.ip().is_loopback() && addr.port() != 0, "{addr}");
+    let server = tokio::spawn(serve);
+    let run = tokio::spawn(daemon.run(stop.clone()));
+
+    // Both initial lists have reached the API server and are held there.
+    let began = std::time::Instant::now();
+    while fake
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/api/v1/nodes" || r.path == "/api/v1/pods")
+        .count()
+        < 2
+    {
+        assert!(began.elapsed() < Duration::from_secs(5), "lists never sent");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let (status, _, body) = http_request(addr, "GET", "/readyz").await;
+    assert_eq!(status, 503, "not ready before the caches sync: {body}");
+    assert!(body.contains("informer-sync"), "{body}");
+    for path in ["/healthz", "/livez"] {
+        let (status, content_type, body) = http_request(addr, "GET", path).await;
+        assert_eq!((status, body.as_str()), (200, "ok"), "{path}");
+        assert_eq!(content_type, "text/plain; charset=utf-8");
+    }
+    let (status, content_type, body) = http_request(addr, "GET", "/metrics").await;
+    assert_eq!(status, 200);
+    // prometheus-client writes the OpenMetrics text format, so that is the type served (the
+    // format Prometheus asks for first); text/plain 0.0.4 would misdescribe `# EOF` and the
+    // counter families.
+    assert_eq!(
+        content_type,
+        "application/openmetrics-text; version=1.0.0; charset=utf-8"
+    );
+    assert!(
+        body.contains("# TYPE scheduler_pending_pods gauge"),
+        "{body}"
+    );
+    assert!(body.ends_with("# EOF\n"), "{body}");
+    assert_eq!(http_request(addr, "GET", "/nope").await.0, 404);
+    assert_eq!(http_request(addr, "POST", "/metrics").await.0, 405);
+    let (status, _, body) = http_request(addr, "HEAD", "/healthz").await;
+    assert_eq!((status, body.as_str()), (200, ""), "HEAD: no body");
+
+    lists.add_permits(100);
+    let released = std::time::Instant::now();
+    loop {
+        let (status, _, body) = http_request(addr, "GET", "/readyz").await;
+        if status == 200 {
+            assert_eq!(body, "ok");
+            break;
+        }
+        assert_eq!(status, 503);
+        assert!(
+            released.elapsed() < Duration::from_secs(5),
+            "never ready after the lists were answered"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    stop.cancel();
+    run.await.unwrap().unwrap();
+    server.await.unwrap();
 }

@@ -591,7 +591,11 @@ impl Engine {
             .metrics
             .scheduling_algorithm_duration
             .observe(algorithm);
-        self.timer.report(&self.shared.metrics, &profile);
+        self.timer.report(
+            &self.shared.metrics,
+            &profile,
+            matches!(result, Err(ScheduleError::Internal { .. })),
+        );
         match result {
             Ok(placement) => {
                 let node = placement.node_name.clone();
@@ -688,7 +692,7 @@ impl Engine {
         } else {
             self.queue.requeue_backoff(key, now);
         }
-        tracing::info!(pod = %key, %reason, message = %msg, "unable to schedule pod; waiting");
+        tracing::info!(pod = %key, %reason, err = %msg, "unable to schedule pod; waiting");
         self.feedback(key, profile, reason, msg);
     }
 
@@ -804,7 +808,7 @@ impl Engine {
                 match e {
                     BindError::Conflict(msg) | BindError::NotFound(msg) => {
                         // Already bound, being deleted or gone: the watch tells the rest.
-                        tracing::info!(pod = %o.key, message = %msg, "binding refused; dropping pod");
+                        tracing::info!(pod = %o.key, err = %msg, "binding refused; dropping pod");
                         self.queue.remove(&o.key);
                         self.meta.remove(&o.key);
                     }

@@ -6,8 +6,8 @@
 //! `binding` and `status` subresources with the API server's conflict rules, and Leases with
 //! `resourceVersion`-checked replace. Every request is recorded with the name of the client
 //! that made it, so a test can tell two daemons apart. Faults can be injected: a binding
-//! answered with a given status, bindings held until released, watches expired (410 Gone, the
-//! client must re-list), and a client cut off from the Lease API.
+//! answered with a given status, bindings or lists held until released, watches expired (410
+//! Gone, the client must re-list), and a client cut off from the Lease API.
 
 use bytes::Bytes;
 use futures::channel::mpsc as fmpsc;
@@ -91,8 +91,32 @@ struct Inner {
 #[derive(Clone)]
 pub struct FakeApiServer {
     inner: Arc<Mutex<Inner>>,
-    bind_gate: Arc<Mutex<Option<Arc<Semaphore>>>>,
+    bind_gate: Gate,
+    list_gate: Gate,
     client: Arc<str>,
+}
+
+/// Requests held until a semaphore gets permits (one per request), when set.
+type Gate = Arc<Mutex<Option<Arc<Semaphore>>>>;
+
+fn set_gate(gate: &Gate) -> Arc<Semaphore> {
+    let s = Arc::new(Semaphore::new(0));
+    *gate
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(s.clone());
+    s
+}
+
+async fn pass(gate: &Gate) {
+    let gate = gate
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    if let Some(gate) = gate
+        && let Ok(permit) = gate.acquire().await
+    {
+        permit.forget();
+    }
 }
 
 impl std::fmt::Debug for FakeApiServer {
@@ -200,6 +224,7 @@ impl FakeApiServer {
                 ..Inner::default()
             })),
             bind_gate: Arc::new(Mutex::new(None)),
+            list_gate: Arc::new(Mutex::new(None)),
             client: "default".into(),
         }
     }
@@ -222,6 +247,7 @@ impl FakeApiServer {
         FakeApiServer {
             inner: self.inner.clone(),
             bind_gate: self.bind_gate.clone(),
+            list_gate: self.list_gate.clone(),
             client: name.into(),
         }
     }
@@ -330,12 +356,14 @@ impl FakeApiServer {
     /// Holds every binding until the returned semaphore gets permits (one per binding).
     #[must_use]
     pub fn hold_bindings(&self) -> Arc<Semaphore> {
-        let s = Arc::new(Semaphore::new(0));
-        *self
-            .bind_gate
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(s.clone());
-        s
+        set_gate(&self.bind_gate)
+    }
+
+    /// Holds every Node and Pod list (not watches) until the returned semaphore gets permits
+    /// (one per list request). Held requests are recorded when they arrive.
+    #[must_use]
+    pub fn hold_lists(&self) -> Arc<Semaphore> {
+        set_gate(&self.list_gate)
     }
 
     /// Cuts the named client off from the Lease API (503), or restores it.
@@ -406,20 +434,17 @@ impl FakeApiServer {
             }
         }
         let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        if method == Method::GET
+            && matches!(segs.as_slice(), ["api", "v1", "nodes" | "pods"])
+            && query_param(&query, "watch") != Some("true")
+        {
+            pass(&self.list_gate).await;
+        }
         match (method.clone(), segs.as_slice()) {
             (Method::GET, ["api", "v1", "nodes"]) => self.list_or_watch(Kind::Node, &query),
             (Method::GET, ["api", "v1", "pods"]) => self.list_or_watch(Kind::Pod, &query),
             (Method::POST, ["api", "v1", "namespaces", ns, "pods", name, "binding"]) => {
-                let gate = self
-                    .bind_gate
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .clone();
-                if let Some(gate) = gate
-                    && let Ok(permit) = gate.acquire().await
-                {
-                    permit.forget();
-                }
+                pass(&self.bind_gate).await;
                 self.bind(ns, name, &json)
             }
             (Method::PATCH, ["api", "v1", "namespaces", ns, "pods", name, "status"]) => {

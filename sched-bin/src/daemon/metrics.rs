@@ -62,7 +62,7 @@ pub struct IncomingLabels {
 /// Labels `extension_point`, `status`, `profile`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, EncodeLabelSet)]
 pub struct ExtensionPointLabels {
-    /// `PreFilter`, `PostFilter`, `PreScore`, `Bind`, …
+    /// `PreFilter`, `Filter`, `PostFilter`, `PreScore`, `Score` or `Bind` (see [`super::timing`]).
     pub extension_point: &'static str,
     /// `Success` or a status code (`Unschedulable`, `UnschedulableAndUnresolvable`, `Error`).
     pub status: &'static str,

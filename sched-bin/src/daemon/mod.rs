@@ -490,17 +490,34 @@ pub async fn client(cfg: &SchedulerConfig, kubeconfig: Option<&std::path::Path>)
         .build())
 }
 
-/// Installs the global tracing subscriber (`RUST_LOG`, default `info`) in `format`.
-pub fn init_tracing(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+/// The log subscriber of `placer run`: events passing `filter`, formatted as `format`, written
+/// to `writer`. [`LogFormat::Json`] writes one JSON object per line, the event's fields
+/// (`message` included) at the top level beside `timestamp`, `level`, `target` and the
+/// current spans.
+pub fn log_dispatch<W>(
+    format: LogFormat,
+    filter: tracing_subscriber::EnvFilter,
+    writer: W,
+) -> tracing::Dispatch
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
-    };
+        .with_writer(writer);
+    match format {
+        LogFormat::Text => builder.finish().into(),
+        LogFormat::Json => builder.json().flatten_event(true).finish().into(),
+    }
+}
+
+/// Installs [`log_dispatch`] on stderr as the global subscriber (`RUST_LOG`, default `info`),
+/// `log` records included.
+pub fn init_tracing(format: LogFormat) {
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = log_dispatch(format, filter, std::io::stderr).try_init();
 }
 
 /// Waits for SIGTERM or SIGINT.
