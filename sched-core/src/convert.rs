@@ -234,6 +234,9 @@ pub fn node_info(node: &core::Node, interner: &mut Interner) -> Result<NodeInfo>
             images.push((interner.intern(n), size));
         }
     }
+    // Sorted by name for binary search; a name listed twice keeps its first size.
+    images.sort_by_key(|&(n, _)| n);
+    images.dedup_by_key(|&mut (n, _)| n);
     Ok(NodeInfo {
         name: Arc::from(name),
         name_sym: interner.intern(name),

@@ -376,7 +376,8 @@ pub struct NodeInfo {
     pub unschedulable: bool,
     /// `status.allocatable`.
     pub allocatable: Resources,
-    /// Images present on the node with their sizes in bytes (`status.images`, every name).
+    /// Images present on the node with their sizes in bytes (`status.images`, every name),
+    /// sorted by name id, one entry per name.
     pub images: Vec<(Sym, i64)>,
 }
 

@@ -280,11 +280,8 @@ impl ClusterState {
     }
 
     fn count_images(&mut self, images: &[(Sym, i64)], delta: i32) {
-        for (i, &(name, _)) in images.iter().enumerate() {
-            // A node listing a name twice holds it once.
-            if images[..i].iter().any(|&(n, _)| n == name) {
-                continue;
-            }
+        // Conversion keeps one entry per name, so each node counts once per image.
+        for &(name, _) in images {
             let count = self.image_nodes.entry(name).or_default();
             *count = count.saturating_add_signed(delta);
             if *count == 0 {

@@ -77,16 +77,19 @@ pub fn scaled_image_score(size: i64, num_nodes: usize, total_num_nodes: usize) -
     (size as f64 * spread) as i64
 }
 
-/// The size of `image` on `node` (the first `status.images` entry listing the name).
+/// The size of `image` on `node` (node images are sorted by name at conversion).
 fn image_size(node: &NodeInfo, image: Sym) -> Option<i64> {
     node.images
-        .iter()
-        .find(|&&(n, _)| n == image)
-        .map(|&(_, size)| size)
+        .binary_search_by_key(&image, |&(n, _)| n)
+        .ok()
+        .map(|i| node.images[i].1)
 }
 
 /// upstream `sumImageScores` + `calculatePriority` for one node.
 fn score_node(pod: &PodInfo, node: &NodeInfo, state: &ClusterState) -> i64 {
+    if node.images.is_empty() || pod.images.is_empty() {
+        return calculate_priority(0, pod.num_containers);
+    }
     let total = state.num_nodes();
     let mut sum: i64 = 0;
     for &image in &pod.images {
