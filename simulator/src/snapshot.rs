@@ -128,10 +128,12 @@ impl Snapshot {
         let mut problems = Vec::new();
         if path == Path::new("-") {
             let mut text = String::new();
-            std::io::stdin().read_to_string(&mut text).map_err(|source| LoadError::Io {
-                path: "-".into(),
-                source,
-            })?;
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|source| LoadError::Io {
+                    path: "-".into(),
+                    source,
+                })?;
             snap.add_text(&text, "-", &mut problems)?;
         } else if path.is_dir() {
             let mut files: Vec<PathBuf> = std::fs::read_dir(path)
@@ -205,7 +207,11 @@ impl Snapshot {
         if doc.is_null() {
             return; // an empty YAML document
         }
-        let kind = doc.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
+        let kind = doc
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
         if kind.ends_with("List") && doc.get("items").is_some() {
             let Value::Object(mut map) = doc else { return };
             let items = match map.remove("items") {
@@ -273,14 +279,21 @@ fn describe(obj: &Value) -> String {
         .and_then(|m| m.get("name"))
         .and_then(Value::as_str)
         .unwrap_or("<unnamed>");
-    match meta.and_then(|m| m.get("namespace")).and_then(Value::as_str) {
-        Some(ns) if obj.get("kind").and_then(Value::as_str) == Some("Pod") => format!("{ns}/{name}"),
+    match meta
+        .and_then(|m| m.get("namespace"))
+        .and_then(Value::as_str)
+    {
+        Some(ns) if obj.get("kind").and_then(Value::as_str) == Some("Pod") => {
+            format!("{ns}/{name}")
+        }
         _ if obj.get("kind").and_then(Value::as_str) == Some("Pod") => format!("default/{name}"),
         _ => name.to_string(),
     }
 }
 
-fn deserialize<T: serde::de::DeserializeOwned>(v: Value) -> std::result::Result<T, (String, String)> {
+fn deserialize<T: serde::de::DeserializeOwned>(
+    v: Value,
+) -> std::result::Result<T, (String, String)> {
     serde_path_to_error::deserialize(v).map_err(|e| {
         let path = e.path().to_string();
         let field = if path == "." { String::new() } else { path };
@@ -347,8 +360,15 @@ impl LoadedCluster {
         let mut state = ClusterState::new();
         let mut problems = Vec::new();
         for (source, node) in &snap.nodes {
-            let name = node.metadata.name.clone().unwrap_or_else(|| "<unnamed>".into());
-            match state.convert_node(node).and_then(|info| state.add_node(info)) {
+            let name = node
+                .metadata
+                .name
+                .clone()
+                .unwrap_or_else(|| "<unnamed>".into());
+            match state
+                .convert_node(node)
+                .and_then(|info| state.add_node(info))
+            {
                 Ok(_) => {}
                 Err(e) => problems.push(problem_from(source, &format!("Node {name}"), e)),
             }
@@ -503,13 +523,19 @@ items:
         assert!(msg.contains("list.yaml"), "{msg}");
         assert!(msg.contains("items[1]"), "{msg}");
         assert!(msg.contains("Pod shop/web"), "{msg}");
-        assert!(msg.contains("spec.containers[0].resources.requests.cpu"), "{msg}");
+        assert!(
+            msg.contains("spec.containers[0].resources.requests.cpu"),
+            "{msg}"
+        );
         assert!(msg.contains("\"lots\""), "{msg}");
     }
 
     #[test]
     fn wrong_field_type_names_the_path() {
-        let text = LIST.replace("nodeName: n1\n    containers", "nodeName: [n1]\n    containers");
+        let text = LIST.replace(
+            "nodeName: n1\n    containers",
+            "nodeName: [n1]\n    containers",
+        );
         let err = Snapshot::from_text(&text, "list.yaml", LoadOptions::default()).unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("Pod shop/web: spec.nodeName"), "{msg}");
@@ -519,7 +545,9 @@ items:
     fn skip_invalid_loads_the_rest_and_reports() {
         let text = LIST.replace("cpu: 500m", "cpu: lots");
         let opts = LoadOptions { skip_invalid: true };
-        let c = LoadedCluster::from_snapshot(Snapshot::from_text(&text, "l.yaml", opts).unwrap(), opts).unwrap();
+        let c =
+            LoadedCluster::from_snapshot(Snapshot::from_text(&text, "l.yaml", opts).unwrap(), opts)
+                .unwrap();
         assert_eq!(c.skipped_invalid.len(), 1);
         assert_eq!(c.pending.len(), 1);
         assert_eq!(c.state.num_nodes(), 1);
@@ -527,8 +555,12 @@ items:
 
     #[test]
     fn syntax_error_has_line_and_column() {
-        let err = Snapshot::from_text("kind: Node\nmetadata: {name: [\n", "bad.yaml", LoadOptions::default())
-            .unwrap_err();
+        let err = Snapshot::from_text(
+            "kind: Node\nmetadata: {name: [\n",
+            "bad.yaml",
+            LoadOptions::default(),
+        )
+        .unwrap_err();
         match err {
             LoadError::Syntax { location, .. } => assert!(location.is_some()),
             other => panic!("unexpected {other}"),
@@ -537,7 +569,8 @@ items:
 
     #[test]
     fn object_without_kind_is_a_problem_not_a_silent_skip() {
-        let err = Snapshot::from_text("metadata: {name: x}\n", "k.yaml", LoadOptions::default()).unwrap_err();
+        let err = Snapshot::from_text("metadata: {name: x}\n", "k.yaml", LoadOptions::default())
+            .unwrap_err();
         assert!(err.to_string().contains("kind"), "{err}");
     }
 }

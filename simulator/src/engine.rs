@@ -1,0 +1,1158 @@
+//! The replay engine: a scheduling queue, the real scheduling cycle, and a virtual clock.
+//!
+//! Pending pods wait in an active queue ordered by the profile's QueueSort (PrioritySort:
+//! higher priority first, then older first; FIFO among equals). Each pod popped is run
+//! through `Scheduler::schedule` against the current state and, when it fits, assumed on its
+//! node before the next pod is popped — what the daemon does, minus the API server.
+//!
+//! A pod that fits nowhere is parked as unschedulable with upstream's `0/N nodes are
+//! available: …` message. When DefaultPreemption nominates a node, the victims are evicted and
+//! the preemptor is retried at once (victims leave instantly on the virtual clock). Evicted
+//! pods, by preemption, drain, node removal or a `NoExecute` taint, are recreated pending
+//! (their controllers would recreate them; a bare pod would be gone, which the simulator
+//! cannot tell from a snapshot) and compete for room again.
+//!
+//! Parked pods are retried when an event could make them fit, as upstream's queue moves
+//! pods back on cluster events with its queueing hints: a node added or changed, or a pod
+//! removed from a node. The hint used here is a necessary condition of NodeResourcesFit
+//! (the pod's requests fit the changed node's free resources) when the pod's profile runs
+//! that filter; every other pod is retried on every such event. A retry the hint skips would
+//! have failed, so results equal retrying on every event.
+
+use crate::scenario::{Action, Event, Location, Millis, NewPod, Scenario, ScenarioError};
+use k8s_openapi::api::core::v1::{Node, Pod};
+use rustc_hash::FxHashMap;
+use sched_core::Scheduler;
+use sched_core::config::SchedulerConfig;
+use sched_core::framework::ProfileError;
+use sched_core::intern::Sym;
+use sched_core::model::{PodInfo, Resources, Taint, TaintEffect};
+use sched_core::scheduler::ScheduleError;
+use sched_core::state::{ClusterState, NodeId};
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
+use std::sync::Arc;
+
+/// The taint the node lifecycle controller puts on cordoned nodes.
+pub const UNSCHEDULABLE_TAINT: &str = "node.kubernetes.io/unschedulable";
+
+/// What became of a pod the simulation handled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PodStatus {
+    /// Waiting to be scheduled (only during a run).
+    Pending,
+    /// Placed on a node.
+    Scheduled,
+    /// No node fits (or the pod cannot be scheduled at all); `message` says why.
+    Unschedulable,
+    /// Ran for its duration and terminated; holds nothing.
+    Finished,
+    /// Deleted by the scenario or the trace.
+    Deleted,
+}
+
+/// Why a parked pod could be helped by a cluster event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Wait {
+    /// Retry when a changed node has room for its requests.
+    Fit,
+    /// Retry on any node or pod-removal event.
+    Any,
+    /// Nothing the simulator models can help (no profile, scheduling gates).
+    Never,
+}
+
+/// One pod the simulation handled: pending in the input, created by the scenario, or
+/// evicted from a node.
+#[derive(Clone, Debug)]
+pub struct PodRecord {
+    /// `namespace/name`.
+    pub key: Arc<str>,
+    /// Current status.
+    pub status: PodStatus,
+    /// The node it runs (or ran) on.
+    pub node: Option<Arc<str>>,
+    /// Why it is unschedulable (the last failed attempt's message).
+    pub message: Option<String>,
+    /// Scheduling attempts.
+    pub attempts: u32,
+    /// Times it was evicted (preemption, drain, node removal, NoExecute taint).
+    pub evictions: u32,
+    /// The last eviction's cause.
+    pub evicted_by: Option<String>,
+    /// The node it was last evicted from.
+    pub evicted_from: Option<Arc<str>>,
+    /// Virtual time it joined the queue (first time).
+    pub arrived: Millis,
+    /// Virtual time it last started running.
+    pub started: Option<Millis>,
+    /// Virtual time it finished or was deleted.
+    pub ended: Option<Millis>,
+    /// The pod while it waits.
+    pending: Option<PodInfo>,
+    duration: Option<Millis>,
+    generation: u32,
+    wait: Wait,
+    queued_seq: u64,
+    /// `Simulation::changes` at the last attempt.
+    attempted_at_change: u64,
+}
+
+/// Cluster-wide totals, kept incrementally so a timeline step costs O(1), not O(nodes).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Totals {
+    /// Σ requests of pods on existing nodes.
+    pub requested: Resources,
+    /// Σ allocatable of existing nodes (`pods` = Σ pod capacity).
+    pub allocatable: Resources,
+    /// Pods on existing nodes.
+    pub pods: i64,
+}
+
+/// The state after one instant of virtual time.
+#[derive(Clone, Debug)]
+pub struct Step {
+    /// Virtual time.
+    pub at: Millis,
+    /// What happened (event descriptions, at most a few, then a count).
+    pub events: Vec<String>,
+    /// Pods placed during this step.
+    pub scheduled: u32,
+    /// Pods waiting at the end of the step (queued or unschedulable).
+    pub pending: u32,
+    /// Of those, pods whose last attempt failed.
+    pub unschedulable: u32,
+    /// Totals at the end of the step.
+    pub totals: Totals,
+}
+
+/// Counters of a run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Scheduling cycles run.
+    pub attempts: u64,
+    /// Successful preemptions.
+    pub preemptions: u64,
+    /// Pods evicted (by any cause).
+    pub evictions: u64,
+    /// Events applied.
+    pub events: u64,
+    /// Pods that ran for their duration and finished.
+    pub finished: u64,
+}
+
+/// Why a simulation could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// A profile could not be built.
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+    /// A node could not be added.
+    #[error("adding node {node}: {message}")]
+    Node {
+        /// The node.
+        node: String,
+        /// What was wrong.
+        message: String,
+    },
+}
+
+/// Per-profile facts the queueing hint needs.
+#[derive(Clone, Debug)]
+struct Hint {
+    scheduler_name: String,
+    resource_fit: bool,
+    ignored: Vec<Sym>,
+    ignored_groups: Vec<String>,
+}
+
+/// A simulation in progress.
+pub struct Simulation {
+    state: ClusterState,
+    scheduler: Scheduler,
+    hints: Vec<Hint>,
+    records: Vec<PodRecord>,
+    index: FxHashMap<Arc<str>, usize>,
+    /// Sorted so that the next pod to schedule is last.
+    active: Vec<usize>,
+    active_sorted: bool,
+    parked: Vec<usize>,
+    dirty: Vec<NodeId>,
+    dirty_mark: Vec<bool>,
+    /// Counts changes to nodes (pods placed or removed, nodes added or changed), to tell
+    /// whether a parked pod's message is still current.
+    changes: u64,
+    seq: u64,
+    now: Millis,
+    origin: i64,
+    finishes: BinaryHeap<Reverse<(Millis, u64, usize, u32)>>,
+    totals: Totals,
+    timeline: Vec<Step>,
+    step_scheduled: u32,
+    stats: Stats,
+    seed: u64,
+}
+
+impl std::fmt::Debug for Simulation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulation")
+            .field("now", &self.now)
+            .field("records", &self.records.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Simulation {
+    /// A simulation of `state` with `pending` pods queued (in this order among equals), the
+    /// profiles of `config` and `seed`.
+    ///
+    /// # Errors
+    /// A profile that cannot be built.
+    pub fn new(
+        mut state: ClusterState,
+        pending: Vec<PodInfo>,
+        config: &SchedulerConfig,
+        seed: u64,
+    ) -> Result<Simulation, SetupError> {
+        let scheduler = sched_plugins::scheduler_from_config(config, state.interner_mut(), seed)?;
+        let hints = config
+            .profiles
+            .iter()
+            .map(|p| {
+                let fit = &p.args.node_resources_fit;
+                Hint {
+                    scheduler_name: p.scheduler_name.clone(),
+                    resource_fit: p
+                        .plugins(sched_core::config::ExtensionPoint::Filter)
+                        .iter()
+                        .any(|r| r.name == "NodeResourcesFit"),
+                    ignored: fit
+                        .ignored_resources
+                        .iter()
+                        .map(|r| state.interner_mut().intern(r))
+                        .collect(),
+                    ignored_groups: fit.ignored_resource_groups.clone(),
+                }
+            })
+            .collect();
+        // Virtual time 0 is the moment of the snapshot: the newest object's creation time.
+        let origin = state
+            .pods()
+            .map(|p| p.info.creation_millis)
+            .chain(pending.iter().map(|p| p.creation_millis))
+            .max()
+            .unwrap_or(0);
+        let mut sim = Simulation {
+            state,
+            scheduler,
+            hints,
+            records: Vec::new(),
+            index: FxHashMap::default(),
+            active: Vec::new(),
+            active_sorted: true,
+            parked: Vec::new(),
+            dirty: Vec::new(),
+            dirty_mark: Vec::new(),
+            changes: 0,
+            seq: 0,
+            now: 0,
+            origin,
+            finishes: BinaryHeap::new(),
+            totals: Totals::default(),
+            timeline: Vec::new(),
+            step_scheduled: 0,
+            stats: Stats::default(),
+            seed,
+        };
+        sim.recount();
+        for pod in pending {
+            sim.enqueue_new(pod, None);
+        }
+        Ok(sim)
+    }
+
+    /// The cluster state.
+    #[must_use]
+    pub fn state(&self) -> &ClusterState {
+        &self.state
+    }
+
+    /// The scheduler.
+    #[must_use]
+    pub fn scheduler(&self) -> &Scheduler {
+        &self.scheduler
+    }
+
+    /// Every pod the simulation handled, in the order it first saw them.
+    #[must_use]
+    pub fn records(&self) -> &[PodRecord] {
+        &self.records
+    }
+
+    /// The record of pod `key`.
+    #[must_use]
+    pub fn record(&self, key: &str) -> Option<&PodRecord> {
+        self.index.get(key).map(|&i| &self.records[i])
+    }
+
+    /// The timeline so far.
+    #[must_use]
+    pub fn timeline(&self) -> &[Step] {
+        &self.timeline
+    }
+
+    /// Cluster-wide totals now.
+    #[must_use]
+    pub fn totals(&self) -> &Totals {
+        &self.totals
+    }
+
+    /// Counters.
+    #[must_use]
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// The seed.
+    #[must_use]
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Virtual time now.
+    #[must_use]
+    pub fn now(&self) -> Millis {
+        self.now
+    }
+
+    /// Pods waiting (queued or parked).
+    #[must_use]
+    pub fn waiting(&self) -> usize {
+        self.active.len() + self.parked.len()
+    }
+
+    /// The pod `key` while it waits to be scheduled.
+    #[must_use]
+    pub fn waiting_pod(&self, key: &str) -> Option<&PodInfo> {
+        self.index
+            .get(key)
+            .and_then(|&i| self.records[i].pending.as_ref())
+    }
+
+    /// Pods whose last attempt failed and that wait for a cluster event.
+    #[must_use]
+    pub fn unschedulable(&self) -> usize {
+        self.parked.len()
+    }
+
+    fn recount(&mut self) {
+        let mut t = Totals::default();
+        for &id in self.state.node_ids() {
+            let n = self.state.node(id);
+            t.allocatable.add(&n.info.allocatable);
+            t.requested.add(&n.requested);
+            t.pods += i64::from(n.pod_count);
+        }
+        self.totals = t;
+    }
+
+    // ---- the queue ------------------------------------------------------------------------
+
+    fn pending_info(&self, idx: usize) -> &PodInfo {
+        self.records[idx]
+            .pending
+            .as_ref()
+            .expect("a queued pod has its PodInfo")
+    }
+
+    /// `Less` when `a` is to be scheduled before `b`.
+    fn queue_cmp(&self, a: usize, b: usize) -> Ordering {
+        let (pa, pb) = (self.pending_info(a), self.pending_info(b));
+        // upstream: every profile must use the same QueueSort; the first profile's decides.
+        let Some(profile) = self.scheduler.profiles().first() else {
+            return self.records[a].queued_seq.cmp(&self.records[b].queued_seq);
+        };
+        if profile.queue_less(pa, pb) {
+            Ordering::Less
+        } else if profile.queue_less(pb, pa) {
+            Ordering::Greater
+        } else {
+            self.records[a].queued_seq.cmp(&self.records[b].queued_seq)
+        }
+    }
+
+    fn push_active(&mut self, idx: usize) {
+        self.seq += 1;
+        self.records[idx].queued_seq = self.seq;
+        self.records[idx].status = PodStatus::Pending;
+        if self.active_sorted && self.active.len() > 64 {
+            // Keep the order: later pods first, the next pod last.
+            let pos = self
+                .active
+                .partition_point(|&y| self.queue_cmp(y, idx) == Ordering::Greater);
+            self.active.insert(pos, idx);
+        } else {
+            self.active.push(idx);
+            self.active_sorted = false;
+        }
+    }
+
+    fn pop_active(&mut self) -> Option<usize> {
+        if !self.active_sorted {
+            let mut active = std::mem::take(&mut self.active);
+            active.sort_by(|&a, &b| self.queue_cmp(b, a));
+            self.active = active;
+            self.active_sorted = true;
+        }
+        self.active.pop()
+    }
+
+    fn new_record(&mut self, key: Arc<str>) -> usize {
+        let idx = self.records.len();
+        self.records.push(PodRecord {
+            key: key.clone(),
+            status: PodStatus::Pending,
+            node: None,
+            message: None,
+            attempts: 0,
+            evictions: 0,
+            evicted_by: None,
+            evicted_from: None,
+            arrived: self.now,
+            started: None,
+            ended: None,
+            pending: None,
+            duration: None,
+            generation: 0,
+            wait: Wait::Any,
+            queued_seq: 0,
+            attempted_at_change: 0,
+        });
+        self.index.insert(key, idx);
+        idx
+    }
+
+    /// Queues a new pod. Errors when a pod of that key exists (running, waiting or finished).
+    fn enqueue_new(&mut self, pod: PodInfo, duration: Option<Millis>) -> Option<usize> {
+        if let Some(&idx) = self.index.get(&pod.key)
+            && self.records[idx].status != PodStatus::Deleted
+        {
+            return None;
+        }
+        if self.state.pod(&pod.key).is_some() {
+            return None;
+        }
+        let idx = self.new_record(pod.key.clone());
+        self.records[idx].pending = Some(pod);
+        self.records[idx].duration = duration;
+        self.push_active(idx);
+        Some(idx)
+    }
+
+    fn mark_dirty(&mut self, id: NodeId) {
+        self.changes += 1;
+        let i = id.index();
+        if self.dirty_mark.len() <= i {
+            self.dirty_mark.resize(i + 1, false);
+        }
+        if !self.dirty_mark[i] {
+            self.dirty_mark[i] = true;
+            self.dirty.push(id);
+        }
+    }
+
+    fn hint(&self, pod: &PodInfo) -> Option<&Hint> {
+        self.hints
+            .iter()
+            .find(|h| h.scheduler_name == *pod.scheduler_name)
+    }
+
+    /// The queueing hint: could `pod` fit `node`'s free resources? A necessary condition of
+    /// NodeResourcesFit's Filter (upstream `fitsRequest`).
+    fn could_fit(&self, pod: &PodInfo, hint: &Hint, id: NodeId) -> bool {
+        let node = self.state.node(id);
+        if !node.exists {
+            return false;
+        }
+        let a = &node.info.allocatable;
+        let r = &node.requested;
+        if i64::from(node.pod_count) + 1 > a.pods {
+            return false;
+        }
+        let q = &pod.requests;
+        let over = |want: i64, alloc: i64, used: i64| want > 0 && want > alloc.wrapping_sub(used);
+        if over(q.milli_cpu, a.milli_cpu, r.milli_cpu)
+            || over(q.memory, a.memory, r.memory)
+            || over(
+                q.ephemeral_storage,
+                a.ephemeral_storage,
+                r.ephemeral_storage,
+            )
+        {
+            return false;
+        }
+        for &(name, want) in &q.scalar {
+            if hint.ignored.contains(&name) {
+                continue;
+            }
+            if !hint.ignored_groups.is_empty() {
+                let text = self.state.interner().resolve(name);
+                let prefix = text.split_once('/').map_or(text, |(p, _)| p);
+                if hint.ignored_groups.iter().any(|g| g == prefix) {
+                    continue;
+                }
+            }
+            if over(want, a.scalar(name), r.scalar(name)) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Moves parked pods that a changed node could help back to the active queue.
+    fn requeue(&mut self) {
+        if self.dirty.is_empty() {
+            return;
+        }
+        let dirty = std::mem::take(&mut self.dirty);
+        for id in &dirty {
+            self.dirty_mark[id.index()] = false;
+        }
+        let parked = std::mem::take(&mut self.parked);
+        let mut keep = Vec::with_capacity(parked.len());
+        for idx in parked {
+            let rec = &self.records[idx];
+            let wake = match rec.wait {
+                Wait::Never => false,
+                Wait::Any => true,
+                Wait::Fit => {
+                    let pod = rec.pending.as_ref().expect("a parked pod has its PodInfo");
+                    match self.hint(pod) {
+                        Some(h) if h.resource_fit => {
+                            dirty.iter().any(|&id| self.could_fit(pod, h, id))
+                        }
+                        _ => true,
+                    }
+                }
+            };
+            if wake {
+                self.push_active(idx);
+            } else {
+                keep.push(idx);
+            }
+        }
+        // Pods pushed back meanwhile (none) and kept ones, in their original order.
+        keep.append(&mut self.parked);
+        self.parked = keep;
+    }
+
+    // ---- scheduling -----------------------------------------------------------------------
+
+    /// Schedules every queued pod, retrying parked pods that events made worth retrying,
+    /// until the queue is empty.
+    pub fn schedule_pending(&mut self) {
+        loop {
+            self.requeue();
+            let Some(idx) = self.pop_active() else { break };
+            self.attempt(idx);
+        }
+    }
+
+    fn attempt(&mut self, idx: usize) {
+        let pod = self.records[idx]
+            .pending
+            .take()
+            .expect("a queued pod has its PodInfo");
+        let mut preempted = false;
+        loop {
+            self.records[idx].attempts += 1;
+            self.stats.attempts += 1;
+            match self.scheduler.schedule(&pod, &self.state) {
+                Ok(placement) => {
+                    self.place(idx, pod, placement.node);
+                    return;
+                }
+                Err(ScheduleError::Unschedulable(fit))
+                    if !preempted && fit.diagnosis.nomination.is_some() =>
+                {
+                    let (_, victims) = fit.diagnosis.nomination.clone().expect("checked");
+                    preempted = true;
+                    self.stats.preemptions += 1;
+                    let cause = format!("preempted by {}", pod.key);
+                    for v in victims {
+                        self.evict(&v, &cause);
+                    }
+                }
+                Err(e) => {
+                    self.park(idx, pod, &e);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn park(&mut self, idx: usize, pod: PodInfo, e: &ScheduleError) {
+        let wait = match e {
+            ScheduleError::Unschedulable(_) => Wait::Fit,
+            ScheduleError::NoNodes | ScheduleError::Internal { .. } => Wait::Any,
+            ScheduleError::NoProfile { .. } | ScheduleError::NotReady { .. } => Wait::Never,
+        };
+        let rec = &mut self.records[idx];
+        rec.status = PodStatus::Unschedulable;
+        rec.message = Some(e.to_string());
+        rec.attempted_at_change = self.changes;
+        rec.node = None;
+        rec.wait = wait;
+        rec.pending = Some(pod);
+        self.parked.push(idx);
+    }
+
+    fn place(&mut self, idx: usize, pod: PodInfo, node: NodeId) {
+        // A placement helps no waiting pod (no requeue), but it changes their messages.
+        self.changes += 1;
+        self.totals.requested.add(&pod.requests);
+        self.totals.pods += 1;
+        let key = pod.key.clone();
+        self.state
+            .assume(pod, node)
+            .expect("a pod being scheduled is not yet in the state");
+        // No API server: the binding succeeds at once.
+        self.state.confirm(&key).expect("just assumed");
+        let name = self.state.node(node).info.name.clone();
+        let now = self.now;
+        let rec = &mut self.records[idx];
+        rec.status = PodStatus::Scheduled;
+        rec.node = Some(name);
+        rec.message = None;
+        rec.started = Some(now);
+        rec.generation += 1;
+        if let Some(d) = rec.duration {
+            let g = rec.generation;
+            self.seq += 1;
+            self.finishes.push(Reverse((now + d, self.seq, idx, g)));
+        }
+        self.step_scheduled += 1;
+    }
+
+    /// Removes a placed pod from the state, keeping the totals right.
+    fn unplace(&mut self, key: &str) -> Option<(PodInfo, NodeId)> {
+        let entry = self.state.remove_pod(key).ok()?;
+        if self.state.node(entry.node).exists {
+            self.totals.requested.sub(&entry.info.requests);
+            self.totals.pods -= 1;
+        }
+        self.mark_dirty(entry.node);
+        let node = entry.node;
+        let mut info = Arc::unwrap_or_clone(entry.info);
+        info.node_name = None;
+        info.node_name_str = None;
+        Some((info, node))
+    }
+
+    /// Evicts a placed pod; it is recreated pending and queued.
+    fn evict(&mut self, key: &str, cause: &str) {
+        let Some((mut info, node)) = self.unplace(key) else {
+            return;
+        };
+        let from = self.state.node(node).info.name.clone();
+        // A recreated pod is a new object: it queues behind older pods of its priority.
+        info.creation_millis = self.origin + self.now;
+        self.stats.evictions += 1;
+        let idx = match self.index.get(key) {
+            Some(&i) => i,
+            None => {
+                let i = self.new_record(info.key.clone());
+                self.records[i].arrived = self.now;
+                i
+            }
+        };
+        let rec = &mut self.records[idx];
+        rec.evictions += 1;
+        rec.evicted_by = Some(cause.to_string());
+        rec.evicted_from = Some(from);
+        rec.node = None;
+        rec.generation += 1;
+        rec.pending = Some(info);
+        self.push_active(idx);
+    }
+
+    // ---- events ---------------------------------------------------------------------------
+
+    /// Adds a node now.
+    ///
+    /// # Errors
+    /// A node that does not convert or whose name is taken.
+    pub fn add_node(&mut self, node: &Node) -> Result<NodeId, String> {
+        let info = self.state.convert_node(node).map_err(|e| e.to_string())?;
+        let alloc = info.allocatable.clone();
+        let id = self.state.add_node(info).map_err(|e| e.to_string())?;
+        self.totals.allocatable.add(&alloc);
+        // Pods bound to this name before it existed (placeholders) now count.
+        let n = self.state.node(id);
+        self.totals.requested.add(&n.requested.clone());
+        self.totals.pods += i64::from(n.pod_count);
+        self.mark_dirty(id);
+        Ok(id)
+    }
+
+    fn node_id(&self, n: &crate::scenario::Named) -> Result<NodeId, ScenarioError> {
+        self.state.node_id(&n.name).ok_or_else(|| ScenarioError {
+            location: n.location.clone(),
+            message: format!(
+                "node {} does not exist at {}",
+                n.name,
+                crate::scenario::format_millis(self.now)
+            ),
+        })
+    }
+
+    fn update_node(
+        &mut self,
+        id: NodeId,
+        f: impl FnOnce(&mut sched_core::model::NodeInfo, &mut ClusterState),
+    ) {
+        let mut info = self.state.node(id).info.clone();
+        f(&mut info, &mut self.state);
+        self.totals
+            .allocatable
+            .sub(&self.state.node(id).info.allocatable.clone());
+        self.totals.allocatable.add(&info.allocatable);
+        self.state.upsert_node(info);
+        self.mark_dirty(id);
+    }
+
+    /// Cordons (or uncordons) a node: `spec.unschedulable` and the lifecycle controller's
+    /// `node.kubernetes.io/unschedulable:NoSchedule` taint.
+    pub fn set_cordon(&mut self, id: NodeId, cordon: bool) {
+        self.update_node(id, |info, state| {
+            let key = state.interner_mut().intern(UNSCHEDULABLE_TAINT);
+            info.unschedulable = cordon;
+            info.taints
+                .retain(|t| !(t.key == key && t.effect == TaintEffect::NoSchedule));
+            if cordon {
+                info.taints.push(Taint {
+                    key,
+                    value: Sym::EMPTY,
+                    effect: TaintEffect::NoSchedule,
+                });
+            }
+        });
+    }
+
+    /// Cordons a node and evicts every pod on it. Returns the evicted pods' keys.
+    pub fn drain_node(&mut self, id: NodeId) -> Vec<Arc<str>> {
+        self.set_cordon(id, true);
+        let name = self.state.node(id).info.name.clone();
+        let mut keys: Vec<Arc<str>> = self
+            .state
+            .node(id)
+            .pods
+            .iter()
+            .map(|p| p.key.clone())
+            .collect();
+        keys.sort();
+        let cause = format!("drain of {name}");
+        for k in &keys {
+            self.evict(k, &cause);
+        }
+        keys
+    }
+
+    /// Removes a node; its pods are recreated pending.
+    pub fn remove_node(&mut self, id: NodeId) {
+        let name = self.state.node(id).info.name.clone();
+        let mut keys: Vec<Arc<str>> = self
+            .state
+            .node(id)
+            .pods
+            .iter()
+            .map(|p| p.key.clone())
+            .collect();
+        keys.sort();
+        let cause = format!("removal of node {name}");
+        for k in &keys {
+            self.evict(k, &cause);
+        }
+        let alloc = self.state.node(id).info.allocatable.clone();
+        self.totals.allocatable.sub(&alloc);
+        let _ = self.state.remove_node(&name);
+    }
+
+    fn create_pod(&mut self, p: &NewPod, location: &Location) -> Result<(), ScenarioError> {
+        let mut manifest: Pod = (*p.manifest).clone();
+        manifest.metadata.name = Some(p.name.clone());
+        manifest.metadata.generate_name = None;
+        if let Some(spec) = manifest.spec.as_mut() {
+            // A created pod is pending: the scenario schedules it.
+            spec.node_name = None;
+        }
+        manifest.status = None;
+        let mut info = self
+            .state
+            .convert_pod(&manifest)
+            .map_err(|e| ScenarioError {
+                location: location.clone(),
+                message: e.to_string(),
+            })?;
+        info.creation_millis = self.origin + self.now;
+        let key = info.key.clone();
+        if self.enqueue_new(info, p.duration).is_none() {
+            return Err(ScenarioError {
+                location: location.clone(),
+                message: format!("pod {key} already exists"),
+            });
+        }
+        Ok(())
+    }
+
+    /// Deletes a pod (placed, waiting or finished). `false` when there is no such pod.
+    fn delete_pod(&mut self, key: &str) -> bool {
+        if let Some(&idx) = self.index.get(key) {
+            match self.records[idx].status {
+                PodStatus::Deleted => return false,
+                // A finished pod's object is deleted; it held nothing and stays "finished".
+                PodStatus::Finished => return true,
+                PodStatus::Scheduled => {
+                    self.unplace(key);
+                }
+                PodStatus::Pending | PodStatus::Unschedulable => {
+                    self.active.retain(|&i| i != idx);
+                    self.parked.retain(|&i| i != idx);
+                    self.records[idx].pending = None;
+                    self.records[idx].node = None;
+                }
+            }
+            let now = self.now;
+            let rec = &mut self.records[idx];
+            rec.status = PodStatus::Deleted;
+            rec.ended = Some(now);
+            rec.generation += 1;
+            return true;
+        }
+        if let Some((_, node)) = self.unplace(key) {
+            // A pod running since the snapshot: record its deletion.
+            let name = self.state.node(node).info.name.clone();
+            let idx = self.new_record(Arc::from(key));
+            let now = self.now;
+            let rec = &mut self.records[idx];
+            rec.status = PodStatus::Deleted;
+            rec.node = Some(name);
+            rec.ended = Some(now);
+            return true;
+        }
+        false
+    }
+
+    fn finish_due(&mut self, t: Millis) {
+        while let Some(&Reverse((at, _, idx, generation))) = self.finishes.peek() {
+            if at > t {
+                break;
+            }
+            self.finishes.pop();
+            let rec = &self.records[idx];
+            if rec.generation != generation || rec.status != PodStatus::Scheduled {
+                continue; // evicted or deleted since it started
+            }
+            let key = rec.key.clone();
+            self.unplace(&key);
+            let rec = &mut self.records[idx];
+            rec.status = PodStatus::Finished;
+            rec.ended = Some(at);
+            self.stats.finished += 1;
+        }
+    }
+
+    /// Applies one event at the current time.
+    ///
+    /// # Errors
+    /// An event naming a node or pod that does not exist (or a pod or node that already does).
+    pub fn apply(&mut self, event: &Event, scenario: &Scenario) -> Result<(), ScenarioError> {
+        self.stats.events += 1;
+        match &event.action {
+            Action::CreatePods(pods) => {
+                for p in pods {
+                    self.create_pod(p, &event.location)?;
+                }
+            }
+            Action::DeletePods(names) => {
+                for n in names {
+                    let key = if n.name.contains('/') {
+                        n.name.clone()
+                    } else {
+                        format!("default/{}", n.name)
+                    };
+                    if !self.delete_pod(&key) {
+                        return Err(ScenarioError {
+                            location: n.location.clone(),
+                            message: format!(
+                                "pod {key} does not exist at {}",
+                                crate::scenario::format_millis(self.now)
+                            ),
+                        });
+                    }
+                }
+            }
+            Action::AddNodes(nodes) => {
+                for n in nodes {
+                    self.add_node(n).map_err(|message| ScenarioError {
+                        location: event.location.clone(),
+                        message,
+                    })?;
+                }
+            }
+            Action::RemoveNodes(names) => {
+                for n in names {
+                    let id = self.node_id(n)?;
+                    self.remove_node(id);
+                }
+            }
+            Action::Cordon(names) | Action::Uncordon(names) => {
+                let cordon = matches!(event.action, Action::Cordon(_));
+                for n in names {
+                    let id = self.node_id(n)?;
+                    self.set_cordon(id, cordon);
+                }
+            }
+            Action::Drain(names) => {
+                for n in names {
+                    let id = self.node_id(n)?;
+                    self.drain_node(id);
+                }
+            }
+            Action::Taint {
+                nodes,
+                key,
+                value,
+                effect,
+            } => {
+                for n in nodes {
+                    let id = self.node_id(n)?;
+                    let taint = Taint {
+                        key: self.state.interner_mut().intern(key),
+                        value: self.state.interner_mut().intern(value),
+                        effect: *effect,
+                    };
+                    self.update_node(id, |info, _| {
+                        info.taints
+                            .retain(|t| !(t.key == taint.key && t.effect == taint.effect));
+                        info.taints.push(taint);
+                    });
+                    if *effect == TaintEffect::NoExecute {
+                        // upstream's taint eviction controller: pods that do not tolerate a
+                        // NoExecute taint are evicted (tolerationSeconds is not modelled).
+                        let mut victims: Vec<Arc<str>> = self
+                            .state
+                            .node(id)
+                            .pods
+                            .iter()
+                            .filter(|p| !p.tolerations.iter().any(|t| t.tolerates(&taint)))
+                            .map(|p| p.key.clone())
+                            .collect();
+                        victims.sort();
+                        let cause = format!("NoExecute taint {key} on {}", n.name);
+                        for v in victims {
+                            self.evict(&v, &cause);
+                        }
+                    }
+                }
+            }
+            Action::Untaint { nodes, key, effect } => {
+                for n in nodes {
+                    let id = self.node_id(n)?;
+                    let Some(sym) = self.state.interner().get(key) else {
+                        return Err(no_taint(n, key));
+                    };
+                    let matches = |t: &Taint| t.key == sym && effect.is_none_or(|e| e == t.effect);
+                    if !self.state.node(id).info.taints.iter().any(matches) {
+                        return Err(no_taint(n, key));
+                    }
+                    self.update_node(id, |info, _| info.taints.retain(|t| !matches(t)));
+                }
+            }
+            Action::TraceArrive(row) => {
+                let trace = scenario
+                    .trace
+                    .as_ref()
+                    .expect("trace events come with a trace");
+                let pod = trace.pod(*row);
+                let location = trace_location(trace, *row);
+                let mut info = self.state.convert_pod(&pod).map_err(|e| ScenarioError {
+                    location: location.clone(),
+                    message: e.to_string(),
+                })?;
+                info.creation_millis = self.origin + self.now;
+                let key = info.key.clone();
+                if self.enqueue_new(info, None).is_none() {
+                    return Err(ScenarioError {
+                        location,
+                        message: format!("pod {key} already exists (duplicate name in the trace?)"),
+                    });
+                }
+            }
+            Action::TraceDepart(row) => {
+                let trace = scenario
+                    .trace
+                    .as_ref()
+                    .expect("trace events come with a trace");
+                let key = trace.key(*row);
+                if !self.delete_pod(&key) {
+                    return Err(ScenarioError {
+                        location: trace_location(trace, *row),
+                        message: format!("pod {key} does not exist at its deletion time"),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Re-derives the message of every parked pod against the current state, so that the
+    /// reasons printed at the end describe the cluster at the end (a pod skipped by the
+    /// queueing hint keeps the message of an older attempt otherwise). Uses the explain
+    /// cycle, which has no side effects on the scheduler.
+    pub fn refresh_messages(&mut self) {
+        for i in 0..self.parked.len() {
+            let idx = self.parked[i];
+            // Nothing changed since its last attempt: its message is current.
+            if self.records[idx].wait == Wait::Never
+                || self.records[idx].attempted_at_change == self.changes
+            {
+                continue;
+            }
+            let pod = self.records[idx]
+                .pending
+                .as_ref()
+                .expect("a parked pod has its PodInfo");
+            if let Err(e) = self.scheduler.explain(pod, &self.state).result {
+                self.records[idx].message = Some(e.to_string());
+                self.records[idx].attempted_at_change = self.changes;
+            }
+        }
+    }
+
+    /// Records a timeline step for the current time.
+    pub fn record_step(&mut self, events: Vec<String>) {
+        let step = Step {
+            at: self.now,
+            events,
+            scheduled: std::mem::take(&mut self.step_scheduled),
+            pending: u32::try_from(self.waiting()).unwrap_or(u32::MAX),
+            unschedulable: u32::try_from(self.parked.len()).unwrap_or(u32::MAX),
+            totals: self.totals.clone(),
+        };
+        self.timeline.push(step);
+    }
+
+    /// Schedules the pending pods of the snapshot (time 0), recording a step before and after.
+    pub fn run_snapshot(&mut self) {
+        self.record_step(vec!["snapshot".into()]);
+        self.schedule_pending();
+        self.record_step(vec![format!(
+            "schedule {} pending pod(s)",
+            self.records.len()
+        )]);
+    }
+
+    /// Runs a scenario: at each instant, pods whose duration is over finish, then the events
+    /// of that instant apply in file order, then the queue is scheduled. `progress` is called
+    /// with (events done, events total) now and then.
+    ///
+    /// # Errors
+    /// An event that cannot be applied (the error names where it was written).
+    pub fn run_scenario(
+        &mut self,
+        scenario: &Scenario,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<(), ScenarioError> {
+        if let Some(trace) = &scenario.trace {
+            for (i, n) in trace.nodes.iter().enumerate() {
+                self.add_node(n).map_err(|message| ScenarioError {
+                    location: Location {
+                        file: Arc::from(format!("{} (node list)", trace.file)),
+                        line: i as u64 + 2,
+                        column: 0,
+                        field: "sn".into(),
+                    },
+                    message,
+                })?;
+            }
+        }
+        self.record_step(vec!["snapshot".into()]);
+        let events = &scenario.events;
+        let total = events.len();
+        let mut i = 0;
+        let mut first = true;
+        loop {
+            let next_event = events.get(i).map(|e| e.at);
+            let next_finish = self.finishes.peek().map(|Reverse((at, ..))| *at);
+            let t = match (next_event, next_finish) {
+                (Some(a), Some(b)) => a.min(b),
+                (Some(a), None) => a,
+                (None, Some(b)) => b,
+                (None, None) if first => 0,
+                (None, None) => break,
+            };
+            if first && t > 0 {
+                // The snapshot's own pending pods are scheduled at time 0.
+                self.schedule_pending();
+                self.record_step(vec!["schedule pending pods".into()]);
+            }
+            first = false;
+            self.now = t;
+            let finished_before = self.stats.finished;
+            self.finish_due(t);
+            let finished = self.stats.finished - finished_before;
+            let mut labels = Vec::new();
+            if finished > 0 {
+                labels.push(format!("{finished} pod(s) finished"));
+            }
+            let mut arrivals = 0usize;
+            let mut departures = 0usize;
+            while let Some(e) = events.get(i)
+                && e.at == t
+            {
+                self.apply(e, scenario)?;
+                match e.action {
+                    Action::TraceArrive(_) => arrivals += 1,
+                    Action::TraceDepart(_) => departures += 1,
+                    _ if labels.len() < 8 => labels.push(e.action.describe()),
+                    _ => {}
+                }
+                i += 1;
+                if i % 4096 == 0 {
+                    progress(i, total);
+                }
+            }
+            if arrivals > 0 {
+                labels.push(format!("{arrivals} trace arrival(s)"));
+            }
+            if departures > 0 {
+                labels.push(format!("{departures} trace departure(s)"));
+            }
+            self.schedule_pending();
+            self.record_step(labels);
+            if i >= total && self.finishes.is_empty() {
+                break;
+            }
+        }
+        progress(total, total);
+        Ok(())
+    }
+}
+
+fn no_taint(n: &crate::scenario::Named, key: &str) -> ScenarioError {
+    ScenarioError {
+        location: n.location.clone(),
+        message: format!("node {} has no taint with key {key}", n.name),
+    }
+}
+
+fn trace_location(trace: &crate::trace::Trace, row: u32) -> Location {
+    Location {
+        file: trace.file.clone(),
+        line: trace.pods[row as usize].line,
+        column: 0,
+        field: String::new(),
+    }
+}

@@ -1,0 +1,564 @@
+//! Scenario tests with hand-checked expectations: every expected node, count and message
+//! below was worked out by hand from the cluster in the test, not copied from a run.
+
+use simulator::engine::PodStatus;
+use simulator::output::Output;
+use simulator::run::{Input, Request};
+use simulator::scenario::{NodeTemplateFile, Scenario};
+use simulator::snapshot::{LoadOptions, LoadedCluster, Snapshot};
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// A node `name` with `cpu` cores, 16Gi and 110 pods.
+fn node(name: &str, cpu: u32) -> String {
+    format!(
+        "- kind: Node\n  metadata: {{name: {name}, labels: {{kubernetes.io/hostname: {name}}}}}\n  \
+         status: {{allocatable: {{cpu: \"{cpu}\", memory: 16Gi, pods: \"110\"}}}}\n"
+    )
+}
+
+/// A pod `name` requesting `cpu` cores and 1Gi, on `node` (or pending), with `priority`.
+fn pod(name: &str, cpu: u32, node: Option<&str>, priority: i32) -> String {
+    let node = node.map(|n| format!("nodeName: {n}, ")).unwrap_or_default();
+    format!(
+        "- kind: Pod\n  metadata: {{name: {name}, namespace: default}}\n  spec: {{{node}priority: {priority}, \
+         containers: [{{name: c, resources: {{requests: {{cpu: \"{cpu}\", memory: 1Gi}}}}}}]}}\n"
+    )
+}
+
+fn cluster(items: &[String]) -> Input {
+    let mut text = String::from("kind: List\nitems:\n");
+    for i in items {
+        text.push_str(i);
+    }
+    let snap = Snapshot::from_text(&text, "cluster.yaml", LoadOptions::default()).unwrap();
+    Input::from(LoadedCluster::from_snapshot(snap, LoadOptions::default()).unwrap())
+}
+
+fn scenario(text: &str) -> Scenario {
+    Scenario::from_text(text, "scenario.yaml", Path::new(".")).unwrap()
+}
+
+fn run(input: &Input, req: &Request) -> Output {
+    simulator::simulate(input, req, &mut |_, _| {}).unwrap()
+}
+
+fn with_scenario(text: &str) -> Request {
+    Request {
+        scenario: Some(scenario(text)),
+        ..Request::default()
+    }
+}
+
+fn node_of<'a>(out: &'a Output, pod: &str) -> Option<&'a str> {
+    out.pods
+        .iter()
+        .find(|p| p.pod == pod)
+        .and_then(|p| p.node.as_deref())
+}
+
+fn status_of(out: &Output, pod: &str) -> PodStatus {
+    out.pods
+        .iter()
+        .find(|p| p.pod == pod)
+        .map(|p| p.status)
+        .unwrap()
+}
+
+fn pods_on(out: &Output, node: &str) -> u32 {
+    out.nodes
+        .iter()
+        .find(|n| n.node == node)
+        .map(|n| n.pods)
+        .unwrap()
+}
+
+#[test]
+fn a_drain_that_succeeds_moves_every_pod() {
+    // n1 (4 cpu) runs a and b (1 cpu each); n2 (4 cpu) runs c (1 cpu): 3 cpu free on n2.
+    let input = cluster(&[
+        node("n1", 4),
+        node("n2", 4),
+        pod("a", 1, Some("n1"), 0),
+        pod("b", 1, Some("n1"), 0),
+        pod("c", 1, Some("n2"), 0),
+    ]);
+    let out = run(
+        &input,
+        &Request {
+            drain: vec!["n1".into()],
+            ..Request::default()
+        },
+    );
+    let d = out.drain.as_ref().unwrap();
+    assert!(d.ok, "{d:?}");
+    assert_eq!((d.evicted, d.rescheduled, d.stranded), (2, 2, 0));
+    assert_eq!(node_of(&out, "default/a"), Some("n2"));
+    assert_eq!(node_of(&out, "default/b"), Some("n2"));
+    assert_eq!(pods_on(&out, "n1"), 0);
+    assert_eq!(pods_on(&out, "n2"), 3);
+    assert!(out.nodes[0].unschedulable, "a drained node stays cordoned");
+    assert!(d.pods.iter().all(|p| p.from == "n1"));
+}
+
+#[test]
+fn a_drain_that_cannot_names_the_stranded_pod_and_why() {
+    // a needs 3 cpu; n2 has 4 - 2 = 2 free; n1 is cordoned by the drain. Priorities are
+    // equal, so preemption finds no victims on n2 and cannot help on the cordoned n1.
+    let input = cluster(&[
+        node("n1", 4),
+        node("n2", 4),
+        pod("a", 3, Some("n1"), 0),
+        pod("c", 2, Some("n2"), 0),
+    ]);
+    let out = run(
+        &input,
+        &Request {
+            drain: vec!["n1".into()],
+            ..Request::default()
+        },
+    );
+    let d = out.drain.as_ref().unwrap();
+    assert!(!d.ok);
+    assert_eq!((d.evicted, d.rescheduled, d.stranded), (1, 0, 1));
+    assert_eq!(d.pods[0].pod, "default/a");
+    assert_eq!(d.pods[0].from, "n1");
+    assert_eq!(d.pods[0].node, None);
+    assert_eq!(
+        d.pods[0].message.as_deref(),
+        Some(
+            "0/2 nodes are available: 1 Insufficient cpu, 1 node(s) were unschedulable. \
+             preemption: 0/2 nodes are available: 1 No preemption victims found for incoming pod, \
+             1 Preemption is not helpful for scheduling."
+        )
+    );
+    assert_eq!(out.summary.unschedulable, 1);
+    assert_eq!(out.unschedulable[0].pods, ["default/a"]);
+}
+
+#[test]
+fn draining_an_unknown_node_is_an_error() {
+    let input = cluster(&[node("n1", 4)]);
+    let req = Request {
+        drain: vec!["nope".into()],
+        ..Request::default()
+    };
+    let e = simulator::simulate(&input, &req, &mut |_, _| {}).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "--drain: node nope does not exist (at the end of the run)"
+    );
+}
+
+#[test]
+fn a_node_added_unblocks_pending_pods() {
+    // Two pending pods of 3 cpu, one 4-cpu node: p1 fits, p2 waits. At 1m a second 4-cpu
+    // node arrives and p2 is retried and placed on it.
+    let input = cluster(&[node("n1", 4), pod("p1", 3, None, 0), pod("p2", 3, None, 0)]);
+    let req = with_scenario(
+        "events:\n- at: 1m\n  addNodes:\n    nodes:\n    - metadata: {name: n2}\n      \
+         status: {allocatable: {cpu: \"4\", memory: 16Gi, pods: \"110\"}}\n",
+    );
+    let out = run(&input, &req);
+    assert_eq!(node_of(&out, "default/p1"), Some("n1"));
+    assert_eq!(node_of(&out, "default/p2"), Some("n2"));
+    assert_eq!(out.summary.unschedulable, 0);
+    // Timeline: the snapshot, the time-0 round (p1 placed, p2 waits), then 1m (p2 placed).
+    let t: Vec<(String, u32, u32, u32)> = out
+        .timeline
+        .iter()
+        .map(|s| (s.time.clone(), s.scheduled, s.pending, s.unschedulable))
+        .collect();
+    assert_eq!(
+        t,
+        [
+            ("0s".to_string(), 0, 2, 0),
+            ("0s".into(), 1, 1, 1),
+            ("1m".into(), 1, 0, 0)
+        ]
+    );
+    let cpu = &out.timeline[2].allocation.0[0];
+    assert_eq!(cpu.0, "cpu");
+    assert_eq!(
+        (
+            cpu.1.requested.as_str(),
+            cpu.1.allocatable.as_str(),
+            cpu.1.percent
+        ),
+        ("6", "8", 75.0)
+    );
+}
+
+#[test]
+fn a_node_too_small_does_not_unblock() {
+    // The added node has 2 cpu: p2 (3 cpu) stays unschedulable, and its message describes
+    // the cluster at the end (two nodes, neither with 3 cpu free).
+    let input = cluster(&[node("n1", 4), pod("p1", 3, None, 0), pod("p2", 3, None, 0)]);
+    let req = with_scenario(
+        "events:\n- at: 1m\n  addNodes:\n    nodes:\n    - metadata: {name: n2}\n      \
+         status: {allocatable: {cpu: \"2\", memory: 16Gi, pods: \"110\"}}\n",
+    );
+    let out = run(&input, &req);
+    assert_eq!(status_of(&out, "default/p2"), PodStatus::Unschedulable);
+    let msg = out.pods[1].message.as_deref().unwrap();
+    assert!(
+        msg.starts_with("0/2 nodes are available: 2 Insufficient cpu."),
+        "{msg}"
+    );
+}
+
+#[test]
+fn pods_finishing_free_room() {
+    // One 4-cpu node; three 3-cpu jobs of 5m arrive at 0s: one runs at a time.
+    // job-1 runs 0–5m, job-2 5m–10m, job-3 10m–15m.
+    let input = cluster(&[node("n1", 4)]);
+    let req = with_scenario(
+        "templates:\n  pods:\n    job:\n      spec: {containers: [{name: c, resources: {requests: {cpu: \"3\"}}}]}\n\
+         events:\n- at: 0s\n  createPods: {template: job, count: 3, duration: 5m}\n",
+    );
+    let out = run(&input, &req);
+    assert_eq!(out.summary.finished, 3);
+    assert_eq!(out.summary.scheduled, 3);
+    assert_eq!(out.summary.end, "15m");
+    let t: Vec<(String, u32, u32)> = out
+        .timeline
+        .iter()
+        .map(|s| (s.time.clone(), s.scheduled, s.pending))
+        .collect();
+    assert_eq!(
+        t,
+        [
+            ("0s".to_string(), 0, 0),
+            ("0s".into(), 1, 2),
+            ("5m".into(), 1, 1),
+            ("10m".into(), 1, 0),
+            ("15m".into(), 0, 0)
+        ]
+    );
+    assert_eq!(out.timeline[2].events, ["1 pod(s) finished"]);
+    assert_eq!(pods_on(&out, "n1"), 0);
+}
+
+#[test]
+fn deleting_a_pod_frees_room_for_a_waiting_one() {
+    let input = cluster(&[
+        node("n1", 4),
+        pod("old", 3, Some("n1"), 0),
+        pod("new", 3, None, 0),
+    ]);
+    let out = run(
+        &input,
+        &with_scenario("events:\n- at: 30s\n  deletePods: old\n"),
+    );
+    assert_eq!(node_of(&out, "default/new"), Some("n1"));
+    assert_eq!(status_of(&out, "default/old"), PodStatus::Deleted);
+    assert_eq!(out.summary.deleted, 1);
+}
+
+#[test]
+fn higher_priority_preempts_and_the_victim_waits() {
+    // n1 (4 cpu) runs low (3 cpu, priority 0). high (3 cpu, priority 100) is pending:
+    // DefaultPreemption evicts low, high takes its place, low is recreated and waits.
+    let input = cluster(&[
+        node("n1", 4),
+        pod("low", 3, Some("n1"), 0),
+        pod("high", 3, None, 100),
+    ]);
+    let out = run(&input, &Request::default());
+    assert_eq!(node_of(&out, "default/high"), Some("n1"));
+    assert_eq!(status_of(&out, "default/low"), PodStatus::Unschedulable);
+    let low = out.pods.iter().find(|p| p.pod == "default/low").unwrap();
+    assert_eq!(low.evictions, 1);
+    assert_eq!(low.evicted_by.as_deref(), Some("preempted by default/high"));
+    assert_eq!(out.summary.preemptions, 1);
+    assert_eq!(out.summary.evictions, 1);
+}
+
+#[test]
+fn cordon_taint_and_noexecute() {
+    // t0: cordon n1 → new pod goes to n2. 1m: NoExecute taint on n2 evicts it (no
+    // toleration), uncordon n1 → it lands on n1. 2m: untaint n2.
+    let input = cluster(&[node("n1", 4), node("n2", 4)]);
+    let req = with_scenario(
+        "templates:\n  pods:\n    w:\n      spec: {containers: [{name: c, resources: {requests: {cpu: \"1\"}}}]}\n\
+         events:\n\
+         - at: 0s\n  cordon: n1\n\
+         - at: 0s\n  createPods: {template: w}\n\
+         - at: 1m\n  taint: {node: n2, key: k, effect: NoExecute}\n\
+         - at: 1m\n  uncordon: [n1]\n\
+         - at: 2m\n  untaint: {node: n2, key: k, effect: NoExecute}\n",
+    );
+    let out = run(&input, &req);
+    let w = out.pods.iter().find(|p| p.pod == "default/w-1").unwrap();
+    assert_eq!(w.node.as_deref(), Some("n1"));
+    assert_eq!(w.evictions, 1);
+    assert_eq!(w.evicted_by.as_deref(), Some("NoExecute taint k on n2"));
+    assert_eq!(out.timeline[1].events, ["cordon n1", "create pod w-1"]);
+}
+
+#[test]
+fn events_naming_missing_nodes_or_pods_are_errors_with_file_line_and_field() {
+    let input = cluster(&[node("n1", 4), pod("a", 1, Some("n1"), 0)]);
+    let cases = [
+        (
+            "events:\n- at: 1s\n  drain: n9\n",
+            "scenario.yaml:3:10: events[0].drain: node n9 does not exist at 1s",
+        ),
+        (
+            "events:\n- at: 1s\n  cordon: [n1, n7]\n",
+            "scenario.yaml:3:16: events[0].cordon[1]: node n7 does not exist at 1s",
+        ),
+        (
+            "events:\n- at: 2s\n  deletePods: [a, ghost]\n",
+            "scenario.yaml:3:19: events[0].deletePods[1]: pod default/ghost does not exist at 2s",
+        ),
+        (
+            "events:\n- at: 1s\n  deletePods: a\n- at: 2s\n  deletePods: a\n",
+            "scenario.yaml:5:15: events[1].deletePods: pod default/a does not exist at 2s",
+        ),
+        (
+            "events:\n- at: 1s\n  removeNodes: n1\n- at: 2s\n  uncordon: n1\n",
+            "scenario.yaml:5:13: events[1].uncordon: node n1 does not exist at 2s",
+        ),
+        (
+            "events:\n- at: 1s\n  untaint: {node: n1, key: nope}\n",
+            "scenario.yaml:3:19: events[0].untaint.node: node n1 has no taint with key nope",
+        ),
+        (
+            "events:\n- at: 1s\n  addNodes: {nodes: [{metadata: {name: n1}}]}\n",
+            "scenario.yaml:2:3: events[0]: node n1 already exists",
+        ),
+        (
+            "events:\n- at: 1s\n  createPods: {pods: [{metadata: {name: a}}]}\n",
+            "scenario.yaml:2:3: events[0]: pod default/a already exists",
+        ),
+    ];
+    for (text, want) in cases {
+        let e = simulator::simulate(&input, &with_scenario(text), &mut |_, _| {}).unwrap_err();
+        assert_eq!(e.to_string(), want, "{text}");
+    }
+}
+
+#[test]
+fn removing_a_node_reschedules_its_pods() {
+    let input = cluster(&[node("n1", 4), node("n2", 4), pod("a", 1, Some("n1"), 0)]);
+    let out = run(
+        &input,
+        &with_scenario("events:\n- at: 10s\n  removeNodes: [n1]\n"),
+    );
+    assert_eq!(node_of(&out, "default/a"), Some("n2"));
+    assert_eq!(out.summary.nodes, 1);
+    assert_eq!(out.nodes.len(), 1);
+}
+
+fn template(dir: &str, cpu: u32) -> NodeTemplateFile {
+    let d = std::env::temp_dir().join(format!("placer-sim-{dir}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    let p = d.join("small.yaml");
+    std::fs::write(
+        &p,
+        format!(
+            "kind: Node\nmetadata: {{name: small}}\nstatus: {{allocatable: {{cpu: \"{cpu}\", memory: 16Gi, pods: \"110\"}}}}\n"
+        ),
+    )
+    .unwrap();
+    NodeTemplateFile::load(&p).unwrap()
+}
+
+#[test]
+fn plan_finds_the_smallest_number_of_nodes() {
+    // A full 4-cpu node and five pending 3-cpu pods: each 4-cpu template node holds one,
+    // so the answer is 5 (4 leaves one pod out).
+    let mut items = vec![node("n1", 4), pod("busy", 4, Some("n1"), 0)];
+    for i in 1..=5 {
+        items.push(pod(&format!("p{i}"), 3, None, 0));
+    }
+    let input = cluster(&items);
+    let req = Request {
+        plan: Some(template("plan", 4)),
+        ..Request::default()
+    };
+    let out = run(&input, &req);
+    let plan = out.plan.as_ref().unwrap();
+    assert_eq!(plan.nodes, Some(5));
+    assert_eq!(
+        plan.added,
+        ["small-1", "small-2", "small-3", "small-4", "small-5"]
+    );
+    let tried: Vec<(u64, usize)> = plan
+        .probes
+        .iter()
+        .map(|p| (p.nodes, p.unschedulable))
+        .collect();
+    assert_eq!(
+        tried,
+        [(0, 5), (1, 4), (2, 3), (4, 1), (8, 0), (6, 0), (5, 0)]
+    );
+    assert_eq!(out.summary.unschedulable, 0);
+    assert_eq!(out.summary.nodes, 6);
+}
+
+#[test]
+fn plan_says_why_no_number_helps() {
+    // A 6-cpu pod never fits a 4-cpu template node.
+    let input = cluster(&[
+        node("n1", 4),
+        pod("huge", 6, None, 0),
+        pod("ok", 3, None, 0),
+    ]);
+    let req = Request {
+        plan: Some(template("noplan", 4)),
+        ..Request::default()
+    };
+    let out = run(&input, &req);
+    let plan = out.plan.as_ref().unwrap();
+    assert_eq!(plan.nodes, None);
+    assert_eq!(plan.blockers.len(), 1);
+    assert_eq!(plan.blockers[0].pods, ["default/huge"]);
+    assert!(
+        plan.blockers[0]
+            .message
+            .starts_with("0/1 nodes are available: 1 Insufficient cpu."),
+        "{}",
+        plan.blockers[0].message
+    );
+    let mut table = String::new();
+    let _ = write!(table, "{}", out.to_table());
+    assert!(table.contains("no number of small nodes"), "{table}");
+}
+
+#[test]
+fn plan_needs_nothing_when_everything_fits() {
+    let input = cluster(&[node("n1", 4), pod("ok", 1, None, 0)]);
+    let out = run(
+        &input,
+        &Request {
+            plan: Some(template("zero", 4)),
+            ..Request::default()
+        },
+    );
+    assert_eq!(out.plan.as_ref().unwrap().nodes, Some(0));
+    assert!(out.added_nodes.is_empty());
+}
+
+#[test]
+fn add_nodes_before_the_run() {
+    let input = cluster(&[node("n1", 2), pod("a", 3, None, 0), pod("b", 3, None, 0)]);
+    let out = run(
+        &input,
+        &Request {
+            add_nodes: vec![(template("add", 4), 2)],
+            ..Request::default()
+        },
+    );
+    assert_eq!(out.added_nodes, ["small-1", "small-2"]);
+    assert_eq!(out.summary.scheduled, 2);
+    let mut placed: Vec<&str> = ["default/a", "default/b"]
+        .iter()
+        .map(|p| node_of(&out, p).unwrap())
+        .collect();
+    placed.sort_unstable();
+    assert_eq!(placed, ["small-1", "small-2"]);
+}
+
+#[test]
+fn an_openb_trace_replays_arrivals_departures_and_gpu_models() {
+    // Nodes: cpu-only c0 (4 cores, 16Gi) and g0 (8 cores, 64Gi, 2 T4 = 2000 GPU milli-units).
+    // The default profile ranks by LeastAllocated + BalancedAllocation after placement
+    // (nothing else differs between the nodes here):
+    // - p0 (t=0..100s, 1 core, half a T4) → g0, the only T4 node.
+    // - p1 (t=10.., wants a V100) → no node has one: NodeAffinity rejects both, and
+    //   preemption cannot help with that.
+    // - p2 (t=20..50, 3 cores): c0 would be 75% cpu (least 59, balanced 65 = 124), g0 50%
+    //   (least 73, balanced 76 = 149) → g0.
+    // - p3 (t=30..200, 2 cores): c0 50% (71 + 78 = 149), g0 75% (60 + 64 = 124) → c0.
+    // - p2 leaves at 50s. p4 (t=60..300, 4 cores): c0 has 2 free → only g0 fits → g0.
+    let dir = std::env::temp_dir().join(format!("placer-openb-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("nodes.csv"),
+        "sn,cpu_milli,memory_mib,gpu,model\nc0,4000,16384,0,\ng0,8000,65536,2,T4\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("pods.csv"),
+        "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time\n\
+         p0,1000,1024,1,500,T4,LS,Running,0,100,0\n\
+         p1,1000,1024,1,1000,V100M16|V100M32,LS,Pending,10,,\n\
+         p2,3000,1024,0,0,,BE,Running,20,50,20\n\
+         p3,2000,1024,0,0,,BE,Running,30,200,30\n\
+         p4,4000,1024,0,0,,BE,Running,60,300,60\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("s.yaml"),
+        "trace: {format: openb, nodes: nodes.csv, pods: pods.csv}\n",
+    )
+    .unwrap();
+    let s = Scenario::load(&dir.join("s.yaml")).unwrap();
+    assert_eq!(s.len(), 9, "5 arrivals + 4 departures");
+    let out = run(
+        &cluster(&[]),
+        &Request {
+            scenario: Some(s),
+            ..Request::default()
+        },
+    );
+    let placed: Vec<(&str, Option<&str>)> = ["p0", "p2", "p3", "p4"]
+        .iter()
+        .map(|p| (*p, node_of(&out, &format!("default/{p}"))))
+        .collect();
+    assert_eq!(
+        placed,
+        [
+            ("p0", Some("g0")),
+            ("p2", Some("g0")),
+            ("p3", Some("c0")),
+            ("p4", Some("g0"))
+        ]
+    );
+    assert_eq!(status_of(&out, "default/p1"), PodStatus::Unschedulable);
+    assert_eq!(
+        out.pods[1].message.as_deref(),
+        Some(
+            "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector. \
+             preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling."
+        )
+    );
+    assert_eq!(status_of(&out, "default/p2"), PodStatus::Deleted);
+    assert_eq!(
+        (
+            out.summary.scheduled,
+            out.summary.unschedulable,
+            out.summary.deleted
+        ),
+        (4, 1, 4)
+    );
+    assert_eq!(out.summary.end, "5m");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn every_bundled_scenario_and_template_loads() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    for entry in std::fs::read_dir(examples.join("scenarios")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name == "empty-cluster.yaml" {
+            let c = LoadedCluster::load(&path, LoadOptions::default()).unwrap();
+            assert_eq!(c.state.num_nodes(), 0);
+            continue;
+        }
+        match Scenario::load(&path) {
+            Ok(s) => assert!(!s.is_empty(), "{name} has no events"),
+            // The OpenB example reads the trace from the project's shared/ folder, which a
+            // checkout may not have beside it.
+            Err(e) if name.starts_with("openb") && e.message.contains("cannot read") => {}
+            Err(e) => panic!("{name}: {e}"),
+        }
+    }
+    for entry in std::fs::read_dir(examples.join("templates")).unwrap() {
+        let path = entry.unwrap().path();
+        NodeTemplateFile::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    }
+}
