@@ -267,3 +267,42 @@ fn empty_cluster_has_no_nodes_available() {
         "no nodes available to schedule pods"
     );
 }
+
+#[test]
+fn filtering_stops_exactly_at_num_feasible_nodes_to_find() {
+    // 1000 nodes, every third tainted: upstream finds 420 feasible nodes (42%) and stops. The
+    // 420th feasible node is index 628, so 629 nodes are processed (209 rejected), whichever
+    // way the batches are split between threads; the next cycle starts at node 629.
+    let nodes: Vec<_> = (0..1000)
+        .map(|i| {
+            let taints = if i % 3 == 2 { taint() } else { json!([]) };
+            node(&format!("n{i:04}"), "4", "8Gi", json!({}), taints)
+        })
+        .collect();
+    // Sequential, and parallel in small chunks: the same nodes are processed and chosen.
+    let mut chosen = Vec::new();
+    for threshold in [usize::MAX, 64] {
+        let mut h = Harness::new(&nodes, &[], None, 1);
+        h.scheduler.set_parallel_threshold(threshold);
+        let p = h.pod(pod("p", "100m", "128Mi"));
+        let placed = h.scheduler.schedule(&p, &h.state).unwrap();
+        assert_eq!(
+            (placed.feasible_nodes, placed.evaluated_nodes),
+            (420, 629),
+            "threshold {threshold}"
+        );
+        let first = placed.node_name;
+        // Second cycle starts at 629: nodes 629..=999 hold 247 feasible (124 rejected), then it
+        // wraps to 0 for 173 more (86 rejected): 630 processed.
+        let placed = h.scheduler.schedule(&p, &h.state).unwrap();
+        assert_eq!(
+            (placed.feasible_nodes, placed.evaluated_nodes),
+            (420, 630),
+            "threshold {threshold}"
+        );
+        let explained = h.explain(pod("p", "100m", "128Mi"));
+        assert_eq!(explained.nodes.len(), 1000);
+        chosen.push((first, placed.node_name, explained.result.unwrap().node_name));
+    }
+    assert_eq!(chosen[0], chosen[1], "the parallel path decides exactly as the sequential one");
+}
