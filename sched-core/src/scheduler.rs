@@ -218,6 +218,29 @@ pub struct Evaluation {
     pub result: Result<Placement, ScheduleError>,
 }
 
+/// What PreFilter left for Filter.
+struct PreFiltered {
+    cycle: CycleState,
+    skip: SkipSet,
+    narrowed: Option<BTreeSet<Sym>>,
+    narrowing_plugins: Vec<&'static str>,
+}
+
+/// How PreFilter failed.
+enum PreFilterFailure {
+    /// A plugin rejected the pod (or narrowed node sets did not intersect).
+    Rejected {
+        plugin: &'static str,
+        rejection: Rejection,
+        pre: PreFiltered,
+    },
+    /// A plugin failed internally.
+    Internal {
+        plugin: &'static str,
+        message: String,
+    },
+}
+
 /// One parallel worker's filter results: (index, node) for feasible nodes, and rejections.
 #[derive(Default)]
 struct FilterChunk {
@@ -385,78 +408,33 @@ impl Scheduler {
         };
 
         // PreFilter.
-        let mut cycle = CycleState::new();
-        let mut skip = SkipSet::default();
-        let mut narrowed: Option<BTreeSet<Sym>> = None;
-        let mut narrowing_plugins: Vec<&'static str> = Vec::new();
-        for plugin in &profile.pre_filter {
-            let Some(p) = plugin.as_pre_filter() else {
-                continue;
-            };
-            match p.pre_filter(&mut cycle, pod, view) {
-                Ok(PreFilterOutcome::Proceed) => {}
-                Ok(PreFilterOutcome::Skip) => {
-                    if let Some(i) = profile
-                        .filter
-                        .iter()
-                        .position(|f| f.name() == plugin.name())
-                    {
-                        skip.insert(i);
-                    }
-                }
-                Ok(PreFilterOutcome::Narrow(names)) => {
-                    narrowing_plugins.push(plugin.name());
-                    let names: BTreeSet<Sym> = names.into_iter().collect();
-                    let merged = match narrowed.take() {
-                        None => names,
-                        Some(prev) => prev.intersection(&names).copied().collect(),
-                    };
-                    if merged.is_empty() {
-                        // upstream RunPreFilterPlugins: an empty intersection fails the cycle.
-                        let msg = if narrowing_plugins.len() == 1 {
-                            format!("node(s) didn't satisfy plugin {}", narrowing_plugins[0])
-                        } else {
-                            format!(
-                                "node(s) didn't satisfy plugin(s) [{}] simultaneously",
-                                narrowing_plugins.join(" ")
-                            )
-                        };
-                        let rejection = Rejection::unresolvable(msg.clone());
-                        self.fail_at_pre_filter(
-                            &mut eval,
-                            plugin.name(),
-                            rejection,
-                            msg,
-                            all,
-                            reach,
-                        );
-                        if let Err(ScheduleError::Unschedulable(f)) = &mut eval.result {
-                            f.diagnosis
-                                .unschedulable_plugins
-                                .extend(narrowing_plugins.iter().copied());
-                            self.run_post_filter(profile, &cycle, &skip, pod, view, f);
-                        }
-                        return eval;
-                    }
-                    narrowed = Some(merged);
-                }
-                Err(r) if r.code == Code::Error => {
-                    eval.result = Err(ScheduleError::Internal {
-                        plugin: plugin.name(),
-                        message: r.message(),
-                    });
-                    return eval;
-                }
-                Err(r) => {
-                    let msg = r.message();
-                    self.fail_at_pre_filter(&mut eval, plugin.name(), r, msg, all, reach);
-                    if let Err(ScheduleError::Unschedulable(f)) = &mut eval.result {
-                        self.run_post_filter(profile, &cycle, &skip, pod, view, f);
-                    }
-                    return eval;
-                }
+        let PreFiltered {
+            mut cycle,
+            skip,
+            narrowed,
+            narrowing_plugins,
+        } = match self.run_pre_filter(profile, pod, view) {
+            Ok(pre) => pre,
+            Err(PreFilterFailure::Internal { plugin, message }) => {
+                eval.result = Err(ScheduleError::Internal { plugin, message });
+                return eval;
             }
-        }
+            Err(PreFilterFailure::Rejected {
+                plugin,
+                rejection,
+                pre,
+            }) => {
+                let msg = rejection.message();
+                self.fail_at_pre_filter(&mut eval, plugin, rejection, msg, all, reach);
+                if let Err(ScheduleError::Unschedulable(f)) = &mut eval.result {
+                    f.diagnosis
+                        .unschedulable_plugins
+                        .extend(pre.narrowing_plugins.iter().copied());
+                    self.run_post_filter(profile, &pre.cycle, &pre.skip, pod, view, f);
+                }
+                return eval;
+            }
+        };
 
         // The nodes to filter: all, or the PreFilter result in snapshot order.
         let narrowed_ids: Option<Vec<NodeId>> = narrowed.as_ref().map(|names| {
@@ -723,6 +701,108 @@ impl Scheduler {
         });
         eval.scores = table;
         eval
+    }
+
+    /// Runs the profile's PreFilter plugins (upstream `RunPreFilterPlugins`): the typed cycle
+    /// state, the Filter plugins to skip, and the intersection of narrowed node sets.
+    fn run_pre_filter(
+        &self,
+        profile: &Profile,
+        pod: &PodInfo,
+        view: ClusterView<'_>,
+    ) -> Result<PreFiltered, PreFilterFailure> {
+        let mut pre = PreFiltered {
+            cycle: CycleState::new(),
+            skip: SkipSet::default(),
+            narrowed: None,
+            narrowing_plugins: Vec::new(),
+        };
+        for plugin in &profile.pre_filter {
+            let Some(p) = plugin.as_pre_filter() else {
+                continue;
+            };
+            match p.pre_filter(&mut pre.cycle, pod, view) {
+                Ok(PreFilterOutcome::Proceed) => {}
+                Ok(PreFilterOutcome::Skip) => {
+                    if let Some(i) = profile
+                        .filter
+                        .iter()
+                        .position(|f| f.name() == plugin.name())
+                    {
+                        pre.skip.insert(i);
+                    }
+                }
+                Ok(PreFilterOutcome::Narrow(names)) => {
+                    pre.narrowing_plugins.push(plugin.name());
+                    let names: BTreeSet<Sym> = names.into_iter().collect();
+                    let merged = match pre.narrowed.take() {
+                        None => names,
+                        Some(prev) => prev.intersection(&names).copied().collect(),
+                    };
+                    if merged.is_empty() {
+                        // upstream RunPreFilterPlugins: an empty intersection fails the cycle.
+                        let msg = if pre.narrowing_plugins.len() == 1 {
+                            format!("node(s) didn't satisfy plugin {}", pre.narrowing_plugins[0])
+                        } else {
+                            format!(
+                                "node(s) didn't satisfy plugin(s) [{}] simultaneously",
+                                pre.narrowing_plugins.join(" ")
+                            )
+                        };
+                        return Err(PreFilterFailure::Rejected {
+                            plugin: plugin.name(),
+                            rejection: Rejection::unresolvable(msg),
+                            pre,
+                        });
+                    }
+                    pre.narrowed = Some(merged);
+                }
+                Err(r) if r.code == Code::Error => {
+                    return Err(PreFilterFailure::Internal {
+                        plugin: plugin.name(),
+                        message: r.message(),
+                    });
+                }
+                Err(rejection) => {
+                    return Err(PreFilterFailure::Rejected {
+                        plugin: plugin.name(),
+                        rejection,
+                        pre,
+                    });
+                }
+            }
+        }
+        Ok(pre)
+    }
+
+    /// Whether `pod` passes its profile's PreFilter and every Filter on at least one of
+    /// `nodes`: the exact queueing hint for a pod that failed everywhere before, when only
+    /// these nodes changed since (none of the implemented filters looks beyond its node).
+    #[must_use]
+    pub fn passes_filters_on_any(
+        &self,
+        pod: &PodInfo,
+        state: &ClusterState,
+        nodes: &[NodeId],
+    ) -> bool {
+        let Some(profile) = self.profile(&pod.scheduler_name) else {
+            return false;
+        };
+        let view = ClusterView { state };
+        let Ok(pre) = self.run_pre_filter(profile, pod, view) else {
+            return false;
+        };
+        nodes.iter().any(|&id| {
+            let node = state.node(id);
+            node.exists
+                && pre
+                    .narrowed
+                    .as_ref()
+                    .is_none_or(|names| names.contains(&node.info.name_sym))
+                && profile
+                    .run_filters(&pre.cycle, &pre.skip, pod, node, view)
+                    .is_ok()
+        })
     }
 
     fn fail_at_pre_filter(

@@ -14,10 +14,10 @@
 //!
 //! Parked pods are retried when an event could make them fit, as upstream's queue moves
 //! pods back on cluster events with its queueing hints: a node added or changed, or a pod
-//! removed from a node. The hint used here is a necessary condition of NodeResourcesFit
-//! (the pod's requests fit the changed node's free resources) when the pod's profile runs
-//! that filter; every other pod is retried on every such event. A retry the hint skips would
-//! have failed, so results equal retrying on every event.
+//! removed from a node. The hint is exact: a parked pod failed on every node, so it is retried
+//! when it passes its profile's PreFilter and Filter on one of the changed nodes
+//! (`Scheduler::passes_filters_on_any`, the same plugins as the cycle). A retry the hint skips
+//! would have failed, so results equal retrying on every event.
 
 use crate::scenario::{Action, Event, Location, Millis, NewPod, Scenario, ScenarioError};
 use k8s_openapi::api::core::v1::{Node, Pod};
@@ -158,20 +158,10 @@ pub enum SetupError {
     },
 }
 
-/// Per-profile facts the queueing hint needs.
-#[derive(Clone, Debug)]
-struct Hint {
-    scheduler_name: String,
-    resource_fit: bool,
-    ignored: Vec<Sym>,
-    ignored_groups: Vec<String>,
-}
-
 /// A simulation in progress.
 pub struct Simulation {
     state: ClusterState,
     scheduler: Scheduler,
-    hints: Vec<Hint>,
     records: Vec<PodRecord>,
     index: FxHashMap<Arc<str>, usize>,
     /// Sorted so that the next pod to schedule is last.
@@ -216,26 +206,6 @@ impl Simulation {
         seed: u64,
     ) -> Result<Simulation, SetupError> {
         let scheduler = sched_plugins::scheduler_from_config(config, state.interner_mut(), seed)?;
-        let hints = config
-            .profiles
-            .iter()
-            .map(|p| {
-                let fit = &p.args.node_resources_fit;
-                Hint {
-                    scheduler_name: p.scheduler_name.clone(),
-                    resource_fit: p
-                        .plugins(sched_core::config::ExtensionPoint::Filter)
-                        .iter()
-                        .any(|r| r.name == "NodeResourcesFit"),
-                    ignored: fit
-                        .ignored_resources
-                        .iter()
-                        .map(|r| state.interner_mut().intern(r))
-                        .collect(),
-                    ignored_groups: fit.ignored_resource_groups.clone(),
-                }
-            })
-            .collect();
         // Virtual time 0 is the moment of the snapshot: the newest object's creation time.
         let origin = state
             .pods()
@@ -246,7 +216,6 @@ impl Simulation {
         let mut sim = Simulation {
             state,
             scheduler,
-            hints,
             records: Vec::new(),
             index: FxHashMap::default(),
             active: Vec::new(),
@@ -462,54 +431,6 @@ impl Simulation {
         }
     }
 
-    fn hint(&self, pod: &PodInfo) -> Option<&Hint> {
-        self.hints
-            .iter()
-            .find(|h| h.scheduler_name == *pod.scheduler_name)
-    }
-
-    /// The queueing hint: could `pod` fit `node`'s free resources? A necessary condition of
-    /// NodeResourcesFit's Filter (upstream `fitsRequest`).
-    fn could_fit(&self, pod: &PodInfo, hint: &Hint, id: NodeId) -> bool {
-        let node = self.state.node(id);
-        if !node.exists {
-            return false;
-        }
-        let a = &node.info.allocatable;
-        let r = &node.requested;
-        if i64::from(node.pod_count) + 1 > a.pods {
-            return false;
-        }
-        let q = &pod.requests;
-        let over = |want: i64, alloc: i64, used: i64| want > 0 && want > alloc.wrapping_sub(used);
-        if over(q.milli_cpu, a.milli_cpu, r.milli_cpu)
-            || over(q.memory, a.memory, r.memory)
-            || over(
-                q.ephemeral_storage,
-                a.ephemeral_storage,
-                r.ephemeral_storage,
-            )
-        {
-            return false;
-        }
-        for &(name, want) in &q.scalar {
-            if hint.ignored.contains(&name) {
-                continue;
-            }
-            if !hint.ignored_groups.is_empty() {
-                let text = self.state.interner().resolve(name);
-                let prefix = text.split_once('/').map_or(text, |(p, _)| p);
-                if hint.ignored_groups.iter().any(|g| g == prefix) {
-                    continue;
-                }
-            }
-            if over(want, a.scalar(name), r.scalar(name)) {
-                return false;
-            }
-        }
-        true
-    }
-
     /// Moves parked pods that a changed node could help back to the active queue.
     fn requeue(&mut self) {
         if self.dirty.is_empty() {
@@ -528,12 +449,8 @@ impl Simulation {
                 Wait::Any => true,
                 Wait::Fit => {
                     let pod = rec.pending.as_ref().expect("a parked pod has its PodInfo");
-                    match self.hint(pod) {
-                        Some(h) if h.resource_fit => {
-                            dirty.iter().any(|&id| self.could_fit(pod, h, id))
-                        }
-                        _ => true,
-                    }
+                    self.scheduler
+                        .passes_filters_on_any(pod, &self.state, &dirty)
                 }
             };
             if wake {

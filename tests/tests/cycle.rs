@@ -304,5 +304,43 @@ fn filtering_stops_exactly_at_num_feasible_nodes_to_find() {
         assert_eq!(explained.nodes.len(), 1000);
         chosen.push((first, placed.node_name, explained.result.unwrap().node_name));
     }
-    assert_eq!(chosen[0], chosen[1], "the parallel path decides exactly as the sequential one");
+    assert_eq!(
+        chosen[0], chosen[1],
+        "the parallel path decides exactly as the sequential one"
+    );
+}
+
+#[test]
+fn requeue_hint_runs_the_profiles_own_filters() {
+    // The simulator's queueing hint: does the pod pass PreFilter and every Filter on a changed
+    // node? Same plugins as the cycle, so taints and selectors count, not only resources.
+    let nodes = vec![
+        node("tainted", "8", "8Gi", json!({}), taint()),
+        node("small", "1", "8Gi", json!({}), json!([])),
+        node("roomy", "8", "8Gi", json!({"disk": "ssd"}), json!([])),
+    ];
+    let mut h = Harness::new(&nodes, &[], None, 1);
+    let id = |h: &Harness, n: &str| h.state.node_id(n).unwrap();
+    let p = h.pod(pod("p", "2", "1Gi"));
+    let (tainted, small, roomy) = (id(&h, "tainted"), id(&h, "small"), id(&h, "roomy"));
+    assert!(
+        !h.scheduler
+            .passes_filters_on_any(&p, &h.state, &[tainted, small])
+    );
+    assert!(
+        h.scheduler
+            .passes_filters_on_any(&p, &h.state, &[small, roomy])
+    );
+    let mut selective = pod("q", "100m", "1Gi");
+    selective["spec"]["nodeSelector"] = json!({"disk": "nvme"});
+    let q = h.pod(selective);
+    assert!(!h.scheduler.passes_filters_on_any(&q, &h.state, &[roomy]));
+    let mut spread = pod("r", "100m", "1Gi");
+    spread["spec"]["topologySpreadConstraints"] =
+        json!([{"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule"}]);
+    let r = h.pod(spread);
+    assert!(
+        !h.scheduler.passes_filters_on_any(&r, &h.state, &[roomy]),
+        "rejected at PreFilter"
+    );
 }
