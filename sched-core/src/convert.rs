@@ -577,63 +577,62 @@ pub fn pod_info(pod: &core::Pod, interner: &mut Interner) -> Result<PodInfo> {
         .unwrap_or_default();
 
     let mut unsupported = SmallVec::new();
-    if spec
-        .topology_spread_constraints
-        .as_ref()
-        .is_some_and(|c| !c.is_empty())
-    {
-        unsupported.push(UnsupportedConstraint {
-            plugin: "PodTopologySpread",
-            what: "spec.topologySpreadConstraints",
-        });
+    let mut needs = |present: bool, plugin: &'static str, what: &'static str| {
+        if present {
+            unsupported.push(UnsupportedConstraint { plugin, what });
+        }
+    };
+    fn non_empty<T>(v: Option<&Vec<T>>) -> bool {
+        v.is_some_and(|t| !t.is_empty())
     }
-    if let Some(pa) = affinity.and_then(|a| a.pod_affinity.as_ref())
-        && (pa
-            .required_during_scheduling_ignored_during_execution
+    needs(
+        spec.topology_spread_constraints
             .as_ref()
-            .is_some_and(|t| !t.is_empty())
-            || pa
-                .preferred_during_scheduling_ignored_during_execution
-                .as_ref()
-                .is_some_and(|t| !t.is_empty()))
-    {
-        unsupported.push(UnsupportedConstraint {
-            plugin: "InterPodAffinity",
-            what: "spec.affinity.podAffinity",
-        });
-    }
-    if let Some(pa) = affinity.and_then(|a| a.pod_anti_affinity.as_ref())
-        && (pa
-            .required_during_scheduling_ignored_during_execution
-            .as_ref()
-            .is_some_and(|t| !t.is_empty())
-            || pa
-                .preferred_during_scheduling_ignored_during_execution
-                .as_ref()
-                .is_some_and(|t| !t.is_empty()))
-    {
-        unsupported.push(UnsupportedConstraint {
-            plugin: "InterPodAffinity",
-            what: "spec.affinity.podAntiAffinity",
-        });
-    }
-    if spec
-        .volumes
-        .iter()
-        .flatten()
-        .any(|v| v.persistent_volume_claim.is_some() || v.ephemeral.is_some())
-    {
-        unsupported.push(UnsupportedConstraint {
-            plugin: "VolumeBinding",
-            what: "persistentVolumeClaim or ephemeral volumes",
-        });
-    }
-    if spec.resource_claims.as_ref().is_some_and(|c| !c.is_empty()) {
-        unsupported.push(UnsupportedConstraint {
-            plugin: "DynamicResources",
-            what: "spec.resourceClaims",
-        });
-    }
+            .is_some_and(|c| !c.is_empty()),
+        "PodTopologySpread",
+        "spec.topologySpreadConstraints",
+    );
+    let pod_affinity = affinity.and_then(|a| a.pod_affinity.as_ref());
+    needs(
+        pod_affinity.is_some_and(|pa| {
+            non_empty(
+                pa.required_during_scheduling_ignored_during_execution
+                    .as_ref(),
+            ) || non_empty(
+                pa.preferred_during_scheduling_ignored_during_execution
+                    .as_ref(),
+            )
+        }),
+        "InterPodAffinity",
+        "spec.affinity.podAffinity",
+    );
+    let anti_affinity = affinity.and_then(|a| a.pod_anti_affinity.as_ref());
+    needs(
+        anti_affinity.is_some_and(|pa| {
+            non_empty(
+                pa.required_during_scheduling_ignored_during_execution
+                    .as_ref(),
+            ) || non_empty(
+                pa.preferred_during_scheduling_ignored_during_execution
+                    .as_ref(),
+            )
+        }),
+        "InterPodAffinity",
+        "spec.affinity.podAntiAffinity",
+    );
+    needs(
+        spec.volumes
+            .iter()
+            .flatten()
+            .any(|v| v.persistent_volume_claim.is_some() || v.ephemeral.is_some()),
+        "VolumeBinding",
+        "persistentVolumeClaim or ephemeral volumes",
+    );
+    needs(
+        non_empty(spec.resource_claims.as_ref()),
+        "DynamicResources",
+        "spec.resourceClaims",
+    );
 
     let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
     let node_name_str = spec.node_name.as_deref().filter(|n| !n.is_empty());

@@ -232,7 +232,7 @@ enum PreFilterFailure {
     Rejected {
         plugin: &'static str,
         rejection: Rejection,
-        pre: PreFiltered,
+        pre: Box<PreFiltered>,
     },
     /// A plugin failed internally.
     Internal {
@@ -752,7 +752,7 @@ impl Scheduler {
                         return Err(PreFilterFailure::Rejected {
                             plugin: plugin.name(),
                             rejection: Rejection::unresolvable(msg),
-                            pre,
+                            pre: Box::new(pre),
                         });
                     }
                     pre.narrowed = Some(merged);
@@ -767,7 +767,7 @@ impl Scheduler {
                     return Err(PreFilterFailure::Rejected {
                         plugin: plugin.name(),
                         rejection,
-                        pre,
+                        pre: Box::new(pre),
                     });
                 }
             }
