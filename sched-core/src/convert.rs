@@ -12,9 +12,11 @@ use crate::model::{
     LabelRequirement, Labels, NodeInfo, NodeSelector, PodInfo, PreferredTerm, Protocol, Resources,
     SelectorTerm, Taint, TaintEffect, Toleration, TolerationOperator, UnsupportedConstraint,
 };
+use crate::model::{LabelSelector, PodAffinityTerm, TermNamespaces};
 use crate::quantity::Quantity;
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity as ApiQuantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector as LabelSelectorApi;
 use smallvec::SmallVec;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -634,6 +636,19 @@ pub fn pod_info(pod: &core::Pod, interner: &mut Interner) -> Result<PodInfo> {
         "spec.resourceClaims",
     );
 
+    let required_anti_affinity = anti_affinity
+        .and_then(|pa| {
+            pa.required_during_scheduling_ignored_during_execution
+                .as_ref()
+        })
+        .map(|terms| {
+            terms
+                .iter()
+                .map(|t| compile_pod_affinity_term(t, namespace, interner))
+                .collect()
+        })
+        .unwrap_or_default();
+
     let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
     let node_name_str = spec.node_name.as_deref().filter(|n| !n.is_empty());
     Ok(PodInfo {
@@ -682,7 +697,70 @@ pub fn pod_info(pod: &core::Pod, interner: &mut Interner) -> Result<PodInfo> {
             .map(|g| Arc::from(g.name.as_str()))
             .collect(),
         unsupported,
+        labels: intern_labels(pod.metadata.labels.as_ref(), interner),
+        required_anti_affinity,
     })
+}
+
+/// Compiles a required pod (anti-)affinity term's namespaces and label selector (upstream
+/// `framework.newAffinityTerm`: no namespaces and no namespaceSelector means the pod's own).
+fn compile_pod_affinity_term(
+    t: &core::PodAffinityTerm,
+    own_namespace: &str,
+    interner: &mut Interner,
+) -> PodAffinityTerm {
+    let listed = t.namespaces.clone().unwrap_or_default();
+    let namespaces = match (&t.namespace_selector, listed.is_empty()) {
+        (Some(_), _) => TermNamespaces::All,
+        (None, true) => TermNamespaces::Listed(vec![Arc::from(own_namespace)]),
+        (None, false) => {
+            TermNamespaces::Listed(listed.iter().map(|n| Arc::from(n.as_str())).collect())
+        }
+    };
+    PodAffinityTerm {
+        namespaces,
+        selector: t
+            .label_selector
+            .as_ref()
+            .map(|sel| compile_label_selector(sel, interner)),
+    }
+}
+
+/// upstream `metav1.LabelSelectorAsSelector`: matchLabels and matchExpressions ANDed; a parse
+/// error makes the selector match nothing.
+fn compile_label_selector(sel: &LabelSelectorApi, interner: &mut Interner) -> LabelSelector {
+    let mut out = LabelSelector::default();
+    for (k, v) in sel.match_labels.iter().flatten() {
+        if !is_qualified_name(k) || !is_valid_label_value(v) {
+            out.invalid = true;
+            continue;
+        }
+        out.requirements.push(LabelRequirement::In {
+            key: interner.intern(k),
+            values: smallvec::smallvec![interner.intern(v)],
+        });
+    }
+    for e in sel.match_expressions.iter().flatten() {
+        let values = e.values.as_deref().unwrap_or_default();
+        if !is_qualified_name(&e.key) || values.iter().any(|v| !is_valid_label_value(v)) {
+            out.invalid = true;
+            continue;
+        }
+        let key = interner.intern(&e.key);
+        let syms: SmallVec<[Sym; 4]> = values.iter().map(|v| interner.intern(v)).collect();
+        let req = match (e.operator.as_str(), values.is_empty()) {
+            ("In", false) => LabelRequirement::In { key, values: syms },
+            ("NotIn", false) => LabelRequirement::NotIn { key, values: syms },
+            ("Exists", true) => LabelRequirement::Exists { key },
+            ("DoesNotExist", true) => LabelRequirement::DoesNotExist { key },
+            _ => {
+                out.invalid = true;
+                continue;
+            }
+        };
+        out.requirements.push(req);
+    }
+    out
 }
 
 /// upstream `normalizedImageName`: appends `:latest` when the last `:` does not come after

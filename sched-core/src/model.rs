@@ -441,6 +441,66 @@ pub struct PodInfo {
     pub scheduling_gates: Vec<Arc<str>>,
     /// Constraints needing plugins Placer does not implement yet.
     pub unsupported: SmallVec<[UnsupportedConstraint; 1]>,
+    /// `metadata.labels`, sorted by key (what other pods' affinity terms select).
+    pub labels: Labels,
+    /// Required pod anti-affinity terms: while this pod runs, they constrain other pods.
+    pub required_anti_affinity: Vec<PodAffinityTerm>,
+}
+
+/// Which namespaces a pod affinity term applies to.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum TermNamespaces {
+    /// The listed namespaces (the owning pod's own when the term lists none and has no selector).
+    Listed(Vec<Arc<str>>),
+    /// Every namespace: an empty `namespaceSelector`, or a non-empty one (namespaces' labels are
+    /// not modelled, so Placer assumes the widest match — never a silently looser one).
+    All,
+}
+
+/// A compiled `metav1.LabelSelector`: `matchLabels` and `matchExpressions`, ANDed.
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub struct LabelSelector {
+    /// Requirements (matchLabels become `In` with one value).
+    pub requirements: Vec<LabelRequirement>,
+    /// The selector could not be parsed: upstream treats it as matching nothing.
+    pub invalid: bool,
+}
+
+impl LabelSelector {
+    /// Whether `labels` satisfy every requirement (an empty selector matches everything).
+    #[must_use]
+    pub fn matches(&self, labels: &Labels, interner: &Interner) -> bool {
+        !self.invalid
+            && self
+                .requirements
+                .iter()
+                .all(|r| r.matches(labels, interner))
+    }
+}
+
+/// A compiled required `PodAffinityTerm` (only what selecting other pods needs).
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct PodAffinityTerm {
+    /// Namespaces the term applies to.
+    pub namespaces: TermNamespaces,
+    /// Which pods it selects; `None` (no labelSelector) selects none, as upstream.
+    pub selector: Option<LabelSelector>,
+}
+
+impl PodAffinityTerm {
+    /// Whether this term selects `pod`.
+    #[must_use]
+    pub fn selects(&self, pod: &PodInfo, interner: &Interner) -> bool {
+        let in_namespace = match &self.namespaces {
+            TermNamespaces::All => true,
+            TermNamespaces::Listed(ns) => ns.iter().any(|n| **n == *pod.namespace),
+        };
+        in_namespace
+            && self
+                .selector
+                .as_ref()
+                .is_some_and(|s| s.matches(&pod.labels, interner))
+    }
 }
 
 impl PodInfo {

@@ -159,6 +159,8 @@ pub struct ClusterState {
     pods: FxHashMap<Arc<str>, PodEntry>,
     /// For each image name, how many existing nodes report it (upstream cache `imageStates`).
     image_nodes: FxHashMap<Sym, u32>,
+    /// Placed pods with required pod anti-affinity terms (they constrain every later pod).
+    anti_affinity_pods: rustc_hash::FxHashSet<Arc<str>>,
 }
 
 impl ClusterState {
@@ -232,6 +234,13 @@ impl ClusterState {
     #[must_use]
     pub fn pod(&self, key: &str) -> Option<&PodEntry> {
         self.pods.get(key)
+    }
+
+    /// Placed pods that carry required pod anti-affinity terms.
+    pub fn pods_with_required_anti_affinity(&self) -> impl Iterator<Item = &PodEntry> {
+        self.anti_affinity_pods
+            .iter()
+            .filter_map(|k| self.pods.get(k))
     }
 
     /// Every pod held, in no particular order.
@@ -327,6 +336,9 @@ impl ClusterState {
         node.account(&info, 1);
         let slot = u32::try_from(node.pods.len()).expect("more than 2^32 pods on a node");
         node.pods.push(info.clone());
+        if !info.required_anti_affinity.is_empty() {
+            self.anti_affinity_pods.insert(info.key.clone());
+        }
         self.pods.insert(
             info.key.clone(),
             PodEntry {
@@ -376,6 +388,7 @@ impl ClusterState {
             .pods
             .remove(key)
             .ok_or_else(|| StateError::PodNotFound(key.to_string()))?;
+        self.anti_affinity_pods.remove(key);
         let node = &mut self.nodes[entry.node.index()];
         node.account(&entry.info, -1);
         let slot = entry.slot as usize;

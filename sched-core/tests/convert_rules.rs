@@ -275,3 +275,40 @@ fn bad_quantity_names_pod_and_field() {
     );
     assert!(msg.contains("\"two\""), "{msg}");
 }
+
+#[test]
+fn required_anti_affinity_terms_select_pods_as_upstream() {
+    // upstream: no namespaces and no namespaceSelector means the owning pod's namespace; an
+    // empty namespaceSelector means all; a term without labelSelector selects nothing.
+    let mut i = Interner::new();
+    let owner = pod_with(
+        &mut i,
+        json!({"metadata": {"name": "o", "namespace": "data"}, "spec": {"containers": [], "affinity": {
+        "podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+            {"topologyKey": "zone", "labelSelector": {"matchExpressions": [{"key": "app", "operator": "In", "values": ["db"]}]}},
+            {"topologyKey": "zone", "namespaceSelector": {}, "labelSelector": {"matchLabels": {"tier": "cache"}}},
+            {"topologyKey": "zone"}
+        ]}}}}),
+    );
+    let terms = &owner.required_anti_affinity;
+    assert_eq!(terms.len(), 3);
+    let candidate = |i: &mut Interner, ns: &str, labels: Value| {
+        pod_with(
+            i,
+            json!({"metadata": {"name": "c", "namespace": ns, "labels": labels}, "spec": {"containers": []}}),
+        )
+    };
+    let db_same_ns = candidate(&mut i, "data", json!({"app": "db"}));
+    let db_other_ns = candidate(&mut i, "web", json!({"app": "db"}));
+    let cache_other_ns = candidate(&mut i, "web", json!({"tier": "cache"}));
+    assert!(terms[0].selects(&db_same_ns, &i));
+    assert!(!terms[0].selects(&db_other_ns, &i), "own namespace only");
+    assert!(
+        terms[1].selects(&cache_other_ns, &i),
+        "empty namespaceSelector: all namespaces"
+    );
+    assert!(
+        !terms[2].selects(&db_same_ns, &i),
+        "no labelSelector selects nothing"
+    );
+}
