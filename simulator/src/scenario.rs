@@ -620,6 +620,22 @@ impl Parser {
         })
     }
 
+    /// `template` and its optional `count` (default 1) of a create-pods or add-nodes event.
+    fn template_and_count(
+        &self,
+        node: &YNode,
+        template: &YNode,
+        field: &str,
+    ) -> Result<(String, u64)> {
+        let name = self.string(template, &join(field, "template"))?;
+        let count = node
+            .get("count")
+            .map(|c| self.count(c, &join(field, "count")))
+            .transpose()?
+            .unwrap_or(1);
+        Ok((name, count))
+    }
+
     fn next_names(&mut self, base: &str, count: u64) -> Vec<String> {
         let next = self.counters.entry(base.to_string()).or_insert(0);
         (0..count)
@@ -638,12 +654,7 @@ impl Parser {
             .transpose()?;
         match (node.get("template"), node.get("pods")) {
             (Some(t), None) => {
-                let name = self.string(t, &join(field, "template"))?;
-                let count = node
-                    .get("count")
-                    .map(|c| self.count(c, &join(field, "count")))
-                    .transpose()?
-                    .unwrap_or(1);
+                let (name, count) = self.template_and_count(node, t, field)?;
                 let Some(tpl) = self.pod_templates.get(&name) else {
                     return err(
                         self.loc(t, &join(field, "template")),
@@ -708,12 +719,7 @@ impl Parser {
         self.map(node, field, &["template", "count", "nodes"])?;
         match (node.get("template"), node.get("nodes")) {
             (Some(t), None) => {
-                let name = self.string(t, &join(field, "template"))?;
-                let count = node
-                    .get("count")
-                    .map(|c| self.count(c, &join(field, "count")))
-                    .transpose()?
-                    .unwrap_or(1);
+                let (name, count) = self.template_and_count(node, t, field)?;
                 let Some(tpl) = self.node_templates.get(&name) else {
                     return err(
                         self.loc(t, &join(field, "template")),
