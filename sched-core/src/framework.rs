@@ -350,6 +350,24 @@ pub trait ScorePlugin: Send + Sync {
         view: ClusterView<'_>,
     ) -> i64;
 
+    /// The raw scores of `nodes`, written to `out` in the same order (`out.len() ==
+    /// nodes.len()`). The cycle calls this once per plugin for the feasible nodes (once per
+    /// chunk when scoring runs in parallel). The default calls [`ScorePlugin::score`] node by
+    /// node; a plugin overrides it to do its per-pod work once instead of once per node. Both
+    /// must give the same numbers.
+    fn score_nodes(
+        &self,
+        cycle: &CycleState,
+        pod: &PodInfo,
+        nodes: &[NodeId],
+        view: ClusterView<'_>,
+        out: &mut [i64],
+    ) {
+        for (o, &id) in out.iter_mut().zip(nodes) {
+            *o = self.score(cycle, pod, view.state.node(id), view);
+        }
+    }
+
     /// Whether this plugin implements NormalizeScore.
     fn has_normalize(&self) -> bool {
         false

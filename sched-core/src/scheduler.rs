@@ -241,11 +241,12 @@ enum PreFilterFailure {
     },
 }
 
-/// One parallel worker's filter results: (index, node) for feasible nodes, and rejections.
+/// One parallel worker's filter results: (index, node) for feasible nodes, and (index, node,
+/// rejecting filter) for the others.
 #[derive(Default)]
 struct FilterChunk {
     feasible: Vec<(usize, NodeId)>,
-    rejected: Vec<(usize, NodeId, &'static str, Rejection)>,
+    rejected: Vec<(usize, NodeId, u16)>,
 }
 
 /// How much of the cluster a cycle looks at.
@@ -476,7 +477,11 @@ impl Scheduler {
             }
         };
         let mut feasible: Vec<NodeId> = Vec::with_capacity(to_find.min(n));
-        let mut rejected: Vec<(NodeId, &'static str, Rejection)> = Vec::new();
+        // Rejected nodes are kept as (node, index of the rejecting filter) only: a successful
+        // cycle never reads their reasons, so the scan does not carry them. The statuses are
+        // rebuilt below, when the cycle fails or explains, by running that same filter again
+        // (filters are pure functions of the cycle state, the pod and the node).
+        let mut rejected: Vec<(NodeId, u16)> = Vec::new();
         // The filters that run for this pod, resolved once (not per node).
         let filters: SmallVec<[(&'static str, &dyn crate::framework::FilterPlugin); 16]> = profile
             .filter
@@ -485,15 +490,17 @@ impl Scheduler {
             .filter(|(i, _)| !skip.contains(*i))
             .filter_map(|(_, p)| p.as_filter().map(|f| (p.name(), f)))
             .collect();
-        let check = |i: usize| {
-            let id = candidates[(start + i) % n];
+        let check = |i: usize| -> (NodeId, Option<u16>) {
+            // `(start + i) % n` without a division: both are below `n`.
+            let j = start + i;
+            let id = candidates[if j >= n { j - n } else { j }];
             let node = state.node(id);
-            for (name, f) in &filters {
-                if let Err(r) = f.filter(&cycle, pod, node, view) {
-                    return (id, Err((*name, r)));
+            for (k, (_, f)) in filters.iter().enumerate() {
+                if f.filter(&cycle, pod, node, view).is_err() {
+                    return (id, Some(k as u16));
                 }
             }
-            (id, Ok(()))
+            (id, None)
         };
         // Nodes are taken in order from the start index and the scan stops once `to_find`
         // nodes are feasible, so which nodes are processed is deterministic (upstream's parallel
@@ -505,8 +512,8 @@ impl Scheduler {
                 let end = next + batch;
                 while next < end && feasible.len() < to_find {
                     match check(next) {
-                        (id, Ok(())) => feasible.push(id),
-                        (id, Err((plugin, rejection))) => rejected.push((id, plugin, rejection)),
+                        (id, None) => feasible.push(id),
+                        (id, Some(k)) => rejected.push((id, k)),
                     }
                     next += 1;
                 }
@@ -523,8 +530,8 @@ impl Scheduler {
                     let mut part = FilterChunk::default();
                     for i in lo..hi {
                         match check(i) {
-                            (id, Ok(())) => part.feasible.push((i, id)),
-                            (id, Err((plugin, r))) => part.rejected.push((i, id, plugin, r)),
+                            (id, None) => part.feasible.push((i, id)),
+                            (id, Some(k)) => part.rejected.push((i, id, k)),
                         }
                     }
                     part
@@ -533,9 +540,8 @@ impl Scheduler {
             'merge: for part in parts {
                 let mut rejected_iter = part.rejected.into_iter().peekable();
                 for (i, id) in part.feasible {
-                    while let Some((_, rid, plugin, r)) = rejected_iter.next_if(|(ri, ..)| *ri < i)
-                    {
-                        rejected.push((rid, plugin, r));
+                    while let Some((_, rid, k)) = rejected_iter.next_if(|(ri, ..)| *ri < i) {
+                        rejected.push((rid, k));
                     }
                     feasible.push(id);
                     if feasible.len() == to_find {
@@ -543,16 +549,38 @@ impl Scheduler {
                         break 'merge;
                     }
                 }
-                rejected.extend(rejected_iter.map(|(_, rid, plugin, r)| (rid, plugin, r)));
+                rejected.extend(rejected_iter.map(|(_, rid, k)| (rid, k)));
             }
             next += batch;
         }
+        let evaluated = feasible.len() + rejected.len();
         if reach == Reach::Upstream {
-            let processed = feasible.len() + rejected.len();
             let prev = self.next_start_node_index.load(Ordering::Relaxed);
             self.next_start_node_index
-                .store((prev + processed) % all.len(), Ordering::Relaxed);
+                .store((prev + evaluated) % all.len(), Ordering::Relaxed);
         }
+        // The rejected nodes' statuses, when someone will read them.
+        let statuses = |rejected: &[(NodeId, u16)]| -> Vec<(NodeId, &'static str, Rejection)> {
+            rejected
+                .iter()
+                .map(|&(id, k)| {
+                    let (name, f) = filters[usize::from(k)];
+                    let rejection = f
+                        .filter(&cycle, pod, state.node(id), view)
+                        .err()
+                        .unwrap_or_else(|| {
+                            Rejection::error("filter result changed between two runs")
+                        });
+                    (id, name, rejection)
+                })
+                .collect()
+        };
+        let rejected: Vec<(NodeId, &'static str, Rejection)> =
+            if reach == Reach::AllNodes || feasible.is_empty() {
+                statuses(&rejected)
+            } else {
+                Vec::new()
+            };
         if reach == Reach::AllNodes {
             let mut outcome: BTreeMap<NodeId, NodeOutcome> = BTreeMap::new();
             for &id in &feasible {
@@ -601,7 +629,6 @@ impl Scheduler {
             fail(&mut eval, fit.diagnosis);
             return eval;
         }
-        let evaluated = feasible.len() + rejected.len();
         if feasible.len() == 1 {
             // upstream: a single feasible node is chosen without PreScore/Score.
             let node = feasible[0];
@@ -644,29 +671,27 @@ impl Scheduler {
             .filter(|(p, _)| !score_skipped.contains(&p.name()))
             .filter_map(|(p, w)| p.as_score().map(|s| (p, s, *w)))
             .collect();
-        let score_node = |&id: &NodeId| -> SmallVec<[i64; 8]> {
-            let node = state.node(id);
-            scorers
-                .iter()
-                .map(|(_, s, _)| s.score(&cycle, pod, node, view))
-                .collect()
-        };
-        let rows: Vec<SmallVec<[i64; 8]>> = if feasible.len() >= self.parallel_threshold {
-            feasible
-                .par_iter()
-                .with_min_len(64)
-                .map(score_node)
-                .collect()
-        } else {
-            feasible.iter().map(score_node).collect()
-        };
+        // One column of raw scores per plugin, each filled by one `score_nodes` call (chunks of
+        // nodes in parallel when there are many).
+        let mut columns: Vec<Vec<i64>> = Vec::with_capacity(scorers.len());
+        for (_, s, _) in &scorers {
+            let mut column = vec![0; feasible.len()];
+            if feasible.len() >= self.parallel_threshold {
+                column
+                    .par_chunks_mut(256)
+                    .zip(feasible.par_chunks(256))
+                    .for_each(|(out, ids)| s.score_nodes(&cycle, pod, ids, view, out));
+            } else {
+                s.score_nodes(&cycle, pod, &feasible, view, &mut column);
+            }
+            columns.push(column);
+        }
         // NormalizeScore, range check, weights.
         let mut table = ScoreTable {
             totals: vec![0; feasible.len()],
             ..ScoreTable::default()
         };
-        for (k, (plugin, s, weight)) in scorers.iter().enumerate() {
-            let mut scores: Vec<i64> = rows.iter().map(|r| r[k]).collect();
+        for ((plugin, s, weight), mut scores) in scorers.iter().zip(columns) {
             if s.has_normalize() {
                 s.normalize(&cycle, pod, &mut scores);
             }

@@ -23,7 +23,8 @@ use sched_core::config::ProfileConfig;
 use sched_core::framework::{ClusterView, CycleState, MAX_NODE_SCORE, Plugin, ScorePlugin};
 use sched_core::intern::{Interner, Sym};
 use sched_core::model::{NodeInfo, PodInfo};
-use sched_core::state::{ClusterState, NodeState};
+use sched_core::state::{ClusterState, NodeId, NodeState};
+use smallvec::SmallVec;
 use std::sync::Arc;
 
 /// The upstream plugin name.
@@ -85,23 +86,40 @@ fn image_size(node: &NodeInfo, image: Sym) -> Option<i64> {
         .map(|i| node.images[i].1)
 }
 
-/// upstream `sumImageScores` + `calculatePriority` for one node.
-fn score_node(pod: &PodInfo, node: &NodeInfo, state: &ClusterState) -> i64 {
-    if node.images.is_empty() || pod.images.is_empty() {
-        return calculate_priority(0, pod.num_containers);
-    }
-    let total = state.num_nodes();
-    let mut sum: i64 = 0;
-    for &image in &pod.images {
-        if let Some(size) = image_size(node, image) {
-            sum = sum.saturating_add(scaled_image_score(
-                size,
-                state.image_num_nodes(image),
-                total,
-            ));
+/// The pod's side of the score, worked out once per pod: each image with the number of nodes
+/// that hold it (upstream reads the same counts from its image-state cache for every node).
+struct PodImages {
+    images: SmallVec<[(Sym, usize); 4]>,
+    total_nodes: usize,
+    num_containers: usize,
+}
+
+impl PodImages {
+    fn new(pod: &PodInfo, state: &ClusterState) -> Self {
+        PodImages {
+            images: pod
+                .images
+                .iter()
+                .map(|&image| (image, state.image_num_nodes(image)))
+                .collect(),
+            total_nodes: state.num_nodes(),
+            num_containers: pod.num_containers,
         }
     }
-    calculate_priority(sum, pod.num_containers)
+
+    /// upstream `sumImageScores` for one node.
+    fn sum(&self, node: &NodeInfo) -> i64 {
+        if node.images.is_empty() {
+            return 0;
+        }
+        let mut sum: i64 = 0;
+        for &(image, num_nodes) in &self.images {
+            if let Some(size) = image_size(node, image) {
+                sum = sum.saturating_add(scaled_image_score(size, num_nodes, self.total_nodes));
+            }
+        }
+        sum
+    }
 }
 
 impl Plugin for ImageLocality {
@@ -114,7 +132,7 @@ impl Plugin for ImageLocality {
 }
 
 impl ScorePlugin for ImageLocality {
-    /// upstream `Score`.
+    /// upstream `Score`: `calculatePriority(sumImageScores(…))`.
     fn score(
         &self,
         _cycle: &CycleState,
@@ -122,7 +140,33 @@ impl ScorePlugin for ImageLocality {
         node: &NodeState,
         view: ClusterView<'_>,
     ) -> i64 {
-        score_node(pod, &node.info, view.state)
+        let p = PodImages::new(pod, view.state);
+        calculate_priority(p.sum(&node.info), p.num_containers)
+    }
+
+    /// As `score` per node, with the pod's image counts looked up once. Nodes holding the same
+    /// images give the same sum, so the last sum's priority is reused.
+    fn score_nodes(
+        &self,
+        _cycle: &CycleState,
+        pod: &PodInfo,
+        nodes: &[NodeId],
+        view: ClusterView<'_>,
+        out: &mut [i64],
+    ) {
+        let p = PodImages::new(pod, view.state);
+        let mut last: Option<(i64, i64)> = None;
+        for (o, &id) in out.iter_mut().zip(nodes) {
+            let sum = p.sum(&view.state.node(id).info);
+            *o = match last {
+                Some((s, score)) if s == sum => score,
+                _ => {
+                    let score = calculate_priority(sum, p.num_containers);
+                    last = Some((sum, score));
+                    score
+                }
+            };
+        }
     }
 }
 

@@ -56,17 +56,29 @@ fn is_prefer_no_schedule_toleration(t: &Toleration) -> bool {
     matches!(t.effect, None | Some(TaintEffect::PreferNoSchedule))
 }
 
+/// The tolerations that matter to `PreferNoSchedule` taints: PreScore's, or picked from the pod
+/// when PreScore did not run (upstream fails the cycle then; this gives the score PreScore
+/// would have enabled).
+fn prefer_tolerations(cycle: &CycleState, pod: &PodInfo) -> SmallVec<[Toleration; 4]> {
+    match cycle.read::<PreScoreState>() {
+        Some(s) => s.tolerations.clone(),
+        None => pod
+            .tolerations
+            .iter()
+            .filter(|t| is_prefer_no_schedule_toleration(t))
+            .copied()
+            .collect(),
+    }
+}
+
 /// upstream `countIntolerableTaintsPreferNoSchedule`.
-fn count_intolerable_prefer_no_schedule<'a>(
-    taints: &[Taint],
-    tolerations: impl Iterator<Item = &'a Toleration> + Clone,
-) -> i64 {
+fn count_intolerable_prefer_no_schedule(taints: &[Taint], tolerations: &[Toleration]) -> i64 {
     let mut count = 0;
     for taint in taints
         .iter()
         .filter(|t| t.effect == TaintEffect::PreferNoSchedule)
     {
-        if !tolerations.clone().any(|t| t.tolerates(taint)) {
+        if !tolerations.iter().any(|t| t.tolerates(taint)) {
             count += 1;
         }
     }
@@ -134,9 +146,6 @@ impl PreScorePlugin for TaintToleration {
 
 impl ScorePlugin for TaintToleration {
     /// upstream `Score`: the number of the node's `PreferNoSchedule` taints not tolerated.
-    ///
-    /// Upstream fails the cycle when PreScore did not run; here the same subset of tolerations
-    /// is taken from the pod directly, which gives the score PreScore would have enabled.
     fn score(
         &self,
         cycle: &CycleState,
@@ -144,16 +153,24 @@ impl ScorePlugin for TaintToleration {
         node: &NodeState,
         _view: ClusterView<'_>,
     ) -> i64 {
-        match cycle.read::<PreScoreState>() {
-            Some(s) => {
-                count_intolerable_prefer_no_schedule(&node.info.taints, s.tolerations.iter())
-            }
-            None => count_intolerable_prefer_no_schedule(
-                &node.info.taints,
-                pod.tolerations
-                    .iter()
-                    .filter(|t| is_prefer_no_schedule_toleration(t)),
-            ),
+        count_intolerable_prefer_no_schedule(&node.info.taints, &prefer_tolerations(cycle, pod))
+    }
+
+    /// As `score` per node, with the tolerations picked once.
+    fn score_nodes(
+        &self,
+        cycle: &CycleState,
+        pod: &PodInfo,
+        nodes: &[NodeId],
+        view: ClusterView<'_>,
+        out: &mut [i64],
+    ) {
+        let tolerations = prefer_tolerations(cycle, pod);
+        for (o, &id) in out.iter_mut().zip(nodes) {
+            *o = count_intolerable_prefer_no_schedule(
+                &view.state.node(id).info.taints,
+                &tolerations,
+            );
         }
     }
 

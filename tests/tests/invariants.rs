@@ -1,14 +1,16 @@
 //! Properties of the cycle on random clusters: a chosen node passes every filter and never
 //! exceeds allocatable; scores lie in 0..=100; the same seed gives the same choice; `explain`
-//! selects what `schedule` selects with `percentageOfNodesToScore: 100`.
+//! selects what `schedule` selects with `percentageOfNodesToScore: 100`; every score plugin's
+//! batch `score_nodes` gives what `score` gives node by node.
 
 use placer_tests::Harness;
 use proptest::prelude::*;
+use sched_core::framework::{ClusterView, CycleState};
 use sched_core::scheduler::NodeOutcome;
 use serde_json::{Value, json};
 
 fn arb_node(i: usize) -> impl Strategy<Value = Value> {
-    (1u32..16, 1u32..32, 0u8..4, any::<bool>(), 0u8..3).prop_map(move |(cpu, mem, taint, ssd, zone)| {
+    (1u32..16, 1u32..32, 0u8..4, any::<bool>(), 0u8..3, 0u64..3).prop_map(move |(cpu, mem, taint, ssd, zone, image)| {
         let taints = match taint {
             0 => json!([{"key": "dedicated", "value": "x", "effect": "NoSchedule"}]),
             1 => json!([{"key": "soft", "effect": "PreferNoSchedule"}]),
@@ -17,14 +19,17 @@ fn arb_node(i: usize) -> impl Strategy<Value = Value> {
         json!({
             "metadata": {"name": format!("n{i}"), "labels": {"disk": if ssd {"ssd"} else {"hdd"}, "zone": format!("z{zone}")}},
             "spec": {"taints": taints},
-            "status": {"allocatable": {"cpu": cpu.to_string(), "memory": format!("{mem}Gi"), "pods": "8"}}
+            "status": {
+                "allocatable": {"cpu": cpu.to_string(), "memory": format!("{mem}Gi"), "pods": "8"},
+                "images": if image == 0 { json!([]) } else { json!([{"names": ["app:1"], "sizeBytes": image * 300_000_000}]) }
+            }
         })
     })
 }
 
 fn arb_pod(name: String) -> impl Strategy<Value = Value> {
     (0u32..4000, 0u32..8192, any::<bool>(), any::<bool>(), 0u8..3).prop_map(move |(cpu, mem, tol, sel, pref)| {
-        let mut spec = json!({"containers": [{"name": "c", "resources": {"requests": {"cpu": format!("{cpu}m"), "memory": format!("{mem}Mi")}}}]});
+        let mut spec = json!({"containers": [{"name": "c", "image": "app:1", "resources": {"requests": {"cpu": format!("{cpu}m"), "memory": format!("{mem}Mi")}}}]});
         if tol {
             spec["tolerations"] = json!([{"key": "dedicated", "operator": "Exists"}]);
         }
@@ -94,5 +99,40 @@ proptest! {
         let info2 = again.pod(pod);
         let placed2 = again.scheduler.schedule(&info2, &again.state);
         prop_assert_eq!(placed.ok().map(|p| p.node_name), placed2.ok().map(|p| p.node_name));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+    #[test]
+    fn score_nodes_equals_score((nodes, running) in arb_cluster(), pod in arb_pod("incoming".into())) {
+        let mut h = Harness::new(&nodes, &running, None, 1);
+        let info = h.pod(pod);
+        let view = ClusterView { state: &h.state };
+        let ids: Vec<_> = h.state.node_ids().to_vec();
+        let profile = &h.scheduler.profiles()[0];
+        // With PreScore state (as in the cycle) and without (a plugin must cope with both).
+        let mut with_pre_score = CycleState::new();
+        for p in &profile.pre_score {
+            if let Some(ps) = p.as_pre_score() {
+                let _ = ps.pre_score(&mut with_pre_score, &info, &ids, view);
+            }
+        }
+        for cycle in [with_pre_score, CycleState::new()] {
+            for (plugin, _) in &profile.score {
+                let s = plugin.as_score().unwrap();
+                let one_by_one: Vec<i64> = ids.iter().map(|&id| s.score(&cycle, &info, h.state.node(id), view)).collect();
+                let mut batch = vec![-1; ids.len()];
+                s.score_nodes(&cycle, &info, &ids, view, &mut batch);
+                prop_assert_eq!(&batch, &one_by_one, "{}", plugin.name());
+                // A batch split in two gives the same (parallel scoring hands out chunks).
+                let mid = ids.len() / 2;
+                let mut halves = vec![-1; ids.len()];
+                let (lo, hi) = halves.split_at_mut(mid);
+                s.score_nodes(&cycle, &info, &ids[..mid], view, lo);
+                s.score_nodes(&cycle, &info, &ids[mid..], view, hi);
+                prop_assert_eq!(&halves, &one_by_one, "{} in two chunks", plugin.name());
+            }
+        }
     }
 }

@@ -380,6 +380,21 @@ impl ScorePlugin for Timed {
             .score(cycle, pod, node, view)
     }
 
+    fn score_nodes(
+        &self,
+        cycle: &CycleState,
+        pod: &PodInfo,
+        nodes: &[NodeId],
+        view: ClusterView<'_>,
+        out: &mut [i64],
+    ) {
+        self.timer.score_call();
+        self.inner
+            .as_score()
+            .expect("wrapped only when present")
+            .score_nodes(cycle, pod, nodes, view, out);
+    }
+
     fn has_normalize(&self) -> bool {
         self.inner
             .as_score()

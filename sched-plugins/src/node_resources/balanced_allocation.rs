@@ -98,17 +98,46 @@ impl ScorePlugin for NodeResourcesBalancedAllocation {
         node: &NodeState,
         _view: ClusterView<'_>,
     ) -> i64 {
-        let computed: PodRequestList;
-        let pod_requests: &[i64] = match cycle.read::<BalancedPreScoreState>() {
-            Some(s) => &s.0,
-            None => {
-                computed = pod_request_list(pod, &self.resources, RequestView::Plain);
-                if is_best_effort(&computed) {
-                    return 0;
-                }
-                &computed
-            }
+        match self.pod_requests(cycle, pod) {
+            Some(requests) => self.score_node(&requests, node),
+            None => 0,
+        }
+    }
+
+    /// As `score` per node, with the pod's requests read (or computed) once.
+    fn score_nodes(
+        &self,
+        cycle: &CycleState,
+        pod: &PodInfo,
+        nodes: &[NodeId],
+        view: ClusterView<'_>,
+        out: &mut [i64],
+    ) {
+        let Some(requests) = self.pod_requests(cycle, pod) else {
+            out.fill(0);
+            return;
         };
+        for (o, &id) in out.iter_mut().zip(nodes) {
+            *o = self.score_node(&requests, view.state.node(id));
+        }
+    }
+}
+
+impl NodeResourcesBalancedAllocation {
+    /// The pod's requests from PreScore, or computed when PreScore did not run; `None` for a
+    /// best-effort pod then (upstream scores it 0).
+    fn pod_requests(&self, cycle: &CycleState, pod: &PodInfo) -> Option<PodRequestList> {
+        match cycle.read::<BalancedPreScoreState>() {
+            Some(s) => Some(s.0.clone()),
+            None => {
+                let computed = pod_request_list(pod, &self.resources, RequestView::Plain);
+                (!is_best_effort(&computed)).then_some(computed)
+            }
+        }
+    }
+
+    /// upstream `balancedResourceScorer` for one node, given the pod's requests.
+    fn score_node(&self, pod_requests: &[i64], node: &NodeState) -> i64 {
         let mut fractions: SmallVec<[f64; 4]> = SmallVec::new();
         let mut total = 0.0_f64;
         for_each_counted(

@@ -298,14 +298,41 @@ impl ScorePlugin for NodeResourcesFit {
         node: &NodeState,
         _view: ClusterView<'_>,
     ) -> i64 {
+        match cycle.read::<FitPreScoreState>() {
+            Some(st) => self.score_node(&st.0, node),
+            None => self.score_node(
+                &pod_request_list(pod, &self.resources, RequestView::NonZero),
+                node,
+            ),
+        }
+    }
+
+    /// As `score` per node, with the pod's requests read (or computed) once.
+    fn score_nodes(
+        &self,
+        cycle: &CycleState,
+        pod: &PodInfo,
+        nodes: &[NodeId],
+        view: ClusterView<'_>,
+        out: &mut [i64],
+    ) {
         let computed: PodRequestList;
         let pod_requests: &[i64] = match cycle.read::<FitPreScoreState>() {
-            Some(s) => &s.0,
+            Some(st) => &st.0,
             None => {
                 computed = pod_request_list(pod, &self.resources, RequestView::NonZero);
                 &computed
             }
         };
+        for (o, &id) in out.iter_mut().zip(nodes) {
+            *o = self.score_node(pod_requests, view.state.node(id));
+        }
+    }
+}
+
+impl NodeResourcesFit {
+    /// upstream `resourceAllocationScorer.score` for one node, given the pod's requests.
+    fn score_node(&self, pod_requests: &[i64], node: &NodeState) -> i64 {
         let mut acc = WeightedSum::default();
         match &self.strategy {
             Strategy::LeastAllocated => {
