@@ -203,7 +203,7 @@ pub fn node_info(node: &core::Node, interner: &mut Interner) -> Result<NodeInfo>
     }
     let labels = intern_labels(node.metadata.labels.as_ref(), interner);
     let spec = node.spec.as_ref();
-    let mut taints = Vec::new();
+    let mut taints = crate::model::TaintList::new();
     for (i, t) in spec
         .and_then(|s| s.taints.as_ref())
         .into_iter()

@@ -284,6 +284,24 @@ pub trait FilterPlugin: Send + Sync {
         node: &NodeState,
         view: ClusterView<'_>,
     ) -> FilterResult;
+
+    /// Filters a batch: sets `pass[i]` to whether `nodes[i]` passes (`pass.len() ==
+    /// nodes.len()`), exactly `filter(…).is_ok()`. The cycle filters nodes in batches, one
+    /// plugin at a time over the nodes still feasible, and asks [`FilterPlugin::filter`] for
+    /// the rejection only when someone reads it. The default calls `filter` node by node; a
+    /// plugin overrides it to do its per-pod work once and skip building rejections.
+    fn filter_nodes(
+        &self,
+        cycle: &CycleState,
+        pod: &PodInfo,
+        nodes: &[NodeId],
+        view: ClusterView<'_>,
+        pass: &mut [bool],
+    ) {
+        for (p, &id) in pass.iter_mut().zip(nodes) {
+            *p = self.filter(cycle, pod, view.state.node(id), view).is_ok();
+        }
+    }
 }
 
 /// Runs a profile's filters for one pod against a node; `Err` names the rejecting plugin.

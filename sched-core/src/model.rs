@@ -17,6 +17,11 @@ pub const DEFAULT_MEMORY_REQUEST: i64 = 200 * 1024 * 1024;
 /// Scalar (extended, hugepages, `*kubernetes.io/*`) resource amounts, sorted by name id.
 pub type ScalarList = SmallVec<[(Sym, i64); 2]>;
 
+/// A node's taints, in node order. Inline up to two: most nodes carry none to two, and
+/// TaintToleration reads them for every node it filters, so they stay in the node's own
+/// cache lines instead of behind a pointer.
+pub type TaintList = SmallVec<[Taint; 2]>;
+
 /// Resource amounts in upstream's integer units: cpu in milli-cores, the rest in base units.
 ///
 /// For a node this is `status.allocatable` (with `pods` the pod limit); for a pod, its effective
@@ -371,7 +376,7 @@ pub struct NodeInfo {
     /// Labels.
     pub labels: Labels,
     /// Taints in node order.
-    pub taints: Vec<Taint>,
+    pub taints: TaintList,
     /// `spec.unschedulable`.
     pub unschedulable: bool,
     /// `status.allocatable`.

@@ -249,6 +249,36 @@ struct FilterChunk {
     rejected: Vec<(usize, NodeId, u16)>,
 }
 
+/// How many nodes the scan filters at a time (one plugin over the block, then the next).
+const FILTER_BLOCK: usize = 64;
+/// A block entry's mark for a node that passed every filter.
+const FEASIBLE: u16 = u16::MAX;
+/// A filtered block: its nodes, and for each the index of the filter that rejected it, or
+/// [`FEASIBLE`].
+struct Block {
+    len: usize,
+    ids: [NodeId; FILTER_BLOCK],
+    verdicts: [u16; FILTER_BLOCK],
+}
+
+impl Block {
+    fn new() -> Self {
+        Block {
+            len: 0,
+            ids: [NodeId(0); FILTER_BLOCK],
+            verdicts: [FEASIBLE; FILTER_BLOCK],
+        }
+    }
+
+    /// The nodes in scan order with their verdicts.
+    fn iter(&self) -> impl Iterator<Item = (NodeId, u16)> + '_ {
+        self.ids[..self.len]
+            .iter()
+            .copied()
+            .zip(self.verdicts[..self.len].iter().copied())
+    }
+}
+
 /// How much of the cluster a cycle looks at.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Reach {
@@ -481,7 +511,7 @@ impl Scheduler {
         // cycle never reads their reasons, so the scan does not carry them. The statuses are
         // rebuilt below, when the cycle fails or explains, by running that same filter again
         // (filters are pure functions of the cycle state, the pod and the node).
-        let mut rejected: Vec<(NodeId, u16)> = Vec::new();
+        let mut rejected: Vec<(NodeId, u16)> = Vec::with_capacity(n.min(1024));
         // The filters that run for this pod, resolved once (not per node).
         let filters: SmallVec<[(&'static str, &dyn crate::framework::FilterPlugin); 16]> = profile
             .filter
@@ -490,33 +520,77 @@ impl Scheduler {
             .filter(|(i, _)| !skip.contains(*i))
             .filter_map(|(_, p)| p.as_filter().map(|f| (p.name(), f)))
             .collect();
-        let check = |i: usize| -> (NodeId, Option<u16>) {
-            // `(start + i) % n` without a division: both are below `n`.
-            let j = start + i;
-            let id = candidates[if j >= n { j - n } else { j }];
-            let node = state.node(id);
-            for (k, (_, f)) in filters.iter().enumerate() {
-                if f.filter(&cycle, pod, node, view).is_err() {
-                    return (id, Some(k as u16));
-                }
+        // Filters a block of at most FILTER_BLOCK consecutive positions of the scan, one plugin
+        // at a time over the nodes still feasible; gives each node with the index of the
+        // filter that rejected it, or FEASIBLE.
+        let filter_block = |lo: usize, hi: usize, out: &mut Block| {
+            out.len = hi - lo;
+            // The nodes still feasible and their places in the block, double-buffered so that
+            // compaction reads one pair of arrays and writes the other.
+            let mut live = [[NodeId(0); FILTER_BLOCK]; 2];
+            let mut live_at = [[0u8; FILTER_BLOCK]; 2];
+            for (r, i) in (lo..hi).enumerate() {
+                // `(start + i) % n` without a division: both are below `n`.
+                let j = start + i;
+                let id = candidates[if j >= n { j - n } else { j }];
+                out.ids[r] = id;
+                out.verdicts[r] = FEASIBLE;
+                live[0][r] = id;
+                live_at[0][r] = r as u8;
             }
-            (id, None)
+            let mut len = out.len;
+            let mut cur = 0;
+            let mut pass = [true; FILTER_BLOCK];
+            for (k, (_, f)) in filters.iter().enumerate() {
+                if len == 0 {
+                    break;
+                }
+                let pass = &mut pass[..len];
+                pass.fill(true);
+                f.filter_nodes(&cycle, pod, &live[cur][..len], view, pass);
+                if pass.iter().all(|&p| p) {
+                    continue;
+                }
+                // Compact the survivors without branching on the (unpredictable) verdicts.
+                let [a, b] = &mut live;
+                let (from, to) = if cur == 0 { (a, b) } else { (b, a) };
+                let [a_at, b_at] = &mut live_at;
+                let (from_at, to_at) = if cur == 0 { (a_at, b_at) } else { (b_at, a_at) };
+                let mut kept = 0;
+                for r in 0..len {
+                    let ok = pass[r];
+                    let at = from_at[r];
+                    to[kept] = from[r];
+                    to_at[kept] = at;
+                    if !ok {
+                        out.verdicts[usize::from(at)] = k as u16;
+                    }
+                    kept += usize::from(ok);
+                }
+                len = kept;
+                cur ^= 1;
+            }
         };
         // Nodes are taken in order from the start index and the scan stops once `to_find`
         // nodes are feasible, so which nodes are processed is deterministic (upstream's parallel
         // scan may look at a few more). Large batches are filtered in parallel, in order.
         let mut next = 0;
+        let mut block = Block::new();
         while next < n && feasible.len() < to_find {
             let batch = (to_find - feasible.len()).max(64).min(n - next);
             if batch < self.parallel_threshold {
-                let end = next + batch;
-                while next < end && feasible.len() < to_find {
-                    match check(next) {
-                        (id, None) => feasible.push(id),
-                        (id, Some(k)) => rejected.push((id, k)),
+                // A block never holds more nodes than are still to be found, so it cannot
+                // overshoot the cutoff: every node in it counts as processed.
+                let len = (to_find - feasible.len()).min(FILTER_BLOCK).min(n - next);
+                filter_block(next, next + len, &mut block);
+                for (id, k) in block.iter() {
+                    if k == FEASIBLE {
+                        feasible.push(id);
+                    } else {
+                        rejected.push((id, k));
                     }
-                    next += 1;
                 }
+                next += len;
                 continue;
             }
             // Each worker filters a contiguous chunk and keeps only compact results; chunks are
@@ -528,10 +602,15 @@ impl Scheduler {
                     let lo = next + c * chunk;
                     let hi = (lo + chunk).min(next + batch);
                     let mut part = FilterChunk::default();
-                    for i in lo..hi {
-                        match check(i) {
-                            (id, None) => part.feasible.push((i, id)),
-                            (id, Some(k)) => part.rejected.push((i, id, k)),
+                    let mut block = Block::new();
+                    for b in (lo..hi).step_by(FILTER_BLOCK) {
+                        filter_block(b, (b + FILTER_BLOCK).min(hi), &mut block);
+                        for (i, (id, k)) in (b..).zip(block.iter()) {
+                            if k == FEASIBLE {
+                                part.feasible.push((i, id));
+                            } else {
+                                part.rejected.push((i, id, k));
+                            }
                         }
                     }
                     part

@@ -55,7 +55,7 @@ impl NodeState {
                 name,
                 name_sym,
                 labels: Labels::default(),
-                taints: Vec::new(),
+                taints: crate::model::TaintList::new(),
                 unschedulable: false,
                 allocatable: Resources::default(),
                 images: Vec::new(),

@@ -220,16 +220,46 @@ impl FilterPlugin for NodeAffinity {
         node: &NodeState,
         view: ClusterView<'_>,
     ) -> FilterResult {
+        match self.mismatch(pod, node, view) {
+            Some(reason) => Err(Rejection::unresolvable(reason)),
+            None => Ok(()),
+        }
+    }
+
+    /// As `filter` per node, without building rejections.
+    fn filter_nodes(
+        &self,
+        _cycle: &CycleState,
+        pod: &PodInfo,
+        nodes: &[NodeId],
+        view: ClusterView<'_>,
+        pass: &mut [bool],
+    ) {
+        for (p, &id) in pass.iter_mut().zip(nodes) {
+            *p = self.mismatch(pod, view.state.node(id), view).is_none();
+        }
+    }
+}
+
+impl NodeAffinity {
+    /// The Filter reason when the node does not match `addedAffinity` or the pod's own
+    /// requirements (checked in that order).
+    fn mismatch(
+        &self,
+        pod: &PodInfo,
+        node: &NodeState,
+        view: ClusterView<'_>,
+    ) -> Option<&'static str> {
         let interner = view.interner();
         if let Some(sel) = &self.added_required
             && !sel.matches(&node.info, interner)
         {
-            return Err(Rejection::unresolvable(ERR_REASON_ENFORCED));
+            return Some(ERR_REASON_ENFORCED);
         }
         if !pod_matches_required(pod, &node.info, interner) {
-            return Err(Rejection::unresolvable(ERR_REASON_POD));
+            return Some(ERR_REASON_POD);
         }
-        Ok(())
+        None
     }
 }
 

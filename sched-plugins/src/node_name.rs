@@ -9,7 +9,7 @@ use sched_core::framework::{
 };
 use sched_core::intern::Interner;
 use sched_core::model::PodInfo;
-use sched_core::state::NodeState;
+use sched_core::state::{NodeId, NodeState};
 use std::sync::Arc;
 
 /// The upstream plugin name.
@@ -63,6 +63,24 @@ impl FilterPlugin for NodeName {
             Ok(())
         } else {
             Err(Rejection::unresolvable(ERR_REASON))
+        }
+    }
+
+    /// As `filter` per node; a pod without `spec.nodeName` passes without a look at the nodes.
+    fn filter_nodes(
+        &self,
+        _cycle: &CycleState,
+        pod: &PodInfo,
+        nodes: &[NodeId],
+        view: ClusterView<'_>,
+        pass: &mut [bool],
+    ) {
+        if pod.node_name.is_none() {
+            pass.fill(true);
+            return;
+        }
+        for (p, &id) in pass.iter_mut().zip(nodes) {
+            *p = fits(pod, view.state.node(id));
         }
     }
 }

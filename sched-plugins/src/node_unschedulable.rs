@@ -10,7 +10,7 @@ use sched_core::framework::{
 };
 use sched_core::intern::{Interner, Sym};
 use sched_core::model::{PodInfo, Taint, TaintEffect};
-use sched_core::state::NodeState;
+use sched_core::state::{NodeId, NodeState};
 use std::sync::Arc;
 
 /// The upstream plugin name.
@@ -68,10 +68,35 @@ impl FilterPlugin for NodeUnschedulable {
         node: &NodeState,
         _view: ClusterView<'_>,
     ) -> FilterResult {
-        if node.info.unschedulable && !pod.tolerations.iter().any(|t| t.tolerates(&self.taint)) {
+        if node.info.unschedulable && !self.tolerated(pod) {
             return Err(Rejection::unresolvable(ERR_REASON_UNSCHEDULABLE));
         }
         Ok(())
+    }
+
+    /// As `filter` per node, with the toleration looked up once.
+    fn filter_nodes(
+        &self,
+        _cycle: &CycleState,
+        pod: &PodInfo,
+        nodes: &[NodeId],
+        view: ClusterView<'_>,
+        pass: &mut [bool],
+    ) {
+        if self.tolerated(pod) {
+            pass.fill(true);
+            return;
+        }
+        for (p, &id) in pass.iter_mut().zip(nodes) {
+            *p = !view.state.node(id).info.unschedulable;
+        }
+    }
+}
+
+impl NodeUnschedulable {
+    /// Whether the pod tolerates the `node.kubernetes.io/unschedulable:NoSchedule` taint.
+    fn tolerated(&self, pod: &PodInfo) -> bool {
+        pod.tolerations.iter().any(|t| t.tolerates(&self.taint))
     }
 }
 

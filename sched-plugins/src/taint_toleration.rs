@@ -110,17 +110,34 @@ impl FilterPlugin for TaintToleration {
         node: &NodeState,
         _view: ClusterView<'_>,
     ) -> FilterResult {
-        let untolerated = node
-            .info
-            .taints
-            .iter()
-            .filter(|t| matches!(t.effect, TaintEffect::NoSchedule | TaintEffect::NoExecute))
-            .any(|taint| !pod.tolerations.iter().any(|t| t.tolerates(taint)));
-        if untolerated {
+        if has_untolerated_hard_taint(pod, &node.info.taints) {
             return Err(Rejection::unresolvable(ERR_REASON_UNTOLERATED));
         }
         Ok(())
     }
+
+    /// As `filter` per node, without building rejections.
+    fn filter_nodes(
+        &self,
+        _cycle: &CycleState,
+        pod: &PodInfo,
+        nodes: &[NodeId],
+        view: ClusterView<'_>,
+        pass: &mut [bool],
+    ) {
+        for (p, &id) in pass.iter_mut().zip(nodes) {
+            *p = !has_untolerated_hard_taint(pod, &view.state.node(id).info.taints);
+        }
+    }
+}
+
+/// Whether some `NoSchedule`/`NoExecute` taint is tolerated by none of the pod's tolerations.
+#[inline]
+fn has_untolerated_hard_taint(pod: &PodInfo, taints: &[Taint]) -> bool {
+    taints
+        .iter()
+        .filter(|t| matches!(t.effect, TaintEffect::NoSchedule | TaintEffect::NoExecute))
+        .any(|taint| !pod.tolerations.iter().any(|t| t.tolerates(taint)))
 }
 
 impl PreScorePlugin for TaintToleration {

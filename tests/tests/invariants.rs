@@ -1,7 +1,8 @@
 //! Properties of the cycle on random clusters: a chosen node passes every filter and never
 //! exceeds allocatable; scores lie in 0..=100; the same seed gives the same choice; `explain`
 //! selects what `schedule` selects with `percentageOfNodesToScore: 100`; every score plugin's
-//! batch `score_nodes` gives what `score` gives node by node.
+//! batch `score_nodes` gives what `score` gives node by node, and every filter's batch
+//! `filter_nodes` what `filter` gives.
 
 use placer_tests::Harness;
 use proptest::prelude::*;
@@ -10,15 +11,16 @@ use sched_core::scheduler::NodeOutcome;
 use serde_json::{Value, json};
 
 fn arb_node(i: usize) -> impl Strategy<Value = Value> {
-    (1u32..16, 1u32..32, 0u8..4, any::<bool>(), 0u8..3, 0u64..3).prop_map(move |(cpu, mem, taint, ssd, zone, image)| {
+    (1u32..16, 1u32..32, 0u8..5, any::<bool>(), 0u8..3, 0u64..3, 0u8..8).prop_map(move |(cpu, mem, taint, ssd, zone, image, cordon)| {
         let taints = match taint {
             0 => json!([{"key": "dedicated", "value": "x", "effect": "NoSchedule"}]),
             1 => json!([{"key": "soft", "effect": "PreferNoSchedule"}]),
+            2 => json!([{"key": "soft", "effect": "PreferNoSchedule"}, {"key": "dedicated", "value": "x", "effect": "NoExecute"}, {"key": "gpu", "effect": "NoSchedule"}]),
             _ => json!([]),
         };
         json!({
             "metadata": {"name": format!("n{i}"), "labels": {"disk": if ssd {"ssd"} else {"hdd"}, "zone": format!("z{zone}")}},
-            "spec": {"taints": taints},
+            "spec": {"taints": taints, "unschedulable": cordon == 0},
             "status": {
                 "allocatable": {"cpu": cpu.to_string(), "memory": format!("{mem}Gi"), "pods": "8"},
                 "images": if image == 0 { json!([]) } else { json!([{"names": ["app:1"], "sizeBytes": image * 300_000_000}]) }
@@ -133,6 +135,35 @@ proptest! {
                 s.score_nodes(&cycle, &info, &ids[mid..], view, hi);
                 prop_assert_eq!(&halves, &one_by_one, "{} in two chunks", plugin.name());
             }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+    #[test]
+    fn filter_nodes_equals_filter((nodes, running) in arb_cluster(), pod in arb_pod("incoming".into()), named in 0usize..16) {
+        let mut pod = pod;
+        if named < nodes.len() {
+            pod["spec"]["nodeName"] = json!(format!("n{named}"));
+        }
+        let mut h = Harness::new(&nodes, &running, None, 1);
+        let info = h.pod(pod);
+        let view = ClusterView { state: &h.state };
+        let ids: Vec<_> = h.state.node_ids().to_vec();
+        let profile = &h.scheduler.profiles()[0];
+        let mut cycle = CycleState::new();
+        for p in &profile.pre_filter {
+            if let Some(pf) = p.as_pre_filter() {
+                let _ = pf.pre_filter(&mut cycle, &info, view);
+            }
+        }
+        for plugin in &profile.filter {
+            let f = plugin.as_filter().unwrap();
+            let one_by_one: Vec<bool> = ids.iter().map(|&id| f.filter(&cycle, &info, h.state.node(id), view).is_ok()).collect();
+            let mut batch = vec![false; ids.len()];
+            f.filter_nodes(&cycle, &info, &ids, view, &mut batch);
+            prop_assert_eq!(&batch, &one_by_one, "{}", plugin.name());
         }
     }
 }

@@ -204,55 +204,21 @@ impl FilterPlugin for NodeResourcesFit {
         node: &NodeState,
         view: ClusterView<'_>,
     ) -> FilterResult {
-        let alloc = &node.info.allocatable;
-        let used = &node.requested;
-        let req = &pod.requests;
         let mut reasons: SmallVec<[Reason; 2]> = SmallVec::new();
         let mut unresolvable = false;
-
-        if i64::from(node.pod_count) + 1 > alloc.pods {
-            reasons.push(Reason::Static(TOO_MANY_PODS));
-        }
-        if !req.is_empty_request() {
-            let mut check =
-                |request: i64, allocatable: i64, requested: i64, reason: &'static str| {
-                    if request > 0 && request > allocatable.wrapping_sub(requested) {
-                        reasons.push(Reason::Static(reason));
-                        unresolvable |= request > allocatable;
-                    }
-                };
-            check(
-                req.milli_cpu,
-                alloc.milli_cpu,
-                used.milli_cpu,
-                INSUFFICIENT_CPU,
-            );
-            check(req.memory, alloc.memory, used.memory, INSUFFICIENT_MEMORY);
-            check(
-                req.ephemeral_storage,
-                alloc.ephemeral_storage,
-                used.ephemeral_storage,
-                INSUFFICIENT_EPHEMERAL_STORAGE,
-            );
-            for (i, &(name, quantity)) in req.scalar.iter().enumerate() {
-                if quantity == 0 || self.is_ignored(name, view) {
-                    continue;
-                }
-                // upstream: DRA-backed extended resources (gate DRAExtendedResource, off in
-                // 1.35) would be delegated here; Placer does not model them.
-                let allocatable = alloc.scalar(name);
-                if quantity > allocatable.wrapping_sub(used.scalar(name)) {
-                    reasons.push(match pod.scalar_reasons.get(i) {
-                        Some(r) => Reason::Shared(r.clone()),
-                        None => {
-                            Reason::from(format!("Insufficient {}", view.interner().resolve(name)))
-                        }
-                    });
-                    unresolvable |= quantity > allocatable;
-                }
-            }
-        }
-
+        self.insufficient(pod, node, view, |short, exceeds_allocatable| {
+            reasons.push(match short {
+                Short::Pods => Reason::Static(TOO_MANY_PODS),
+                Short::Cpu => Reason::Static(INSUFFICIENT_CPU),
+                Short::Memory => Reason::Static(INSUFFICIENT_MEMORY),
+                Short::EphemeralStorage => Reason::Static(INSUFFICIENT_EPHEMERAL_STORAGE),
+                Short::Scalar(i, name) => match pod.scalar_reasons.get(i) {
+                    Some(r) => Reason::Shared(r.clone()),
+                    None => Reason::from(format!("Insufficient {}", view.interner().resolve(name))),
+                },
+            });
+            unresolvable |= exceeds_allocatable;
+        });
         if reasons.is_empty() {
             return Ok(());
         }
@@ -264,6 +230,81 @@ impl FilterPlugin for NodeResourcesFit {
             },
             reasons,
         })
+    }
+
+    /// As `filter` per node, without building reasons.
+    fn filter_nodes(
+        &self,
+        _cycle: &CycleState,
+        pod: &PodInfo,
+        nodes: &[NodeId],
+        view: ClusterView<'_>,
+        pass: &mut [bool],
+    ) {
+        for (p, &id) in pass.iter_mut().zip(nodes) {
+            let mut fits = true;
+            self.insufficient(pod, view.state.node(id), view, |_, _| fits = false);
+            *p = fits;
+        }
+    }
+}
+
+/// A resource the node is short of, for [`NodeResourcesFit::insufficient`].
+#[derive(Clone, Copy)]
+enum Short {
+    Pods,
+    Cpu,
+    Memory,
+    EphemeralStorage,
+    /// The index in the pod's `requests.scalar`, and the name.
+    Scalar(usize, Sym),
+}
+
+impl NodeResourcesFit {
+    /// upstream `fitsRequest`: calls `report(resource, request exceeds allocatable outright)`
+    /// for every resource the node is short of, in the order pods, cpu, memory,
+    /// ephemeral-storage, then scalars (the pod-count shortage is never "outright").
+    #[inline]
+    fn insufficient(
+        &self,
+        pod: &PodInfo,
+        node: &NodeState,
+        view: ClusterView<'_>,
+        mut report: impl FnMut(Short, bool),
+    ) {
+        let alloc = &node.info.allocatable;
+        let used = &node.requested;
+        let req = &pod.requests;
+        if i64::from(node.pod_count) + 1 > alloc.pods {
+            report(Short::Pods, false);
+        }
+        if req.is_empty_request() {
+            return;
+        }
+        let mut check = |request: i64, allocatable: i64, requested: i64, short: Short| {
+            if request > 0 && request > allocatable.wrapping_sub(requested) {
+                report(short, request > allocatable);
+            }
+        };
+        check(req.milli_cpu, alloc.milli_cpu, used.milli_cpu, Short::Cpu);
+        check(req.memory, alloc.memory, used.memory, Short::Memory);
+        check(
+            req.ephemeral_storage,
+            alloc.ephemeral_storage,
+            used.ephemeral_storage,
+            Short::EphemeralStorage,
+        );
+        for (i, &(name, quantity)) in req.scalar.iter().enumerate() {
+            if quantity == 0 || self.is_ignored(name, view) {
+                continue;
+            }
+            // upstream: DRA-backed extended resources (gate DRAExtendedResource, off in
+            // 1.35) would be delegated here; Placer does not model them.
+            let allocatable = alloc.scalar(name);
+            if quantity > allocatable.wrapping_sub(used.scalar(name)) {
+                report(Short::Scalar(i, name), quantity > allocatable);
+            }
+        }
     }
 }
 
