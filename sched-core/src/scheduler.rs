@@ -17,8 +17,8 @@ use rayon::prelude::*;
 use smallvec::SmallVec;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// upstream: `minFeasibleNodesToFind`.
 pub const MIN_FEASIBLE_NODES_TO_FIND: usize = 100;
@@ -279,6 +279,62 @@ impl Block {
     }
 }
 
+/// Buffers one cycle uses; the scheduler keeps them between cycles so that a cycle does not
+/// allocate them anew.
+#[derive(Default)]
+struct Scratch {
+    /// Feasible nodes in scan order.
+    feasible: Vec<NodeId>,
+    /// Rejected nodes in scan order, with the index of the rejecting filter.
+    rejected: Vec<(NodeId, u16)>,
+    /// One column of scores per running score plugin.
+    columns: Vec<Vec<i64>>,
+    /// Weighted totals per feasible node.
+    totals: Vec<i64>,
+}
+
+/// A [`Scratch`] taken from the scheduler's pool, given back when dropped.
+struct ScratchGuard<'a> {
+    pool: &'a Mutex<Vec<Scratch>>,
+    scratch: Option<Scratch>,
+}
+
+impl<'a> ScratchGuard<'a> {
+    fn take(pool: &'a Mutex<Vec<Scratch>>) -> Self {
+        let scratch = pool
+            .lock()
+            .map(|mut p| p.pop())
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        ScratchGuard {
+            pool,
+            scratch: Some(scratch),
+        }
+    }
+}
+
+impl std::ops::Deref for ScratchGuard<'_> {
+    type Target = Scratch;
+    fn deref(&self) -> &Scratch {
+        self.scratch.as_ref().expect("present until drop")
+    }
+}
+
+impl std::ops::DerefMut for ScratchGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Scratch {
+        self.scratch.as_mut().expect("present until drop")
+    }
+}
+
+impl Drop for ScratchGuard<'_> {
+    fn drop(&mut self) {
+        if let (Some(s), Ok(mut pool)) = (self.scratch.take(), self.pool.lock()) {
+            pool.push(s);
+        }
+    }
+}
+
 /// How much of the cluster a cycle looks at.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Reach {
@@ -295,6 +351,7 @@ pub struct Scheduler {
     seed: u64,
     next_start_node_index: AtomicUsize,
     parallel_threshold: usize,
+    scratch: Mutex<Vec<Scratch>>,
 }
 
 impl std::fmt::Debug for Scheduler {
@@ -321,6 +378,7 @@ impl Scheduler {
             seed,
             next_start_node_index: AtomicUsize::new(0),
             parallel_threshold: DEFAULT_PARALLEL_THRESHOLD,
+            scratch: Mutex::new(Vec::new()),
         }
     }
 
@@ -506,12 +564,20 @@ impl Scheduler {
                 (k, start)
             }
         };
-        let mut feasible: Vec<NodeId> = Vec::with_capacity(to_find.min(n));
+        // The cycle's buffers come from the scheduler's pool and go back to it on return.
+        let mut scratch = ScratchGuard::take(&self.scratch);
+        let Scratch {
+            feasible,
+            rejected,
+            columns,
+            totals,
+        } = &mut *scratch;
+        feasible.clear();
+        rejected.clear();
         // Rejected nodes are kept as (node, index of the rejecting filter) only: a successful
         // cycle never reads their reasons, so the scan does not carry them. The statuses are
         // rebuilt below, when the cycle fails or explains, by running that same filter again
         // (filters are pure functions of the cycle state, the pod and the node).
-        let mut rejected: Vec<(NodeId, u16)> = Vec::with_capacity(n.min(1024));
         // The filters that run for this pod, resolved once (not per node).
         let filters: SmallVec<[(&'static str, &dyn crate::framework::FilterPlugin); 16]> = profile
             .filter
@@ -656,13 +722,13 @@ impl Scheduler {
         };
         let rejected: Vec<(NodeId, &'static str, Rejection)> =
             if reach == Reach::AllNodes || feasible.is_empty() {
-                statuses(&rejected)
+                statuses(rejected)
             } else {
                 Vec::new()
             };
         if reach == Reach::AllNodes {
             let mut outcome: BTreeMap<NodeId, NodeOutcome> = BTreeMap::new();
-            for &id in &feasible {
+            for &id in feasible.iter() {
                 outcome.insert(id, NodeOutcome::Feasible);
             }
             for (id, plugin, r) in &rejected {
@@ -726,7 +792,7 @@ impl Scheduler {
             let Some(p) = plugin.as_pre_score() else {
                 continue;
             };
-            match p.pre_score(&mut cycle, pod, &feasible, view) {
+            match p.pre_score(&mut cycle, pod, feasible, view) {
                 Ok(PreScoreOutcome::Proceed) => {}
                 Ok(PreScoreOutcome::Skip) => score_skipped.push(plugin.name()),
                 Err(r) => {
@@ -752,27 +818,25 @@ impl Scheduler {
             .collect();
         // One column of raw scores per plugin, each filled by one `score_nodes` call (chunks of
         // nodes in parallel when there are many).
-        let mut columns: Vec<Vec<i64>> = Vec::with_capacity(scorers.len());
-        for (_, s, _) in &scorers {
-            let mut column = vec![0; feasible.len()];
+        columns.resize_with(scorers.len().max(columns.len()), Vec::new);
+        for ((_, s, _), column) in scorers.iter().zip(columns.iter_mut()) {
+            column.clear();
+            column.resize(feasible.len(), 0);
             if feasible.len() >= self.parallel_threshold {
                 column
                     .par_chunks_mut(256)
                     .zip(feasible.par_chunks(256))
                     .for_each(|(out, ids)| s.score_nodes(&cycle, pod, ids, view, out));
             } else {
-                s.score_nodes(&cycle, pod, &feasible, view, &mut column);
+                s.score_nodes(&cycle, pod, feasible, view, column);
             }
-            columns.push(column);
         }
         // NormalizeScore, range check, weights.
-        let mut table = ScoreTable {
-            totals: vec![0; feasible.len()],
-            ..ScoreTable::default()
-        };
-        for ((plugin, s, weight), mut scores) in scorers.iter().zip(columns) {
+        totals.clear();
+        totals.resize(feasible.len(), 0);
+        for ((plugin, s, weight), scores) in scorers.iter().zip(columns.iter_mut()) {
             if s.has_normalize() {
-                s.normalize(&cycle, pod, &mut scores);
+                s.normalize(&cycle, pod, scores);
             }
             if let Some(bad) = scores.iter().find(|&&v| !(0..=100).contains(&v)) {
                 // upstream: a score outside [MinNodeScore, MaxNodeScore] after normalization is an error.
@@ -782,28 +846,35 @@ impl Scheduler {
                 });
                 return eval;
             }
-            for (t, v) in table.totals.iter_mut().zip(&scores) {
+            for (t, v) in totals.iter_mut().zip(scores.iter()) {
                 *t += v * weight;
             }
-            table.plugins.push((plugin.name(), *weight));
-            table.scores.push(scores);
         }
-        table.nodes = feasible;
 
-        // Select the host: the highest total; ties broken by the seeded RNG.
-        let best = table.totals.iter().copied().max().unwrap_or(0);
-        let ties: Vec<usize> = (0..table.nodes.len())
-            .filter(|&i| table.totals[i] == best)
-            .collect();
-        let pick = ties[(tie_break(self.seed, &pod.key) % ties.len() as u64) as usize];
-        let node = table.nodes[pick];
+        // Select the host: the highest total; ties broken by the seeded RNG (the k-th of the
+        // tied nodes in scan order).
+        let best = totals.iter().copied().max().unwrap_or(0);
+        let num_ties = totals.iter().filter(|&&t| t == best).count();
+        let k = (tie_break(self.seed, &pod.key) % num_ties as u64) as usize;
+        let pick = (0..totals.len())
+            .filter(|&i| totals[i] == best)
+            .nth(k)
+            .unwrap_or(0);
+        let node = feasible[pick];
         eval.result = Ok(Placement {
             node,
             node_name: state.node(node).info.name.clone(),
-            feasible_nodes: table.nodes.len(),
+            feasible_nodes: feasible.len(),
             evaluated_nodes: evaluated,
         });
-        eval.scores = table;
+        if reach == Reach::AllNodes {
+            eval.scores = ScoreTable {
+                plugins: scorers.iter().map(|(p, _, w)| (p.name(), *w)).collect(),
+                nodes: feasible.clone(),
+                scores: columns[..scorers.len()].to_vec(),
+                totals: totals.clone(),
+            };
+        }
         eval
     }
 

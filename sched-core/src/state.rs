@@ -27,6 +27,92 @@ impl NodeId {
     }
 }
 
+/// What the built-in filters and resource scorers read of every node they look at, copied out
+/// of [`NodeState`] into one dense array ([`ClusterState::summary`]). A scan over thousands of
+/// nodes then reads one 80-byte record per node, in order, instead of several cache lines
+/// spread over each 320-byte `NodeState` (on the reference machine this was most of the
+/// scan's time). The state refreshes a node's summary on every change to the node; for a
+/// `NodeState` that is not the state's own (a preemption dry run's copy), use
+/// [`NodeSummary::of`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NodeSummary {
+    /// `allocatable` cpu (milli-cores).
+    pub alloc_milli_cpu: i64,
+    /// `allocatable` memory.
+    pub alloc_memory: i64,
+    /// `allocatable` ephemeral-storage.
+    pub alloc_ephemeral_storage: i64,
+    /// `allocatable` pods.
+    pub alloc_pods: i64,
+    /// Σ requested cpu of the node's pods.
+    pub req_milli_cpu: i64,
+    /// Σ requested memory.
+    pub req_memory: i64,
+    /// Σ requested ephemeral-storage.
+    pub req_ephemeral_storage: i64,
+    /// Σ non-zero cpu requests.
+    pub non_zero_milli_cpu: i64,
+    /// Σ non-zero memory requests.
+    pub non_zero_memory: i64,
+    /// Number of pods on the node.
+    pub pod_count: u32,
+    flags: u8,
+}
+
+impl NodeSummary {
+    const UNSCHEDULABLE: u8 = 1;
+    const HARD_TAINTS: u8 = 2;
+    const PREFER_NO_SCHEDULE_TAINTS: u8 = 4;
+
+    /// The summary of `node`.
+    #[must_use]
+    pub fn of(node: &NodeState) -> Self {
+        use crate::model::TaintEffect;
+        let info = &node.info;
+        let mut flags = 0;
+        if info.unschedulable {
+            flags |= Self::UNSCHEDULABLE;
+        }
+        for t in &info.taints {
+            flags |= match t.effect {
+                TaintEffect::NoSchedule | TaintEffect::NoExecute => Self::HARD_TAINTS,
+                TaintEffect::PreferNoSchedule => Self::PREFER_NO_SCHEDULE_TAINTS,
+            };
+        }
+        NodeSummary {
+            alloc_milli_cpu: info.allocatable.milli_cpu,
+            alloc_memory: info.allocatable.memory,
+            alloc_ephemeral_storage: info.allocatable.ephemeral_storage,
+            alloc_pods: info.allocatable.pods,
+            req_milli_cpu: node.requested.milli_cpu,
+            req_memory: node.requested.memory,
+            req_ephemeral_storage: node.requested.ephemeral_storage,
+            non_zero_milli_cpu: node.non_zero_milli_cpu,
+            non_zero_memory: node.non_zero_memory,
+            pod_count: node.pod_count,
+            flags,
+        }
+    }
+
+    /// `spec.unschedulable`.
+    #[must_use]
+    pub fn unschedulable(&self) -> bool {
+        self.flags & Self::UNSCHEDULABLE != 0
+    }
+
+    /// Whether the node has a `NoSchedule` or `NoExecute` taint.
+    #[must_use]
+    pub fn has_hard_taints(&self) -> bool {
+        self.flags & Self::HARD_TAINTS != 0
+    }
+
+    /// Whether the node has a `PreferNoSchedule` taint.
+    #[must_use]
+    pub fn has_prefer_no_schedule_taints(&self) -> bool {
+        self.flags & Self::PREFER_NO_SCHEDULE_TAINTS != 0
+    }
+}
+
 /// A node and the aggregates of the pods placed on it.
 #[derive(Clone, Debug)]
 pub struct NodeState {
@@ -154,6 +240,8 @@ pub type Result<T, E = StateError> = std::result::Result<T, E>;
 pub struct ClusterState {
     interner: Interner,
     nodes: Vec<NodeState>,
+    /// `NodeSummary::of(&nodes[i])`, kept in step with `nodes`.
+    summaries: Vec<NodeSummary>,
     node_ids: FxHashMap<Arc<str>, NodeId>,
     live: Vec<NodeId>,
     pods: FxHashMap<Arc<str>, PodEntry>,
@@ -215,6 +303,17 @@ impl ClusterState {
         self.pods.len()
     }
 
+    /// The summary of node `id`: what the scan reads for every node. Panics on an id this
+    /// state never gave out.
+    #[must_use]
+    pub fn summary(&self, id: NodeId) -> &NodeSummary {
+        &self.summaries[id.index()]
+    }
+
+    fn refresh(&mut self, id: NodeId) {
+        self.summaries[id.index()] = NodeSummary::of(&self.nodes[id.index()]);
+    }
+
     /// The node at `id`. Panics on an id this state never gave out.
     #[must_use]
     pub fn node(&self, id: NodeId) -> &NodeState {
@@ -255,8 +354,9 @@ impl ClusterState {
         let id = NodeId(u32::try_from(self.nodes.len()).expect("more than 2^32 nodes"));
         let name_sym = self.interner.intern(name);
         let name: Arc<str> = self.interner.resolve_arc(name_sym);
-        self.nodes
-            .push(NodeState::placeholder(name.clone(), name_sym));
+        let placeholder = NodeState::placeholder(name.clone(), name_sym);
+        self.summaries.push(NodeSummary::of(&placeholder));
+        self.nodes.push(placeholder);
         self.node_ids.insert(name, id);
         id
     }
@@ -285,6 +385,7 @@ impl ClusterState {
         let slot = &mut self.nodes[id.index()];
         slot.info = info;
         slot.exists = true;
+        self.refresh(id);
         id
     }
 
@@ -322,6 +423,7 @@ impl ClusterState {
         let keep_sym = slot.info.name_sym;
         let placeholder = NodeState::placeholder(keep_name, keep_sym);
         slot.info = placeholder.info;
+        self.refresh(id);
         self.live.retain(|&n| n != id);
         self.drop_placeholder_if_unused(id);
         Ok(id)
@@ -336,6 +438,7 @@ impl ClusterState {
         node.account(&info, 1);
         let slot = u32::try_from(node.pods.len()).expect("more than 2^32 pods on a node");
         node.pods.push(info.clone());
+        self.refresh(id);
         if !info.required_anti_affinity.is_empty() {
             self.anti_affinity_pods.insert(info.key.clone());
         }
@@ -399,6 +502,7 @@ impl ClusterState {
                 e.slot = entry.slot;
             }
         }
+        self.refresh(entry.node);
         self.drop_placeholder_if_unused(entry.node);
         Ok(entry)
     }
@@ -468,6 +572,11 @@ impl ClusterState {
                     "pod {} is not at its slot on its node",
                     entry.info.key
                 ));
+            }
+        }
+        for (have, summary) in self.nodes.iter().zip(&self.summaries) {
+            if *summary != NodeSummary::of(have) {
+                return Err(format!("node {}: summary is stale", have.info.name));
             }
         }
         for (have, want) in self.nodes.iter().zip(&fresh) {

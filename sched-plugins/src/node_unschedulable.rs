@@ -88,7 +88,7 @@ impl FilterPlugin for NodeUnschedulable {
             return;
         }
         for (p, &id) in pass.iter_mut().zip(nodes) {
-            *p = !view.state.node(id).info.unschedulable;
+            *p = !view.state.summary(id).unschedulable();
         }
     }
 }

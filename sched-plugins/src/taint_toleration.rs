@@ -125,8 +125,13 @@ impl FilterPlugin for TaintToleration {
         view: ClusterView<'_>,
         pass: &mut [bool],
     ) {
+        // Most nodes have no NoSchedule/NoExecute taint, which the node's summary tells
+        // without a look at the taints; a pod without tolerations is rejected by any.
+        let no_tolerations = pod.tolerations.is_empty();
         for (p, &id) in pass.iter_mut().zip(nodes) {
-            *p = !has_untolerated_hard_taint(pod, &view.state.node(id).info.taints);
+            *p = !view.state.summary(id).has_hard_taints()
+                || (!no_tolerations
+                    && !has_untolerated_hard_taint(pod, &view.state.node(id).info.taints));
         }
     }
 }
@@ -184,10 +189,11 @@ impl ScorePlugin for TaintToleration {
     ) {
         let tolerations = prefer_tolerations(cycle, pod);
         for (o, &id) in out.iter_mut().zip(nodes) {
-            *o = count_intolerable_prefer_no_schedule(
-                &view.state.node(id).info.taints,
-                &tolerations,
-            );
+            *o = if view.state.summary(id).has_prefer_no_schedule_taints() {
+                count_intolerable_prefer_no_schedule(&view.state.node(id).info.taints, &tolerations)
+            } else {
+                0
+            };
         }
     }
 

@@ -16,7 +16,7 @@ use sched_core::framework::{
 };
 use sched_core::intern::Interner;
 use sched_core::model::PodInfo;
-use sched_core::state::{NodeId, NodeState};
+use sched_core::state::{NodeId, NodeState, NodeSummary};
 use smallvec::SmallVec;
 use std::sync::Arc;
 
@@ -99,7 +99,7 @@ impl ScorePlugin for NodeResourcesBalancedAllocation {
         _view: ClusterView<'_>,
     ) -> i64 {
         match self.pod_requests(cycle, pod) {
-            Some(requests) => self.score_node(&requests, node),
+            Some(requests) => self.score_node(&requests, &NodeSummary::of(node), node),
             None => 0,
         }
     }
@@ -118,7 +118,7 @@ impl ScorePlugin for NodeResourcesBalancedAllocation {
             return;
         };
         for (o, &id) in out.iter_mut().zip(nodes) {
-            *o = self.score_node(&requests, view.state.node(id));
+            *o = self.score_node(&requests, view.state.summary(id), view.state.node(id));
         }
     }
 }
@@ -137,12 +137,13 @@ impl NodeResourcesBalancedAllocation {
     }
 
     /// upstream `balancedResourceScorer` for one node, given the pod's requests.
-    fn score_node(&self, pod_requests: &[i64], node: &NodeState) -> i64 {
+    fn score_node(&self, pod_requests: &[i64], summary: &NodeSummary, node: &NodeState) -> i64 {
         let mut fractions: SmallVec<[f64; 4]> = SmallVec::new();
         let mut total = 0.0_f64;
         for_each_counted(
             &self.resources,
             pod_requests,
+            summary,
             node,
             RequestView::Plain,
             |_, requested, allocatable| {

@@ -19,7 +19,7 @@ use sched_core::framework::{
 };
 use sched_core::intern::{Interner, Sym};
 use sched_core::model::PodInfo;
-use sched_core::state::{NodeId, NodeState};
+use sched_core::state::{NodeId, NodeState, NodeSummary};
 use smallvec::SmallVec;
 use std::sync::Arc;
 
@@ -206,19 +206,27 @@ impl FilterPlugin for NodeResourcesFit {
     ) -> FilterResult {
         let mut reasons: SmallVec<[Reason; 2]> = SmallVec::new();
         let mut unresolvable = false;
-        self.insufficient(pod, node, view, |short, exceeds_allocatable| {
-            reasons.push(match short {
-                Short::Pods => Reason::Static(TOO_MANY_PODS),
-                Short::Cpu => Reason::Static(INSUFFICIENT_CPU),
-                Short::Memory => Reason::Static(INSUFFICIENT_MEMORY),
-                Short::EphemeralStorage => Reason::Static(INSUFFICIENT_EPHEMERAL_STORAGE),
-                Short::Scalar(i, name) => match pod.scalar_reasons.get(i) {
-                    Some(r) => Reason::Shared(r.clone()),
-                    None => Reason::from(format!("Insufficient {}", view.interner().resolve(name))),
-                },
-            });
-            unresolvable |= exceeds_allocatable;
-        });
+        self.insufficient(
+            pod,
+            &NodeSummary::of(node),
+            node,
+            view,
+            |short, exceeds_allocatable| {
+                reasons.push(match short {
+                    Short::Pods => Reason::Static(TOO_MANY_PODS),
+                    Short::Cpu => Reason::Static(INSUFFICIENT_CPU),
+                    Short::Memory => Reason::Static(INSUFFICIENT_MEMORY),
+                    Short::EphemeralStorage => Reason::Static(INSUFFICIENT_EPHEMERAL_STORAGE),
+                    Short::Scalar(i, name) => match pod.scalar_reasons.get(i) {
+                        Some(r) => Reason::Shared(r.clone()),
+                        None => {
+                            Reason::from(format!("Insufficient {}", view.interner().resolve(name)))
+                        }
+                    },
+                });
+                unresolvable |= exceeds_allocatable;
+            },
+        );
         if reasons.is_empty() {
             return Ok(());
         }
@@ -243,7 +251,8 @@ impl FilterPlugin for NodeResourcesFit {
     ) {
         for (p, &id) in pass.iter_mut().zip(nodes) {
             let mut fits = true;
-            self.insufficient(pod, view.state.node(id), view, |_, _| fits = false);
+            let (summary, node) = (view.state.summary(id), view.state.node(id));
+            self.insufficient(pod, summary, node, view, |_, _| fits = false);
             *p = fits;
         }
     }
@@ -263,19 +272,20 @@ enum Short {
 impl NodeResourcesFit {
     /// upstream `fitsRequest`: calls `report(resource, request exceeds allocatable outright)`
     /// for every resource the node is short of, in the order pods, cpu, memory,
-    /// ephemeral-storage, then scalars (the pod-count shortage is never "outright").
+    /// ephemeral-storage, then scalars (the pod-count shortage is never "outright"). The pod
+    /// count, cpu, memory and ephemeral-storage come from `summary`; `node` is read only for
+    /// scalars.
     #[inline]
     fn insufficient(
         &self,
         pod: &PodInfo,
+        summary: &NodeSummary,
         node: &NodeState,
         view: ClusterView<'_>,
         mut report: impl FnMut(Short, bool),
     ) {
-        let alloc = &node.info.allocatable;
-        let used = &node.requested;
         let req = &pod.requests;
-        if i64::from(node.pod_count) + 1 > alloc.pods {
+        if i64::from(summary.pod_count) + 1 > summary.alloc_pods {
             report(Short::Pods, false);
         }
         if req.is_empty_request() {
@@ -286,14 +296,25 @@ impl NodeResourcesFit {
                 report(short, request > allocatable);
             }
         };
-        check(req.milli_cpu, alloc.milli_cpu, used.milli_cpu, Short::Cpu);
-        check(req.memory, alloc.memory, used.memory, Short::Memory);
+        check(
+            req.milli_cpu,
+            summary.alloc_milli_cpu,
+            summary.req_milli_cpu,
+            Short::Cpu,
+        );
+        check(
+            req.memory,
+            summary.alloc_memory,
+            summary.req_memory,
+            Short::Memory,
+        );
         check(
             req.ephemeral_storage,
-            alloc.ephemeral_storage,
-            used.ephemeral_storage,
+            summary.alloc_ephemeral_storage,
+            summary.req_ephemeral_storage,
             Short::EphemeralStorage,
         );
+        let (alloc, used) = (&node.info.allocatable, &node.requested);
         for (i, &(name, quantity)) in req.scalar.iter().enumerate() {
             if quantity == 0 || self.is_ignored(name, view) {
                 continue;
@@ -340,9 +361,10 @@ impl ScorePlugin for NodeResourcesFit {
         _view: ClusterView<'_>,
     ) -> i64 {
         match cycle.read::<FitPreScoreState>() {
-            Some(st) => self.score_node(&st.0, node),
+            Some(st) => self.score_node(&st.0, &NodeSummary::of(node), node),
             None => self.score_node(
                 &pod_request_list(pod, &self.resources, RequestView::NonZero),
+                &NodeSummary::of(node),
                 node,
             ),
         }
@@ -366,20 +388,21 @@ impl ScorePlugin for NodeResourcesFit {
             }
         };
         for (o, &id) in out.iter_mut().zip(nodes) {
-            *o = self.score_node(pod_requests, view.state.node(id));
+            *o = self.score_node(pod_requests, view.state.summary(id), view.state.node(id));
         }
     }
 }
 
 impl NodeResourcesFit {
     /// upstream `resourceAllocationScorer.score` for one node, given the pod's requests.
-    fn score_node(&self, pod_requests: &[i64], node: &NodeState) -> i64 {
+    fn score_node(&self, pod_requests: &[i64], summary: &NodeSummary, node: &NodeState) -> i64 {
         let mut acc = WeightedSum::default();
         match &self.strategy {
             Strategy::LeastAllocated => {
                 for_each_counted(
                     &self.resources,
                     pod_requests,
+                    summary,
                     node,
                     RequestView::NonZero,
                     |w, r, a| {
@@ -392,6 +415,7 @@ impl NodeResourcesFit {
                 for_each_counted(
                     &self.resources,
                     pod_requests,
+                    summary,
                     node,
                     RequestView::NonZero,
                     |w, r, a| {
@@ -404,6 +428,7 @@ impl NodeResourcesFit {
                 for_each_counted(
                     &self.resources,
                     pod_requests,
+                    summary,
                     node,
                     RequestView::NonZero,
                     |w, r, a| {

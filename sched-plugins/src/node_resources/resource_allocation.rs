@@ -9,7 +9,7 @@ use sched_core::config::ResourceSpec;
 use sched_core::convert::{ResourceClass, classify_resource};
 use sched_core::intern::{Interner, Sym};
 use sched_core::model::PodInfo;
-use sched_core::state::NodeState;
+use sched_core::state::{NodeState, NodeSummary};
 use smallvec::SmallVec;
 
 /// Where a configured resource is read from in the model.
@@ -112,37 +112,40 @@ pub(crate) fn is_best_effort(requests: &[i64]) -> bool {
 /// for one resource, or `(0, 0)` when the resource is bypassed (a scalar the pod does not
 /// request, a scalar the node does not advertise, an untracked name). Go `int64` arithmetic
 /// wraps; so does this.
+///
+/// cpu, memory and ephemeral-storage come from `summary` (the node's [`NodeSummary`]), scalars
+/// from `node`, which is not touched otherwise.
 pub(crate) fn allocatable_and_requested(
+    summary: &NodeSummary,
     node: &NodeState,
     kind: ResourceKind,
     pod_request: i64,
     view: RequestView,
 ) -> (i64, i64) {
-    let alloc = &node.info.allocatable;
     match kind {
         ResourceKind::Cpu => {
             let used = match view {
-                RequestView::NonZero => node.non_zero_milli_cpu,
-                RequestView::Plain => node.requested.milli_cpu,
+                RequestView::NonZero => summary.non_zero_milli_cpu,
+                RequestView::Plain => summary.req_milli_cpu,
             };
-            (alloc.milli_cpu, used.wrapping_add(pod_request))
+            (summary.alloc_milli_cpu, used.wrapping_add(pod_request))
         }
         ResourceKind::Memory => {
             let used = match view {
-                RequestView::NonZero => node.non_zero_memory,
-                RequestView::Plain => node.requested.memory,
+                RequestView::NonZero => summary.non_zero_memory,
+                RequestView::Plain => summary.req_memory,
             };
-            (alloc.memory, used.wrapping_add(pod_request))
+            (summary.alloc_memory, used.wrapping_add(pod_request))
         }
         // upstream reads ephemeral-storage from `Requested` in both views.
         ResourceKind::EphemeralStorage => (
-            alloc.ephemeral_storage,
-            node.requested.ephemeral_storage.wrapping_add(pod_request),
+            summary.alloc_ephemeral_storage,
+            summary.req_ephemeral_storage.wrapping_add(pod_request),
         ),
         // upstream: a scalar the pod does not request is bypassed before anything else.
         ResourceKind::Scalar(_) if pod_request == 0 => (0, 0),
-        ResourceKind::Scalar(name) if alloc.has_scalar(name) => (
-            alloc.scalar(name),
+        ResourceKind::Scalar(name) if node.info.allocatable.has_scalar(name) => (
+            node.info.allocatable.scalar(name),
             node.requested.scalar(name).wrapping_add(pod_request),
         ),
         ResourceKind::Scalar(_) | ResourceKind::Untracked => (0, 0),
@@ -151,15 +154,18 @@ pub(crate) fn allocatable_and_requested(
 
 /// Calls `f(weight, requested, allocatable)` for every configured resource the node has
 /// (upstream's scorers skip entries whose allocatable is 0), in configuration order.
+#[inline]
 pub(crate) fn for_each_counted(
     resources: &[ScoredResource],
     pod_requests: &[i64],
+    summary: &NodeSummary,
     node: &NodeState,
     view: RequestView,
     mut f: impl FnMut(i64, i64, i64),
 ) {
     for (r, &pod_request) in resources.iter().zip(pod_requests) {
-        let (allocatable, requested) = allocatable_and_requested(node, r.kind, pod_request, view);
+        let (allocatable, requested) =
+            allocatable_and_requested(summary, node, r.kind, pod_request, view);
         if allocatable == 0 {
             continue;
         }
