@@ -591,8 +591,8 @@ impl Scheduler {
         // filter that rejected it, or FEASIBLE.
         let filter_block = |lo: usize, hi: usize, out: &mut Block| {
             out.len = hi - lo;
-            // The nodes still feasible and their places in the block, double-buffered so that
-            // compaction reads one pair of arrays and writes the other.
+            // The nodes still feasible with their places in the block, double-buffered so that
+            // compaction reads one array and writes the other.
             let mut live = [[NodeId(0); FILTER_BLOCK]; 2];
             let mut live_at = [[0u8; FILTER_BLOCK]; 2];
             for (r, i) in (lo..hi).enumerate() {
@@ -600,10 +600,10 @@ impl Scheduler {
                 let j = start + i;
                 let id = candidates[if j >= n { j - n } else { j }];
                 out.ids[r] = id;
-                out.verdicts[r] = FEASIBLE;
                 live[0][r] = id;
                 live_at[0][r] = r as u8;
             }
+            out.verdicts = [FEASIBLE; FILTER_BLOCK];
             let mut len = out.len;
             let mut cur = 0;
             let mut pass = [true; FILTER_BLOCK];
@@ -614,7 +614,7 @@ impl Scheduler {
                 let pass = &mut pass[..len];
                 pass.fill(true);
                 f.filter_nodes(&cycle, pod, &live[cur][..len], view, pass);
-                if pass.iter().all(|&p| p) {
+                if !pass.contains(&false) {
                     continue;
                 }
                 // Compact the survivors without branching on the (unpredictable) verdicts.
@@ -623,14 +623,13 @@ impl Scheduler {
                 let [a_at, b_at] = &mut live_at;
                 let (from_at, to_at) = if cur == 0 { (a_at, b_at) } else { (b_at, a_at) };
                 let mut kept = 0;
-                for r in 0..len {
-                    let ok = pass[r];
-                    let at = from_at[r];
-                    to[kept] = from[r];
-                    to_at[kept] = at;
-                    if !ok {
-                        out.verdicts[usize::from(at)] = k as u16;
-                    }
+                for ((&id, &at), &ok) in from.iter().zip(from_at.iter()).zip(pass.iter()) {
+                    // `kept` never passes the read position, so the mask only spares the
+                    // bounds checks.
+                    to[kept & (FILTER_BLOCK - 1)] = id;
+                    to_at[kept & (FILTER_BLOCK - 1)] = at;
+                    let v = &mut out.verdicts[usize::from(at) & (FILTER_BLOCK - 1)];
+                    *v = if ok { *v } else { k as u16 };
                     kept += usize::from(ok);
                 }
                 len = kept;
