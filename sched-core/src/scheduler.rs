@@ -7,8 +7,8 @@
 //! status and score. The daemon, the simulator and library users all come through here.
 
 use crate::framework::{
-    ClusterView, Code, CycleState, PostFilterInput, PostFilterOutcome, PreFilterOutcome,
-    PreScoreOutcome, Profile, Rejection, SkipSet,
+    ClusterView, Code, CycleState, MAX_NODE_SCORE, MIN_NODE_SCORE, PostFilterInput,
+    PostFilterOutcome, PreFilterOutcome, PreScoreOutcome, Profile, Rejection, SkipSet,
 };
 use crate::intern::Sym;
 use crate::model::PodInfo;
@@ -268,6 +268,23 @@ impl Block {
             ids: [NodeId(0); FILTER_BLOCK],
             verdicts: [FEASIBLE; FILTER_BLOCK],
         }
+    }
+
+    /// Appends the feasible nodes to `feasible` and the others to `rejected`, in scan order
+    /// (without branching on the verdicts).
+    fn split_into(&self, feasible: &mut Vec<NodeId>, rejected: &mut Vec<(NodeId, u16)>) {
+        let mut f = [NodeId(0); FILTER_BLOCK];
+        let mut r = [(NodeId(0), 0u16); FILTER_BLOCK];
+        let (mut nf, mut nr) = (0, 0);
+        for (id, k) in self.iter() {
+            let ok = k == FEASIBLE;
+            f[nf & (FILTER_BLOCK - 1)] = id;
+            r[nr & (FILTER_BLOCK - 1)] = (id, k);
+            nf += usize::from(ok);
+            nr += usize::from(!ok);
+        }
+        feasible.extend_from_slice(&f[..nf]);
+        rejected.extend_from_slice(&r[..nr]);
     }
 
     /// The nodes in scan order with their verdicts.
@@ -648,13 +665,7 @@ impl Scheduler {
                 // overshoot the cutoff: every node in it counts as processed.
                 let len = (to_find - feasible.len()).min(FILTER_BLOCK).min(n - next);
                 filter_block(next, next + len, &mut block);
-                for (id, k) in block.iter() {
-                    if k == FEASIBLE {
-                        feasible.push(id);
-                    } else {
-                        rejected.push((id, k));
-                    }
-                }
+                block.split_into(feasible, rejected);
                 next += len;
                 continue;
             }
@@ -837,8 +848,16 @@ impl Scheduler {
             if s.has_normalize() {
                 s.normalize(&cycle, pod, scores);
             }
-            if let Some(bad) = scores.iter().find(|&&v| !(0..=100).contains(&v)) {
+            let (lowest, highest) = scores
+                .iter()
+                .fold((i64::MAX, i64::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+            if lowest < MIN_NODE_SCORE || highest > MAX_NODE_SCORE {
                 // upstream: a score outside [MinNodeScore, MaxNodeScore] after normalization is an error.
+                let bad = scores
+                    .iter()
+                    .find(|&&v| !(MIN_NODE_SCORE..=MAX_NODE_SCORE).contains(&v))
+                    .copied()
+                    .unwrap_or(lowest);
                 eval.result = Err(ScheduleError::Internal {
                     plugin: plugin.name(),
                     message: format!("plugin {} returns an invalid score {bad}", plugin.name()),

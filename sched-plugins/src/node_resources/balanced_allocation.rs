@@ -137,6 +137,7 @@ impl NodeResourcesBalancedAllocation {
     }
 
     /// upstream `balancedResourceScorer` for one node, given the pod's requests.
+    #[inline]
     fn score_node(&self, pod_requests: &[i64], summary: &NodeSummary, node: &NodeState) -> i64 {
         let mut fractions: SmallVec<[f64; 4]> = SmallVec::new();
         let mut total = 0.0_f64;
@@ -160,6 +161,7 @@ impl NodeResourcesBalancedAllocation {
 /// upstream `balancedResourceScorer` after the fractions are known, with the same float
 /// operations in the same order: two fractions → `|(f0 − f1) / 2|`; more → population standard
 /// deviation; fewer → 0; score `int64((1 − std) * MaxNodeScore)` (truncation toward zero).
+#[inline]
 pub(crate) fn balanced_score(fractions: &[f64], total: f64) -> i64 {
     #[allow(clippy::cast_precision_loss)]
     let std = match fractions {

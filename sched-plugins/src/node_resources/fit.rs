@@ -360,14 +360,17 @@ impl ScorePlugin for NodeResourcesFit {
         node: &NodeState,
         _view: ClusterView<'_>,
     ) -> i64 {
+        let summary = NodeSummary::of(node);
+        let mut out = [0];
         match cycle.read::<FitPreScoreState>() {
-            Some(st) => self.score_node(&st.0, &NodeSummary::of(node), node),
-            None => self.score_node(
+            Some(st) => self.score_all(&st.0, std::iter::once((&summary, node)), &mut out),
+            None => self.score_all(
                 &pod_request_list(pod, &self.resources, RequestView::NonZero),
-                &NodeSummary::of(node),
-                node,
+                std::iter::once((&summary, node)),
+                &mut out,
             ),
         }
+        out[0]
     }
 
     /// As `score` per node, with the pod's requests read (or computed) once.
@@ -387,55 +390,68 @@ impl ScorePlugin for NodeResourcesFit {
                 &computed
             }
         };
-        for (o, &id) in out.iter_mut().zip(nodes) {
-            *o = self.score_node(pod_requests, view.state.summary(id), view.state.node(id));
-        }
+        let state = view.state;
+        let nodes = nodes.iter().map(|&id| (state.summary(id), state.node(id)));
+        self.score_all(pod_requests, nodes, out);
     }
 }
 
 impl NodeResourcesFit {
-    /// upstream `resourceAllocationScorer.score` for one node, given the pod's requests.
-    fn score_node(&self, pod_requests: &[i64], summary: &NodeSummary, node: &NodeState) -> i64 {
+    /// Folds the node's counted resources into a weighted sum with `add`.
+    #[inline(always)]
+    fn weighted(
+        &self,
+        pod_requests: &[i64],
+        summary: &NodeSummary,
+        node: &NodeState,
+        add: impl Fn(&mut WeightedSum, i64, i64, i64),
+    ) -> WeightedSum {
         let mut acc = WeightedSum::default();
+        for_each_counted(
+            &self.resources,
+            pod_requests,
+            summary,
+            node,
+            RequestView::NonZero,
+            |w, r, a| add(&mut acc, w, r, a),
+        );
+        acc
+    }
+
+    /// upstream `resourceAllocationScorer.score` with the configured strategy for each node,
+    /// given the pod's requests; the strategy is chosen once, not per node.
+    fn score_all<'a>(
+        &self,
+        pod_requests: &[i64],
+        nodes: impl Iterator<Item = (&'a NodeSummary, &'a NodeState)>,
+        out: &mut [i64],
+    ) {
+        let slots = out.iter_mut().zip(nodes);
         match &self.strategy {
             Strategy::LeastAllocated => {
-                for_each_counted(
-                    &self.resources,
-                    pod_requests,
-                    summary,
-                    node,
-                    RequestView::NonZero,
-                    |w, r, a| {
-                        least_allocated::add(&mut acc, w, r, a);
-                    },
-                );
-                acc.mean()
+                for (o, (summary, node)) in slots {
+                    *o = self
+                        .weighted(pod_requests, summary, node, least_allocated::add)
+                        .mean();
+                }
             }
             Strategy::MostAllocated => {
-                for_each_counted(
-                    &self.resources,
-                    pod_requests,
-                    summary,
-                    node,
-                    RequestView::NonZero,
-                    |w, r, a| {
-                        most_allocated::add(&mut acc, w, r, a);
-                    },
-                );
-                acc.mean()
+                for (o, (summary, node)) in slots {
+                    *o = self
+                        .weighted(pod_requests, summary, node, most_allocated::add)
+                        .mean();
+                }
             }
             Strategy::RequestedToCapacityRatio(shape) => {
-                for_each_counted(
-                    &self.resources,
-                    pod_requests,
-                    summary,
-                    node,
-                    RequestView::NonZero,
-                    |w, r, a| {
-                        shape.add(&mut acc, w, r, a);
-                    },
-                );
-                requested_to_capacity_ratio::rounded_mean(acc)
+                let add = |acc: &mut WeightedSum, w, r, a| shape.add(acc, w, r, a);
+                for (o, (summary, node)) in slots {
+                    *o = requested_to_capacity_ratio::rounded_mean(self.weighted(
+                        pod_requests,
+                        summary,
+                        node,
+                        add,
+                    ));
+                }
             }
         }
     }
