@@ -301,11 +301,25 @@ pub struct PreferredTerm {
     pub term: SelectorTerm,
 }
 
+/// The bit of label `key=value` in a label Bloom filter ([`Labels::bloom`]): a filter without
+/// the bit certainly lacks the label.
+#[must_use]
+pub fn label_bit(key: Sym, value: Sym) -> u64 {
+    let h = ((key.index() as u64) << 32 | value.index() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    1 << (h >> 58)
+}
+
 /// A node's labels, sorted by key id.
 #[derive(Clone, PartialEq, Eq, Debug, Default)]
 pub struct Labels(pub Vec<(Sym, Sym)>);
 
 impl Labels {
+    /// A 64-bit Bloom filter of the `key=value` pairs ([`label_bit`]).
+    #[must_use]
+    pub fn bloom(&self) -> u64 {
+        self.0.iter().fold(0, |b, &(k, v)| b | label_bit(k, v))
+    }
+
     /// The value for `key`.
     #[must_use]
     pub fn get(&self, key: Sym) -> Option<Sym> {
@@ -342,6 +356,18 @@ impl LabelRequirement {
 }
 
 impl SelectorTerm {
+    /// The [`label_bit`]s of the labels this term needs for certain (`In` with one value): a
+    /// node whose [`Labels::bloom`] lacks one of them does not match.
+    #[must_use]
+    pub fn required_label_bits(&self) -> u64 {
+        self.expressions.iter().fold(0, |b, r| match r {
+            LabelRequirement::In { key, values } if values.len() == 1 => {
+                b | label_bit(*key, values[0])
+            }
+            _ => b,
+        })
+    }
+
     /// Whether `node` satisfies every requirement of this term.
     #[must_use]
     pub fn matches(&self, node: &NodeInfo, interner: &Interner) -> bool {

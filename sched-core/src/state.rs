@@ -57,6 +57,9 @@ pub struct NodeSummary {
     /// Number of pods on the node.
     pub pod_count: u32,
     flags: u8,
+    /// [`crate::model::Labels::bloom`] of the node's labels: a label whose bit is clear here
+    /// is certainly absent, without a look at the labels.
+    pub label_bloom: u64,
 }
 
 impl NodeSummary {
@@ -91,6 +94,7 @@ impl NodeSummary {
             non_zero_memory: node.non_zero_memory,
             pod_count: node.pod_count,
             flags,
+            label_bloom: info.labels.bloom(),
         }
     }
 

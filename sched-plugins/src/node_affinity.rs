@@ -32,7 +32,7 @@ use sched_core::framework::{
     PreScoreOutcome, PreScorePlugin, Rejection, ScorePlugin,
 };
 use sched_core::intern::{Interner, Sym};
-use sched_core::model::{Labels, NodeInfo, NodeSelector, PodInfo, PreferredTerm};
+use sched_core::model::{Labels, NodeInfo, NodeSelector, PodInfo, PreferredTerm, label_bit};
 use sched_core::state::{NodeId, NodeState};
 use smallvec::SmallVec;
 use std::sync::Arc;
@@ -235,8 +235,16 @@ impl FilterPlugin for NodeAffinity {
         view: ClusterView<'_>,
         pass: &mut [bool],
     ) {
+        // A node whose label Bloom filter lacks a nodeSelector label fails without a look at
+        // its labels.
+        let selector_bits = pod
+            .node_selector
+            .iter()
+            .fold(0, |b, &(k, v)| b | label_bit(k, v));
         for (p, &id) in pass.iter_mut().zip(nodes) {
-            *p = self.mismatch(pod, view.state.node(id), view).is_none();
+            let bloom = view.state.summary(id).label_bloom;
+            *p = bloom & selector_bits == selector_bits
+                && self.mismatch(pod, view.state.node(id), view).is_none();
         }
     }
 }
@@ -306,6 +314,36 @@ impl ScorePlugin for NodeAffinity {
             .as_deref()
             .map_or(0, |terms| preferred_score(terms, &node.info, interner));
         added + preferred_score(&pod.preferred_affinity, &node.info, interner)
+    }
+
+    /// As `score` per node; a term needing a label the node's Bloom filter lacks is skipped
+    /// without a look at the labels.
+    fn score_nodes(
+        &self,
+        _cycle: &CycleState,
+        pod: &PodInfo,
+        nodes: &[NodeId],
+        view: ClusterView<'_>,
+        out: &mut [i64],
+    ) {
+        let interner = view.interner();
+        let terms: SmallVec<[(&PreferredTerm, u64); 4]> = self
+            .added_preferred
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .chain(&pod.preferred_affinity)
+            .map(|t| (t, t.term.required_label_bits()))
+            .collect();
+        for (o, &id) in out.iter_mut().zip(nodes) {
+            let bloom = view.state.summary(id).label_bloom;
+            let info = &view.state.node(id).info;
+            *o = terms
+                .iter()
+                .filter(|(t, bits)| bloom & bits == *bits && t.term.matches(info, interner))
+                .map(|(t, _)| t.weight)
+                .sum();
+        }
     }
 
     fn has_normalize(&self) -> bool {
