@@ -285,23 +285,47 @@ pub trait FilterPlugin: Send + Sync {
         view: ClusterView<'_>,
     ) -> FilterResult;
 
-    /// Filters a batch: sets `pass[i]` to whether `nodes[i]` passes (`pass.len() ==
-    /// nodes.len()`), exactly `filter(…).is_ok()`. The cycle filters nodes in batches, one
-    /// plugin at a time over the nodes still feasible, and asks [`FilterPlugin::filter`] for
-    /// the rejection only when someone reads it. The default calls `filter` node by node; a
-    /// plugin overrides it to do its per-pod work once and skip building rejections.
+    /// Filters a batch of at most 64 nodes: returns the subset of `live` that passes (bit `i`
+    /// stands for `nodes[i]`), exactly the nodes for which [`FilterPlugin::filter`] is `Ok`.
+    /// The cycle filters nodes in batches, one plugin at a time over the nodes still feasible,
+    /// and asks `filter` for the rejection only when someone reads it. The default calls
+    /// `filter` node by node; a plugin overrides it (usually with [`mask_where`]) to do its
+    /// per-pod work once and skip building rejections. `nodes` are the state's own, so the
+    /// override may read [`ClusterState::summary`].
     fn filter_nodes(
         &self,
         cycle: &CycleState,
         pod: &PodInfo,
         nodes: &[NodeId],
+        live: NodeMask,
         view: ClusterView<'_>,
-        pass: &mut [bool],
-    ) {
-        for (p, &id) in pass.iter_mut().zip(nodes) {
-            *p = self.filter(cycle, pod, view.state.node(id), view).is_ok();
+    ) -> NodeMask {
+        mask_where(nodes, live, |id| {
+            self.filter(cycle, pod, view.state.node(id), view).is_ok()
+        })
+    }
+}
+
+/// A subset of a batch of at most 64 nodes: bit `i` stands for the batch's `i`-th node.
+pub type NodeMask = u64;
+
+/// The subset of `live` whose nodes satisfy `ok` (bits past the end of `nodes` are dropped).
+#[inline]
+pub fn mask_where(
+    nodes: &[NodeId],
+    live: NodeMask,
+    mut ok: impl FnMut(NodeId) -> bool,
+) -> NodeMask {
+    let mut rest = live;
+    let mut pass = 0;
+    while rest != 0 {
+        let i = rest.trailing_zeros() as usize;
+        rest &= rest - 1;
+        if let Some(&id) = nodes.get(i) {
+            pass |= NodeMask::from(ok(id)) << i;
         }
     }
+    pass
 }
 
 /// Runs a profile's filters for one pod against a node; `Err` names the rejecting plugin.

@@ -7,7 +7,7 @@
 //! status and score. The daemon, the simulator and library users all come through here.
 
 use crate::framework::{
-    ClusterView, Code, CycleState, MAX_NODE_SCORE, MIN_NODE_SCORE, PostFilterInput,
+    ClusterView, Code, CycleState, MAX_NODE_SCORE, MIN_NODE_SCORE, NodeMask, PostFilterInput,
     PostFilterOutcome, PreFilterOutcome, PreScoreOutcome, Profile, Rejection, SkipSet,
 };
 use crate::intern::Sym;
@@ -251,6 +251,7 @@ struct FilterChunk {
 
 /// How many nodes the scan filters at a time (one plugin over the block, then the next).
 const FILTER_BLOCK: usize = 64;
+const _: () = assert!(FILTER_BLOCK <= NodeMask::BITS as usize);
 /// A block entry's mark for a node that passed every filter.
 const FEASIBLE: u16 = u16::MAX;
 /// A filtered block: its nodes, and for each the index of the filter that rejected it, or
@@ -608,49 +609,28 @@ impl Scheduler {
         // filter that rejected it, or FEASIBLE.
         let filter_block = |lo: usize, hi: usize, out: &mut Block| {
             out.len = hi - lo;
-            // The nodes still feasible with their places in the block, double-buffered so that
-            // compaction reads one array and writes the other.
-            let mut live = [[NodeId(0); FILTER_BLOCK]; 2];
-            let mut live_at = [[0u8; FILTER_BLOCK]; 2];
             for (r, i) in (lo..hi).enumerate() {
                 // `(start + i) % n` without a division: both are below `n`.
                 let j = start + i;
-                let id = candidates[if j >= n { j - n } else { j }];
-                out.ids[r] = id;
-                live[0][r] = id;
-                live_at[0][r] = r as u8;
+                out.ids[r] = candidates[if j >= n { j - n } else { j }];
             }
             out.verdicts = [FEASIBLE; FILTER_BLOCK];
-            let mut len = out.len;
-            let mut cur = 0;
-            let mut pass = [true; FILTER_BLOCK];
+            let mut live: NodeMask = if out.len == FILTER_BLOCK {
+                !0
+            } else {
+                (1 << out.len) - 1
+            };
             for (k, (_, f)) in filters.iter().enumerate() {
-                if len == 0 {
+                if live == 0 {
                     break;
                 }
-                let pass = &mut pass[..len];
-                pass.fill(true);
-                f.filter_nodes(&cycle, pod, &live[cur][..len], view, pass);
-                if !pass.contains(&false) {
-                    continue;
+                let pass = f.filter_nodes(&cycle, pod, &out.ids[..out.len], live, view) & live;
+                let mut failed = live & !pass;
+                while failed != 0 {
+                    out.verdicts[failed.trailing_zeros() as usize] = k as u16;
+                    failed &= failed - 1;
                 }
-                // Compact the survivors without branching on the (unpredictable) verdicts.
-                let [a, b] = &mut live;
-                let (from, to) = if cur == 0 { (a, b) } else { (b, a) };
-                let [a_at, b_at] = &mut live_at;
-                let (from_at, to_at) = if cur == 0 { (a_at, b_at) } else { (b_at, a_at) };
-                let mut kept = 0;
-                for ((&id, &at), &ok) in from.iter().zip(from_at.iter()).zip(pass.iter()) {
-                    // `kept` never passes the read position, so the mask only spares the
-                    // bounds checks.
-                    to[kept & (FILTER_BLOCK - 1)] = id;
-                    to_at[kept & (FILTER_BLOCK - 1)] = at;
-                    let v = &mut out.verdicts[usize::from(at) & (FILTER_BLOCK - 1)];
-                    *v = if ok { *v } else { k as u16 };
-                    kept += usize::from(ok);
-                }
-                len = kept;
-                cur ^= 1;
+                live = pass;
             }
         };
         // Nodes are taken in order from the start index and the scan stops once `to_find`

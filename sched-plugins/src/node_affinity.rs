@@ -28,8 +28,8 @@ use crate::helper::normalize_to_max;
 use sched_core::config::ProfileConfig;
 use sched_core::convert::{compile_node_selector, compile_preferred_terms};
 use sched_core::framework::{
-    ClusterView, CycleState, FilterPlugin, FilterResult, Plugin, PreFilterOutcome, PreFilterPlugin,
-    PreScoreOutcome, PreScorePlugin, Rejection, ScorePlugin,
+    ClusterView, CycleState, FilterPlugin, FilterResult, NodeMask, Plugin, PreFilterOutcome,
+    PreFilterPlugin, PreScoreOutcome, PreScorePlugin, Rejection, ScorePlugin, mask_where,
 };
 use sched_core::intern::{Interner, Sym};
 use sched_core::model::{Labels, NodeInfo, NodeSelector, PodInfo, PreferredTerm, label_bit};
@@ -232,20 +232,20 @@ impl FilterPlugin for NodeAffinity {
         _cycle: &CycleState,
         pod: &PodInfo,
         nodes: &[NodeId],
+        live: NodeMask,
         view: ClusterView<'_>,
-        pass: &mut [bool],
-    ) {
+    ) -> NodeMask {
         // A node whose label Bloom filter lacks a nodeSelector label fails without a look at
         // its labels.
         let selector_bits = pod
             .node_selector
             .iter()
             .fold(0, |b, &(k, v)| b | label_bit(k, v));
-        for (p, &id) in pass.iter_mut().zip(nodes) {
+        mask_where(nodes, live, |id| {
             let bloom = view.state.summary(id).label_bloom;
-            *p = bloom & selector_bits == selector_bits
-                && self.mismatch(pod, view.state.node(id), view).is_none();
-        }
+            bloom & selector_bits == selector_bits
+                && self.mismatch(pod, view.state.node(id), view).is_none()
+        })
     }
 }
 

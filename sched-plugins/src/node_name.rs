@@ -5,7 +5,7 @@
 
 use sched_core::config::ProfileConfig;
 use sched_core::framework::{
-    ClusterView, CycleState, FilterPlugin, FilterResult, Plugin, Rejection,
+    ClusterView, CycleState, FilterPlugin, FilterResult, NodeMask, Plugin, Rejection, mask_where,
 };
 use sched_core::intern::Interner;
 use sched_core::model::PodInfo;
@@ -72,16 +72,13 @@ impl FilterPlugin for NodeName {
         _cycle: &CycleState,
         pod: &PodInfo,
         nodes: &[NodeId],
+        live: NodeMask,
         view: ClusterView<'_>,
-        pass: &mut [bool],
-    ) {
+    ) -> NodeMask {
         if pod.node_name.is_none() {
-            pass.fill(true);
-            return;
+            return live;
         }
-        for (p, &id) in pass.iter_mut().zip(nodes) {
-            *p = fits(pod, view.state.node(id));
-        }
+        mask_where(nodes, live, |id| fits(pod, view.state.node(id)))
     }
 }
 

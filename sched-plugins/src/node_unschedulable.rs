@@ -6,7 +6,7 @@
 
 use sched_core::config::ProfileConfig;
 use sched_core::framework::{
-    ClusterView, CycleState, FilterPlugin, FilterResult, Plugin, Rejection,
+    ClusterView, CycleState, FilterPlugin, FilterResult, NodeMask, Plugin, Rejection, mask_where,
 };
 use sched_core::intern::{Interner, Sym};
 use sched_core::model::{PodInfo, Taint, TaintEffect};
@@ -80,16 +80,13 @@ impl FilterPlugin for NodeUnschedulable {
         _cycle: &CycleState,
         pod: &PodInfo,
         nodes: &[NodeId],
+        live: NodeMask,
         view: ClusterView<'_>,
-        pass: &mut [bool],
-    ) {
+    ) -> NodeMask {
         if self.tolerated(pod) {
-            pass.fill(true);
-            return;
+            return live;
         }
-        for (p, &id) in pass.iter_mut().zip(nodes) {
-            *p = !view.state.summary(id).unschedulable();
-        }
+        mask_where(nodes, live, |id| !view.state.summary(id).unschedulable())
     }
 }
 

@@ -10,8 +10,8 @@
 use crate::helper::normalize_to_max;
 use sched_core::config::ProfileConfig;
 use sched_core::framework::{
-    ClusterView, CycleState, FilterPlugin, FilterResult, Plugin, PreScoreOutcome, PreScorePlugin,
-    Rejection, ScorePlugin,
+    ClusterView, CycleState, FilterPlugin, FilterResult, NodeMask, Plugin, PreScoreOutcome,
+    PreScorePlugin, Rejection, ScorePlugin, mask_where,
 };
 use sched_core::intern::Interner;
 use sched_core::model::{PodInfo, Taint, TaintEffect, Toleration};
@@ -122,17 +122,17 @@ impl FilterPlugin for TaintToleration {
         _cycle: &CycleState,
         pod: &PodInfo,
         nodes: &[NodeId],
+        live: NodeMask,
         view: ClusterView<'_>,
-        pass: &mut [bool],
-    ) {
+    ) -> NodeMask {
         // Most nodes have no NoSchedule/NoExecute taint, which the node's summary tells
         // without a look at the taints; a pod without tolerations is rejected by any.
         let no_tolerations = pod.tolerations.is_empty();
-        for (p, &id) in pass.iter_mut().zip(nodes) {
-            *p = !view.state.summary(id).has_hard_taints()
+        mask_where(nodes, live, |id| {
+            !view.state.summary(id).has_hard_taints()
                 || (!no_tolerations
-                    && !has_untolerated_hard_taint(pod, &view.state.node(id).info.taints));
-        }
+                    && !has_untolerated_hard_taint(pod, &view.state.node(id).info.taints))
+        })
     }
 }
 

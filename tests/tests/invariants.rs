@@ -142,7 +142,7 @@ proptest! {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(128))]
     #[test]
-    fn filter_nodes_equals_filter((nodes, running) in arb_cluster(), pod in arb_pod("incoming".into()), named in 0usize..16) {
+    fn filter_nodes_equals_filter((nodes, running) in arb_cluster(), pod in arb_pod("incoming".into()), named in 0usize..16, live in any::<u64>()) {
         let mut pod = pod;
         if named < nodes.len() {
             pod["spec"]["nodeName"] = json!(format!("n{named}"));
@@ -160,10 +160,15 @@ proptest! {
         }
         for plugin in &profile.filter {
             let f = plugin.as_filter().unwrap();
-            let one_by_one: Vec<bool> = ids.iter().map(|&id| f.filter(&cycle, &info, h.state.node(id), view).is_ok()).collect();
-            let mut batch = vec![false; ids.len()];
-            f.filter_nodes(&cycle, &info, &ids, view, &mut batch);
-            prop_assert_eq!(&batch, &one_by_one, "{}", plugin.name());
+            let one_by_one: u64 = ids
+                .iter()
+                .enumerate()
+                .map(|(i, &id)| u64::from(f.filter(&cycle, &info, h.state.node(id), view).is_ok()) << i)
+                .sum();
+            let all = (1u64 << ids.len()) - 1;
+            prop_assert_eq!(f.filter_nodes(&cycle, &info, &ids, all, view), one_by_one, "{}", plugin.name());
+            // Only the live nodes are reported.
+            prop_assert_eq!(f.filter_nodes(&cycle, &info, &ids, live & all, view), one_by_one & live, "{} (live {:b})", plugin.name(), live);
         }
     }
 }

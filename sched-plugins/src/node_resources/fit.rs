@@ -14,8 +14,8 @@ use super::resource_allocation::{
 use sched_core::config::{NodeResourcesFitArgs, ProfileConfig, ScoringStrategyKind};
 use sched_core::convert::is_extended_resource_name;
 use sched_core::framework::{
-    ClusterView, Code, CycleState, FilterPlugin, FilterResult, Plugin, PreFilterOutcome,
-    PreFilterPlugin, PreScoreOutcome, PreScorePlugin, Reason, Rejection, ScorePlugin,
+    ClusterView, Code, CycleState, FilterPlugin, FilterResult, NodeMask, Plugin, PreFilterOutcome,
+    PreFilterPlugin, PreScoreOutcome, PreScorePlugin, Reason, Rejection, ScorePlugin, mask_where,
 };
 use sched_core::intern::{Interner, Sym};
 use sched_core::model::PodInfo;
@@ -246,15 +246,15 @@ impl FilterPlugin for NodeResourcesFit {
         _cycle: &CycleState,
         pod: &PodInfo,
         nodes: &[NodeId],
+        live: NodeMask,
         view: ClusterView<'_>,
-        pass: &mut [bool],
-    ) {
-        for (p, &id) in pass.iter_mut().zip(nodes) {
+    ) -> NodeMask {
+        mask_where(nodes, live, |id| {
             let mut fits = true;
             let (summary, node) = (view.state.summary(id), view.state.node(id));
             self.insufficient(pod, summary, node, view, |_, _| fits = false);
-            *p = fits;
-        }
+            fits
+        })
     }
 }
 
