@@ -32,7 +32,7 @@
 use super::metrics::Metrics;
 use sched_core::Profile;
 use sched_core::framework::{
-    ClusterView, Code, CycleState, FilterPlugin, FilterResult, Plugin, PostFilterInput,
+    ClusterView, Code, CycleState, FilterPlugin, FilterResult, NodeMask, Plugin, PostFilterInput,
     PostFilterOutcome, PostFilterPlugin, PreEnqueuePlugin, PreFilterOutcome, PreFilterPlugin,
     PreScoreOutcome, PreScorePlugin, QueueSortPlugin, Rejection, ReservePlugin, ScorePlugin,
 };
@@ -318,6 +318,23 @@ impl FilterPlugin for Timed {
             self.timer.filter_error();
         }
         r
+    }
+
+    /// The inner plugin's batch filter. A batch reports pass or fail only, so a Filter that
+    /// returns `Error` is not seen here (none of the built-in filters does).
+    fn filter_nodes(
+        &self,
+        cycle: &CycleState,
+        pod: &PodInfo,
+        nodes: &[NodeId],
+        live: NodeMask,
+        view: ClusterView<'_>,
+    ) -> NodeMask {
+        self.timer.filter_call();
+        self.inner
+            .as_filter()
+            .expect("wrapped only when present")
+            .filter_nodes(cycle, pod, nodes, live, view)
     }
 }
 
