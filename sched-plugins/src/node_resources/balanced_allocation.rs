@@ -139,7 +139,10 @@ impl NodeResourcesBalancedAllocation {
     /// upstream `balancedResourceScorer` for one node, given the pod's requests.
     #[inline]
     fn score_node(&self, pod_requests: &[i64], summary: &NodeSummary, node: &NodeState) -> i64 {
-        let mut fractions: SmallVec<[f64; 4]> = SmallVec::new();
+        // Up to four resources (the default is two) need no buffer beyond the stack.
+        let mut small = [0.0_f64; 4];
+        let mut more: SmallVec<[f64; 4]> = SmallVec::new();
+        let mut n = 0;
         let mut total = 0.0_f64;
         for_each_counted(
             &self.resources,
@@ -151,10 +154,23 @@ impl NodeResourcesBalancedAllocation {
                 #[allow(clippy::cast_precision_loss)]
                 let fraction = (requested as f64 / allocatable as f64).min(1.0);
                 total += fraction;
-                fractions.push(fraction);
+                if n < small.len() {
+                    small[n] = fraction;
+                } else {
+                    if more.is_empty() {
+                        more.extend_from_slice(&small);
+                    }
+                    more.push(fraction);
+                }
+                n += 1;
             },
         );
-        balanced_score(&fractions, total)
+        let fractions = if n <= small.len() {
+            &small[..n]
+        } else {
+            &more[..]
+        };
+        balanced_score(fractions, total)
     }
 }
 

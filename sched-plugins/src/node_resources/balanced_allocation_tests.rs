@@ -263,3 +263,40 @@ fn plugin_surface() {
     assert!(p.as_pre_score().is_some() && p.as_score().is_some());
     assert!(p.as_pre_filter().is_none() && p.as_filter().is_none());
 }
+
+#[test]
+fn more_than_four_resources_all_count() {
+    // upstream rule: balanced_allocation.go balancedResourceScorer — every configured resource the
+    // node has counts, however many; five here, past the plugin's four-fraction stack buffer.
+    const FIVE: &[(&str, i64)] = &[
+        ("cpu", 1),
+        ("memory", 1),
+        ("ephemeral-storage", 1),
+        ("example.com/a", 1),
+        ("example.com/b", 1),
+    ];
+    let nodes = vec![node(
+        "node1",
+        &[
+            ("cpu", "4000m"),
+            ("memory", "8000"),
+            ("ephemeral-storage", "100"),
+            ("example.com/a", "4"),
+            ("example.com/b", "4"),
+        ],
+    )];
+    let pod = spec(&[list(&[
+        ("cpu", "1000m"),
+        ("memory", "2000"),
+        ("ephemeral-storage", "25"),
+        ("example.com/a", "1"),
+        ("example.com/b", "4"),
+    ])]);
+    let (_, got) =
+        run_scores(|i| balanced_plugin(FIVE, i), &nodes, &[], pod, true).expect("scores");
+    let fractions = [0.25, 0.25, 0.25, 0.25, 1.0];
+    let want = super::balanced_allocation::balanced_score(&fractions, fractions.iter().sum());
+    assert_eq!(got, vec![want]);
+    // population standard deviation 0.3: (1 − 0.3) × 100, truncated
+    assert!((69..=70).contains(&want), "{want}");
+}
