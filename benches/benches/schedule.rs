@@ -2,8 +2,16 @@
 //! default profile, with the default `percentageOfNodesToScore` and with 100.
 //!
 //! `cargo bench -p placer-benches --bench schedule`
+//!
+//! Before timing, it prints how many heap allocations one `schedule` call makes (counted by a
+//! `stats_alloc` allocator): a handful per pod, none per node.
 
 use criterion::{Criterion, criterion_group};
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
+use std::alloc::System;
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 use placer_benches::{pending_pods, synthetic_cluster};
 use sched_core::config::SchedulerConfig;
 use sched_core::model::PodInfo;
@@ -41,6 +49,16 @@ fn bench(c: &mut Criterion) {
         eprintln!(
             "{label}: {placed}/{} sample pods schedulable",
             pending.len()
+        );
+        let region = Region::new(GLOBAL);
+        for p in &pending {
+            let _ = scheduler.schedule(p, &state);
+        }
+        let stats = region.change();
+        eprintln!(
+            "{label}: {:.1} allocations ({:.0} bytes) per schedule call",
+            stats.allocations as f64 / pending.len() as f64,
+            stats.bytes_allocated as f64 / pending.len() as f64
         );
         let mut i = 0;
         g.bench_function(format!("one_pod_5000_nodes_100000_running_{label}"), |b| {
