@@ -796,7 +796,7 @@ impl Scheduler {
             }
         }
 
-        // Score: every running plugin for a node in one pass, nodes in parallel when many.
+        // Score: the plugins that did not skip, with their weights.
         let scorers: Vec<(
             &Arc<dyn crate::framework::Plugin>,
             &dyn crate::framework::ScorePlugin,

@@ -29,7 +29,7 @@ impl NodeId {
 
 /// What the built-in filters and resource scorers read of every node they look at, copied out
 /// of [`NodeState`] into one dense array ([`ClusterState::summary`]). A scan over thousands of
-/// nodes then reads one 80-byte record per node, in order, instead of several cache lines
+/// nodes then reads one 88-byte record per node, in order, instead of several cache lines
 /// spread over each 320-byte `NodeState` (on the reference machine this was most of the
 /// scan's time). The state refreshes a node's summary on every change to the node; for a
 /// `NodeState` that is not the state's own (a preemption dry run's copy), use
