@@ -1044,13 +1044,24 @@ impl Scheduler {
                 }
             }
         }
-        let run_filters =
-            |node: &crate::state::NodeState| profile.run_filters(cycle, skip, pod, node, view);
+        let run_filters = |c: &CycleState, node: &crate::state::NodeState| {
+            profile.run_filters(c, skip, pod, node, view)
+        };
+        let add_pod = |c: &mut CycleState, other: &PodInfo, node: &crate::state::NodeState| {
+            profile.run_pre_filter_extension(c, skip, pod, other, node, view, true);
+        };
+        let remove_pod = |c: &mut CycleState, other: &PodInfo, node: &crate::state::NodeState| {
+            profile.run_pre_filter_extension(c, skip, pod, other, node, view, false);
+        };
         let input = PostFilterInput {
             pod,
             view,
             statuses: &statuses,
+            cycle,
             run_filters: &run_filters,
+            add_pod: &add_pod,
+            remove_pod: &remove_pod,
+            seed: self.seed,
         };
         let mut messages = Vec::new();
         for plugin in &profile.post_filter {
@@ -1078,7 +1089,8 @@ impl Scheduler {
 }
 
 /// A seeded, per-pod tie breaker: the same seed and pod always give the same number.
-fn tie_break(seed: u64, key: &str) -> u64 {
+#[must_use]
+pub fn tie_break(seed: u64, key: &str) -> u64 {
     // FNV-1a over the key, then splitmix64 with the seed.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in key.bytes() {

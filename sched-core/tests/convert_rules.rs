@@ -290,7 +290,7 @@ fn required_anti_affinity_terms_select_pods_as_upstream() {
             {"topologyKey": "zone"}
         ]}}}}),
     );
-    let terms = &owner.required_anti_affinity;
+    let terms = &owner.pod_affinity.required_anti_affinity;
     assert_eq!(terms.len(), 3);
     let candidate = |i: &mut Interner, ns: &str, labels: Value| {
         pod_with(
@@ -301,14 +301,17 @@ fn required_anti_affinity_terms_select_pods_as_upstream() {
     let db_same_ns = candidate(&mut i, "data", json!({"app": "db"}));
     let db_other_ns = candidate(&mut i, "web", json!({"app": "db"}));
     let cache_other_ns = candidate(&mut i, "web", json!({"tier": "cache"}));
-    assert!(terms[0].selects(&db_same_ns, &i));
-    assert!(!terms[0].selects(&db_other_ns, &i), "own namespace only");
+    assert!(terms[0].matches(&db_same_ns, None, &i));
     assert!(
-        terms[1].selects(&cache_other_ns, &i),
+        !terms[0].matches(&db_other_ns, None, &i),
+        "own namespace only"
+    );
+    assert!(
+        terms[1].matches(&cache_other_ns, None, &i),
         "empty namespaceSelector: all namespaces"
     );
     assert!(
-        !terms[2].selects(&db_same_ns, &i),
+        !terms[2].matches(&db_same_ns, None, &i),
         "no labelSelector selects nothing"
     );
 }
