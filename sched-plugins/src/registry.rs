@@ -7,6 +7,7 @@ use crate::node_name::NodeName;
 use crate::node_ports::NodePorts;
 use crate::node_resources::{NodeResourcesBalancedAllocation, NodeResourcesFit};
 use crate::node_unschedulable::NodeUnschedulable;
+use crate::pod_topology_spread::PodTopologySpread;
 use crate::priority_sort::PrioritySort;
 use crate::scheduling_gates::SchedulingGates;
 use crate::taint_toleration::TaintToleration;
@@ -27,6 +28,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "ImageLocality",
     "DefaultPreemption",
     "DefaultBinder",
+    "PodTopologySpread",
 ];
 
 /// Upstream plugins present as guards only (see [`crate::unimplemented`]).
@@ -35,7 +37,6 @@ pub const GUARDED: &[&str] = &[
     "NodeVolumeLimits",
     "VolumeBinding",
     "VolumeZone",
-    "PodTopologySpread",
     "InterPodAffinity",
     "DynamicResources",
 ];
@@ -63,7 +64,7 @@ pub fn default_registry() -> Registry {
     r.register("NodeVolumeLimits", unimplemented::node_volume_limits);
     r.register("VolumeBinding", unimplemented::volume_binding);
     r.register("VolumeZone", unimplemented::volume_zone);
-    r.register("PodTopologySpread", unimplemented::pod_topology_spread);
+    r.register("PodTopologySpread", PodTopologySpread::factory);
     r.register("InterPodAffinity", unimplemented::inter_pod_affinity);
     r.register("DynamicResources", unimplemented::dynamic_resources);
     r
