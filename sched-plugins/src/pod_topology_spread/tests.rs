@@ -1,0 +1,996 @@
+//! Table tests translated from upstream `podtopologyspread/filtering_test.go` and
+//! `scoring_test.go` (1.35), plus named tests for the subtle rules.
+
+use super::*;
+use crate::testing::TestCluster;
+use sched_core::config::ProfileConfig;
+use serde_json::{Value, json};
+
+const HOST: &str = LABEL_HOSTNAME;
+const ZONE: &str = LABEL_TOPOLOGY_ZONE;
+
+fn exists(key: &str) -> Value {
+    json!({"matchExpressions": [{"key": key, "operator": "Exists"}]})
+}
+fn foo() -> Option<Value> {
+    Some(exists("foo"))
+}
+fn bar() -> Option<Value> {
+    Some(exists("bar"))
+}
+
+/// A `topologySpreadConstraint`; `sel: None` leaves `labelSelector` unset.
+fn tsc(max_skew: i32, key: &str, when: &str, sel: Option<Value>) -> Value {
+    let mut c = json!({"maxSkew": max_skew, "topologyKey": key, "whenUnsatisfiable": when});
+    if let Some(s) = sel {
+        c["labelSelector"] = s;
+    }
+    c
+}
+fn hard(max_skew: i32, key: &str, sel: Option<Value>) -> Value {
+    tsc(max_skew, key, "DoNotSchedule", sel)
+}
+fn soft(max_skew: i32, key: &str, sel: Option<Value>) -> Value {
+    tsc(max_skew, key, "ScheduleAnyway", sel)
+}
+fn with(mut c: Value, field: &str, v: Value) -> Value {
+    c[field] = v;
+    c
+}
+
+fn node(name: &str, labels: Value) -> Value {
+    json!({"metadata": {"name": name, "labels": labels}})
+}
+/// A node with upstream's test taint (`node.kubernetes.io/unschedulable:NoSchedule`).
+fn tainted(name: &str, labels: Value) -> Value {
+    let mut n = node(name, labels);
+    n["spec"] = json!({"taints": [{"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}]});
+    n
+}
+/// zone/node labelled node, as upstream's `Label("zone", z).Label("node", name)`.
+fn zn(name: &str, zone: &str) -> Value {
+    node(name, json!({"zone": zone, "node": name}))
+}
+/// A hostname-labelled node.
+fn hn(name: &str) -> Value {
+    node(name, json!({HOST: name}))
+}
+fn zhn(name: &str, zone: &str) -> Value {
+    node(name, json!({"zone": zone, HOST: name}))
+}
+
+/// The incoming pod: labels, constraints, extra spec fields.
+fn pod(labels: Value, constraints: Vec<Value>, extra: Value) -> Value {
+    let mut spec = json!({"containers": [{"name": "c"}], "topologySpreadConstraints": constraints});
+    if let Value::Object(m) = extra {
+        for (k, v) in m {
+            spec[k] = v;
+        }
+    }
+    json!({"metadata": {"name": "p", "namespace": "default", "labels": labels}, "spec": spec})
+}
+fn plain(labels: Value) -> Value {
+    pod(labels, vec![], json!({}))
+}
+/// An existing pod on `node`.
+fn on(name: &str, node: &str, labels: Value) -> Value {
+    json!({"metadata": {"name": name, "namespace": "default", "labels": labels},
+           "spec": {"nodeName": node, "containers": [{"name": "c"}]}})
+}
+fn in_ns(mut p: Value, ns: &str) -> Value {
+    p["metadata"]["namespace"] = json!(ns);
+    p
+}
+fn terminating(mut p: Value) -> Value {
+    p["metadata"]["deletionTimestamp"] = json!("2024-01-01T00:00:00Z");
+    p
+}
+/// `n` pods named `prefix1..n` with label foo on `node`.
+fn foos(prefix: &str, node: &str, n: usize) -> Vec<Value> {
+    (1..=n)
+        .map(|i| on(&format!("{prefix}{i}"), node, json!({"foo": ""})))
+        .collect()
+}
+fn node_affinity(key: &str, op: &str, values: &[&str]) -> Value {
+    json!({"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+        "nodeSelectorTerms": [{"matchExpressions": [{"key": key, "operator": op, "values": values}]}]}}}})
+}
+fn toleration() -> Value {
+    json!({"tolerations": [{"key": "node.kubernetes.io/unschedulable", "operator": "Exists", "effect": "NoSchedule"}]})
+}
+
+fn list() -> Value {
+    json!({"defaultingType": "List"})
+}
+fn system() -> Value {
+    json!({"defaultingType": "System"})
+}
+
+fn cluster(nodes: &[Value], pods: &[Value]) -> TestCluster {
+    let mut c = TestCluster::new();
+    for n in nodes {
+        c.node(n.clone());
+    }
+    for p in pods {
+        let info = c.pod(p.clone());
+        c.state.add_pod(info).expect("pod added");
+    }
+    c
+}
+
+fn plugin(c: &mut TestCluster, args: Value) -> PodTopologySpread {
+    let mut cfg = ProfileConfig {
+        scheduler_name: "default-scheduler".into(),
+        percentage_of_nodes_to_score: None,
+        points: Default::default(),
+        args: Default::default(),
+    };
+    cfg.args.other.insert(NAME.to_string(), args);
+    PodTopologySpread::new(&cfg, c.state.interner_mut()).expect("plugin")
+}
+
+fn service(c: &mut TestCluster, selector: Value) {
+    let svc = serde_json::from_value(json!({
+        "metadata": {"name": "svc", "namespace": "default"}, "spec": {"selector": selector}
+    }))
+    .expect("service JSON");
+    c.state.apply_service(&svc).expect("service");
+}
+
+fn id(c: &TestCluster, name: &str) -> NodeId {
+    c.state.node_id(name).expect("node")
+}
+
+// ---------------------------------------------------------------------------------------
+// Filter (upstream TestSingleConstraint / TestMultipleConstraints)
+// ---------------------------------------------------------------------------------------
+
+struct FilterCase {
+    name: &'static str,
+    pod: Value,
+    nodes: Vec<Value>,
+    pods: Vec<Value>,
+    /// One letter per node in `nodes` order: S(uccess), U(nschedulable), R (unresolvable).
+    want: &'static str,
+}
+
+fn fc(name: &'static str, pod: Value, nodes: Vec<Value>, pods: Vec<Value>, want: &'static str) -> FilterCase {
+    FilterCase { name, pod, nodes, pods, want }
+}
+
+fn abxy() -> Vec<Value> {
+    vec![zn("node-a", "zone1"), zn("node-b", "zone1"), zn("node-x", "zone2"), zn("node-y", "zone2")]
+}
+
+/// 2/1/0/3 over node-a, node-b, node-x, node-y.
+fn spread_2103() -> Vec<Value> {
+    [foos("p-a", "node-a", 2), foos("p-b", "node-b", 1), foos("p-y", "node-y", 3)].concat()
+}
+
+fn node_only(name: &str, extra: Value) -> Value {
+    let mut labels = json!({"node": name});
+    if let Value::Object(m) = extra {
+        for (k, v) in m {
+            labels[k] = v;
+        }
+    }
+    node(name, labels)
+}
+
+#[test]
+fn filter_table() {
+    let foo_pod = |cs: Vec<Value>| pod(json!({"foo": ""}), cs, json!({}));
+    let cases = vec![
+        fc("TestSingleConstraint/no existing pods", foo_pod(vec![hard(1, "zone", foo())]), abxy(), vec![], "SSSS"),
+        fc(
+            "TestSingleConstraint/no existing pods, incoming pod doesn't match itself",
+            foo_pod(vec![hard(1, "zone", bar())]),
+            abxy(),
+            vec![],
+            "SSSS",
+        ),
+        fc(
+            "TestSingleConstraint/existing pods in a different namespace do not count",
+            foo_pod(vec![hard(1, "zone", foo())]),
+            abxy(),
+            vec![
+                in_ns(on("p-a1", "node-a", json!({"foo": ""})), "ns1"),
+                in_ns(on("p-b1", "node-a", json!({"foo": ""})), "ns2"),
+                on("p-x1", "node-x", json!({"foo": ""})),
+                on("p-y1", "node-y", json!({"foo": ""})),
+            ],
+            "SSUU",
+        ),
+        fc(
+            "TestSingleConstraint/existing pods do not match null selector",
+            foo_pod(vec![hard(1, "zone", None)]),
+            abxy(),
+            [foos("p-x", "node-x", 1), foos("p-y", "node-y", 1)].concat(),
+            "SSSS",
+        ),
+        fc(
+            "TestSingleConstraint/pods spread across zones as 3/3, all nodes fit",
+            foo_pod(vec![hard(1, "zone", foo())]),
+            abxy(),
+            spread_2103(),
+            "SSSS",
+        ),
+        fc(
+            "TestSingleConstraint/pods spread across zones as 1/2 due to absence of label 'zone' on node-b",
+            foo_pod(vec![hard(1, "zone", foo())]),
+            vec![zn("node-a", "zone1"), node("node-b", json!({"zon": "zone1", "node": "node-b"})), zn("node-x", "zone2"), zn("node-y", "zone2")],
+            [foos("p-a", "node-a", 1), foos("p-b", "node-b", 1), foos("p-x", "node-x", 1), foos("p-y", "node-y", 1)].concat(),
+            "SRUU",
+        ),
+        fc(
+            "TestSingleConstraint/pod cannot be scheduled as all nodes don't have label 'rack'",
+            foo_pod(vec![hard(1, "rack", foo())]),
+            vec![zn("node-a", "zone1"), zn("node-x", "zone2")],
+            vec![],
+            "RR",
+        ),
+        fc(
+            "TestSingleConstraint/pods spread across nodes as 2/1/0/3, only node-x fits",
+            foo_pod(vec![hard(1, "node", foo())]),
+            abxy(),
+            spread_2103(),
+            "UUSU",
+        ),
+        fc(
+            "TestSingleConstraint/pods spread across nodes as 2/1/0/3, maxSkew is 2, node-b and node-x fit",
+            foo_pod(vec![hard(2, "node", foo())]),
+            abxy(),
+            spread_2103(),
+            "USSU",
+        ),
+        fc(
+            "TestSingleConstraint/pods spread across nodes as 2/1/0/3, but pod doesn't match itself",
+            pod(json!({"bar": ""}), vec![hard(1, "node", foo())], json!({})),
+            abxy(),
+            spread_2103(),
+            "USSU",
+        ),
+        fc(
+            "TestSingleConstraint/incoming pod has nodeAffinity, pods spread as 2/~1~/~0~/3, hence node-a fits",
+            pod(json!({"foo": ""}), vec![hard(1, "node", foo())], node_affinity("node", "In", &["node-a", "node-y"])),
+            abxy(),
+            spread_2103(),
+            "SSSU",
+        ),
+        fc(
+            "TestSingleConstraint/terminating Pods should be excluded",
+            foo_pod(vec![hard(1, "node", foo())]),
+            vec![node_only("node-a", json!({})), node_only("node-b", json!({}))],
+            vec![terminating(on("p-a", "node-a", json!({"foo": ""}))), on("p-b", "node-b", json!({"foo": ""}))],
+            "SU",
+        ),
+        fc(
+            "TestSingleConstraint/incoming pod has nodeAffinity, pods spread as 0/~2~/0/1, hence node-a fits",
+            pod(json!({"foo": ""}), vec![hard(1, "zone", foo())], node_affinity("node", "NotIn", &["node-b"])),
+            abxy(),
+            [foos("p-b", "node-b", 2), foos("p-y", "node-y", 1)].concat(),
+            "SSUU",
+        ),
+        fc(
+            "TestSingleConstraint/pods spread across nodes as 2/2/1, maxSkew is 2, and the number of domains < minDomains, then the third node fits",
+            foo_pod(vec![with(hard(2, "node", foo()), "minDomains", json!(4))]),
+            vec![node_only("node-a", json!({})), node_only("node-b", json!({})), node_only("node-c", json!({}))],
+            [foos("p-a", "node-a", 2), foos("p-b", "node-b", 2), foos("p-c", "node-c", 1)].concat(),
+            "UUS",
+        ),
+        fc(
+            "TestSingleConstraint/pods spread across nodes as 2/2/1, maxSkew is 2, and the number of domains > minDomains, then the all nodes fit",
+            foo_pod(vec![with(hard(2, "node", foo()), "minDomains", json!(2))]),
+            vec![node_only("node-a", json!({})), node_only("node-b", json!({})), node_only("node-c", json!({}))],
+            [foos("p-a", "node-a", 2), foos("p-b", "node-b", 2), foos("p-c", "node-c", 1)].concat(),
+            "SSS",
+        ),
+        fc(
+            "TestSingleConstraint/pods spread across zone as 2/1, maxSkew is 2 and the number of domains < minDomains, then the third and fourth nodes fit",
+            foo_pod(vec![with(hard(2, "zone", foo()), "minDomains", json!(3))]),
+            abxy(),
+            [foos("p-a", "node-a", 1), foos("p-b", "node-b", 1), foos("p-y", "node-y", 1)].concat(),
+            "UUSS",
+        ),
+        fc(
+            "TestSingleConstraint/pods spread across zone as 2/1, maxSkew is 2 and the number of domains > minDomains, then the all nodes fit",
+            foo_pod(vec![with(hard(2, "zone", foo()), "minDomains", json!(1))]),
+            abxy(),
+            [foos("p-a", "node-a", 1), foos("p-b", "node-b", 1), foos("p-y", "node-y", 1)].concat(),
+            "SSSS",
+        ),
+        fc(
+            "TestSingleConstraint/NodeAffinityPolicy honored with labelSelectors",
+            pod(json!({"foo": ""}), vec![hard(1, "node", foo())], json!({"nodeSelector": {"foo": ""}})),
+            vec![node_only("node-a", json!({"foo": ""})), node_only("node-b", json!({"foo": ""})), node_only("node-x", json!({"foo": ""})), node_only("node-y", json!({}))],
+            [foos("p-b1", "node-a", 1), foos("p-b2", "node-b", 1), foos("p-y", "node-y", 1)].concat(),
+            "UUSS",
+        ),
+        fc(
+            "TestSingleConstraint/NodeAffinityPolicy ignored with labelSelectors",
+            pod(json!({"foo": ""}), vec![with(hard(1, "node", foo()), "nodeAffinityPolicy", json!("Ignore"))], json!({"nodeSelector": {"foo": ""}})),
+            vec![node_only("node-a", json!({"foo": ""})), node_only("node-b", json!({"foo": ""})), node_only("node-x", json!({"foo": ""})), node_only("node-y", json!({}))],
+            [foos("p-b1", "node-a", 1), foos("p-b2", "node-b", 1), foos("p-y", "node-y", 1)].concat(),
+            "UUSU",
+        ),
+        fc(
+            "TestSingleConstraint/NodeAffinityPolicy honored with nodeAffinity",
+            pod(json!({"foo": ""}), vec![hard(1, "node", foo())], node_affinity("foo", "In", &[""])),
+            vec![node_only("node-a", json!({"foo": ""})), node_only("node-b", json!({"foo": ""})), node_only("node-x", json!({"foo": ""})), node_only("node-y", json!({}))],
+            [foos("p-b1", "node-a", 1), foos("p-b2", "node-b", 1), foos("p-y", "node-y", 1)].concat(),
+            "UUSS",
+        ),
+        fc(
+            "TestSingleConstraint/NodeAffinityPolicy ignored with nodeAffinity",
+            pod(json!({"foo": ""}), vec![with(hard(1, "node", foo()), "nodeAffinityPolicy", json!("Ignore"))], node_affinity("foo", "In", &[""])),
+            vec![node_only("node-a", json!({"foo": ""})), node_only("node-b", json!({"foo": ""})), node_only("node-x", json!({"foo": ""})), node_only("node-y", json!({}))],
+            [foos("p-b1", "node-a", 1), foos("p-b2", "node-b", 1), foos("p-y", "node-y", 1)].concat(),
+            "UUSU",
+        ),
+        fc(
+            "TestSingleConstraint/NodeTaintsPolicy honored",
+            foo_pod(vec![with(hard(1, "node", foo()), "nodeTaintsPolicy", json!("Honor"))]),
+            vec![node_only("node-a", json!({"foo": ""})), node_only("node-b", json!({"foo": ""})), node_only("node-x", json!({"foo": ""})), tainted("node-y", json!({"node": "node-y"}))],
+            [foos("p-b1", "node-a", 1), foos("p-b2", "node-b", 1), foos("p-y", "node-y", 1)].concat(),
+            "UUSS",
+        ),
+        fc(
+            "TestSingleConstraint/NodeTaintsPolicy ignored",
+            foo_pod(vec![hard(1, "node", foo())]),
+            vec![node_only("node-a", json!({"foo": ""})), node_only("node-b", json!({"foo": ""})), node_only("node-x", json!({"foo": ""})), tainted("node-y", json!({"node": "node-y"}))],
+            [foos("p-b1", "node-a", 1), foos("p-b2", "node-b", 1), foos("p-y", "node-y", 1)].concat(),
+            "UUSU",
+        ),
+        fc(
+            "TestMultipleConstraints/two Constraints on zone and node, spreads = [3/3, 2/1/0/3]",
+            foo_pod(vec![hard(1, "zone", foo()), hard(1, "node", foo())]),
+            abxy(),
+            spread_2103(),
+            "UUSU",
+        ),
+        fc(
+            "TestMultipleConstraints/two Constraints on zone and node, spreads = [3/4, 2/1/0/4]",
+            foo_pod(vec![hard(1, "zone", foo()), hard(1, "node", foo())]),
+            abxy(),
+            [foos("p-a", "node-a", 2), foos("p-b", "node-b", 1), foos("p-y", "node-y", 4)].concat(),
+            "UUUU",
+        ),
+        fc(
+            "TestMultipleConstraints/Constraints hold different labelSelectors, spreads = [1/0, 1/0/0/1]",
+            pod(json!({"foo": "", "bar": ""}), vec![hard(1, "zone", foo()), hard(1, "node", bar())], json!({})),
+            abxy(),
+            vec![on("p-a1", "node-a", json!({"foo": ""})), on("p-y1", "node-y", json!({"bar": ""}))],
+            "UUSU",
+        ),
+        fc(
+            "TestMultipleConstraints/Constraints hold different labelSelectors, spreads = [1/0, 0/0/1/1]",
+            pod(json!({"foo": "", "bar": ""}), vec![hard(1, "zone", foo()), hard(1, "node", bar())], json!({})),
+            abxy(),
+            vec![on("p-a1", "node-a", json!({"foo": ""})), on("p-x1", "node-x", json!({"bar": ""})), on("p-y1", "node-y", json!({"bar": ""}))],
+            "UUUU",
+        ),
+        fc(
+            "Placer: Constraints hold different labelSelectors, spreads = [2/3, 1/0/0/1]",
+            pod(json!({"foo": "", "bar": ""}), vec![hard(1, "zone", foo()), hard(1, "node", bar())], json!({})),
+            abxy(),
+            vec![
+                on("p-a1", "node-a", json!({"foo": ""})),
+                on("p-a2", "node-a", json!({"foo": "", "bar": ""})),
+                on("p-x1", "node-x", json!({"foo": ""})),
+                on("p-y1", "node-y", json!({"foo": ""})),
+                on("p-y2", "node-y", json!({"foo": "", "bar": ""})),
+            ],
+            "USUU",
+        ),
+        fc(
+            "Placer: two Constraints on zone and node, 'node' label missing on node-b",
+            foo_pod(vec![hard(1, "zone", foo()), hard(1, "node", foo())]),
+            vec![zn("node-a", "zone1"), node("node-b", json!({"zone": "zone1"})), zn("node-x", "zone2"), zn("node-y", "zone2")],
+            [foos("p-a", "node-a", 1), foos("p-b", "node-b", 1), foos("p-y", "node-y", 1)].concat(),
+            // node-b's pod does not count (node-b lacks "node"): zone1 has 1, zone2 has 1.
+            "URSU",
+        ),
+        fc(
+            "Placer: matchLabelKeys merged, only pods with the same label value count",
+            pod(json!({"foo": "", "rev": "2"}), vec![with(hard(1, "node", foo()), "matchLabelKeys", json!(["rev"]))], json!({})),
+            vec![node_only("node-a", json!({})), node_only("node-b", json!({}))],
+            vec![
+                on("p-a1", "node-a", json!({"foo": "", "rev": "1"})),
+                on("p-a2", "node-a", json!({"foo": "", "rev": "1"})),
+                on("p-b1", "node-b", json!({"foo": "", "rev": "2"})),
+            ],
+            // rev=2 pods: a 0, b 1 -> node-b has skew 2.
+            "SU",
+        ),
+    ];
+    assert!(cases.len() >= 25);
+    for case in cases {
+        let mut c = cluster(&case.nodes, &case.pods);
+        let p = plugin(&mut c, list());
+        let pod = c.pod(case.pod.clone());
+        let mut cycle = CycleState::new();
+        let out = p.pre_filter(&mut cycle, &pod, c.view()).expect(case.name);
+        assert_eq!(out, PreFilterOutcome::Proceed, "{}", case.name);
+        let names: Vec<&str> = case.nodes.iter().map(|n| n["metadata"]["name"].as_str().unwrap()).collect();
+        for (name, want) in names.iter().zip(case.want.chars()) {
+            let got = p.filter(&cycle, &pod, c.node_state(id(&c, name)), c.view());
+            match want {
+                'S' => assert_eq!(got, Ok(()), "{}: {name}", case.name),
+                'U' => assert_eq!(got, Err(Rejection::unschedulable(ERR_REASON_CONSTRAINTS_NOT_MATCH)), "{}: {name}", case.name),
+                'R' => assert_eq!(got, Err(Rejection::unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH)), "{}: {name}", case.name),
+                _ => unreachable!(),
+            }
+        }
+        // The batch form (the framework default) agrees with the per-node form.
+        let ids: Vec<NodeId> = names.iter().map(|n| id(&c, n)).collect();
+        let mask = p.filter_nodes(&cycle, &pod, &ids, (1 << ids.len()) - 1, c.view());
+        let want_mask = case.want.chars().enumerate().fold(0u64, |m, (i, w)| m | (u64::from(w == 'S') << i));
+        assert_eq!(mask, want_mask, "{}", case.name);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// PreFilter state (upstream TestPreFilterState)
+// ---------------------------------------------------------------------------------------
+
+/// Per constraint: the domain counts (sorted by value) and the two critical path counts.
+type WantState = Vec<(Vec<(&'static str, i64)>, [i64; 2])>;
+
+fn state_of(s: &PreFilterState, interner: &Interner) -> Vec<(Vec<(String, i64)>, [i64; 2])> {
+    s.counts
+        .iter()
+        .zip(&s.paths)
+        .map(|(m, p)| {
+            let mut v: Vec<(String, i64)> = m.iter().map(|(k, &n)| (interner.resolve(*k).to_string(), n)).collect();
+            v.sort();
+            (v, [p.0[0].1, p.0[1].1])
+        })
+        .collect()
+}
+
+fn owned(w: &WantState) -> Vec<(Vec<(String, i64)>, [i64; 2])> {
+    w.iter()
+        .map(|(m, p)| {
+            let mut v: Vec<(String, i64)> = m.iter().map(|(k, n)| ((*k).to_string(), *n)).collect();
+            v.sort();
+            (v, *p)
+        })
+        .collect()
+}
+
+const MAX: i64 = i32::MAX as i64;
+
+struct StateCase {
+    name: &'static str,
+    pod: Value,
+    nodes: Vec<Value>,
+    pods: Vec<Value>,
+    args: Value,
+    service: Option<Value>,
+    /// `None`: PreFilter skips.
+    want: Option<WantState>,
+}
+
+fn sc(name: &'static str, pod: Value, nodes: Vec<Value>, pods: Vec<Value>, want: Option<WantState>) -> StateCase {
+    StateCase { name, pod, nodes, pods, args: list(), service: None, want }
+}
+
+#[test]
+fn pre_filter_state_table() {
+    let foo_pod = |cs: Vec<Value>| pod(json!({"foo": ""}), cs, json!({}));
+    let abc_bar = || vec![node_only("node-a", json!({"foo": ""})), node_only("node-b", json!({"foo": ""})), node_only("node-c", json!({"bar": ""}))];
+    let abc_bar_pods = || {
+        vec![
+            on("p-a", "node-a", json!({"bar": ""})),
+            on("p-b", "node-b", json!({"bar": ""})),
+            on("p-c", "node-b", json!({"bar": ""})),
+            on("p-d", "node-c", json!({})),
+        ]
+    };
+    let taint_nodes = || vec![node_only("node-a", json!({})), node_only("node-b", json!({})), tainted("node-c", json!({"node": "node-c", "bar": ""}))];
+    let mut cases = vec![
+        sc(
+            "TestPreFilterState/clean cluster with one spreadConstraint",
+            foo_pod(vec![hard(5, "zone", Some(json!({"matchLabels": {"foo": "bar"}})))]),
+            abxy(),
+            vec![],
+            Some(vec![(vec![("zone1", 0), ("zone2", 0)], [0, 0])]),
+        ),
+        sc(
+            "TestPreFilterState/normal case with one spreadConstraint",
+            foo_pod(vec![hard(1, "zone", foo())]),
+            abxy(),
+            [foos("p-a", "node-a", 2), foos("p-b", "node-b", 1), foos("p-y", "node-y", 2)].concat(),
+            Some(vec![(vec![("zone1", 3), ("zone2", 2)], [2, 3])]),
+        ),
+        sc(
+            "TestPreFilterState/normal case with null label selector",
+            foo_pod(vec![hard(1, "zone", None)]),
+            abxy(),
+            [foos("p-a", "node-a", 2), foos("p-b", "node-b", 1), foos("p-y", "node-y", 2)].concat(),
+            Some(vec![(vec![("zone1", 0), ("zone2", 0)], [0, 0])]),
+        ),
+        sc(
+            "TestPreFilterState/normal case with one spreadConstraint, on a 3-zone cluster",
+            foo_pod(vec![hard(1, "zone", foo())]),
+            [abxy(), vec![zn("node-o", "zone3"), zn("node-p", "zone3")]].concat(),
+            [foos("p-a", "node-a", 2), foos("p-b", "node-b", 1), foos("p-y", "node-y", 2)].concat(),
+            Some(vec![(vec![("zone1", 3), ("zone2", 2), ("zone3", 0)], [0, 2])]),
+        ),
+        sc(
+            "TestPreFilterState/namespace mismatch doesn't count",
+            foo_pod(vec![hard(1, "zone", foo())]),
+            abxy(),
+            vec![
+                on("p-a1", "node-a", json!({"foo": ""})),
+                in_ns(on("p-a2", "node-a", json!({"foo": ""})), "ns1"),
+                on("p-b1", "node-b", json!({"foo": ""})),
+                in_ns(on("p-y1", "node-y", json!({"foo": ""})), "ns2"),
+                on("p-y2", "node-y", json!({"foo": ""})),
+            ],
+            Some(vec![(vec![("zone1", 2), ("zone2", 1)], [1, 2])]),
+        ),
+        sc(
+            "TestPreFilterState/normal case with two spreadConstraints",
+            foo_pod(vec![hard(1, "zone", foo()), hard(1, "node", foo())]),
+            abxy(),
+            [foos("p-a", "node-a", 2), foos("p-b", "node-b", 1), foos("p-y", "node-y", 4)].concat(),
+            Some(vec![
+                (vec![("zone1", 3), ("zone2", 4)], [3, 4]),
+                (vec![("node-a", 2), ("node-b", 1), ("node-x", 0), ("node-y", 4)], [0, 1]),
+            ]),
+        ),
+        sc(
+            "TestPreFilterState/soft spreadConstraints should be bypassed",
+            foo_pod(vec![soft(1, "zone", foo()), hard(1, "zone", foo()), soft(1, "node", foo()), hard(1, "node", foo())]),
+            vec![zn("node-a", "zone1"), zn("node-b", "zone1"), zn("node-y", "zone2")],
+            [foos("p-a", "node-a", 2), foos("p-b", "node-b", 1), foos("p-y", "node-y", 4)].concat(),
+            Some(vec![
+                (vec![("zone1", 3), ("zone2", 4)], [3, 4]),
+                (vec![("node-a", 2), ("node-b", 1), ("node-y", 4)], [1, 2]),
+            ]),
+        ),
+        sc(
+            "TestPreFilterState/different labelSelectors - simple version",
+            pod(json!({"foo": "", "bar": ""}), vec![hard(1, "zone", foo()), hard(1, "node", bar())], json!({})),
+            vec![zn("node-a", "zone1"), zn("node-b", "zone1"), zn("node-y", "zone2")],
+            vec![on("p-a", "node-a", json!({"foo": ""})), on("p-b", "node-b", json!({"bar": ""}))],
+            Some(vec![
+                (vec![("zone1", 1), ("zone2", 0)], [0, 1]),
+                (vec![("node-a", 0), ("node-b", 1), ("node-y", 0)], [0, 0]),
+            ]),
+        ),
+        sc(
+            "TestPreFilterState/two spreadConstraints, and with podAffinity",
+            pod(json!({"foo": ""}), vec![hard(1, "zone", foo()), hard(1, "node", foo())], node_affinity("node", "NotIn", &["node-x"])),
+            abxy(),
+            [foos("p-a", "node-a", 2), foos("p-b", "node-b", 1), foos("p-y", "node-y", 4)].concat(),
+            Some(vec![
+                (vec![("zone1", 3), ("zone2", 4)], [3, 4]),
+                (vec![("node-a", 2), ("node-b", 1), ("node-y", 4)], [1, 2]),
+            ]),
+        ),
+        sc(
+            "TestPreFilterState/NodeAffinityPolicy honored with labelSelectors",
+            pod(json!({"foo": ""}), vec![hard(1, "node", bar())], json!({"nodeSelector": {"foo": ""}})),
+            abc_bar(),
+            abc_bar_pods(),
+            Some(vec![(vec![("node-a", 1), ("node-b", 2)], [1, 2])]),
+        ),
+        sc(
+            "TestPreFilterState/NodeAffinityPolicy ignored with labelSelectors",
+            pod(json!({"foo": ""}), vec![with(hard(1, "node", bar()), "nodeAffinityPolicy", json!("Ignore"))], json!({"nodeSelector": {"foo": ""}})),
+            abc_bar(),
+            abc_bar_pods(),
+            Some(vec![(vec![("node-a", 1), ("node-b", 2), ("node-c", 0)], [0, 1])]),
+        ),
+        sc(
+            "TestPreFilterState/NodeAffinityPolicy honored with nodeAffinity",
+            pod(json!({"foo": ""}), vec![hard(1, "node", bar())], node_affinity("foo", "In", &[""])),
+            abc_bar(),
+            abc_bar_pods(),
+            Some(vec![(vec![("node-a", 1), ("node-b", 2)], [1, 2])]),
+        ),
+        sc(
+            "TestPreFilterState/NodeTaintsPolicy ignored",
+            foo_pod(vec![hard(1, "node", bar())]),
+            taint_nodes(),
+            abc_bar_pods(),
+            Some(vec![(vec![("node-a", 1), ("node-b", 2), ("node-c", 0)], [0, 1])]),
+        ),
+        sc(
+            "TestPreFilterState/NodeTaintsPolicy honored",
+            foo_pod(vec![with(hard(1, "node", bar()), "nodeTaintsPolicy", json!("Honor"))]),
+            taint_nodes(),
+            abc_bar_pods(),
+            Some(vec![(vec![("node-a", 1), ("node-b", 2)], [1, 2])]),
+        ),
+        sc(
+            "TestPreFilterState/NodeTaintsPolicy honored with tolerated taints",
+            pod(json!({"foo": ""}), vec![with(hard(1, "node", bar()), "nodeTaintsPolicy", json!("Honor"))], toleration()),
+            taint_nodes(),
+            abc_bar_pods(),
+            Some(vec![(vec![("node-a", 1), ("node-b", 2), ("node-c", 0)], [0, 1])]),
+        ),
+        sc(
+            "TestPreFilterState/two node inclusion Constraints, zone: honor/ignore, node: ignore/ignore",
+            pod(json!({"foo": ""}), vec![hard(1, "zone", foo()), with(hard(1, "node", foo()), "nodeAffinityPolicy", json!("Ignore"))], json!({"nodeSelector": {"foo": ""}})),
+            vec![
+                node("node-a", json!({"zone": "zone1", "node": "node-a", "foo": ""})),
+                zn("node-b", "zone1"),
+                node("node-x", json!({"zone": "zone2", "node": "node-x", "foo": ""})),
+            ],
+            [foos("p-b", "node-b", 2), foos("p-x", "node-x", 1)].concat(),
+            Some(vec![
+                (vec![("zone1", 0), ("zone2", 1)], [0, 1]),
+                (vec![("node-a", 0), ("node-b", 2), ("node-x", 1)], [0, 1]),
+            ]),
+        ),
+        sc(
+            "TestPreFilterState/two node inclusion Constraints, zone: ignore/ignore, node: honor/honor",
+            pod(json!({"foo": ""}), vec![with(hard(1, "zone", foo()), "nodeAffinityPolicy", json!("Ignore")), with(hard(1, "node", foo()), "nodeTaintsPolicy", json!("Honor"))], json!({"nodeSelector": {"foo": ""}})),
+            vec![
+                zn("node-a", "zone1"),
+                tainted("node-b", json!({"zone": "zone1", "node": "node-b", "foo": ""})),
+                node("node-x", json!({"zone": "zone2", "node": "node-x", "foo": ""})),
+                node("node-y", json!({"zone": "zone2", "node": "node-y", "foo": ""})),
+            ],
+            [foos("p-a", "node-a", 2), foos("p-x", "node-x", 2), foos("p-y", "node-y", 1)].concat(),
+            Some(vec![
+                (vec![("zone1", 2), ("zone2", 3)], [2, 3]),
+                (vec![("node-x", 2), ("node-y", 1)], [1, 2]),
+            ]),
+        ),
+        sc(
+            "TestPreFilterState/matchLabelKeys ANDed with LabelSelector when LabelSelector isn't empty",
+            pod(json!({"foo": "", "bar": "a"}), vec![with(hard(1, "zone", foo()), "matchLabelKeys", json!(["bar"]))], json!({})),
+            abxy(),
+            vec![
+                on("p-a1", "node-a", json!({"foo": ""})),
+                on("p-a2", "node-a", json!({"foo": "", "bar": "a"})),
+                on("p-b1", "node-b", json!({"foo": ""})),
+                on("p-y1", "node-y", json!({"foo": "", "bar": "a"})),
+                on("p-y2", "node-y", json!({"bar": ""})),
+            ],
+            Some(vec![(vec![("zone1", 1), ("zone2", 1)], [1, 1])]),
+        ),
+        sc(
+            "TestPreFilterState/matchLabelKeys ANDed with LabelSelector when LabelSelector is empty",
+            pod(json!({"foo": "a"}), vec![with(hard(1, "zone", Some(json!({}))), "matchLabelKeys", json!(["foo"]))], json!({})),
+            abxy(),
+            vec![
+                on("p-a1", "node-a", json!({"foo": "a"})),
+                on("p-a2", "node-a", json!({"foo": "a"})),
+                on("p-b1", "node-b", json!({"foo": "a"})),
+                on("p-y1", "node-y", json!({"foo": "a"})),
+                on("p-y2", "node-y", json!({"foo": "a"})),
+            ],
+            Some(vec![(vec![("zone1", 3), ("zone2", 2)], [2, 3])]),
+        ),
+        sc(
+            "TestPreFilterState/key in matchLabelKeys is ignored when LabelSelector is nil when feature gate enabled",
+            pod(json!({"foo": ""}), vec![with(hard(1, "zone", None), "matchLabelKeys", json!(["bar"]))], json!({})),
+            abxy(),
+            [foos("p-a", "node-a", 2), foos("p-y", "node-y", 2)].concat(),
+            Some(vec![(vec![("zone1", 0), ("zone2", 0)], [0, 0])]),
+        ),
+        sc(
+            "TestPreFilterState/key in matchLabelKeys is ignored when it isn't exist in pod.labels",
+            pod(json!({"foo": ""}), vec![with(hard(1, "zone", foo()), "matchLabelKeys", json!(["bar"]))], json!({})),
+            abxy(),
+            [foos("p-a", "node-a", 2), foos("p-b", "node-b", 1), foos("p-y", "node-y", 2)].concat(),
+            Some(vec![(vec![("zone1", 3), ("zone2", 2)], [2, 3])]),
+        ),
+        sc(
+            "TestPreFilterState/two spreadConstraints with the same topologyKey",
+            pod(json!({"foo": "", "bar": ""}), vec![hard(1, "zone", foo()), hard(1, "zone", bar())], json!({})),
+            abxy(),
+            vec![
+                on("p-a1", "node-a", json!({"foo": "", "bar": ""})),
+                on("p-b1", "node-b", json!({"foo": ""})),
+                on("p-x1", "node-x", json!({"bar": ""})),
+                on("p-y1", "node-y", json!({"foo": "", "bar": ""})),
+                on("p-y2", "node-y", json!({"bar": ""})),
+            ],
+            Some(vec![(vec![("zone1", 2), ("zone2", 1)], [1, 2]), (vec![("zone1", 1), ("zone2", 3)], [1, 3])]),
+        ),
+        sc("TestPreFilterState/skip if not specified", plain(json!({"foo": ""})), vec![zn("node-a", "zone1")], vec![], None),
+        sc(
+            "empty selector {} counts no pod (countPodsMatchSelector)",
+            foo_pod(vec![hard(1, "zone", Some(json!({})))]),
+            abxy(),
+            [foos("p-a", "node-a", 2)].concat(),
+            Some(vec![(vec![("zone1", 0), ("zone2", 0)], [0, 0])]),
+        ),
+        sc(
+            "pods on a node without every key do not count",
+            foo_pod(vec![hard(1, "zone", foo()), hard(1, "node", foo())]),
+            vec![zn("node-a", "zone1"), node("node-b", json!({"zone": "zone1"})), zn("node-x", "zone2")],
+            [foos("p-a", "node-a", 1), foos("p-b", "node-b", 3)].concat(),
+            Some(vec![(vec![("zone1", 1), ("zone2", 0)], [0, 1]), (vec![("node-a", 1), ("node-x", 0)], [0, 1])]),
+        ),
+    ];
+    // upstream: default constraints and a service.
+    let mut with_service = sc(
+        "TestPreFilterState/default constraints and a service",
+        plain(json!({"foo": "bar", "baz": "kar"})),
+        vec![],
+        vec![],
+        Some(vec![(vec![], [MAX, MAX]), (vec![], [MAX, MAX])]),
+    );
+    with_service.args = json!({"defaultingType": "List", "defaultConstraints": [
+        {"maxSkew": 3, "topologyKey": "node", "whenUnsatisfiable": "DoNotSchedule"},
+        {"maxSkew": 2, "topologyKey": "node", "whenUnsatisfiable": "ScheduleAnyway"},
+        {"maxSkew": 5, "topologyKey": "rack", "whenUnsatisfiable": "DoNotSchedule"}]});
+    with_service.service = Some(json!({"foo": "bar"}));
+    cases.push(with_service);
+    let mut no_match = sc(
+        "TestPreFilterState/default constraints and a service that doesn't match",
+        plain(json!({"foo": "bar"})),
+        vec![],
+        vec![],
+        None,
+    );
+    no_match.args = json!({"defaultingType": "List", "defaultConstraints": [
+        {"maxSkew": 3, "topologyKey": "node", "whenUnsatisfiable": "DoNotSchedule"}]});
+    no_match.service = Some(json!({"baz": "kep"}));
+    cases.push(no_match);
+    let mut own = sc(
+        "TestPreFilterState/default constraints and a service, but pod has constraints",
+        pod(
+            json!({"foo": "bar", "baz": "tar"}),
+            vec![hard(1, "zone", Some(json!({"matchLabels": {"baz": "tar"}}))), soft(2, "planet", Some(json!({"matchLabels": {"fot": "rok"}})))],
+            json!({}),
+        ),
+        vec![],
+        vec![],
+        Some(vec![(vec![], [MAX, MAX])]),
+    );
+    own.args = json!({"defaultingType": "List", "defaultConstraints": [
+        {"maxSkew": 2, "topologyKey": "node", "whenUnsatisfiable": "DoNotSchedule"}]});
+    own.service = Some(json!({"foo": "bar"}));
+    cases.push(own);
+    let mut soft_default = sc(
+        "TestPreFilterState/default soft constraints and a service",
+        plain(json!({"foo": "bar"})),
+        vec![],
+        vec![],
+        None,
+    );
+    soft_default.args = json!({"defaultingType": "List", "defaultConstraints": [
+        {"maxSkew": 2, "topologyKey": "node", "whenUnsatisfiable": "ScheduleAnyway"}]});
+    soft_default.service = Some(json!({"foo": "bar"}));
+    cases.push(soft_default);
+    let mut system_default = sc(
+        "system defaults are all ScheduleAnyway: PreFilter skips",
+        plain(json!({"foo": "bar"})),
+        vec![zhn("node-a", "z")],
+        vec![],
+        None,
+    );
+    system_default.args = system();
+    system_default.service = Some(json!({"foo": "bar"}));
+    cases.push(system_default);
+
+    for case in cases {
+        let mut c = cluster(&case.nodes, &case.pods);
+        if let Some(sel) = &case.service {
+            service(&mut c, sel.clone());
+        }
+        let p = plugin(&mut c, case.args.clone());
+        let pod = c.pod(case.pod.clone());
+        let mut cycle = CycleState::new();
+        let out = p.pre_filter(&mut cycle, &pod, c.view()).expect(case.name);
+        match &case.want {
+            None => assert_eq!(out, PreFilterOutcome::Skip, "{}", case.name),
+            Some(want) => {
+                assert_eq!(out, PreFilterOutcome::Proceed, "{}", case.name);
+                let s = cycle.read::<PreFilterState>().expect("state");
+                assert_eq!(state_of(s, c.state.interner()), owned(want), "{}", case.name);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// AddPod / RemovePod (upstream TestPreFilterStateAddPod / TestPreFilterStateRemovePod)
+// ---------------------------------------------------------------------------------------
+
+struct UpdateCase {
+    name: &'static str,
+    pod: Value,
+    nodes: Vec<Value>,
+    pods: Vec<Value>,
+    /// The pod added (+1) or removed (−1) and its node.
+    updated: Value,
+    node: &'static str,
+    delta: i64,
+    want: WantState,
+}
+
+#[test]
+fn add_and_remove_pod_table() {
+    let node_c = |s: i32| pod(json!({"foo": ""}), vec![hard(s, "node", foo())], json!({}));
+    let zone_node = || pod(json!({"foo": ""}), vec![hard(1, "zone", foo()), hard(1, "node", foo())], json!({}));
+    let zone_c = || pod(json!({"foo": ""}), vec![hard(1, "zone", foo())], json!({}));
+    let ab = || vec![zn("node-a", "zone1"), zn("node-b", "zone1")];
+    let affinity_nodes = || {
+        vec![
+            node("node-a", json!({"zone": "zone1", "node": "node-a", "foo": "bar"})),
+            node("node-b", json!({"zone": "zone2", "node": "node-b", "foo": ""})),
+        ]
+    };
+    let cases = vec![
+        UpdateCase {
+            name: "TestPreFilterStateAddPod/node a and b both impact current min match",
+            pod: node_c(1),
+            nodes: ab(),
+            pods: vec![],
+            updated: on("p-a1", "node-a", json!({"foo": ""})),
+            node: "node-a",
+            delta: 1,
+            want: vec![(vec![("node-a", 1), ("node-b", 0)], [0, 1])],
+        },
+        UpdateCase {
+            name: "TestPreFilterStateAddPod/only node a impacts current min match",
+            pod: node_c(1),
+            nodes: ab(),
+            pods: foos("p-b", "node-b", 1),
+            updated: on("p-a1", "node-a", json!({"foo": ""})),
+            node: "node-a",
+            delta: 1,
+            want: vec![(vec![("node-a", 1), ("node-b", 1)], [1, 1])],
+        },
+        UpdateCase {
+            name: "TestPreFilterStateAddPod/add a pod in a different namespace doesn't change topologyKeyToMinPodsMap",
+            pod: node_c(1),
+            nodes: ab(),
+            pods: foos("p-b", "node-b", 1),
+            updated: in_ns(on("p-a1", "node-a", json!({"foo": ""})), "ns1"),
+            node: "node-a",
+            delta: 1,
+            want: vec![(vec![("node-a", 0), ("node-b", 1)], [0, 1])],
+        },
+        UpdateCase {
+            name: "TestPreFilterStateAddPod/add pod on non-critical node won't trigger re-calculation",
+            pod: node_c(1),
+            nodes: ab(),
+            pods: foos("p-b", "node-b", 1),
+            updated: on("p-b2", "node-b", json!({"foo": ""})),
+            node: "node-b",
+            delta: 1,
+            want: vec![(vec![("node-a", 0), ("node-b", 2)], [0, 2])],
+        },
+        UpdateCase {
+            name: "TestPreFilterStateAddPod/node a and x both impact topologyKeyToMinPodsMap on zone and node",
+            pod: zone_node(),
+            nodes: vec![zn("node-a", "zone1"), zn("node-x", "zone2")],
+            pods: vec![],
+            updated: on("p-a1", "node-a", json!({"foo": ""})),
+            node: "node-a",
+            delta: 1,
+            want: vec![(vec![("zone1", 1), ("zone2", 0)], [0, 1]), (vec![("node-a", 1), ("node-x", 0)], [0, 1])],
+        },
+        UpdateCase {
+            name: "TestPreFilterStateAddPod/node a impacts topologyKeyToMinPodsMap on node, node x impacts topologyKeyToMinPodsMap on zone",
+            pod: zone_node(),
+            nodes: vec![zn("node-a", "zone1"), zn("node-b", "zone1"), zn("node-x", "zone2")],
+            pods: [foos("p-b", "node-b", 2), foos("p-x", "node-x", 1)].concat(),
+            updated: on("p-a1", "node-a", json!({"foo": ""})),
+            node: "node-a",
+            delta: 1,
+            want: vec![(vec![("zone1", 3), ("zone2", 1)], [1, 3]), (vec![("node-a", 1), ("node-b", 2), ("node-x", 1)], [1, 1])],
+        },
+        UpdateCase {
+            name: "TestPreFilterStateAddPod/add a pod when scheduling node affinity unmatched pod with NodeInclusionPolicy enabled",
+            pod: pod(json!({"foo": ""}), vec![hard(1, "zone", foo())], node_affinity("foo", "NotIn", &["bar"])),
+            nodes: affinity_nodes(),
+            pods: vec![on("p-a2", "node-a", json!({"foo": "", "zone": "zone1"})), on("p-b1", "node-b", json!({"foo": "", "zone": "zone2"}))],
+            updated: on("p-a1", "node-a", json!({"foo": "", "zone": "zone1"})),
+            node: "node-a",
+            delta: 1,
+            want: vec![(vec![("zone2", 1)], [1, MAX])],
+        },
+        UpdateCase {
+            name: "TestPreFilterStateAddPod/add a label selector not matched pod when with NodeInclusionPolicy enabled",
+            pod: zone_c(),
+            nodes: affinity_nodes(),
+            pods: vec![on("p-a1", "node-a", json!({"foo": "", "zone": "zone1"})), on("p-b2", "node-b", json!({"foo": "", "zone": "zone2"}))],
+            updated: on("p-b1", "node-b", json!({"zone": "zone2"})),
+            node: "node-b",
+            delta: 1,
+            want: vec![(vec![("zone1", 1), ("zone2", 1)], [1, 1])],
+        },
+        UpdateCase {
+            name: "TestPreFilterStateRemovePod/one spreadConstraint on zone, topologyKeyToMinPodsMap unchanged",
+            pod: zone_c(),
+            nodes: vec![zn("node-a", "zone1"), zn("node-b", "zone1"), zn("node-x", "zone2")],
+            pods: [foos("p-a", "node-a", 1), foos("p-b", "node-b", 1), foos("p-x", "node-x", 1)].concat(),
+            updated: on("p-a1", "node-a", json!({"foo": ""})),
+            node: "node-a",
+            delta: -1,
+            want: vec![(vec![("zone1", 1), ("zone2", 1)], [1, 1])],
+        },
+        UpdateCase {
+            name: "TestPreFilterStateRemovePod/one spreadConstraint on node, topologyKeyToMinPodsMap changed",
+            pod: zone_c(),
+            nodes: abxy(),
+            pods: [foos("p-a", "node-a", 1), foos("p-b", "node-b", 1), foos("p-x", "node-x", 1), foos("p-y", "node-y", 1)].concat(),
+            updated: on("p-a1", "node-a", json!({"foo": ""})),
+            node: "node-a",
+            delta: -1,
+            want: vec![(vec![("zone1", 1), ("zone2", 2)], [1, 2])],
+        },
+        UpdateCase {
+            name: "TestPreFilterStateRemovePod/delete an irrelevant pod won't help",
+            pod: zone_c(),
+            nodes: abxy(),
+            pods: [vec![on("p-a0", "node-a", json!({"bar": ""}))], foos("p-a", "node-a", 1), foos("p-b", "node-b", 1), foos("p-x", "node-x", 1), foos("p-y", "node-y", 1)].concat(),
+            updated: on("p-a0", "node-a", json!({"bar": ""})),
+            node: "node-a",
+            delta: -1,
+            want: vec![(vec![("zone1", 2), ("zone2", 2)], [2, 2])],
+        },
+        UpdateCase {
+            name: "TestPreFilterStateRemovePod/two spreadConstraints",
+            pod: zone_node(),
+            nodes: vec![zn("node-a", "zone1"), zn("node-b", "zone1"), zn("node-x", "zone2")],
+            pods: [foos("p-a", "node-a", 2), foos("p-b", "node-b", 1), foos("p-x", "node-x", 2)].concat(),
+            updated: on("p-x1", "node-x", json!({"foo": ""})),
+            node: "node-x",
+            delta: -1,
+            want: vec![(vec![("zone1", 3), ("zone2", 1)], [1, 3]), (vec![("node-a", 2), ("node-b", 1), ("node-x", 1)], [1, 1])],
+        },
+        UpdateCase {
+            name: "TestPreFilterStateRemovePod/remove a pod when scheduling node affinity matched pod with NodeInclusionPolicy enabled",
+            pod: zone_c(),
+            nodes: affinity_nodes(),
+            pods: vec![on("p-a1", "node-a", json!({"foo": "", "zone": "zone1"})), on("p-b1", "node-b", json!({"foo": "", "zone": "zone2"}))],
+            updated: on("p-b1", "node-b", json!({"foo": "", "zone": "zone2"})),
+            node: "node-b",
+            delta: -1,
+            want: vec![(vec![("zone1", 1), ("zone2", 0)], [0, 1])],
+        },
+    ];
+    for case in cases {
+        let mut c = cluster(&case.nodes, &case.pods);
+        let p = plugin(&mut c, list());
+        let pod = c.pod(case.pod.clone());
+        let updated = c.pod(case.updated.clone());
+        let mut cycle = CycleState::new();
+        assert_eq!(p.pre_filter(&mut cycle, &pod, c.view()), Ok(PreFilterOutcome::Proceed), "{}", case.name);
+        let node = c.node_state(id(&c, case.node)).clone();
+        if case.delta > 0 {
+            p.add_pod(&mut cycle, &pod, &updated, &node, c.view());
+        } else {
+            p.remove_pod(&mut cycle, &pod, &updated, &node, c.view());
+        }
+        let s = cycle.read::<PreFilterState>().expect("state");
+        assert_eq!(state_of(s, c.state.interner()), owned(&case.want), "{}", case.name);
+    }
+}
+
+/// Preemption's dry run: removing the victim makes the node feasible; a cloned cycle state
+/// keeps the original counts.
+#[test]
+fn remove_pod_makes_the_node_feasible_and_clones_are_independent() {
+    let mut c = cluster(
+        &[node_only("node-a", json!({})), node_only("node-b", json!({}))],
+        &[foos("p-a", "node-a", 2), foos("p-b", "node-b", 1)].concat(),
+    );
+    let p = plugin(&mut c, list());
+    let pod = c.pod(pod(json!({"foo": ""}), vec![hard(1, "node", foo())], json!({})));
+    let mut cycle = CycleState::new();
+    p.pre_filter(&mut cycle, &pod, c.view()).unwrap();
+    let a = c.node_state(id(&c, "node-a")).clone();
+    assert!(p.filter(&cycle, &pod, &a, c.view()).is_err());
+    let mut dry = cycle.clone();
+    let victim = c.state.pod("default/p-a1").unwrap().info.clone();
+    p.remove_pod(&mut dry, &pod, &victim, &a, c.view());
+    // node-a: 1 + 1 (self) - 1 (min) = 1 <= maxSkew.
+    assert_eq!(p.filter(&dry, &pod, &a, c.view()), Ok(()));
+    assert!(p.filter(&cycle, &pod, &a, c.view()).is_err());
+    // Adding it back restores the rejection.
+    p.add_pod(&mut dry, &pod, &victim, &a, c.view());
+    assert!(p.filter(&dry, &pod, &a, c.view()).is_err());
+}
