@@ -994,3 +994,328 @@ fn remove_pod_makes_the_node_feasible_and_clones_are_independent() {
     p.add_pod(&mut dry, &pod, &victim, &a, c.view());
     assert!(p.filter(&dry, &pod, &a, c.view()).is_err());
 }
+
+// ---------------------------------------------------------------------------------------
+// Score (upstream TestPodTopologySpreadScore, TestPreScoreStateEmptyNodes, TestPreScoreSkip)
+// ---------------------------------------------------------------------------------------
+
+struct ScoreCase {
+    name: &'static str,
+    pod: Value,
+    /// Feasible nodes, in the order PreScore gets them.
+    nodes: Vec<Value>,
+    /// Nodes that exist but are not feasible.
+    failed: Vec<Value>,
+    pods: Vec<Value>,
+    args: Value,
+    service: Option<Value>,
+    /// Normalized scores in `nodes` order; `None` = PreScore skips.
+    want: Option<Vec<i64>>,
+}
+
+fn scase(name: &'static str, pod: Value, nodes: Vec<Value>, failed: Vec<Value>, pods: Vec<Value>, want: &[i64]) -> ScoreCase {
+    ScoreCase { name, pod, nodes, failed, pods, args: list(), service: None, want: Some(want.to_vec()) }
+}
+
+fn run_score(case: &ScoreCase) -> Option<Vec<i64>> {
+    let all: Vec<Value> = case.nodes.iter().chain(&case.failed).cloned().collect();
+    let mut c = cluster(&all, &case.pods);
+    if let Some(sel) = &case.service {
+        service(&mut c, sel.clone());
+    }
+    let p = plugin(&mut c, case.args.clone());
+    let pod = c.pod(case.pod.clone());
+    let feasible: Vec<NodeId> = case.nodes.iter().map(|n| id(&c, n["metadata"]["name"].as_str().unwrap())).collect();
+    let mut cycle = CycleState::new();
+    match p.pre_score(&mut cycle, &pod, &feasible, c.view()).expect(case.name) {
+        PreScoreOutcome::Skip => return None,
+        PreScoreOutcome::Proceed => {}
+    }
+    let mut scores: Vec<i64> = feasible.iter().map(|&n| p.score(&cycle, &pod, c.node_state(n), c.view())).collect();
+    let mut batch = vec![0; feasible.len()];
+    p.score_nodes(&cycle, &pod, &feasible, c.view(), &mut batch);
+    assert_eq!(batch, scores, "{}: score_nodes == score", case.name);
+    p.normalize(&cycle, &pod, &mut scores);
+    Some(scores)
+}
+
+#[test]
+fn score_table() {
+    let foo_pod = |cs: Vec<Value>| pod(json!({"foo": ""}), cs, json!({}));
+    let hosts = |names: &[&str]| names.iter().map(|n| hn(n)).collect::<Vec<_>>();
+    let spread_4321 = || [foos("p-a", "node-a", 4), foos("p-b", "node-b", 3), foos("p-c", "node-c", 2), foos("p-d", "node-d", 1)].concat();
+    let spread_2103 = || [foos("p-a", "node-a", 2), foos("p-b", "node-b", 1), foos("p-d", "node-d", 3)].concat();
+    let spread_42_13 = || [foos("p-a", "node-a", 4), foos("p-b", "node-b", 2), foos("p-x", "node-x", 1), foos("p-y", "node-y", 3)].concat();
+    let node_abc = |extra_a: Value, extra_b: Value| vec![node_only("node-a", extra_a), node_only("node-b", extra_b), node_only("node-c", json!({}))];
+    let pods_2_1_1 = || [foos("p-a", "node-a", 2), foos("p-b", "node-b", 1), foos("p-c", "node-c", 1)].concat();
+    let mut cases = vec![
+        scase("TestPodTopologySpreadScore/one constraint on node, no existing pods", foo_pod(vec![soft(1, HOST, foo())]), hosts(&["node-a", "node-b"]), vec![], vec![], &[100, 100]),
+        scase(
+            "TestPodTopologySpreadScore/one constraint on node, only one node is candidate",
+            foo_pod(vec![soft(1, HOST, foo())]),
+            hosts(&["node-a"]),
+            hosts(&["node-b"]),
+            [foos("p-a", "node-a", 2), foos("p-b", "node-b", 1)].concat(),
+            &[100],
+        ),
+        scase(
+            "TestPodTopologySpreadScore/one constraint on node, all nodes have the same number of matching pods",
+            foo_pod(vec![soft(1, HOST, foo())]),
+            hosts(&["node-a", "node-b"]),
+            vec![],
+            [foos("p-a", "node-a", 1), foos("p-b", "node-b", 1)].concat(),
+            &[100, 100],
+        ),
+        scase(
+            "TestPodTopologySpreadScore/one constraint on node, all 4 nodes are candidates",
+            foo_pod(vec![soft(1, HOST, foo())]),
+            hosts(&["node-a", "node-b", "node-c", "node-d"]),
+            vec![],
+            spread_2103(),
+            &[20, 60, 100, 0],
+        ),
+        scase(
+            "TestPodTopologySpreadScore/one constraint on node, null selector",
+            foo_pod(vec![soft(1, HOST, None)]),
+            hosts(&["node-a", "node-b", "node-c", "node-d"]),
+            vec![],
+            spread_2103(),
+            &[100, 100, 100, 100],
+        ),
+        scase(
+            "TestPodTopologySpreadScore/one constraint on node, all 4 nodes are candidates, maxSkew=2",
+            foo_pod(vec![soft(2, HOST, foo())]),
+            hosts(&["node-a", "node-b", "node-c", "node-d"]),
+            vec![],
+            spread_2103(),
+            &[33, 66, 100, 16],
+        ),
+        scase(
+            "TestPodTopologySpreadScore/one constraint on node, all 4 nodes are candidates, maxSkew=3",
+            foo_pod(vec![soft(3, HOST, foo())]),
+            hosts(&["node-a", "node-b", "node-c", "node-d"]),
+            vec![],
+            spread_4321(),
+            &[44, 66, 77, 100],
+        ),
+        scase(
+            "TestPodTopologySpreadScore/one constraint on node, 3 out of 4 nodes are candidates",
+            foo_pod(vec![soft(1, HOST, foo())]),
+            hosts(&["node-a", "node-b", "node-x"]),
+            hosts(&["node-y"]),
+            spread_42_13(),
+            &[33, 83, 100],
+        ),
+        scase(
+            "TestPodTopologySpreadScore/one constraint on node, 3 out of 4 nodes are candidates, one node doesn't match topology key",
+            foo_pod(vec![soft(1, HOST, foo())]),
+            vec![hn("node-a"), node("node-b", json!({"n": "node-b"})), hn("node-x")],
+            hosts(&["node-y"]),
+            spread_42_13(),
+            &[16, 0, 100],
+        ),
+        scase(
+            "TestPodTopologySpreadScore/one constraint on zone, 3 out of 4 nodes are candidates",
+            foo_pod(vec![soft(1, "zone", foo())]),
+            vec![zhn("node-a", "zone1"), zhn("node-b", "zone1"), zhn("node-x", "zone2")],
+            vec![zhn("node-y", "zone2")],
+            spread_42_13(),
+            &[75, 75, 100],
+        ),
+        scase(
+            "TestPodTopologySpreadScore/two Constraints on zone and node, 2 out of 4 nodes are candidates",
+            foo_pod(vec![soft(1, "zone", foo()), soft(1, HOST, foo())]),
+            vec![zhn("node-a", "zone1"), zhn("node-x", "zone2")],
+            vec![zhn("node-b", "zone1"), zhn("node-y", "zone2")],
+            [foos("p-a", "node-a", 2), foos("p-b", "node-b", 1), foos("p-x", "node-x", 2), foos("p-y", "node-y", 4)].concat(),
+            &[100, 63],
+        ),
+        scase(
+            "TestPodTopologySpreadScore/two Constraints on zone, 2 out of 4 nodes are candidates",
+            pod(json!({"foo": "", "bar": ""}), vec![soft(1, "zone", foo()), soft(1, "zone", bar())], json!({})),
+            vec![node("node-a", json!({"zone": "zone1"})), node("node-x", json!({"zone": "zone2"}))],
+            vec![node("node-b", json!({"zone": "zone1"})), node("node-y", json!({"zone": "zone2"}))],
+            vec![
+                on("p-a1", "node-a", json!({"foo": "", "bar": ""})),
+                on("p-a2", "node-a", json!({"foo": ""})),
+                on("p-b1", "node-b", json!({"foo": "", "bar": ""})),
+                on("p-y1", "node-y", json!({"foo": ""})),
+                on("p-y2", "node-y", json!({"foo": "", "bar": ""})),
+                on("p-y3", "node-y", json!({"foo": ""})),
+            ],
+            &[85, 100],
+        ),
+        scase(
+            "TestPodTopologySpreadScore/two Constraints on zone and node, with different labelSelectors",
+            pod(json!({"foo": "", "bar": ""}), vec![soft(1, "zone", foo()), soft(1, HOST, bar())], json!({})),
+            vec![zhn("node-a", "zone1"), zhn("node-b", "zone1"), zhn("node-x", "zone2"), zhn("node-y", "zone2")],
+            vec![],
+            vec![
+                on("p-a1", "node-a", json!({"foo": ""})),
+                on("p-b1", "node-b", json!({"foo": "", "bar": ""})),
+                on("p-y1", "node-y", json!({"foo": ""})),
+                on("p-y2", "node-y", json!({"bar": ""})),
+            ],
+            &[60, 20, 100, 60],
+        ),
+        scase(
+            "TestPodTopologySpreadScore/two Constraints on zone and node, with different labelSelectors, some nodes have 0 pods",
+            pod(json!({"foo": "", "bar": ""}), vec![soft(1, "zone", foo()), soft(1, HOST, bar())], json!({})),
+            vec![zhn("node-a", "zone1"), zhn("node-b", "zone1"), zhn("node-x", "zone2"), zhn("node-y", "zone2")],
+            vec![],
+            vec![on("p-b1", "node-b", json!({"bar": ""})), on("p-x1", "node-x", json!({"foo": ""})), on("p-y1", "node-y", json!({"foo": "", "bar": ""}))],
+            &[100, 60, 40, 0],
+        ),
+        scase(
+            "TestPodTopologySpreadScore/two Constraints on zone and node, with different labelSelectors, 3 out of 4 nodes are candidates",
+            pod(json!({"foo": "", "bar": ""}), vec![soft(1, "zone", foo()), soft(1, HOST, bar())], json!({})),
+            vec![zhn("node-a", "zone1"), zhn("node-b", "zone1"), zhn("node-x", "zone2")],
+            vec![zhn("node-y", "zone2")],
+            vec![
+                on("p-a1", "node-a", json!({"foo": ""})),
+                on("p-b1", "node-b", json!({"foo": "", "bar": ""})),
+                on("p-y1", "node-y", json!({"foo": ""})),
+                on("p-y2", "node-y", json!({"bar": ""})),
+            ],
+            &[50, 25, 100],
+        ),
+        scase(
+            "TestPodTopologySpreadScore/existing pods in a different namespace do not count",
+            foo_pod(vec![soft(1, HOST, foo())]),
+            hosts(&["node-a", "node-b"]),
+            vec![],
+            vec![
+                in_ns(on("p-a1", "node-a", json!({"foo": ""})), "ns1"),
+                on("p-a2", "node-a", json!({"foo": ""})),
+                on("p-b1", "node-b", json!({"foo": ""})),
+                on("p-b2", "node-b", json!({"foo": ""})),
+            ],
+            &[100, 33],
+        ),
+        scase(
+            "TestPodTopologySpreadScore/terminating Pods should be excluded",
+            foo_pod(vec![soft(1, HOST, foo())]),
+            hosts(&["node-a", "node-b"]),
+            vec![],
+            vec![terminating(on("p-a", "node-a", json!({"foo": ""}))), on("p-b", "node-b", json!({"foo": ""}))],
+            &[100, 0],
+        ),
+        scase(
+            "TestPodTopologySpreadScore/NodeAffinityPolicy honoed with labelSelectors",
+            pod(json!({"foo": ""}), vec![soft(1, "node", foo())], json!({"nodeSelector": {"foo": ""}})),
+            node_abc(json!({"foo": ""}), json!({"foo": ""})),
+            vec![],
+            pods_2_1_1(),
+            &[0, 33, 100],
+        ),
+        scase(
+            "TestPodTopologySpreadScore/NodeAffinityPolicy ignored with labelSelectors",
+            pod(json!({"foo": ""}), vec![with(soft(1, "node", foo()), "nodeAffinityPolicy", json!("Ignore"))], json!({"nodeSelector": {"foo": ""}})),
+            node_abc(json!({"foo": ""}), json!({"foo": ""})),
+            vec![],
+            pods_2_1_1(),
+            &[66, 100, 100],
+        ),
+        scase(
+            "TestPodTopologySpreadScore/NodeAffinityPolicy honoed with nodeAffinity",
+            pod(json!({"foo": ""}), vec![soft(1, "node", foo())], node_affinity("foo", "In", &[""])),
+            node_abc(json!({"foo": ""}), json!({"foo": ""})),
+            vec![],
+            pods_2_1_1(),
+            &[0, 33, 100],
+        ),
+        scase(
+            "TestPodTopologySpreadScore/NodeTaintsPolicy honored",
+            foo_pod(vec![with(soft(1, "node", foo()), "nodeTaintsPolicy", json!("Honor"))]),
+            vec![node_only("node-a", json!({})), node_only("node-b", json!({})), tainted("node-c", json!({"node": "node-c"}))],
+            vec![],
+            pods_2_1_1(),
+            &[0, 33, 100],
+        ),
+        scase(
+            "TestPodTopologySpreadScore/NodeTaintsPolicy ignored",
+            foo_pod(vec![soft(1, "node", foo())]),
+            vec![node_only("node-a", json!({})), node_only("node-b", json!({})), tainted("node-c", json!({"node": "node-c"}))],
+            vec![],
+            pods_2_1_1(),
+            &[66, 100, 100],
+        ),
+        scase(
+            // Placer's conversion rejects minDomains with ScheduleAnyway, as the API server
+            // does, so the row runs without it (the scores are the same upstream).
+            "TestPodTopologySpreadScore/minDomains has no effect when ScheduleAnyway",
+            foo_pod(vec![soft(2, "node", foo())]),
+            vec![node_only("node-a", json!({})), node_only("node-b", json!({})), node_only("node-c", json!({}))],
+            vec![],
+            [foos("p-a", "node-a", 2), foos("p-b", "node-b", 2), foos("p-c", "node-c", 1)].concat(),
+            &[75, 75, 100],
+        ),
+        scase(
+            "TestPodTopologySpreadScore/matchLabelKeys ANDed with LabelSelector when LabelSelector is empty",
+            pod(
+                json!({"foo": "", "bar": ""}),
+                vec![with(soft(1, "zone", Some(json!({}))), "matchLabelKeys", json!(["foo"])), with(soft(1, HOST, Some(json!({}))), "matchLabelKeys", json!(["bar"]))],
+                json!({}),
+            ),
+            vec![zhn("node-a", "zone1"), zhn("node-b", "zone1"), zhn("node-c", "zone2"), zhn("node-d", "zone2")],
+            vec![],
+            vec![
+                on("p-a1", "node-a", json!({"foo": ""})),
+                on("p-b1", "node-b", json!({"foo": "", "bar": ""})),
+                on("p-y1", "node-c", json!({"foo": ""})),
+                on("p-y2", "node-c", json!({"bar": ""})),
+            ],
+            // Same as upstream's "matchLabelKeys ignored when feature gate disabled" spreads.
+            &[60, 20, 60, 100],
+        ),
+        scase(
+            "TestPodTopologySpreadScore/empty selector {} without matchLabelKeys counts nothing",
+            foo_pod(vec![soft(1, HOST, Some(json!({})))]),
+            hosts(&["node-a", "node-b"]),
+            vec![],
+            foos("p-a", "node-a", 3),
+            &[100, 100],
+        ),
+    ];
+    let mut system_hosts = scase(
+        "TestPodTopologySpreadScore/system defaulting, nodes don't have zone, pods match service",
+        plain(json!({"foo": ""})),
+        hosts(&["node-a", "node-b", "node-c", "node-d"]),
+        vec![],
+        spread_4321(),
+        &[44, 66, 77, 100],
+    );
+    system_hosts.args = system();
+    system_hosts.service = Some(json!({"foo": ""}));
+    cases.push(system_hosts);
+    let mut no_service = scase("system defaulting without a Service/controller: PreScore skips", plain(json!({"foo": ""})), hosts(&["node-a", "node-b"]), vec![], vec![], &[]);
+    no_service.args = system();
+    no_service.want = None;
+    cases.push(no_service);
+    let mut no_soft = scase(
+        "TestPreScoreSkip/the pod doesn't have soft topology spread Constraints",
+        plain(json!({})),
+        hosts(&["node-a", "node-b"]),
+        vec![],
+        vec![],
+        &[],
+    );
+    no_soft.want = None;
+    cases.push(no_soft);
+    let mut hard_only = scase(
+        "pod with only DoNotSchedule constraints gets no default soft constraints",
+        pod(json!({"foo": ""}), vec![hard(1, HOST, foo())], json!({})),
+        hosts(&["node-a", "node-b"]),
+        vec![],
+        vec![],
+        &[],
+    );
+    hard_only.args = system();
+    hard_only.service = Some(json!({"foo": ""}));
+    hard_only.want = None;
+    cases.push(hard_only);
+    assert!(cases.len() >= 15);
+    for case in &cases {
+        assert_eq!(run_score(case), case.want, "{}", case.name);
+    }
+}
