@@ -34,10 +34,11 @@
 //! the feasible nodes as soon as it has seen every value the key has in the cluster.
 
 use crate::node_affinity::pod_matches_required;
+use rustc_hash::FxHashMap;
 use sched_core::config::ProfileConfig;
 use sched_core::framework::{
-    ClusterView, CycleState, FilterPlugin, FilterResult, MAX_NODE_SCORE, Plugin,
-    PreFilterOutcome, PreFilterPlugin, PreScoreOutcome, PreScorePlugin, Rejection, ScorePlugin,
+    ClusterView, CycleState, FilterPlugin, FilterResult, MAX_NODE_SCORE, Plugin, PreFilterOutcome,
+    PreFilterPlugin, PreScoreOutcome, PreScorePlugin, Rejection, ScorePlugin,
 };
 use sched_core::intern::{Interner, Sym};
 use sched_core::model::{
@@ -46,7 +47,6 @@ use sched_core::model::{
 };
 use sched_core::state::{ClusterState, NodeId, NodeState};
 use smallvec::SmallVec;
-use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 /// The upstream plugin name.
@@ -97,7 +97,10 @@ impl PodTopologySpread {
     ///
     /// # Errors
     /// Arguments that do not have the shape validation guarantees.
-    pub fn factory(cfg: &ProfileConfig, interner: &mut Interner) -> Result<Arc<dyn Plugin>, String> {
+    pub fn factory(
+        cfg: &ProfileConfig,
+        interner: &mut Interner,
+    ) -> Result<Arc<dyn Plugin>, String> {
         Ok(Arc::new(Self::new(cfg, interner)?))
     }
 
@@ -366,8 +369,7 @@ struct PreFilterState {
 impl PreFilterState {
     /// upstream `minMatchNum`.
     fn min_match_num(&self, i: usize) -> i64 {
-        if self.counts[i].len() < usize::try_from(self.constraints[i].min_domains).unwrap_or(0)
-        {
+        if self.counts[i].len() < usize::try_from(self.constraints[i].min_domains).unwrap_or(0) {
             0
         } else {
             self.paths[i].0[0].1
@@ -392,7 +394,9 @@ impl PodTopologySpread {
         let mut counts: SmallVec<[SymMap<i64>; 2]> = (0..n).map(|_| SymMap::default()).collect();
         let default = default_selector.as_ref();
         let fast = keys_uniform(&constraints, state)
-            && !constraints.iter().any(|c| policies_may_exclude(c, pod, state));
+            && !constraints
+                .iter()
+                .any(|c| policies_may_exclude(c, pod, state));
         // Eligibility of node (by index) for constraint i, at `index * n + i`; only filled on the
         // exact path.
         let mut eligible: Vec<bool> = Vec::new();
@@ -408,7 +412,12 @@ impl PodTopologySpread {
                 }
             }
         } else {
-            let slots = state.node_ids().iter().map(|id| id.index() + 1).max().unwrap_or(0);
+            let slots = state
+                .node_ids()
+                .iter()
+                .map(|id| id.index() + 1)
+                .max()
+                .unwrap_or(0);
             eligible = vec![false; slots * n];
             for &id in state.node_ids() {
                 let node = &state.node(id).info;
@@ -669,7 +678,13 @@ impl PreScorePlugin for PodTopologySpread {
         else {
             return Ok(PreScoreOutcome::Skip);
         };
-        cycle.write(self.pre_score_state(pod, feasible, state, &constraints, default_selector.as_ref()));
+        cycle.write(self.pre_score_state(
+            pod,
+            feasible,
+            state,
+            &constraints,
+            default_selector.as_ref(),
+        ));
         Ok(PreScoreOutcome::Proceed)
     }
 }

@@ -44,7 +44,8 @@ fn node(name: &str, labels: Value) -> Value {
 /// A node with upstream's test taint (`node.kubernetes.io/unschedulable:NoSchedule`).
 fn tainted(name: &str, labels: Value) -> Value {
     let mut n = node(name, labels);
-    n["spec"] = json!({"taints": [{"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}]});
+    n["spec"] =
+        json!({"taints": [{"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}]});
     n
 }
 /// zone/node labelled node, as upstream's `Label("zone", z).Label("node", name)`.
@@ -154,17 +155,39 @@ struct FilterCase {
     want: &'static str,
 }
 
-fn fc(name: &'static str, pod: Value, nodes: Vec<Value>, pods: Vec<Value>, want: &'static str) -> FilterCase {
-    FilterCase { name, pod, nodes, pods, want }
+fn fc(
+    name: &'static str,
+    pod: Value,
+    nodes: Vec<Value>,
+    pods: Vec<Value>,
+    want: &'static str,
+) -> FilterCase {
+    FilterCase {
+        name,
+        pod,
+        nodes,
+        pods,
+        want,
+    }
 }
 
 fn abxy() -> Vec<Value> {
-    vec![zn("node-a", "zone1"), zn("node-b", "zone1"), zn("node-x", "zone2"), zn("node-y", "zone2")]
+    vec![
+        zn("node-a", "zone1"),
+        zn("node-b", "zone1"),
+        zn("node-x", "zone2"),
+        zn("node-y", "zone2"),
+    ]
 }
 
 /// 2/1/0/3 over node-a, node-b, node-x, node-y.
 fn spread_2103() -> Vec<Value> {
-    [foos("p-a", "node-a", 2), foos("p-b", "node-b", 1), foos("p-y", "node-y", 3)].concat()
+    [
+        foos("p-a", "node-a", 2),
+        foos("p-b", "node-b", 1),
+        foos("p-y", "node-y", 3),
+    ]
+    .concat()
 }
 
 fn node_only(name: &str, extra: Value) -> Value {
@@ -181,7 +204,13 @@ fn node_only(name: &str, extra: Value) -> Value {
 fn filter_table() {
     let foo_pod = |cs: Vec<Value>| pod(json!({"foo": ""}), cs, json!({}));
     let cases = vec![
-        fc("TestSingleConstraint/no existing pods", foo_pod(vec![hard(1, "zone", foo())]), abxy(), vec![], "SSSS"),
+        fc(
+            "TestSingleConstraint/no existing pods",
+            foo_pod(vec![hard(1, "zone", foo())]),
+            abxy(),
+            vec![],
+            "SSSS",
+        ),
         fc(
             "TestSingleConstraint/no existing pods, incoming pod doesn't match itself",
             foo_pod(vec![hard(1, "zone", bar())]),
@@ -218,8 +247,19 @@ fn filter_table() {
         fc(
             "TestSingleConstraint/pods spread across zones as 1/2 due to absence of label 'zone' on node-b",
             foo_pod(vec![hard(1, "zone", foo())]),
-            vec![zn("node-a", "zone1"), node("node-b", json!({"zon": "zone1", "node": "node-b"})), zn("node-x", "zone2"), zn("node-y", "zone2")],
-            [foos("p-a", "node-a", 1), foos("p-b", "node-b", 1), foos("p-x", "node-x", 1), foos("p-y", "node-y", 1)].concat(),
+            vec![
+                zn("node-a", "zone1"),
+                node("node-b", json!({"zon": "zone1", "node": "node-b"})),
+                zn("node-x", "zone2"),
+                zn("node-y", "zone2"),
+            ],
+            [
+                foos("p-a", "node-a", 1),
+                foos("p-b", "node-b", 1),
+                foos("p-x", "node-x", 1),
+                foos("p-y", "node-y", 1),
+            ]
+            .concat(),
             "SRUU",
         ),
         fc(
@@ -252,7 +292,11 @@ fn filter_table() {
         ),
         fc(
             "TestSingleConstraint/incoming pod has nodeAffinity, pods spread as 2/~1~/~0~/3, hence node-a fits",
-            pod(json!({"foo": ""}), vec![hard(1, "node", foo())], node_affinity("node", "In", &["node-a", "node-y"])),
+            pod(
+                json!({"foo": ""}),
+                vec![hard(1, "node", foo())],
+                node_affinity("node", "In", &["node-a", "node-y"]),
+            ),
             abxy(),
             spread_2103(),
             "SSSU",
@@ -260,13 +304,23 @@ fn filter_table() {
         fc(
             "TestSingleConstraint/terminating Pods should be excluded",
             foo_pod(vec![hard(1, "node", foo())]),
-            vec![node_only("node-a", json!({})), node_only("node-b", json!({}))],
-            vec![terminating(on("p-a", "node-a", json!({"foo": ""}))), on("p-b", "node-b", json!({"foo": ""}))],
+            vec![
+                node_only("node-a", json!({})),
+                node_only("node-b", json!({})),
+            ],
+            vec![
+                terminating(on("p-a", "node-a", json!({"foo": ""}))),
+                on("p-b", "node-b", json!({"foo": ""})),
+            ],
             "SU",
         ),
         fc(
             "TestSingleConstraint/incoming pod has nodeAffinity, pods spread as 0/~2~/0/1, hence node-a fits",
-            pod(json!({"foo": ""}), vec![hard(1, "zone", foo())], node_affinity("node", "NotIn", &["node-b"])),
+            pod(
+                json!({"foo": ""}),
+                vec![hard(1, "zone", foo())],
+                node_affinity("node", "NotIn", &["node-b"]),
+            ),
             abxy(),
             [foos("p-b", "node-b", 2), foos("p-y", "node-y", 1)].concat(),
             "SSUU",
@@ -274,71 +328,187 @@ fn filter_table() {
         fc(
             "TestSingleConstraint/pods spread across nodes as 2/2/1, maxSkew is 2, and the number of domains < minDomains, then the third node fits",
             foo_pod(vec![with(hard(2, "node", foo()), "minDomains", json!(4))]),
-            vec![node_only("node-a", json!({})), node_only("node-b", json!({})), node_only("node-c", json!({}))],
-            [foos("p-a", "node-a", 2), foos("p-b", "node-b", 2), foos("p-c", "node-c", 1)].concat(),
+            vec![
+                node_only("node-a", json!({})),
+                node_only("node-b", json!({})),
+                node_only("node-c", json!({})),
+            ],
+            [
+                foos("p-a", "node-a", 2),
+                foos("p-b", "node-b", 2),
+                foos("p-c", "node-c", 1),
+            ]
+            .concat(),
             "UUS",
         ),
         fc(
             "TestSingleConstraint/pods spread across nodes as 2/2/1, maxSkew is 2, and the number of domains > minDomains, then the all nodes fit",
             foo_pod(vec![with(hard(2, "node", foo()), "minDomains", json!(2))]),
-            vec![node_only("node-a", json!({})), node_only("node-b", json!({})), node_only("node-c", json!({}))],
-            [foos("p-a", "node-a", 2), foos("p-b", "node-b", 2), foos("p-c", "node-c", 1)].concat(),
+            vec![
+                node_only("node-a", json!({})),
+                node_only("node-b", json!({})),
+                node_only("node-c", json!({})),
+            ],
+            [
+                foos("p-a", "node-a", 2),
+                foos("p-b", "node-b", 2),
+                foos("p-c", "node-c", 1),
+            ]
+            .concat(),
             "SSS",
         ),
         fc(
             "TestSingleConstraint/pods spread across zone as 2/1, maxSkew is 2 and the number of domains < minDomains, then the third and fourth nodes fit",
             foo_pod(vec![with(hard(2, "zone", foo()), "minDomains", json!(3))]),
             abxy(),
-            [foos("p-a", "node-a", 1), foos("p-b", "node-b", 1), foos("p-y", "node-y", 1)].concat(),
+            [
+                foos("p-a", "node-a", 1),
+                foos("p-b", "node-b", 1),
+                foos("p-y", "node-y", 1),
+            ]
+            .concat(),
             "UUSS",
         ),
         fc(
             "TestSingleConstraint/pods spread across zone as 2/1, maxSkew is 2 and the number of domains > minDomains, then the all nodes fit",
             foo_pod(vec![with(hard(2, "zone", foo()), "minDomains", json!(1))]),
             abxy(),
-            [foos("p-a", "node-a", 1), foos("p-b", "node-b", 1), foos("p-y", "node-y", 1)].concat(),
+            [
+                foos("p-a", "node-a", 1),
+                foos("p-b", "node-b", 1),
+                foos("p-y", "node-y", 1),
+            ]
+            .concat(),
             "SSSS",
         ),
         fc(
             "TestSingleConstraint/NodeAffinityPolicy honored with labelSelectors",
-            pod(json!({"foo": ""}), vec![hard(1, "node", foo())], json!({"nodeSelector": {"foo": ""}})),
-            vec![node_only("node-a", json!({"foo": ""})), node_only("node-b", json!({"foo": ""})), node_only("node-x", json!({"foo": ""})), node_only("node-y", json!({}))],
-            [foos("p-b1", "node-a", 1), foos("p-b2", "node-b", 1), foos("p-y", "node-y", 1)].concat(),
+            pod(
+                json!({"foo": ""}),
+                vec![hard(1, "node", foo())],
+                json!({"nodeSelector": {"foo": ""}}),
+            ),
+            vec![
+                node_only("node-a", json!({"foo": ""})),
+                node_only("node-b", json!({"foo": ""})),
+                node_only("node-x", json!({"foo": ""})),
+                node_only("node-y", json!({})),
+            ],
+            [
+                foos("p-b1", "node-a", 1),
+                foos("p-b2", "node-b", 1),
+                foos("p-y", "node-y", 1),
+            ]
+            .concat(),
             "UUSS",
         ),
         fc(
             "TestSingleConstraint/NodeAffinityPolicy ignored with labelSelectors",
-            pod(json!({"foo": ""}), vec![with(hard(1, "node", foo()), "nodeAffinityPolicy", json!("Ignore"))], json!({"nodeSelector": {"foo": ""}})),
-            vec![node_only("node-a", json!({"foo": ""})), node_only("node-b", json!({"foo": ""})), node_only("node-x", json!({"foo": ""})), node_only("node-y", json!({}))],
-            [foos("p-b1", "node-a", 1), foos("p-b2", "node-b", 1), foos("p-y", "node-y", 1)].concat(),
+            pod(
+                json!({"foo": ""}),
+                vec![with(
+                    hard(1, "node", foo()),
+                    "nodeAffinityPolicy",
+                    json!("Ignore"),
+                )],
+                json!({"nodeSelector": {"foo": ""}}),
+            ),
+            vec![
+                node_only("node-a", json!({"foo": ""})),
+                node_only("node-b", json!({"foo": ""})),
+                node_only("node-x", json!({"foo": ""})),
+                node_only("node-y", json!({})),
+            ],
+            [
+                foos("p-b1", "node-a", 1),
+                foos("p-b2", "node-b", 1),
+                foos("p-y", "node-y", 1),
+            ]
+            .concat(),
             "UUSU",
         ),
         fc(
             "TestSingleConstraint/NodeAffinityPolicy honored with nodeAffinity",
-            pod(json!({"foo": ""}), vec![hard(1, "node", foo())], node_affinity("foo", "In", &[""])),
-            vec![node_only("node-a", json!({"foo": ""})), node_only("node-b", json!({"foo": ""})), node_only("node-x", json!({"foo": ""})), node_only("node-y", json!({}))],
-            [foos("p-b1", "node-a", 1), foos("p-b2", "node-b", 1), foos("p-y", "node-y", 1)].concat(),
+            pod(
+                json!({"foo": ""}),
+                vec![hard(1, "node", foo())],
+                node_affinity("foo", "In", &[""]),
+            ),
+            vec![
+                node_only("node-a", json!({"foo": ""})),
+                node_only("node-b", json!({"foo": ""})),
+                node_only("node-x", json!({"foo": ""})),
+                node_only("node-y", json!({})),
+            ],
+            [
+                foos("p-b1", "node-a", 1),
+                foos("p-b2", "node-b", 1),
+                foos("p-y", "node-y", 1),
+            ]
+            .concat(),
             "UUSS",
         ),
         fc(
             "TestSingleConstraint/NodeAffinityPolicy ignored with nodeAffinity",
-            pod(json!({"foo": ""}), vec![with(hard(1, "node", foo()), "nodeAffinityPolicy", json!("Ignore"))], node_affinity("foo", "In", &[""])),
-            vec![node_only("node-a", json!({"foo": ""})), node_only("node-b", json!({"foo": ""})), node_only("node-x", json!({"foo": ""})), node_only("node-y", json!({}))],
-            [foos("p-b1", "node-a", 1), foos("p-b2", "node-b", 1), foos("p-y", "node-y", 1)].concat(),
+            pod(
+                json!({"foo": ""}),
+                vec![with(
+                    hard(1, "node", foo()),
+                    "nodeAffinityPolicy",
+                    json!("Ignore"),
+                )],
+                node_affinity("foo", "In", &[""]),
+            ),
+            vec![
+                node_only("node-a", json!({"foo": ""})),
+                node_only("node-b", json!({"foo": ""})),
+                node_only("node-x", json!({"foo": ""})),
+                node_only("node-y", json!({})),
+            ],
+            [
+                foos("p-b1", "node-a", 1),
+                foos("p-b2", "node-b", 1),
+                foos("p-y", "node-y", 1),
+            ]
+            .concat(),
             "UUSU",
         ),
         fc(
             "TestSingleConstraint/NodeTaintsPolicy honored",
-            foo_pod(vec![with(hard(1, "node", foo()), "nodeTaintsPolicy", json!("Honor"))]),
-            vec![node_only("node-a", json!({"foo": ""})), node_only("node-b", json!({"foo": ""})), node_only("node-x", json!({"foo": ""})), tainted("node-y", json!({"node": "node-y"}))],
-            [foos("p-b1", "node-a", 1), foos("p-b2", "node-b", 1), foos("p-y", "node-y", 1)].concat(),
+            foo_pod(vec![with(
+                hard(1, "node", foo()),
+                "nodeTaintsPolicy",
+                json!("Honor"),
+            )]),
+            vec![
+                node_only("node-a", json!({"foo": ""})),
+                node_only("node-b", json!({"foo": ""})),
+                node_only("node-x", json!({"foo": ""})),
+                tainted("node-y", json!({"node": "node-y"})),
+            ],
+            [
+                foos("p-b1", "node-a", 1),
+                foos("p-b2", "node-b", 1),
+                foos("p-y", "node-y", 1),
+            ]
+            .concat(),
             "UUSS",
         ),
         fc(
             "TestSingleConstraint/NodeTaintsPolicy ignored",
             foo_pod(vec![hard(1, "node", foo())]),
-            vec![node_only("node-a", json!({"foo": ""})), node_only("node-b", json!({"foo": ""})), node_only("node-x", json!({"foo": ""})), tainted("node-y", json!({"node": "node-y"}))],
-            [foos("p-b1", "node-a", 1), foos("p-b2", "node-b", 1), foos("p-y", "node-y", 1)].concat(),
+            vec![
+                node_only("node-a", json!({"foo": ""})),
+                node_only("node-b", json!({"foo": ""})),
+                node_only("node-x", json!({"foo": ""})),
+                tainted("node-y", json!({"node": "node-y"})),
+            ],
+            [
+                foos("p-b1", "node-a", 1),
+                foos("p-b2", "node-b", 1),
+                foos("p-y", "node-y", 1),
+            ]
+            .concat(),
             "UUSU",
         ),
         fc(
@@ -352,26 +522,50 @@ fn filter_table() {
             "TestMultipleConstraints/two Constraints on zone and node, spreads = [3/4, 2/1/0/4]",
             foo_pod(vec![hard(1, "zone", foo()), hard(1, "node", foo())]),
             abxy(),
-            [foos("p-a", "node-a", 2), foos("p-b", "node-b", 1), foos("p-y", "node-y", 4)].concat(),
+            [
+                foos("p-a", "node-a", 2),
+                foos("p-b", "node-b", 1),
+                foos("p-y", "node-y", 4),
+            ]
+            .concat(),
             "UUUU",
         ),
         fc(
             "TestMultipleConstraints/Constraints hold different labelSelectors, spreads = [1/0, 1/0/0/1]",
-            pod(json!({"foo": "", "bar": ""}), vec![hard(1, "zone", foo()), hard(1, "node", bar())], json!({})),
+            pod(
+                json!({"foo": "", "bar": ""}),
+                vec![hard(1, "zone", foo()), hard(1, "node", bar())],
+                json!({}),
+            ),
             abxy(),
-            vec![on("p-a1", "node-a", json!({"foo": ""})), on("p-y1", "node-y", json!({"bar": ""}))],
+            vec![
+                on("p-a1", "node-a", json!({"foo": ""})),
+                on("p-y1", "node-y", json!({"bar": ""})),
+            ],
             "UUSU",
         ),
         fc(
             "TestMultipleConstraints/Constraints hold different labelSelectors, spreads = [1/0, 0/0/1/1]",
-            pod(json!({"foo": "", "bar": ""}), vec![hard(1, "zone", foo()), hard(1, "node", bar())], json!({})),
+            pod(
+                json!({"foo": "", "bar": ""}),
+                vec![hard(1, "zone", foo()), hard(1, "node", bar())],
+                json!({}),
+            ),
             abxy(),
-            vec![on("p-a1", "node-a", json!({"foo": ""})), on("p-x1", "node-x", json!({"bar": ""})), on("p-y1", "node-y", json!({"bar": ""}))],
+            vec![
+                on("p-a1", "node-a", json!({"foo": ""})),
+                on("p-x1", "node-x", json!({"bar": ""})),
+                on("p-y1", "node-y", json!({"bar": ""})),
+            ],
             "UUUU",
         ),
         fc(
             "Placer: Constraints hold different labelSelectors, spreads = [2/3, 1/0/0/1]",
-            pod(json!({"foo": "", "bar": ""}), vec![hard(1, "zone", foo()), hard(1, "node", bar())], json!({})),
+            pod(
+                json!({"foo": "", "bar": ""}),
+                vec![hard(1, "zone", foo()), hard(1, "node", bar())],
+                json!({}),
+            ),
             abxy(),
             vec![
                 on("p-a1", "node-a", json!({"foo": ""})),
@@ -385,15 +579,36 @@ fn filter_table() {
         fc(
             "Placer: two Constraints on zone and node, 'node' label missing on node-b",
             foo_pod(vec![hard(1, "zone", foo()), hard(1, "node", foo())]),
-            vec![zn("node-a", "zone1"), node("node-b", json!({"zone": "zone1"})), zn("node-x", "zone2"), zn("node-y", "zone2")],
-            [foos("p-a", "node-a", 1), foos("p-b", "node-b", 1), foos("p-y", "node-y", 1)].concat(),
+            vec![
+                zn("node-a", "zone1"),
+                node("node-b", json!({"zone": "zone1"})),
+                zn("node-x", "zone2"),
+                zn("node-y", "zone2"),
+            ],
+            [
+                foos("p-a", "node-a", 1),
+                foos("p-b", "node-b", 1),
+                foos("p-y", "node-y", 1),
+            ]
+            .concat(),
             // node-b's pod does not count (node-b lacks "node"): zone1 has 1, zone2 has 1.
             "URSU",
         ),
         fc(
             "Placer: matchLabelKeys merged, only pods with the same label value count",
-            pod(json!({"foo": "", "rev": "2"}), vec![with(hard(1, "node", foo()), "matchLabelKeys", json!(["rev"]))], json!({})),
-            vec![node_only("node-a", json!({})), node_only("node-b", json!({}))],
+            pod(
+                json!({"foo": "", "rev": "2"}),
+                vec![with(
+                    hard(1, "node", foo()),
+                    "matchLabelKeys",
+                    json!(["rev"]),
+                )],
+                json!({}),
+            ),
+            vec![
+                node_only("node-a", json!({})),
+                node_only("node-b", json!({})),
+            ],
             vec![
                 on("p-a1", "node-a", json!({"foo": "", "rev": "1"})),
                 on("p-a2", "node-a", json!({"foo": "", "rev": "1"})),
@@ -411,20 +626,38 @@ fn filter_table() {
         let mut cycle = CycleState::new();
         let out = p.pre_filter(&mut cycle, &pod, c.view()).expect(case.name);
         assert_eq!(out, PreFilterOutcome::Proceed, "{}", case.name);
-        let names: Vec<&str> = case.nodes.iter().map(|n| n["metadata"]["name"].as_str().unwrap()).collect();
+        let names: Vec<&str> = case
+            .nodes
+            .iter()
+            .map(|n| n["metadata"]["name"].as_str().unwrap())
+            .collect();
         for (name, want) in names.iter().zip(case.want.chars()) {
             let got = p.filter(&cycle, &pod, c.node_state(id(&c, name)), c.view());
             match want {
                 'S' => assert_eq!(got, Ok(()), "{}: {name}", case.name),
-                'U' => assert_eq!(got, Err(Rejection::unschedulable(ERR_REASON_CONSTRAINTS_NOT_MATCH)), "{}: {name}", case.name),
-                'R' => assert_eq!(got, Err(Rejection::unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH)), "{}: {name}", case.name),
+                'U' => assert_eq!(
+                    got,
+                    Err(Rejection::unschedulable(ERR_REASON_CONSTRAINTS_NOT_MATCH)),
+                    "{}: {name}",
+                    case.name
+                ),
+                'R' => assert_eq!(
+                    got,
+                    Err(Rejection::unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH)),
+                    "{}: {name}",
+                    case.name
+                ),
                 _ => unreachable!(),
             }
         }
         // The batch form (the framework default) agrees with the per-node form.
         let ids: Vec<NodeId> = names.iter().map(|n| id(&c, n)).collect();
         let mask = p.filter_nodes(&cycle, &pod, &ids, (1 << ids.len()) - 1, c.view());
-        let want_mask = case.want.chars().enumerate().fold(0u64, |m, (i, w)| m | (u64::from(w == 'S') << i));
+        let want_mask = case
+            .want
+            .chars()
+            .enumerate()
+            .fold(0u64, |m, (i, w)| m | (u64::from(w == 'S') << i));
         assert_eq!(mask, want_mask, "{}", case.name);
     }
 }
@@ -436,19 +669,25 @@ fn filter_table() {
 /// Per constraint: the domain counts (sorted by value) and the two critical path counts.
 type WantState = Vec<(Vec<(&'static str, i64)>, [i64; 2])>;
 
-fn state_of(s: &PreFilterState, interner: &Interner) -> Vec<(Vec<(String, i64)>, [i64; 2])> {
+/// What [`state_of`] gives: per constraint, the domain counts by value and the path counts.
+type GotState = Vec<(Vec<(String, i64)>, [i64; 2])>;
+
+fn state_of(s: &PreFilterState, interner: &Interner) -> GotState {
     s.counts
         .iter()
         .zip(&s.paths)
         .map(|(m, p)| {
-            let mut v: Vec<(String, i64)> = m.iter().map(|(k, &n)| (interner.resolve(*k).to_string(), n)).collect();
+            let mut v: Vec<(String, i64)> = m
+                .iter()
+                .map(|(k, &n)| (interner.resolve(*k).to_string(), n))
+                .collect();
             v.sort();
             (v, [p.0[0].1, p.0[1].1])
         })
         .collect()
 }
 
-fn owned(w: &WantState) -> Vec<(Vec<(String, i64)>, [i64; 2])> {
+fn owned(w: &WantState) -> GotState {
     w.iter()
         .map(|(m, p)| {
             let mut v: Vec<(String, i64)> = m.iter().map(|(k, n)| ((*k).to_string(), *n)).collect();
@@ -471,14 +710,34 @@ struct StateCase {
     want: Option<WantState>,
 }
 
-fn sc(name: &'static str, pod: Value, nodes: Vec<Value>, pods: Vec<Value>, want: Option<WantState>) -> StateCase {
-    StateCase { name, pod, nodes, pods, args: list(), service: None, want }
+fn sc(
+    name: &'static str,
+    pod: Value,
+    nodes: Vec<Value>,
+    pods: Vec<Value>,
+    want: Option<WantState>,
+) -> StateCase {
+    StateCase {
+        name,
+        pod,
+        nodes,
+        pods,
+        args: list(),
+        service: None,
+        want,
+    }
 }
 
 #[test]
 fn pre_filter_state_table() {
     let foo_pod = |cs: Vec<Value>| pod(json!({"foo": ""}), cs, json!({}));
-    let abc_bar = || vec![node_only("node-a", json!({"foo": ""})), node_only("node-b", json!({"foo": ""})), node_only("node-c", json!({"bar": ""}))];
+    let abc_bar = || {
+        vec![
+            node_only("node-a", json!({"foo": ""})),
+            node_only("node-b", json!({"foo": ""})),
+            node_only("node-c", json!({"bar": ""})),
+        ]
+    };
     let abc_bar_pods = || {
         vec![
             on("p-a", "node-a", json!({"bar": ""})),
@@ -487,11 +746,21 @@ fn pre_filter_state_table() {
             on("p-d", "node-c", json!({})),
         ]
     };
-    let taint_nodes = || vec![node_only("node-a", json!({})), node_only("node-b", json!({})), tainted("node-c", json!({"node": "node-c", "bar": ""}))];
+    let taint_nodes = || {
+        vec![
+            node_only("node-a", json!({})),
+            node_only("node-b", json!({})),
+            tainted("node-c", json!({"node": "node-c", "bar": ""})),
+        ]
+    };
     let mut cases = vec![
         sc(
             "TestPreFilterState/clean cluster with one spreadConstraint",
-            foo_pod(vec![hard(5, "zone", Some(json!({"matchLabels": {"foo": "bar"}})))]),
+            foo_pod(vec![hard(
+                5,
+                "zone",
+                Some(json!({"matchLabels": {"foo": "bar"}})),
+            )]),
             abxy(),
             vec![],
             Some(vec![(vec![("zone1", 0), ("zone2", 0)], [0, 0])]),
@@ -500,22 +769,40 @@ fn pre_filter_state_table() {
             "TestPreFilterState/normal case with one spreadConstraint",
             foo_pod(vec![hard(1, "zone", foo())]),
             abxy(),
-            [foos("p-a", "node-a", 2), foos("p-b", "node-b", 1), foos("p-y", "node-y", 2)].concat(),
+            [
+                foos("p-a", "node-a", 2),
+                foos("p-b", "node-b", 1),
+                foos("p-y", "node-y", 2),
+            ]
+            .concat(),
             Some(vec![(vec![("zone1", 3), ("zone2", 2)], [2, 3])]),
         ),
         sc(
             "TestPreFilterState/normal case with null label selector",
             foo_pod(vec![hard(1, "zone", None)]),
             abxy(),
-            [foos("p-a", "node-a", 2), foos("p-b", "node-b", 1), foos("p-y", "node-y", 2)].concat(),
+            [
+                foos("p-a", "node-a", 2),
+                foos("p-b", "node-b", 1),
+                foos("p-y", "node-y", 2),
+            ]
+            .concat(),
             Some(vec![(vec![("zone1", 0), ("zone2", 0)], [0, 0])]),
         ),
         sc(
             "TestPreFilterState/normal case with one spreadConstraint, on a 3-zone cluster",
             foo_pod(vec![hard(1, "zone", foo())]),
             [abxy(), vec![zn("node-o", "zone3"), zn("node-p", "zone3")]].concat(),
-            [foos("p-a", "node-a", 2), foos("p-b", "node-b", 1), foos("p-y", "node-y", 2)].concat(),
-            Some(vec![(vec![("zone1", 3), ("zone2", 2), ("zone3", 0)], [0, 2])]),
+            [
+                foos("p-a", "node-a", 2),
+                foos("p-b", "node-b", 1),
+                foos("p-y", "node-y", 2),
+            ]
+            .concat(),
+            Some(vec![(
+                vec![("zone1", 3), ("zone2", 2), ("zone3", 0)],
+                [0, 2],
+            )]),
         ),
         sc(
             "TestPreFilterState/namespace mismatch doesn't count",
@@ -534,17 +821,39 @@ fn pre_filter_state_table() {
             "TestPreFilterState/normal case with two spreadConstraints",
             foo_pod(vec![hard(1, "zone", foo()), hard(1, "node", foo())]),
             abxy(),
-            [foos("p-a", "node-a", 2), foos("p-b", "node-b", 1), foos("p-y", "node-y", 4)].concat(),
+            [
+                foos("p-a", "node-a", 2),
+                foos("p-b", "node-b", 1),
+                foos("p-y", "node-y", 4),
+            ]
+            .concat(),
             Some(vec![
                 (vec![("zone1", 3), ("zone2", 4)], [3, 4]),
-                (vec![("node-a", 2), ("node-b", 1), ("node-x", 0), ("node-y", 4)], [0, 1]),
+                (
+                    vec![("node-a", 2), ("node-b", 1), ("node-x", 0), ("node-y", 4)],
+                    [0, 1],
+                ),
             ]),
         ),
         sc(
             "TestPreFilterState/soft spreadConstraints should be bypassed",
-            foo_pod(vec![soft(1, "zone", foo()), hard(1, "zone", foo()), soft(1, "node", foo()), hard(1, "node", foo())]),
-            vec![zn("node-a", "zone1"), zn("node-b", "zone1"), zn("node-y", "zone2")],
-            [foos("p-a", "node-a", 2), foos("p-b", "node-b", 1), foos("p-y", "node-y", 4)].concat(),
+            foo_pod(vec![
+                soft(1, "zone", foo()),
+                hard(1, "zone", foo()),
+                soft(1, "node", foo()),
+                hard(1, "node", foo()),
+            ]),
+            vec![
+                zn("node-a", "zone1"),
+                zn("node-b", "zone1"),
+                zn("node-y", "zone2"),
+            ],
+            [
+                foos("p-a", "node-a", 2),
+                foos("p-b", "node-b", 1),
+                foos("p-y", "node-y", 4),
+            ]
+            .concat(),
             Some(vec![
                 (vec![("zone1", 3), ("zone2", 4)], [3, 4]),
                 (vec![("node-a", 2), ("node-b", 1), ("node-y", 4)], [1, 2]),
@@ -552,9 +861,20 @@ fn pre_filter_state_table() {
         ),
         sc(
             "TestPreFilterState/different labelSelectors - simple version",
-            pod(json!({"foo": "", "bar": ""}), vec![hard(1, "zone", foo()), hard(1, "node", bar())], json!({})),
-            vec![zn("node-a", "zone1"), zn("node-b", "zone1"), zn("node-y", "zone2")],
-            vec![on("p-a", "node-a", json!({"foo": ""})), on("p-b", "node-b", json!({"bar": ""}))],
+            pod(
+                json!({"foo": "", "bar": ""}),
+                vec![hard(1, "zone", foo()), hard(1, "node", bar())],
+                json!({}),
+            ),
+            vec![
+                zn("node-a", "zone1"),
+                zn("node-b", "zone1"),
+                zn("node-y", "zone2"),
+            ],
+            vec![
+                on("p-a", "node-a", json!({"foo": ""})),
+                on("p-b", "node-b", json!({"bar": ""})),
+            ],
             Some(vec![
                 (vec![("zone1", 1), ("zone2", 0)], [0, 1]),
                 (vec![("node-a", 0), ("node-b", 1), ("node-y", 0)], [0, 0]),
@@ -562,9 +882,18 @@ fn pre_filter_state_table() {
         ),
         sc(
             "TestPreFilterState/two spreadConstraints, and with podAffinity",
-            pod(json!({"foo": ""}), vec![hard(1, "zone", foo()), hard(1, "node", foo())], node_affinity("node", "NotIn", &["node-x"])),
+            pod(
+                json!({"foo": ""}),
+                vec![hard(1, "zone", foo()), hard(1, "node", foo())],
+                node_affinity("node", "NotIn", &["node-x"]),
+            ),
             abxy(),
-            [foos("p-a", "node-a", 2), foos("p-b", "node-b", 1), foos("p-y", "node-y", 4)].concat(),
+            [
+                foos("p-a", "node-a", 2),
+                foos("p-b", "node-b", 1),
+                foos("p-y", "node-y", 4),
+            ]
+            .concat(),
             Some(vec![
                 (vec![("zone1", 3), ("zone2", 4)], [3, 4]),
                 (vec![("node-a", 2), ("node-b", 1), ("node-y", 4)], [1, 2]),
@@ -572,21 +901,40 @@ fn pre_filter_state_table() {
         ),
         sc(
             "TestPreFilterState/NodeAffinityPolicy honored with labelSelectors",
-            pod(json!({"foo": ""}), vec![hard(1, "node", bar())], json!({"nodeSelector": {"foo": ""}})),
+            pod(
+                json!({"foo": ""}),
+                vec![hard(1, "node", bar())],
+                json!({"nodeSelector": {"foo": ""}}),
+            ),
             abc_bar(),
             abc_bar_pods(),
             Some(vec![(vec![("node-a", 1), ("node-b", 2)], [1, 2])]),
         ),
         sc(
             "TestPreFilterState/NodeAffinityPolicy ignored with labelSelectors",
-            pod(json!({"foo": ""}), vec![with(hard(1, "node", bar()), "nodeAffinityPolicy", json!("Ignore"))], json!({"nodeSelector": {"foo": ""}})),
+            pod(
+                json!({"foo": ""}),
+                vec![with(
+                    hard(1, "node", bar()),
+                    "nodeAffinityPolicy",
+                    json!("Ignore"),
+                )],
+                json!({"nodeSelector": {"foo": ""}}),
+            ),
             abc_bar(),
             abc_bar_pods(),
-            Some(vec![(vec![("node-a", 1), ("node-b", 2), ("node-c", 0)], [0, 1])]),
+            Some(vec![(
+                vec![("node-a", 1), ("node-b", 2), ("node-c", 0)],
+                [0, 1],
+            )]),
         ),
         sc(
             "TestPreFilterState/NodeAffinityPolicy honored with nodeAffinity",
-            pod(json!({"foo": ""}), vec![hard(1, "node", bar())], node_affinity("foo", "In", &[""])),
+            pod(
+                json!({"foo": ""}),
+                vec![hard(1, "node", bar())],
+                node_affinity("foo", "In", &[""]),
+            ),
             abc_bar(),
             abc_bar_pods(),
             Some(vec![(vec![("node-a", 1), ("node-b", 2)], [1, 2])]),
@@ -596,29 +944,64 @@ fn pre_filter_state_table() {
             foo_pod(vec![hard(1, "node", bar())]),
             taint_nodes(),
             abc_bar_pods(),
-            Some(vec![(vec![("node-a", 1), ("node-b", 2), ("node-c", 0)], [0, 1])]),
+            Some(vec![(
+                vec![("node-a", 1), ("node-b", 2), ("node-c", 0)],
+                [0, 1],
+            )]),
         ),
         sc(
             "TestPreFilterState/NodeTaintsPolicy honored",
-            foo_pod(vec![with(hard(1, "node", bar()), "nodeTaintsPolicy", json!("Honor"))]),
+            foo_pod(vec![with(
+                hard(1, "node", bar()),
+                "nodeTaintsPolicy",
+                json!("Honor"),
+            )]),
             taint_nodes(),
             abc_bar_pods(),
             Some(vec![(vec![("node-a", 1), ("node-b", 2)], [1, 2])]),
         ),
         sc(
             "TestPreFilterState/NodeTaintsPolicy honored with tolerated taints",
-            pod(json!({"foo": ""}), vec![with(hard(1, "node", bar()), "nodeTaintsPolicy", json!("Honor"))], toleration()),
+            pod(
+                json!({"foo": ""}),
+                vec![with(
+                    hard(1, "node", bar()),
+                    "nodeTaintsPolicy",
+                    json!("Honor"),
+                )],
+                toleration(),
+            ),
             taint_nodes(),
             abc_bar_pods(),
-            Some(vec![(vec![("node-a", 1), ("node-b", 2), ("node-c", 0)], [0, 1])]),
+            Some(vec![(
+                vec![("node-a", 1), ("node-b", 2), ("node-c", 0)],
+                [0, 1],
+            )]),
         ),
         sc(
             "TestPreFilterState/two node inclusion Constraints, zone: honor/ignore, node: ignore/ignore",
-            pod(json!({"foo": ""}), vec![hard(1, "zone", foo()), with(hard(1, "node", foo()), "nodeAffinityPolicy", json!("Ignore"))], json!({"nodeSelector": {"foo": ""}})),
+            pod(
+                json!({"foo": ""}),
+                vec![
+                    hard(1, "zone", foo()),
+                    with(
+                        hard(1, "node", foo()),
+                        "nodeAffinityPolicy",
+                        json!("Ignore"),
+                    ),
+                ],
+                json!({"nodeSelector": {"foo": ""}}),
+            ),
             vec![
-                node("node-a", json!({"zone": "zone1", "node": "node-a", "foo": ""})),
+                node(
+                    "node-a",
+                    json!({"zone": "zone1", "node": "node-a", "foo": ""}),
+                ),
                 zn("node-b", "zone1"),
-                node("node-x", json!({"zone": "zone2", "node": "node-x", "foo": ""})),
+                node(
+                    "node-x",
+                    json!({"zone": "zone2", "node": "node-x", "foo": ""}),
+                ),
             ],
             [foos("p-b", "node-b", 2), foos("p-x", "node-x", 1)].concat(),
             Some(vec![
@@ -628,14 +1011,39 @@ fn pre_filter_state_table() {
         ),
         sc(
             "TestPreFilterState/two node inclusion Constraints, zone: ignore/ignore, node: honor/honor",
-            pod(json!({"foo": ""}), vec![with(hard(1, "zone", foo()), "nodeAffinityPolicy", json!("Ignore")), with(hard(1, "node", foo()), "nodeTaintsPolicy", json!("Honor"))], json!({"nodeSelector": {"foo": ""}})),
+            pod(
+                json!({"foo": ""}),
+                vec![
+                    with(
+                        hard(1, "zone", foo()),
+                        "nodeAffinityPolicy",
+                        json!("Ignore"),
+                    ),
+                    with(hard(1, "node", foo()), "nodeTaintsPolicy", json!("Honor")),
+                ],
+                json!({"nodeSelector": {"foo": ""}}),
+            ),
             vec![
                 zn("node-a", "zone1"),
-                tainted("node-b", json!({"zone": "zone1", "node": "node-b", "foo": ""})),
-                node("node-x", json!({"zone": "zone2", "node": "node-x", "foo": ""})),
-                node("node-y", json!({"zone": "zone2", "node": "node-y", "foo": ""})),
+                tainted(
+                    "node-b",
+                    json!({"zone": "zone1", "node": "node-b", "foo": ""}),
+                ),
+                node(
+                    "node-x",
+                    json!({"zone": "zone2", "node": "node-x", "foo": ""}),
+                ),
+                node(
+                    "node-y",
+                    json!({"zone": "zone2", "node": "node-y", "foo": ""}),
+                ),
             ],
-            [foos("p-a", "node-a", 2), foos("p-x", "node-x", 2), foos("p-y", "node-y", 1)].concat(),
+            [
+                foos("p-a", "node-a", 2),
+                foos("p-x", "node-x", 2),
+                foos("p-y", "node-y", 1),
+            ]
+            .concat(),
             Some(vec![
                 (vec![("zone1", 2), ("zone2", 3)], [2, 3]),
                 (vec![("node-x", 2), ("node-y", 1)], [1, 2]),
@@ -643,7 +1051,15 @@ fn pre_filter_state_table() {
         ),
         sc(
             "TestPreFilterState/matchLabelKeys ANDed with LabelSelector when LabelSelector isn't empty",
-            pod(json!({"foo": "", "bar": "a"}), vec![with(hard(1, "zone", foo()), "matchLabelKeys", json!(["bar"]))], json!({})),
+            pod(
+                json!({"foo": "", "bar": "a"}),
+                vec![with(
+                    hard(1, "zone", foo()),
+                    "matchLabelKeys",
+                    json!(["bar"]),
+                )],
+                json!({}),
+            ),
             abxy(),
             vec![
                 on("p-a1", "node-a", json!({"foo": ""})),
@@ -656,7 +1072,15 @@ fn pre_filter_state_table() {
         ),
         sc(
             "TestPreFilterState/matchLabelKeys ANDed with LabelSelector when LabelSelector is empty",
-            pod(json!({"foo": "a"}), vec![with(hard(1, "zone", Some(json!({}))), "matchLabelKeys", json!(["foo"]))], json!({})),
+            pod(
+                json!({"foo": "a"}),
+                vec![with(
+                    hard(1, "zone", Some(json!({}))),
+                    "matchLabelKeys",
+                    json!(["foo"]),
+                )],
+                json!({}),
+            ),
             abxy(),
             vec![
                 on("p-a1", "node-a", json!({"foo": "a"})),
@@ -669,21 +1093,46 @@ fn pre_filter_state_table() {
         ),
         sc(
             "TestPreFilterState/key in matchLabelKeys is ignored when LabelSelector is nil when feature gate enabled",
-            pod(json!({"foo": ""}), vec![with(hard(1, "zone", None), "matchLabelKeys", json!(["bar"]))], json!({})),
+            pod(
+                json!({"foo": ""}),
+                vec![with(
+                    hard(1, "zone", None),
+                    "matchLabelKeys",
+                    json!(["bar"]),
+                )],
+                json!({}),
+            ),
             abxy(),
             [foos("p-a", "node-a", 2), foos("p-y", "node-y", 2)].concat(),
             Some(vec![(vec![("zone1", 0), ("zone2", 0)], [0, 0])]),
         ),
         sc(
             "TestPreFilterState/key in matchLabelKeys is ignored when it isn't exist in pod.labels",
-            pod(json!({"foo": ""}), vec![with(hard(1, "zone", foo()), "matchLabelKeys", json!(["bar"]))], json!({})),
+            pod(
+                json!({"foo": ""}),
+                vec![with(
+                    hard(1, "zone", foo()),
+                    "matchLabelKeys",
+                    json!(["bar"]),
+                )],
+                json!({}),
+            ),
             abxy(),
-            [foos("p-a", "node-a", 2), foos("p-b", "node-b", 1), foos("p-y", "node-y", 2)].concat(),
+            [
+                foos("p-a", "node-a", 2),
+                foos("p-b", "node-b", 1),
+                foos("p-y", "node-y", 2),
+            ]
+            .concat(),
             Some(vec![(vec![("zone1", 3), ("zone2", 2)], [2, 3])]),
         ),
         sc(
             "TestPreFilterState/two spreadConstraints with the same topologyKey",
-            pod(json!({"foo": "", "bar": ""}), vec![hard(1, "zone", foo()), hard(1, "zone", bar())], json!({})),
+            pod(
+                json!({"foo": "", "bar": ""}),
+                vec![hard(1, "zone", foo()), hard(1, "zone", bar())],
+                json!({}),
+            ),
             abxy(),
             vec![
                 on("p-a1", "node-a", json!({"foo": "", "bar": ""})),
@@ -692,9 +1141,18 @@ fn pre_filter_state_table() {
                 on("p-y1", "node-y", json!({"foo": "", "bar": ""})),
                 on("p-y2", "node-y", json!({"bar": ""})),
             ],
-            Some(vec![(vec![("zone1", 2), ("zone2", 1)], [1, 2]), (vec![("zone1", 1), ("zone2", 3)], [1, 3])]),
+            Some(vec![
+                (vec![("zone1", 2), ("zone2", 1)], [1, 2]),
+                (vec![("zone1", 1), ("zone2", 3)], [1, 3]),
+            ]),
         ),
-        sc("TestPreFilterState/skip if not specified", plain(json!({"foo": ""})), vec![zn("node-a", "zone1")], vec![], None),
+        sc(
+            "TestPreFilterState/skip if not specified",
+            plain(json!({"foo": ""})),
+            vec![zn("node-a", "zone1")],
+            vec![],
+            None,
+        ),
         sc(
             "empty selector {} counts no pod (countPodsMatchSelector)",
             foo_pod(vec![hard(1, "zone", Some(json!({})))]),
@@ -705,9 +1163,16 @@ fn pre_filter_state_table() {
         sc(
             "pods on a node without every key do not count",
             foo_pod(vec![hard(1, "zone", foo()), hard(1, "node", foo())]),
-            vec![zn("node-a", "zone1"), node("node-b", json!({"zone": "zone1"})), zn("node-x", "zone2")],
+            vec![
+                zn("node-a", "zone1"),
+                node("node-b", json!({"zone": "zone1"})),
+                zn("node-x", "zone2"),
+            ],
             [foos("p-a", "node-a", 1), foos("p-b", "node-b", 3)].concat(),
-            Some(vec![(vec![("zone1", 1), ("zone2", 0)], [0, 1]), (vec![("node-a", 1), ("node-x", 0)], [0, 1])]),
+            Some(vec![
+                (vec![("zone1", 1), ("zone2", 0)], [0, 1]),
+                (vec![("node-a", 1), ("node-x", 0)], [0, 1]),
+            ]),
         ),
     ];
     // upstream: default constraints and a service.
@@ -739,7 +1204,10 @@ fn pre_filter_state_table() {
         "TestPreFilterState/default constraints and a service, but pod has constraints",
         pod(
             json!({"foo": "bar", "baz": "tar"}),
-            vec![hard(1, "zone", Some(json!({"matchLabels": {"baz": "tar"}}))), soft(2, "planet", Some(json!({"matchLabels": {"fot": "rok"}})))],
+            vec![
+                hard(1, "zone", Some(json!({"matchLabels": {"baz": "tar"}}))),
+                soft(2, "planet", Some(json!({"matchLabels": {"fot": "rok"}}))),
+            ],
             json!({}),
         ),
         vec![],
@@ -786,7 +1254,12 @@ fn pre_filter_state_table() {
             Some(want) => {
                 assert_eq!(out, PreFilterOutcome::Proceed, "{}", case.name);
                 let s = cycle.read::<PreFilterState>().expect("state");
-                assert_eq!(state_of(s, c.state.interner()), owned(want), "{}", case.name);
+                assert_eq!(
+                    state_of(s, c.state.interner()),
+                    owned(want),
+                    "{}",
+                    case.name
+                );
             }
         }
     }
@@ -811,13 +1284,25 @@ struct UpdateCase {
 #[test]
 fn add_and_remove_pod_table() {
     let node_c = |s: i32| pod(json!({"foo": ""}), vec![hard(s, "node", foo())], json!({}));
-    let zone_node = || pod(json!({"foo": ""}), vec![hard(1, "zone", foo()), hard(1, "node", foo())], json!({}));
+    let zone_node = || {
+        pod(
+            json!({"foo": ""}),
+            vec![hard(1, "zone", foo()), hard(1, "node", foo())],
+            json!({}),
+        )
+    };
     let zone_c = || pod(json!({"foo": ""}), vec![hard(1, "zone", foo())], json!({}));
     let ab = || vec![zn("node-a", "zone1"), zn("node-b", "zone1")];
     let affinity_nodes = || {
         vec![
-            node("node-a", json!({"zone": "zone1", "node": "node-a", "foo": "bar"})),
-            node("node-b", json!({"zone": "zone2", "node": "node-b", "foo": ""})),
+            node(
+                "node-a",
+                json!({"zone": "zone1", "node": "node-a", "foo": "bar"}),
+            ),
+            node(
+                "node-b",
+                json!({"zone": "zone2", "node": "node-b", "foo": ""}),
+            ),
         ]
     };
     let cases = vec![
@@ -869,23 +1354,40 @@ fn add_and_remove_pod_table() {
             updated: on("p-a1", "node-a", json!({"foo": ""})),
             node: "node-a",
             delta: 1,
-            want: vec![(vec![("zone1", 1), ("zone2", 0)], [0, 1]), (vec![("node-a", 1), ("node-x", 0)], [0, 1])],
+            want: vec![
+                (vec![("zone1", 1), ("zone2", 0)], [0, 1]),
+                (vec![("node-a", 1), ("node-x", 0)], [0, 1]),
+            ],
         },
         UpdateCase {
             name: "TestPreFilterStateAddPod/node a impacts topologyKeyToMinPodsMap on node, node x impacts topologyKeyToMinPodsMap on zone",
             pod: zone_node(),
-            nodes: vec![zn("node-a", "zone1"), zn("node-b", "zone1"), zn("node-x", "zone2")],
+            nodes: vec![
+                zn("node-a", "zone1"),
+                zn("node-b", "zone1"),
+                zn("node-x", "zone2"),
+            ],
             pods: [foos("p-b", "node-b", 2), foos("p-x", "node-x", 1)].concat(),
             updated: on("p-a1", "node-a", json!({"foo": ""})),
             node: "node-a",
             delta: 1,
-            want: vec![(vec![("zone1", 3), ("zone2", 1)], [1, 3]), (vec![("node-a", 1), ("node-b", 2), ("node-x", 1)], [1, 1])],
+            want: vec![
+                (vec![("zone1", 3), ("zone2", 1)], [1, 3]),
+                (vec![("node-a", 1), ("node-b", 2), ("node-x", 1)], [1, 1]),
+            ],
         },
         UpdateCase {
             name: "TestPreFilterStateAddPod/add a pod when scheduling node affinity unmatched pod with NodeInclusionPolicy enabled",
-            pod: pod(json!({"foo": ""}), vec![hard(1, "zone", foo())], node_affinity("foo", "NotIn", &["bar"])),
+            pod: pod(
+                json!({"foo": ""}),
+                vec![hard(1, "zone", foo())],
+                node_affinity("foo", "NotIn", &["bar"]),
+            ),
             nodes: affinity_nodes(),
-            pods: vec![on("p-a2", "node-a", json!({"foo": "", "zone": "zone1"})), on("p-b1", "node-b", json!({"foo": "", "zone": "zone2"}))],
+            pods: vec![
+                on("p-a2", "node-a", json!({"foo": "", "zone": "zone1"})),
+                on("p-b1", "node-b", json!({"foo": "", "zone": "zone2"})),
+            ],
             updated: on("p-a1", "node-a", json!({"foo": "", "zone": "zone1"})),
             node: "node-a",
             delta: 1,
@@ -895,7 +1397,10 @@ fn add_and_remove_pod_table() {
             name: "TestPreFilterStateAddPod/add a label selector not matched pod when with NodeInclusionPolicy enabled",
             pod: zone_c(),
             nodes: affinity_nodes(),
-            pods: vec![on("p-a1", "node-a", json!({"foo": "", "zone": "zone1"})), on("p-b2", "node-b", json!({"foo": "", "zone": "zone2"}))],
+            pods: vec![
+                on("p-a1", "node-a", json!({"foo": "", "zone": "zone1"})),
+                on("p-b2", "node-b", json!({"foo": "", "zone": "zone2"})),
+            ],
             updated: on("p-b1", "node-b", json!({"zone": "zone2"})),
             node: "node-b",
             delta: 1,
@@ -904,8 +1409,17 @@ fn add_and_remove_pod_table() {
         UpdateCase {
             name: "TestPreFilterStateRemovePod/one spreadConstraint on zone, topologyKeyToMinPodsMap unchanged",
             pod: zone_c(),
-            nodes: vec![zn("node-a", "zone1"), zn("node-b", "zone1"), zn("node-x", "zone2")],
-            pods: [foos("p-a", "node-a", 1), foos("p-b", "node-b", 1), foos("p-x", "node-x", 1)].concat(),
+            nodes: vec![
+                zn("node-a", "zone1"),
+                zn("node-b", "zone1"),
+                zn("node-x", "zone2"),
+            ],
+            pods: [
+                foos("p-a", "node-a", 1),
+                foos("p-b", "node-b", 1),
+                foos("p-x", "node-x", 1),
+            ]
+            .concat(),
             updated: on("p-a1", "node-a", json!({"foo": ""})),
             node: "node-a",
             delta: -1,
@@ -915,7 +1429,13 @@ fn add_and_remove_pod_table() {
             name: "TestPreFilterStateRemovePod/one spreadConstraint on node, topologyKeyToMinPodsMap changed",
             pod: zone_c(),
             nodes: abxy(),
-            pods: [foos("p-a", "node-a", 1), foos("p-b", "node-b", 1), foos("p-x", "node-x", 1), foos("p-y", "node-y", 1)].concat(),
+            pods: [
+                foos("p-a", "node-a", 1),
+                foos("p-b", "node-b", 1),
+                foos("p-x", "node-x", 1),
+                foos("p-y", "node-y", 1),
+            ]
+            .concat(),
             updated: on("p-a1", "node-a", json!({"foo": ""})),
             node: "node-a",
             delta: -1,
@@ -925,7 +1445,14 @@ fn add_and_remove_pod_table() {
             name: "TestPreFilterStateRemovePod/delete an irrelevant pod won't help",
             pod: zone_c(),
             nodes: abxy(),
-            pods: [vec![on("p-a0", "node-a", json!({"bar": ""}))], foos("p-a", "node-a", 1), foos("p-b", "node-b", 1), foos("p-x", "node-x", 1), foos("p-y", "node-y", 1)].concat(),
+            pods: [
+                vec![on("p-a0", "node-a", json!({"bar": ""}))],
+                foos("p-a", "node-a", 1),
+                foos("p-b", "node-b", 1),
+                foos("p-x", "node-x", 1),
+                foos("p-y", "node-y", 1),
+            ]
+            .concat(),
             updated: on("p-a0", "node-a", json!({"bar": ""})),
             node: "node-a",
             delta: -1,
@@ -934,18 +1461,33 @@ fn add_and_remove_pod_table() {
         UpdateCase {
             name: "TestPreFilterStateRemovePod/two spreadConstraints",
             pod: zone_node(),
-            nodes: vec![zn("node-a", "zone1"), zn("node-b", "zone1"), zn("node-x", "zone2")],
-            pods: [foos("p-a", "node-a", 2), foos("p-b", "node-b", 1), foos("p-x", "node-x", 2)].concat(),
+            nodes: vec![
+                zn("node-a", "zone1"),
+                zn("node-b", "zone1"),
+                zn("node-x", "zone2"),
+            ],
+            pods: [
+                foos("p-a", "node-a", 2),
+                foos("p-b", "node-b", 1),
+                foos("p-x", "node-x", 2),
+            ]
+            .concat(),
             updated: on("p-x1", "node-x", json!({"foo": ""})),
             node: "node-x",
             delta: -1,
-            want: vec![(vec![("zone1", 3), ("zone2", 1)], [1, 3]), (vec![("node-a", 2), ("node-b", 1), ("node-x", 1)], [1, 1])],
+            want: vec![
+                (vec![("zone1", 3), ("zone2", 1)], [1, 3]),
+                (vec![("node-a", 2), ("node-b", 1), ("node-x", 1)], [1, 1]),
+            ],
         },
         UpdateCase {
             name: "TestPreFilterStateRemovePod/remove a pod when scheduling node affinity matched pod with NodeInclusionPolicy enabled",
             pod: zone_c(),
             nodes: affinity_nodes(),
-            pods: vec![on("p-a1", "node-a", json!({"foo": "", "zone": "zone1"})), on("p-b1", "node-b", json!({"foo": "", "zone": "zone2"}))],
+            pods: vec![
+                on("p-a1", "node-a", json!({"foo": "", "zone": "zone1"})),
+                on("p-b1", "node-b", json!({"foo": "", "zone": "zone2"})),
+            ],
             updated: on("p-b1", "node-b", json!({"foo": "", "zone": "zone2"})),
             node: "node-b",
             delta: -1,
@@ -958,7 +1500,12 @@ fn add_and_remove_pod_table() {
         let pod = c.pod(case.pod.clone());
         let updated = c.pod(case.updated.clone());
         let mut cycle = CycleState::new();
-        assert_eq!(p.pre_filter(&mut cycle, &pod, c.view()), Ok(PreFilterOutcome::Proceed), "{}", case.name);
+        assert_eq!(
+            p.pre_filter(&mut cycle, &pod, c.view()),
+            Ok(PreFilterOutcome::Proceed),
+            "{}",
+            case.name
+        );
         let node = c.node_state(id(&c, case.node)).clone();
         if case.delta > 0 {
             p.add_pod(&mut cycle, &pod, &updated, &node, c.view());
@@ -966,7 +1513,12 @@ fn add_and_remove_pod_table() {
             p.remove_pod(&mut cycle, &pod, &updated, &node, c.view());
         }
         let s = cycle.read::<PreFilterState>().expect("state");
-        assert_eq!(state_of(s, c.state.interner()), owned(&case.want), "{}", case.name);
+        assert_eq!(
+            state_of(s, c.state.interner()),
+            owned(&case.want),
+            "{}",
+            case.name
+        );
     }
 }
 
@@ -975,11 +1527,18 @@ fn add_and_remove_pod_table() {
 #[test]
 fn remove_pod_makes_the_node_feasible_and_clones_are_independent() {
     let mut c = cluster(
-        &[node_only("node-a", json!({})), node_only("node-b", json!({}))],
+        &[
+            node_only("node-a", json!({})),
+            node_only("node-b", json!({})),
+        ],
         &[foos("p-a", "node-a", 2), foos("p-b", "node-b", 1)].concat(),
     );
     let p = plugin(&mut c, list());
-    let pod = c.pod(pod(json!({"foo": ""}), vec![hard(1, "node", foo())], json!({})));
+    let pod = c.pod(pod(
+        json!({"foo": ""}),
+        vec![hard(1, "node", foo())],
+        json!({}),
+    ));
     let mut cycle = CycleState::new();
     p.pre_filter(&mut cycle, &pod, c.view()).unwrap();
     let a = c.node_state(id(&c, "node-a")).clone();
@@ -1013,8 +1572,24 @@ struct ScoreCase {
     want: Option<Vec<i64>>,
 }
 
-fn scase(name: &'static str, pod: Value, nodes: Vec<Value>, failed: Vec<Value>, pods: Vec<Value>, want: &[i64]) -> ScoreCase {
-    ScoreCase { name, pod, nodes, failed, pods, args: list(), service: None, want: Some(want.to_vec()) }
+fn scase(
+    name: &'static str,
+    pod: Value,
+    nodes: Vec<Value>,
+    failed: Vec<Value>,
+    pods: Vec<Value>,
+    want: &[i64],
+) -> ScoreCase {
+    ScoreCase {
+        name,
+        pod,
+        nodes,
+        failed,
+        pods,
+        args: list(),
+        service: None,
+        want: Some(want.to_vec()),
+    }
 }
 
 fn run_score(case: &ScoreCase) -> Option<Vec<i64>> {
@@ -1025,13 +1600,23 @@ fn run_score(case: &ScoreCase) -> Option<Vec<i64>> {
     }
     let p = plugin(&mut c, case.args.clone());
     let pod = c.pod(case.pod.clone());
-    let feasible: Vec<NodeId> = case.nodes.iter().map(|n| id(&c, n["metadata"]["name"].as_str().unwrap())).collect();
+    let feasible: Vec<NodeId> = case
+        .nodes
+        .iter()
+        .map(|n| id(&c, n["metadata"]["name"].as_str().unwrap()))
+        .collect();
     let mut cycle = CycleState::new();
-    match p.pre_score(&mut cycle, &pod, &feasible, c.view()).expect(case.name) {
+    match p
+        .pre_score(&mut cycle, &pod, &feasible, c.view())
+        .expect(case.name)
+    {
         PreScoreOutcome::Skip => return None,
         PreScoreOutcome::Proceed => {}
     }
-    let mut scores: Vec<i64> = feasible.iter().map(|&n| p.score(&cycle, &pod, c.node_state(n), c.view())).collect();
+    let mut scores: Vec<i64> = feasible
+        .iter()
+        .map(|&n| p.score(&cycle, &pod, c.node_state(n), c.view()))
+        .collect();
     let mut batch = vec![0; feasible.len()];
     p.score_nodes(&cycle, &pod, &feasible, c.view(), &mut batch);
     assert_eq!(batch, scores, "{}: score_nodes == score", case.name);
@@ -1043,13 +1628,56 @@ fn run_score(case: &ScoreCase) -> Option<Vec<i64>> {
 fn score_table() {
     let foo_pod = |cs: Vec<Value>| pod(json!({"foo": ""}), cs, json!({}));
     let hosts = |names: &[&str]| names.iter().map(|n| hn(n)).collect::<Vec<_>>();
-    let spread_4321 = || [foos("p-a", "node-a", 4), foos("p-b", "node-b", 3), foos("p-c", "node-c", 2), foos("p-d", "node-d", 1)].concat();
-    let spread_2103 = || [foos("p-a", "node-a", 2), foos("p-b", "node-b", 1), foos("p-d", "node-d", 3)].concat();
-    let spread_42_13 = || [foos("p-a", "node-a", 4), foos("p-b", "node-b", 2), foos("p-x", "node-x", 1), foos("p-y", "node-y", 3)].concat();
-    let node_abc = |extra_a: Value, extra_b: Value| vec![node_only("node-a", extra_a), node_only("node-b", extra_b), node_only("node-c", json!({}))];
-    let pods_2_1_1 = || [foos("p-a", "node-a", 2), foos("p-b", "node-b", 1), foos("p-c", "node-c", 1)].concat();
+    let spread_4321 = || {
+        [
+            foos("p-a", "node-a", 4),
+            foos("p-b", "node-b", 3),
+            foos("p-c", "node-c", 2),
+            foos("p-d", "node-d", 1),
+        ]
+        .concat()
+    };
+    let spread_2103 = || {
+        [
+            foos("p-a", "node-a", 2),
+            foos("p-b", "node-b", 1),
+            foos("p-d", "node-d", 3),
+        ]
+        .concat()
+    };
+    let spread_42_13 = || {
+        [
+            foos("p-a", "node-a", 4),
+            foos("p-b", "node-b", 2),
+            foos("p-x", "node-x", 1),
+            foos("p-y", "node-y", 3),
+        ]
+        .concat()
+    };
+    let node_abc = |extra_a: Value, extra_b: Value| {
+        vec![
+            node_only("node-a", extra_a),
+            node_only("node-b", extra_b),
+            node_only("node-c", json!({})),
+        ]
+    };
+    let pods_2_1_1 = || {
+        [
+            foos("p-a", "node-a", 2),
+            foos("p-b", "node-b", 1),
+            foos("p-c", "node-c", 1),
+        ]
+        .concat()
+    };
     let mut cases = vec![
-        scase("TestPodTopologySpreadScore/one constraint on node, no existing pods", foo_pod(vec![soft(1, HOST, foo())]), hosts(&["node-a", "node-b"]), vec![], vec![], &[100, 100]),
+        scase(
+            "TestPodTopologySpreadScore/one constraint on node, no existing pods",
+            foo_pod(vec![soft(1, HOST, foo())]),
+            hosts(&["node-a", "node-b"]),
+            vec![],
+            vec![],
+            &[100, 100],
+        ),
         scase(
             "TestPodTopologySpreadScore/one constraint on node, only one node is candidate",
             foo_pod(vec![soft(1, HOST, foo())]),
@@ -1109,7 +1737,11 @@ fn score_table() {
         scase(
             "TestPodTopologySpreadScore/one constraint on node, 3 out of 4 nodes are candidates, one node doesn't match topology key",
             foo_pod(vec![soft(1, HOST, foo())]),
-            vec![hn("node-a"), node("node-b", json!({"n": "node-b"})), hn("node-x")],
+            vec![
+                hn("node-a"),
+                node("node-b", json!({"n": "node-b"})),
+                hn("node-x"),
+            ],
             hosts(&["node-y"]),
             spread_42_13(),
             &[16, 0, 100],
@@ -1117,7 +1749,11 @@ fn score_table() {
         scase(
             "TestPodTopologySpreadScore/one constraint on zone, 3 out of 4 nodes are candidates",
             foo_pod(vec![soft(1, "zone", foo())]),
-            vec![zhn("node-a", "zone1"), zhn("node-b", "zone1"), zhn("node-x", "zone2")],
+            vec![
+                zhn("node-a", "zone1"),
+                zhn("node-b", "zone1"),
+                zhn("node-x", "zone2"),
+            ],
             vec![zhn("node-y", "zone2")],
             spread_42_13(),
             &[75, 75, 100],
@@ -1127,14 +1763,30 @@ fn score_table() {
             foo_pod(vec![soft(1, "zone", foo()), soft(1, HOST, foo())]),
             vec![zhn("node-a", "zone1"), zhn("node-x", "zone2")],
             vec![zhn("node-b", "zone1"), zhn("node-y", "zone2")],
-            [foos("p-a", "node-a", 2), foos("p-b", "node-b", 1), foos("p-x", "node-x", 2), foos("p-y", "node-y", 4)].concat(),
+            [
+                foos("p-a", "node-a", 2),
+                foos("p-b", "node-b", 1),
+                foos("p-x", "node-x", 2),
+                foos("p-y", "node-y", 4),
+            ]
+            .concat(),
             &[100, 63],
         ),
         scase(
             "TestPodTopologySpreadScore/two Constraints on zone, 2 out of 4 nodes are candidates",
-            pod(json!({"foo": "", "bar": ""}), vec![soft(1, "zone", foo()), soft(1, "zone", bar())], json!({})),
-            vec![node("node-a", json!({"zone": "zone1"})), node("node-x", json!({"zone": "zone2"}))],
-            vec![node("node-b", json!({"zone": "zone1"})), node("node-y", json!({"zone": "zone2"}))],
+            pod(
+                json!({"foo": "", "bar": ""}),
+                vec![soft(1, "zone", foo()), soft(1, "zone", bar())],
+                json!({}),
+            ),
+            vec![
+                node("node-a", json!({"zone": "zone1"})),
+                node("node-x", json!({"zone": "zone2"})),
+            ],
+            vec![
+                node("node-b", json!({"zone": "zone1"})),
+                node("node-y", json!({"zone": "zone2"})),
+            ],
             vec![
                 on("p-a1", "node-a", json!({"foo": "", "bar": ""})),
                 on("p-a2", "node-a", json!({"foo": ""})),
@@ -1147,8 +1799,17 @@ fn score_table() {
         ),
         scase(
             "TestPodTopologySpreadScore/two Constraints on zone and node, with different labelSelectors",
-            pod(json!({"foo": "", "bar": ""}), vec![soft(1, "zone", foo()), soft(1, HOST, bar())], json!({})),
-            vec![zhn("node-a", "zone1"), zhn("node-b", "zone1"), zhn("node-x", "zone2"), zhn("node-y", "zone2")],
+            pod(
+                json!({"foo": "", "bar": ""}),
+                vec![soft(1, "zone", foo()), soft(1, HOST, bar())],
+                json!({}),
+            ),
+            vec![
+                zhn("node-a", "zone1"),
+                zhn("node-b", "zone1"),
+                zhn("node-x", "zone2"),
+                zhn("node-y", "zone2"),
+            ],
             vec![],
             vec![
                 on("p-a1", "node-a", json!({"foo": ""})),
@@ -1160,16 +1821,37 @@ fn score_table() {
         ),
         scase(
             "TestPodTopologySpreadScore/two Constraints on zone and node, with different labelSelectors, some nodes have 0 pods",
-            pod(json!({"foo": "", "bar": ""}), vec![soft(1, "zone", foo()), soft(1, HOST, bar())], json!({})),
-            vec![zhn("node-a", "zone1"), zhn("node-b", "zone1"), zhn("node-x", "zone2"), zhn("node-y", "zone2")],
+            pod(
+                json!({"foo": "", "bar": ""}),
+                vec![soft(1, "zone", foo()), soft(1, HOST, bar())],
+                json!({}),
+            ),
+            vec![
+                zhn("node-a", "zone1"),
+                zhn("node-b", "zone1"),
+                zhn("node-x", "zone2"),
+                zhn("node-y", "zone2"),
+            ],
             vec![],
-            vec![on("p-b1", "node-b", json!({"bar": ""})), on("p-x1", "node-x", json!({"foo": ""})), on("p-y1", "node-y", json!({"foo": "", "bar": ""}))],
+            vec![
+                on("p-b1", "node-b", json!({"bar": ""})),
+                on("p-x1", "node-x", json!({"foo": ""})),
+                on("p-y1", "node-y", json!({"foo": "", "bar": ""})),
+            ],
             &[100, 60, 40, 0],
         ),
         scase(
             "TestPodTopologySpreadScore/two Constraints on zone and node, with different labelSelectors, 3 out of 4 nodes are candidates",
-            pod(json!({"foo": "", "bar": ""}), vec![soft(1, "zone", foo()), soft(1, HOST, bar())], json!({})),
-            vec![zhn("node-a", "zone1"), zhn("node-b", "zone1"), zhn("node-x", "zone2")],
+            pod(
+                json!({"foo": "", "bar": ""}),
+                vec![soft(1, "zone", foo()), soft(1, HOST, bar())],
+                json!({}),
+            ),
+            vec![
+                zhn("node-a", "zone1"),
+                zhn("node-b", "zone1"),
+                zhn("node-x", "zone2"),
+            ],
             vec![zhn("node-y", "zone2")],
             vec![
                 on("p-a1", "node-a", json!({"foo": ""})),
@@ -1197,12 +1879,19 @@ fn score_table() {
             foo_pod(vec![soft(1, HOST, foo())]),
             hosts(&["node-a", "node-b"]),
             vec![],
-            vec![terminating(on("p-a", "node-a", json!({"foo": ""}))), on("p-b", "node-b", json!({"foo": ""}))],
+            vec![
+                terminating(on("p-a", "node-a", json!({"foo": ""}))),
+                on("p-b", "node-b", json!({"foo": ""})),
+            ],
             &[100, 0],
         ),
         scase(
             "TestPodTopologySpreadScore/NodeAffinityPolicy honoed with labelSelectors",
-            pod(json!({"foo": ""}), vec![soft(1, "node", foo())], json!({"nodeSelector": {"foo": ""}})),
+            pod(
+                json!({"foo": ""}),
+                vec![soft(1, "node", foo())],
+                json!({"nodeSelector": {"foo": ""}}),
+            ),
             node_abc(json!({"foo": ""}), json!({"foo": ""})),
             vec![],
             pods_2_1_1(),
@@ -1210,7 +1899,15 @@ fn score_table() {
         ),
         scase(
             "TestPodTopologySpreadScore/NodeAffinityPolicy ignored with labelSelectors",
-            pod(json!({"foo": ""}), vec![with(soft(1, "node", foo()), "nodeAffinityPolicy", json!("Ignore"))], json!({"nodeSelector": {"foo": ""}})),
+            pod(
+                json!({"foo": ""}),
+                vec![with(
+                    soft(1, "node", foo()),
+                    "nodeAffinityPolicy",
+                    json!("Ignore"),
+                )],
+                json!({"nodeSelector": {"foo": ""}}),
+            ),
             node_abc(json!({"foo": ""}), json!({"foo": ""})),
             vec![],
             pods_2_1_1(),
@@ -1218,7 +1915,11 @@ fn score_table() {
         ),
         scase(
             "TestPodTopologySpreadScore/NodeAffinityPolicy honoed with nodeAffinity",
-            pod(json!({"foo": ""}), vec![soft(1, "node", foo())], node_affinity("foo", "In", &[""])),
+            pod(
+                json!({"foo": ""}),
+                vec![soft(1, "node", foo())],
+                node_affinity("foo", "In", &[""]),
+            ),
             node_abc(json!({"foo": ""}), json!({"foo": ""})),
             vec![],
             pods_2_1_1(),
@@ -1226,8 +1927,16 @@ fn score_table() {
         ),
         scase(
             "TestPodTopologySpreadScore/NodeTaintsPolicy honored",
-            foo_pod(vec![with(soft(1, "node", foo()), "nodeTaintsPolicy", json!("Honor"))]),
-            vec![node_only("node-a", json!({})), node_only("node-b", json!({})), tainted("node-c", json!({"node": "node-c"}))],
+            foo_pod(vec![with(
+                soft(1, "node", foo()),
+                "nodeTaintsPolicy",
+                json!("Honor"),
+            )]),
+            vec![
+                node_only("node-a", json!({})),
+                node_only("node-b", json!({})),
+                tainted("node-c", json!({"node": "node-c"})),
+            ],
             vec![],
             pods_2_1_1(),
             &[0, 33, 100],
@@ -1235,7 +1944,11 @@ fn score_table() {
         scase(
             "TestPodTopologySpreadScore/NodeTaintsPolicy ignored",
             foo_pod(vec![soft(1, "node", foo())]),
-            vec![node_only("node-a", json!({})), node_only("node-b", json!({})), tainted("node-c", json!({"node": "node-c"}))],
+            vec![
+                node_only("node-a", json!({})),
+                node_only("node-b", json!({})),
+                tainted("node-c", json!({"node": "node-c"})),
+            ],
             vec![],
             pods_2_1_1(),
             &[66, 100, 100],
@@ -1245,19 +1958,44 @@ fn score_table() {
             // does, so the row runs without it (the scores are the same upstream).
             "TestPodTopologySpreadScore/minDomains has no effect when ScheduleAnyway",
             foo_pod(vec![soft(2, "node", foo())]),
-            vec![node_only("node-a", json!({})), node_only("node-b", json!({})), node_only("node-c", json!({}))],
+            vec![
+                node_only("node-a", json!({})),
+                node_only("node-b", json!({})),
+                node_only("node-c", json!({})),
+            ],
             vec![],
-            [foos("p-a", "node-a", 2), foos("p-b", "node-b", 2), foos("p-c", "node-c", 1)].concat(),
+            [
+                foos("p-a", "node-a", 2),
+                foos("p-b", "node-b", 2),
+                foos("p-c", "node-c", 1),
+            ]
+            .concat(),
             &[75, 75, 100],
         ),
         scase(
             "TestPodTopologySpreadScore/matchLabelKeys ANDed with LabelSelector when LabelSelector is empty",
             pod(
                 json!({"foo": "", "bar": ""}),
-                vec![with(soft(1, "zone", Some(json!({}))), "matchLabelKeys", json!(["foo"])), with(soft(1, HOST, Some(json!({}))), "matchLabelKeys", json!(["bar"]))],
+                vec![
+                    with(
+                        soft(1, "zone", Some(json!({}))),
+                        "matchLabelKeys",
+                        json!(["foo"]),
+                    ),
+                    with(
+                        soft(1, HOST, Some(json!({}))),
+                        "matchLabelKeys",
+                        json!(["bar"]),
+                    ),
+                ],
                 json!({}),
             ),
-            vec![zhn("node-a", "zone1"), zhn("node-b", "zone1"), zhn("node-c", "zone2"), zhn("node-d", "zone2")],
+            vec![
+                zhn("node-a", "zone1"),
+                zhn("node-b", "zone1"),
+                zhn("node-c", "zone2"),
+                zhn("node-d", "zone2"),
+            ],
             vec![],
             vec![
                 on("p-a1", "node-a", json!({"foo": ""})),
@@ -1288,7 +2026,14 @@ fn score_table() {
     system_hosts.args = system();
     system_hosts.service = Some(json!({"foo": ""}));
     cases.push(system_hosts);
-    let mut no_service = scase("system defaulting without a Service/controller: PreScore skips", plain(json!({"foo": ""})), hosts(&["node-a", "node-b"]), vec![], vec![], &[]);
+    let mut no_service = scase(
+        "system defaulting without a Service/controller: PreScore skips",
+        plain(json!({"foo": ""})),
+        hosts(&["node-a", "node-b"]),
+        vec![],
+        vec![],
+        &[],
+    );
     no_service.args = system();
     no_service.want = None;
     cases.push(no_service);
@@ -1318,4 +2063,330 @@ fn score_table() {
     for case in &cases {
         assert_eq!(run_score(case), case.want, "{}", case.name);
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Named tests for the subtle rules
+// ---------------------------------------------------------------------------------------
+
+fn rs_pod(labels: Value) -> Value {
+    let mut p = plain(labels);
+    p["metadata"]["ownerReferences"] = json!([{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "rs1", "uid": "u1", "controller": true}]);
+    p
+}
+
+fn replica_set(c: &mut TestCluster, selector: Value) {
+    let rs = serde_json::from_value(json!({
+        "metadata": {"name": "rs1", "namespace": "default"}, "spec": {"selector": selector}
+    }))
+    .expect("rs JSON");
+    c.state.apply_replica_set(&rs).expect("rs");
+}
+
+/// upstream TestPreScoreStateEmptyNodes "system default constraints and a replicaset": with
+/// system defaults, nodes without a zone are not ignored; they form the zone "" (which counts
+/// in the zone topology's size) and still get hostname spreading.
+#[test]
+fn system_defaults_treat_a_missing_zone_as_the_empty_domain() {
+    let nodes = vec![
+        node("node-a", json!({HOST: "node-a", ZONE: "mars"})),
+        node("node-b", json!({HOST: "node-b", ZONE: "mars"})),
+        hn("node-c"),
+        hn("node-d"),
+    ];
+    let mut c = cluster(
+        &nodes,
+        &[
+            on("p-c1", "node-c", json!({"foo": "tar"})),
+            on("p-a1", "node-a", json!({"foo": "x"})),
+        ],
+    );
+    replica_set(&mut c, exists("foo"));
+    let p = plugin(&mut c, system());
+    let pod = c.pod(rs_pod(json!({"foo": "tar", "baz": "sup"})));
+    let ids: Vec<NodeId> = ["node-a", "node-b", "node-c", "node-d"]
+        .iter()
+        .map(|n| id(&c, n))
+        .collect();
+    let mut cycle = CycleState::new();
+    assert_eq!(
+        p.pre_score(&mut cycle, &pod, &ids, c.view()),
+        Ok(PreScoreOutcome::Proceed)
+    );
+    let s = cycle.read::<PreScoreState>().unwrap();
+    assert!(s.ignored.is_empty());
+    // hostname (maxSkew 3) first, then zone (maxSkew 5), as upstream's systemDefaultConstraints.
+    assert_eq!(
+        (s.constraints[0].max_skew, s.constraints[1].max_skew),
+        (3, 5)
+    );
+    assert!(s.constraints[0].per_node);
+    assert_eq!(s.constraints[0].weight, topology_normalizing_weight(4));
+    assert_eq!(s.constraints[1].weight, topology_normalizing_weight(2));
+    let mars = c.state.interner().get("mars").unwrap();
+    let mut zone_counts: Vec<(Sym, i64)> = s.constraints[1]
+        .counts
+        .iter()
+        .map(|(k, v)| (*k, *v))
+        .collect();
+    zone_counts.sort();
+    // p-a1 (zone mars) and p-c1 (no zone: the "" domain) both match `foo Exists`.
+    assert_eq!(zone_counts, vec![(Sym::EMPTY, 1), (mars, 1)]);
+    // node-c: hostname 1·ln6 + 2, no zone label so no zone term; node-a: 1·ln6 + 2 + 1·ln4 + 4.
+    let raw: Vec<i64> = ids
+        .iter()
+        .map(|&n| p.score(&cycle, &pod, c.node_state(n), c.view()))
+        .collect();
+    let w6 = topology_normalizing_weight(4);
+    let w4 = topology_normalizing_weight(2);
+    assert_eq!(
+        raw,
+        vec![
+            (w6 + 2.0 + w4 + 4.0).round() as i64,
+            (4.0 + w4).round() as i64 + 2,
+            (w6 + 2.0).round() as i64,
+            2
+        ]
+    );
+}
+
+/// Non-system defaults (and the pod's own constraints) require every key: a feasible node
+/// without one is ignored, scores 0 and does not take part in min/max.
+#[test]
+fn list_defaults_ignore_nodes_missing_a_key() {
+    let nodes = vec![zhn("node-a", "z1"), hn("node-b"), zhn("node-c", "z2")];
+    let mut c = cluster(&nodes, &foos("p-a", "node-a", 2));
+    service(&mut c, json!({"foo": ""}));
+    let p = plugin(
+        &mut c,
+        json!({"defaultingType": "List", "defaultConstraints": [
+        {"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "ScheduleAnyway"}]}),
+    );
+    let pod = c.pod(plain(json!({"foo": ""})));
+    let ids: Vec<NodeId> = ["node-a", "node-b", "node-c"]
+        .iter()
+        .map(|n| id(&c, n))
+        .collect();
+    let mut cycle = CycleState::new();
+    assert_eq!(
+        p.pre_score(&mut cycle, &pod, &ids, c.view()),
+        Ok(PreScoreOutcome::Proceed)
+    );
+    let b = c.state.interner().get("node-b").unwrap();
+    assert_eq!(cycle.read::<PreScoreState>().unwrap().ignored, vec![b]);
+    let mut scores: Vec<i64> = ids
+        .iter()
+        .map(|&n| p.score(&cycle, &pod, c.node_state(n), c.view()))
+        .collect();
+    // zone size 2 -> weight ln4; node-a: round(2·1.386) = 3, node-c: 0.
+    assert_eq!(scores, vec![3, 0, 0]);
+    p.normalize(&cycle, &pod, &mut scores);
+    assert_eq!(scores, vec![0, 0, 100]);
+}
+
+/// upstream criticalPaths.update, including its documented imprecision: after an increment
+/// of the minimum, `[1]` is not guaranteed to be the second minimum.
+#[test]
+fn critical_paths_follow_upstream_update_rule() {
+    let mut interner = Interner::new();
+    let (a, b, c) = (
+        interner.intern("a"),
+        interner.intern("b"),
+        interner.intern("c"),
+    );
+    let mut p = CriticalPaths::new();
+    for (v, n) in [(a, 3), (b, 1), (c, 2)] {
+        p.update(v, n);
+    }
+    assert_eq!(p.0, [(b, 1), (c, 2)]);
+    // b goes to 5: swapped with c; a (3) is now the true second minimum but is not tracked.
+    p.update(b, 5);
+    assert_eq!(p.0, [(c, 2), (b, 5)]);
+    // A value outside the paths that drops below the minimum takes [0].
+    p.update(a, 1);
+    assert_eq!(p.0, [(a, 1), (c, 2)]);
+    // Initial paths: "" with MaxInt32, which the empty domain value matches.
+    let mut q = CriticalPaths::new();
+    q.update(Sym::EMPTY, 4);
+    assert_eq!(q.0, [(Sym::EMPTY, 4), (Sym::EMPTY, MAX)]);
+}
+
+/// An empty selector `{}`: countPodsMatchSelector counts nothing, but the incoming pod matches
+/// itself (selfMatch 1) and AddPod (Selector.Matches) does count an added pod.
+#[test]
+fn empty_selector_counts_nothing_but_matches_self_and_added_pods() {
+    let mut c = cluster(
+        &[
+            node_only("node-a", json!({})),
+            node_only("node-b", json!({})),
+        ],
+        &foos("p-a", "node-a", 3),
+    );
+    let p = plugin(&mut c, list());
+    let pod = c.pod(pod(
+        json!({"foo": ""}),
+        vec![hard(1, "node", Some(json!({})))],
+        json!({}),
+    ));
+    let mut cycle = CycleState::new();
+    p.pre_filter(&mut cycle, &pod, c.view()).unwrap();
+    let a = c.node_state(id(&c, "node-a")).clone();
+    let b = c.node_state(id(&c, "node-b")).clone();
+    assert_eq!(p.filter(&cycle, &pod, &a, c.view()), Ok(()));
+    let added = c.pod(on("new", "node-a", json!({"other": "x"})));
+    p.add_pod(&mut cycle, &pod, &added, &a, c.view());
+    p.add_pod(&mut cycle, &pod, &added, &a, c.view());
+    // node-a now counts 2 (min 0): 2 + 1 - 0 > 1.
+    assert_eq!(
+        p.filter(&cycle, &pod, &a, c.view()),
+        Err(Rejection::unschedulable(ERR_REASON_CONSTRAINTS_NOT_MATCH))
+    );
+    assert_eq!(p.filter(&cycle, &pod, &b, c.view()), Ok(()));
+}
+
+/// Pods bound to a node the state does not have (a placeholder) are in no domain.
+#[test]
+fn pods_on_missing_nodes_do_not_count() {
+    let mut c = cluster(
+        &[
+            node_only("node-a", json!({})),
+            node_only("node-b", json!({})),
+        ],
+        &[foos("p-a", "node-a", 1), foos("p-gone", "node-gone", 5)].concat(),
+    );
+    let p = plugin(&mut c, list());
+    let pod = c.pod(pod(
+        json!({"foo": ""}),
+        vec![hard(1, "node", foo())],
+        json!({}),
+    ));
+    let mut cycle = CycleState::new();
+    p.pre_filter(&mut cycle, &pod, c.view()).unwrap();
+    let got = state_of(cycle.read::<PreFilterState>().unwrap(), c.state.interner());
+    assert_eq!(
+        got,
+        owned(&vec![(vec![("node-a", 1), ("node-b", 0)], [0, 1])])
+    );
+}
+
+/// The first failing constraint decides: a missing key on the second constraint is only
+/// reported when the first passes.
+#[test]
+fn first_failing_constraint_decides() {
+    let mut c = cluster(
+        &[
+            zn("node-a", "zone1"),
+            node("node-b", json!({"zone": "zone2"})),
+        ],
+        &foos("p-a", "node-a", 3),
+    );
+    let p = plugin(&mut c, list());
+    let pod = c.pod(pod(
+        json!({"foo": ""}),
+        vec![hard(1, "zone", foo()), hard(1, "node", foo())],
+        json!({}),
+    ));
+    let mut cycle = CycleState::new();
+    p.pre_filter(&mut cycle, &pod, c.view()).unwrap();
+    // zone: node-b lacks "node" so it is no domain: zone1=3 is the only domain (min 3).
+    let a = c.node_state(id(&c, "node-a")).clone();
+    let b = c.node_state(id(&c, "node-b")).clone();
+    assert_eq!(
+        p.filter(&cycle, &pod, &b, c.view()),
+        Err(Rejection::unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH))
+    );
+    // node-a: zone 3+1-3 = 1 passes; node: node-a is the only domain, 3+1-3 = 1 passes.
+    assert_eq!(p.filter(&cycle, &pod, &a, c.view()), Ok(()));
+}
+
+/// Filter without PreFilter state is an error, as upstream's getPreFilterState.
+#[test]
+fn filter_without_pre_filter_is_an_error() {
+    let mut c = cluster(&[zn("node-a", "zone1")], &[]);
+    let p = plugin(&mut c, list());
+    let pod = c.pod(pod(
+        json!({"foo": ""}),
+        vec![hard(1, "zone", foo())],
+        json!({}),
+    ));
+    let r = p
+        .filter(
+            &CycleState::new(),
+            &pod,
+            c.node_state(id(&c, "node-a")),
+            c.view(),
+        )
+        .unwrap_err();
+    assert_eq!(r.code, sched_core::framework::Code::Error);
+}
+
+/// Score's hostname count is the node's own matching pods, without inclusion policies
+/// (upstream Score calls countPodsMatchSelector on the node), while zone counts honour them.
+#[test]
+fn hostname_score_counts_the_nodes_pods_regardless_of_policies() {
+    let nodes = vec![tainted("node-a", json!({HOST: "node-a"})), hn("node-b")];
+    let mut c = cluster(&nodes, &foos("p-a", "node-a", 2));
+    let p = plugin(&mut c, list());
+    let pod = c.pod(pod(
+        json!({"foo": ""}),
+        vec![with(
+            soft(1, HOST, foo()),
+            "nodeTaintsPolicy",
+            json!("Honor"),
+        )],
+        json!({}),
+    ));
+    let ids = vec![id(&c, "node-a"), id(&c, "node-b")];
+    let mut cycle = CycleState::new();
+    p.pre_score(&mut cycle, &pod, &ids, c.view()).unwrap();
+    let raw: Vec<i64> = ids
+        .iter()
+        .map(|&n| p.score(&cycle, &pod, c.node_state(n), c.view()))
+        .collect();
+    // hostname size 2 -> ln4: node-a round(2·1.386) = 3.
+    assert_eq!(raw, vec![3, 0]);
+}
+
+/// The factory reads `defaultConstraints` with their policies and minDomains; bad shapes fail.
+#[test]
+fn factory_reads_list_defaults() {
+    let mut c = cluster(&[], &[]);
+    let p = plugin(
+        &mut c,
+        json!({"defaultingType": "List", "defaultConstraints": [
+        {"maxSkew": 2, "topologyKey": "rack", "whenUnsatisfiable": "DoNotSchedule", "minDomains": 3,
+         "nodeAffinityPolicy": "Ignore", "nodeTaintsPolicy": "Honor"}]}),
+    );
+    assert!(!p.system_defaulted);
+    let rack = c.state.interner().get("rack").unwrap();
+    assert_eq!(
+        p.defaults,
+        vec![DefaultConstraint {
+            max_skew: 2,
+            key: rack,
+            action: WhenUnsatisfiable::DoNotSchedule,
+            min_domains: 3,
+            affinity_honor: false,
+            taints_honor: true,
+        }]
+    );
+    let s = plugin(&mut c, system());
+    assert!(s.system_defaulted && s.defaults.len() == 2);
+    let mut cfg = ProfileConfig {
+        scheduler_name: "x".into(),
+        percentage_of_nodes_to_score: None,
+        points: Default::default(),
+        args: Default::default(),
+    };
+    cfg.args
+        .other
+        .insert(NAME.into(), json!({"defaultingType": "Other"}));
+    assert!(PodTopologySpread::new(&cfg, c.state.interner_mut()).is_err());
+    // No arguments at all: upstream's default, System.
+    cfg.args.other.clear();
+    assert!(
+        PodTopologySpread::new(&cfg, c.state.interner_mut())
+            .unwrap()
+            .system_defaulted
+    );
 }
