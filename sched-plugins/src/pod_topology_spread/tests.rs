@@ -2390,3 +2390,353 @@ fn factory_reads_list_defaults() {
             .system_defaulted
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Randomized comparison with a naive, node-by-node transcription of upstream
+// ---------------------------------------------------------------------------------------
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}
+
+fn random_case(rng: &mut Rng) -> (Vec<Value>, Vec<Value>, Value, Value) {
+    let n = 1 + rng.below(10) as usize;
+    let mut nodes = Vec::new();
+    for i in 0..n {
+        let name = format!("n{i}");
+        let mut labels = json!({});
+        if !rng.chance(20) {
+            labels["zone"] = json!(format!("z{}", rng.below(3)));
+        }
+        if !rng.chance(10) {
+            labels[HOST] = json!(name.clone());
+        }
+        if !rng.chance(30) {
+            labels["rack"] = json!(format!("r{}", rng.below(2)));
+        }
+        if rng.chance(50) {
+            labels["foo"] = json!("");
+        }
+        nodes.push(if rng.chance(30) {
+            tainted(&name, labels)
+        } else {
+            node(&name, labels)
+        });
+    }
+    let mut pods = Vec::new();
+    for i in 0..rng.below(25) {
+        let node = if rng.chance(5) {
+            "gone".to_string()
+        } else {
+            format!("n{}", rng.below(n as u64))
+        };
+        let labels = match rng.below(3) {
+            0 => json!({"app": "a"}),
+            1 => json!({"app": "b"}),
+            _ => json!({}),
+        };
+        let mut p = on(&format!("e{i}"), &node, labels);
+        if rng.chance(15) {
+            p = in_ns(p, "other");
+        }
+        if rng.chance(10) {
+            p = terminating(p);
+        }
+        pods.push(p);
+    }
+    let mut constraints = Vec::new();
+    if rng.chance(85) {
+        for _ in 0..1 + rng.below(2) {
+            let key = [ZONE_KEY, HOST, "rack"][rng.below(3) as usize];
+            let sel = match rng.below(4) {
+                0 => Some(json!({"matchLabels": {"app": "a"}})),
+                1 => Some(exists("app")),
+                2 => Some(json!({})),
+                _ => None,
+            };
+            let hard_one = rng.chance(50);
+            let mut c = tsc(
+                1 + rng.below(2) as i32,
+                key,
+                if hard_one {
+                    "DoNotSchedule"
+                } else {
+                    "ScheduleAnyway"
+                },
+                sel,
+            );
+            if hard_one && rng.chance(30) {
+                c["minDomains"] = json!(1 + rng.below(4));
+            }
+            if rng.chance(30) {
+                c["nodeAffinityPolicy"] = json!("Ignore");
+            }
+            if rng.chance(40) {
+                c["nodeTaintsPolicy"] = json!("Honor");
+            }
+            constraints.push(c);
+        }
+    }
+    let mut extra = json!({});
+    if rng.chance(30) {
+        extra["nodeSelector"] = json!({"foo": ""});
+    }
+    if rng.chance(30) {
+        extra["tolerations"] = toleration()["tolerations"].clone();
+    }
+    let incoming = pod(json!({"app": "a"}), constraints, extra);
+    let args = match rng.below(3) {
+        0 => system(),
+        1 => list(),
+        _ => json!({"defaultingType": "List", "defaultConstraints": [
+            {"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule"},
+            {"maxSkew": 2, "topologyKey": HOST, "whenUnsatisfiable": "ScheduleAnyway", "nodeTaintsPolicy": "Honor"}]}),
+    };
+    (nodes, pods, incoming, args)
+}
+
+const ZONE_KEY: &str = "zone";
+
+/// upstream countPodsMatchSelector over a node's pods.
+fn naive_count(node: &NodeState, sel: Option<&LabelSelector>, ns: Sym, interner: &Interner) -> i64 {
+    if !counts_pods(sel) {
+        return 0;
+    }
+    node.pods
+        .iter()
+        .filter(|p| {
+            !p.terminating && p.namespace_sym == ns && selector_matches(sel, &p.labels, interner)
+        })
+        .count() as i64
+}
+
+/// upstream calPreFilterState, node by node.
+fn naive_pre_filter(
+    c: &TestCluster,
+    p: &PodTopologySpread,
+    pod: &PodInfo,
+) -> Option<Vec<Vec<(Sym, i64)>>> {
+    let (cons, default) = p
+        .constraints(pod, WhenUnsatisfiable::DoNotSchedule, &c.state)
+        .unwrap()?;
+    let interner = c.state.interner();
+    let mut out: Vec<std::collections::BTreeMap<Sym, i64>> = vec![Default::default(); cons.len()];
+    for &nid in c.state.node_ids() {
+        let node = c.state.node(nid);
+        if !has_all_keys(&node.info.labels, &cons) {
+            continue;
+        }
+        for (i, k) in cons.iter().enumerate() {
+            if !node_included(k, pod, &node.info, interner) {
+                continue;
+            }
+            let v = node.info.labels.get(k.key).unwrap();
+            *out[i].entry(v).or_insert(0) += naive_count(
+                node,
+                selector(k, pod, default.as_ref()),
+                pod.namespace_sym,
+                interner,
+            );
+        }
+    }
+    Some(out.into_iter().map(|m| m.into_iter().collect()).collect())
+}
+
+/// upstream PreScore + Score, node by node: raw scores of `feasible`.
+fn naive_scores(
+    c: &TestCluster,
+    p: &PodTopologySpread,
+    pod: &PodInfo,
+    feasible: &[NodeId],
+) -> Option<Vec<(bool, i64)>> {
+    let (cons, default) = p
+        .constraints(pod, WhenUnsatisfiable::ScheduleAnyway, &c.state)
+        .unwrap()?;
+    let interner = c.state.interner();
+    let require_all = !pod.topology_spread.is_empty() || !p.system_defaulted;
+    let ignored = |id: NodeId| require_all && !has_all_keys(&c.state.node(id).info.labels, &cons);
+    let mut counts: Vec<std::collections::BTreeMap<Sym, i64>> =
+        vec![Default::default(); cons.len()];
+    let mut weights = Vec::new();
+    for (i, k) in cons.iter().enumerate() {
+        let scored: Vec<NodeId> = feasible
+            .iter()
+            .copied()
+            .filter(|&id| !ignored(id))
+            .collect();
+        if k.key == p.hostname {
+            weights.push(topology_normalizing_weight(scored.len()));
+            continue;
+        }
+        for &id in &scored {
+            counts[i].insert(
+                c.state
+                    .node(id)
+                    .info
+                    .labels
+                    .get(k.key)
+                    .unwrap_or(Sym::EMPTY),
+                0,
+            );
+        }
+        weights.push(topology_normalizing_weight(counts[i].len()));
+    }
+    for &nid in c.state.node_ids() {
+        let node = c.state.node(nid);
+        if require_all && !has_all_keys(&node.info.labels, &cons) {
+            continue;
+        }
+        for (i, k) in cons.iter().enumerate() {
+            if k.key == p.hostname || !node_included(k, pod, &node.info, interner) {
+                continue;
+            }
+            let v = node.info.labels.get(k.key).unwrap_or(Sym::EMPTY);
+            if let Some(n) = counts[i].get_mut(&v) {
+                *n += naive_count(
+                    node,
+                    selector(k, pod, default.as_ref()),
+                    pod.namespace_sym,
+                    interner,
+                );
+            }
+        }
+    }
+    Some(
+        feasible
+            .iter()
+            .map(|&id| {
+                if ignored(id) {
+                    return (true, 0);
+                }
+                let node = c.state.node(id);
+                let mut score = 0.0;
+                for (i, k) in cons.iter().enumerate() {
+                    let Some(v) = node.info.labels.get(k.key) else {
+                        continue;
+                    };
+                    let cnt = if k.key == p.hostname {
+                        naive_count(
+                            node,
+                            selector(k, pod, default.as_ref()),
+                            pod.namespace_sym,
+                            interner,
+                        )
+                    } else {
+                        counts[i][&v]
+                    };
+                    score += cnt as f64 * weights[i] + f64::from(k.max_skew - 1);
+                }
+                (false, score.round() as i64)
+            })
+            .collect(),
+    )
+}
+
+#[test]
+fn matches_naive_upstream_transcription_on_random_clusters() {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut checked = (0, 0);
+    for round in 0..400 {
+        let (nodes, pods, incoming, args) = random_case(&mut rng);
+        let mut c = cluster(&nodes, &pods);
+        if rng.chance(60) {
+            service(&mut c, json!({"app": "a"}));
+        }
+        let p = plugin(&mut c, args);
+        let pod = c.pod(incoming);
+        // PreFilter counts.
+        let mut cycle = CycleState::new();
+        let out = p.pre_filter(&mut cycle, &pod, c.view()).unwrap();
+        let naive = naive_pre_filter(&c, &p, &pod);
+        match (&out, &naive) {
+            (PreFilterOutcome::Skip, None) => {}
+            (PreFilterOutcome::Proceed, Some(want)) => {
+                let s = cycle.read::<PreFilterState>().unwrap();
+                let got: Vec<Vec<(Sym, i64)>> = s
+                    .counts
+                    .iter()
+                    .map(|m| {
+                        let mut v: Vec<(Sym, i64)> = m.iter().map(|(k, n)| (*k, *n)).collect();
+                        v.sort();
+                        v
+                    })
+                    .collect();
+                assert_eq!(&got, want, "round {round}: PreFilter counts");
+                for (i, m) in s.counts.iter().enumerate() {
+                    assert_eq!(
+                        s.paths[i].0[0].1,
+                        m.values().copied().min().unwrap_or(MAX),
+                        "round {round}: min path"
+                    );
+                }
+                checked.0 += 1;
+            }
+            other => panic!("round {round}: {other:?}"),
+        }
+        // PreScore/Score on a random feasible subset, in a random order.
+        let mut feasible: Vec<NodeId> = c
+            .state
+            .node_ids()
+            .iter()
+            .copied()
+            .filter(|_| rng.chance(70))
+            .collect();
+        if feasible.len() > 1 {
+            let k = rng.below(feasible.len() as u64) as usize;
+            feasible.rotate_left(k);
+        }
+        let mut cycle = CycleState::new();
+        let out = p.pre_score(&mut cycle, &pod, &feasible, c.view()).unwrap();
+        let naive = naive_scores(&c, &p, &pod, &feasible);
+        match (out, naive) {
+            (PreScoreOutcome::Skip, None) => {}
+            (PreScoreOutcome::Proceed, Some(want)) => {
+                let raw: Vec<i64> = feasible
+                    .iter()
+                    .map(|&id| p.score(&cycle, &pod, c.node_state(id), c.view()))
+                    .collect();
+                assert_eq!(
+                    raw,
+                    want.iter().map(|w| w.1).collect::<Vec<_>>(),
+                    "round {round}: raw scores"
+                );
+                // NormalizeScore as upstream, from the naive raw scores.
+                let kept: Vec<i64> = want.iter().filter(|w| !w.0).map(|w| w.1).collect();
+                let (min, max) = (
+                    kept.iter().copied().min().unwrap_or(i64::MAX),
+                    kept.iter().copied().max().unwrap_or(0),
+                );
+                let expect: Vec<i64> = want
+                    .iter()
+                    .map(|&(ign, s)| {
+                        if ign {
+                            0
+                        } else if max == 0 {
+                            100
+                        } else {
+                            100 * (max + min - s) / max
+                        }
+                    })
+                    .collect();
+                let mut scores = raw;
+                p.normalize(&cycle, &pod, &mut scores);
+                assert_eq!(scores, expect, "round {round}: normalized");
+                checked.1 += 1;
+            }
+            (o, n) => panic!("round {round}: {o:?} vs {n:?}"),
+        }
+    }
+    assert!(checked.0 > 50 && checked.1 > 50, "{checked:?}");
+}
