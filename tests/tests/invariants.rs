@@ -19,7 +19,7 @@ fn arb_node(i: usize) -> impl Strategy<Value = Value> {
             _ => json!([]),
         };
         json!({
-            "metadata": {"name": format!("n{i}"), "labels": {"disk": if ssd {"ssd"} else {"hdd"}, "zone": format!("z{zone}")}},
+            "metadata": {"name": format!("n{i}"), "labels": {"disk": if ssd {"ssd"} else {"hdd"}, "zone": format!("z{zone}"), "kubernetes.io/hostname": format!("n{i}")}},
             "spec": {"taints": taints, "unschedulable": cordon == 0},
             "status": {
                 "allocatable": {"cpu": cpu.to_string(), "memory": format!("{mem}Gi"), "pods": "8"},
@@ -30,7 +30,7 @@ fn arb_node(i: usize) -> impl Strategy<Value = Value> {
 }
 
 fn arb_pod(name: String) -> impl Strategy<Value = Value> {
-    (0u32..4000, 0u32..8192, any::<bool>(), any::<bool>(), 0u8..3).prop_map(move |(cpu, mem, tol, sel, pref)| {
+    (0u32..4000, 0u32..8192, any::<bool>(), any::<bool>(), 0u8..3, 0u8..6, any::<bool>()).prop_map(move |(cpu, mem, tol, sel, pref, spread, app)| {
         let mut spec = json!({"containers": [{"name": "c", "image": "app:1", "resources": {"requests": {"cpu": format!("{cpu}m"), "memory": format!("{mem}Mi")}}}]});
         if tol {
             spec["tolerations"] = json!([{"key": "dedicated", "operator": "Exists"}]);
@@ -42,7 +42,22 @@ fn arb_pod(name: String) -> impl Strategy<Value = Value> {
             spec["affinity"] = json!({"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
                 {"weight": 10, "preference": {"matchExpressions": [{"key": "zone", "operator": "In", "values": [format!("z{pref}")]}]}}]}});
         }
-        json!({"metadata": {"name": name, "namespace": "default"}, "spec": spec})
+        // Topology spread (PodTopologySpread): hard/soft zone and hostname constraints.
+        let app_sel = json!({"matchLabels": {"app": "a"}});
+        let c = |skew: i32, key: &str, when: &str| json!({"maxSkew": skew, "topologyKey": key, "whenUnsatisfiable": when, "labelSelector": app_sel});
+        spec["topologySpreadConstraints"] = match spread {
+            1 => json!([c(1, "zone", "DoNotSchedule")]),
+            2 => json!([c(1, "zone", "ScheduleAnyway")]),
+            3 => json!([c(1, "zone", "DoNotSchedule"), c(2, "kubernetes.io/hostname", "ScheduleAnyway")]),
+            4 => {
+                let mut h = c(1, "kubernetes.io/hostname", "DoNotSchedule");
+                h["nodeTaintsPolicy"] = json!("Honor");
+                json!([h])
+            }
+            _ => json!([]),
+        };
+        let labels = if app { json!({"app": "a"}) } else { json!({"app": "b"}) };
+        json!({"metadata": {"name": name, "namespace": "default", "labels": labels}, "spec": spec})
     })
 }
 
