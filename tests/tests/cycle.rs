@@ -186,13 +186,40 @@ fn pods_needing_unbuilt_plugins_are_reported_not_placed() {
     let nodes = vec![node("a", "4", "8Gi", json!({}), json!([]))];
     let mut h = Harness::new(&nodes, &[], None, 1);
     let mut p = pod("p", "100m", "1Gi");
-    p["spec"]["topologySpreadConstraints"] =
-        json!([{"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule"}]);
+    p["spec"]["volumes"] =
+        json!([{"name": "data", "persistentVolumeClaim": {"claimName": "data"}}]);
     let err = h.place(p).unwrap_err();
     assert!(
         err.starts_with(
-            "0/1 nodes are available: pod uses spec.topologySpreadConstraints, which needs plugin \
-             PodTopologySpread: not implemented in Placer."
+            "0/1 nodes are available: pod uses persistentVolumeClaim or ephemeral volumes, which \
+             needs plugin VolumeBinding: not implemented in Placer."
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn topology_spread_constraints_run_through_the_cycle() {
+    // PodTopologySpread is built: a node without the topology key is unresolvable, and a
+    // skewed zone is avoided.
+    let nodes = vec![
+        node("a", "4", "8Gi", json!({}), json!([])),
+        node("b", "4", "8Gi", json!({"zone": "z1"}), json!([])),
+        node("c", "4", "8Gi", json!({"zone": "z2"}), json!([])),
+    ];
+    let mut running_b = running("x", "b", "100m", "1Gi", 0);
+    running_b["metadata"]["labels"] = json!({"app": "web"});
+    let mut h = Harness::new(&nodes, &[running_b], None, 1);
+    let mut p = pod("p", "100m", "1Gi");
+    p["metadata"]["labels"] = json!({"app": "web"});
+    p["spec"]["topologySpreadConstraints"] = json!([{"maxSkew": 1, "topologyKey": "zone",
+        "whenUnsatisfiable": "DoNotSchedule", "labelSelector": {"matchLabels": {"app": "web"}}}]);
+    assert_eq!(h.place(p.clone()).unwrap(), "c");
+    let mut h = Harness::new(&nodes[..1], &[], None, 1);
+    let err = h.place(p).unwrap_err();
+    assert!(
+        err.starts_with(
+            "0/1 nodes are available: 1 node(s) didn't match pod topology spread constraints (missing required label)."
         ),
         "{err}"
     );
