@@ -47,7 +47,8 @@ fn the_report_has_the_summary_plots_and_reasons() {
         "<img id=\"allocation-plot\" src=\"allocation.svg\"",
         "<img id=\"nodes-plot\" src=\"nodes.svg\"",
         "<h2 id=\"unschedulable\">",
-        "spec.topologySpreadConstraints",
+        // A reason string (was the PodTopologySpread guard's before that plugin was built).
+        "Insufficient cpu",
         "<h2 id=\"drain\">Drain of worker-b1</h2>",
         "<h2 id=\"timeline\">",
     ] {
