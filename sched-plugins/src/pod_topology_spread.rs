@@ -37,8 +37,9 @@ use crate::node_affinity::pod_matches_required;
 use rustc_hash::FxHashMap;
 use sched_core::config::ProfileConfig;
 use sched_core::framework::{
-    ClusterView, CycleState, FilterPlugin, FilterResult, MAX_NODE_SCORE, Plugin, PreFilterOutcome,
-    PreFilterPlugin, PreScoreOutcome, PreScorePlugin, Rejection, ScorePlugin,
+    ClusterView, CycleState, FilterPlugin, FilterResult, MAX_NODE_SCORE, NodeMask, Plugin,
+    PreFilterOutcome, PreFilterPlugin, PreScoreOutcome, PreScorePlugin, Rejection, ScorePlugin,
+    mask_where,
 };
 use sched_core::intern::{Interner, Sym};
 use sched_core::model::{
@@ -617,22 +618,50 @@ impl FilterPlugin for PodTopologySpread {
         };
         filter_node(s, &node.info.labels)
     }
+
+    /// As `filter` per node, with the state read once and no rejection built.
+    fn filter_nodes(
+        &self,
+        cycle: &CycleState,
+        _pod: &PodInfo,
+        nodes: &[NodeId],
+        live: NodeMask,
+        view: ClusterView<'_>,
+    ) -> NodeMask {
+        let Some(s) = cycle.read::<PreFilterState>() else {
+            return 0;
+        };
+        mask_where(nodes, live, |id| {
+            passes(s, &view.state.node(id).info.labels).is_none()
+        })
+    }
 }
 
-/// The Filter decision for a node with `labels`.
-fn filter_node(s: &PreFilterState, labels: &Labels) -> FilterResult {
+/// Why a node with `labels` fails (upstream `Filter`, first failing constraint): `Some(true)`
+/// for a missing key, `Some(false)` for a skew above `maxSkew`, `None` when it passes.
+#[inline]
+fn passes(s: &PreFilterState, labels: &Labels) -> Option<bool> {
     for (i, c) in s.constraints.iter().enumerate() {
         let Some(value) = labels.get(c.key) else {
-            return Err(Rejection::unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH));
+            return Some(true);
         };
         let min = s.min_match_num(i);
         let self_match = i64::from(s.self_match[i]);
         let matched = s.counts[i].get(&value).copied().unwrap_or(0);
         if matched + self_match - min > i64::from(c.max_skew) {
-            return Err(Rejection::unschedulable(ERR_REASON_CONSTRAINTS_NOT_MATCH));
+            return Some(false);
         }
     }
-    Ok(())
+    None
+}
+
+/// The Filter decision for a node with `labels`.
+fn filter_node(s: &PreFilterState, labels: &Labels) -> FilterResult {
+    match passes(s, labels) {
+        None => Ok(()),
+        Some(true) => Err(Rejection::unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH)),
+        Some(false) => Err(Rejection::unschedulable(ERR_REASON_CONSTRAINTS_NOT_MATCH)),
+    }
 }
 
 /// What Score needs of one soft constraint.
@@ -790,6 +819,24 @@ impl PodTopologySpread {
     }
 }
 
+/// upstream `Score` for one node.
+#[inline]
+fn score_node(s: &PreScoreState, info: &NodeInfo) -> i64 {
+    if !s.ignored.is_empty() && s.ignored.binary_search(&info.name_sym).is_ok() {
+        return 0;
+    }
+    let mut score = 0.0_f64;
+    for c in &s.constraints {
+        let Some(value) = info.labels.get(c.key) else {
+            continue;
+        };
+        let key = if c.per_node { info.name_sym } else { value };
+        let cnt = c.counts.get(&key).copied().unwrap_or(0);
+        score += cnt as f64 * c.weight + f64::from(c.max_skew - 1);
+    }
+    score.round() as i64
+}
+
 /// upstream `topologyNormalizingWeight`: `ln(size + 2)`.
 fn topology_normalizing_weight(size: usize) -> f64 {
     (size as f64 + 2.0).ln()
@@ -805,23 +852,28 @@ impl ScorePlugin for PodTopologySpread {
         node: &NodeState,
         _view: ClusterView<'_>,
     ) -> i64 {
+        match cycle.read::<PreScoreState>() {
+            Some(s) => score_node(s, &node.info),
+            None => 0,
+        }
+    }
+
+    /// As `score` per node, with the state read once.
+    fn score_nodes(
+        &self,
+        cycle: &CycleState,
+        _pod: &PodInfo,
+        nodes: &[NodeId],
+        view: ClusterView<'_>,
+        out: &mut [i64],
+    ) {
         let Some(s) = cycle.read::<PreScoreState>() else {
-            return 0;
+            out.iter_mut().for_each(|o| *o = 0);
+            return;
         };
-        let info = &node.info;
-        if !s.ignored.is_empty() && s.ignored.binary_search(&info.name_sym).is_ok() {
-            return 0;
+        for (o, &id) in out.iter_mut().zip(nodes) {
+            *o = score_node(s, &view.state.node(id).info);
         }
-        let mut score = 0.0_f64;
-        for c in &s.constraints {
-            let Some(value) = info.labels.get(c.key) else {
-                continue;
-            };
-            let key = if c.per_node { info.name_sym } else { value };
-            let cnt = c.counts.get(&key).copied().unwrap_or(0);
-            score += cnt as f64 * c.weight + f64::from(c.max_skew - 1);
-        }
-        score.round() as i64
     }
 
     fn has_normalize(&self) -> bool {
