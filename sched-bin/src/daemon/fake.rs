@@ -16,14 +16,15 @@ use http::{Method, Request, Response, StatusCode};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::Frame;
+use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetSpec, StatefulSet, StatefulSetSpec};
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{
-    Binding, Container, Node, NodeSpec, NodeStatus, Pod, PodCondition, PodSpec,
-    ResourceRequirements,
+    Binding, Container, Namespace, Node, NodeSpec, NodeStatus, Pod, PodCondition, PodSpec,
+    ReplicationController, ReplicationControllerSpec, ResourceRequirements, Service, ServiceSpec,
 };
 use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta, Time};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::{BTreeMap, HashSet, VecDeque};
@@ -400,6 +401,21 @@ impl FakeApiServer {
             object["metadata"]["resourceVersion"] = serde_json::json!(rv.to_string());
             g.emit(key.0, "DELETED", &object, rv);
         }
+    }
+
+    /// Deletes a Namespace (`namespace` ignored), Service, ReplicaSet, StatefulSet or
+    /// ReplicationController without telling current watchers, and compacts history so that
+    /// their resume fails with 410 Gone: only a re-list can learn about it.
+    ///
+    /// # Panics
+    /// For any other kind.
+    pub fn delete_silently<K: k8s_openapi::Resource>(&self, namespace: &str, name: &str) {
+        let key = object_key::<K>(namespace, name);
+        let mut g = self.lock();
+        g.objects.remove(&key);
+        let rv = g.bump();
+        g.compacted = rv;
+        g.log.clear();
     }
 
     /// A Namespace (`namespace` ignored), Service, ReplicaSet, StatefulSet or
@@ -933,5 +949,95 @@ pub fn make_pod(ns: &str, name: &str, scheduler: &str, milli_cpu: i64, priority:
             phase: Some("Pending".into()),
             ..Default::default()
         }),
+    }
+}
+
+fn string_map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+        .collect()
+}
+
+fn object_meta(ns: Option<&str>, name: &str) -> ObjectMeta {
+    ObjectMeta {
+        name: Some(name.into()),
+        namespace: ns.map(Into::into),
+        ..ObjectMeta::default()
+    }
+}
+
+fn label_selector(labels: &[(&str, &str)]) -> LabelSelector {
+    LabelSelector {
+        match_labels: Some(string_map(labels)),
+        ..LabelSelector::default()
+    }
+}
+
+/// A Namespace with `labels`.
+#[must_use]
+pub fn make_namespace(name: &str, labels: &[(&str, &str)]) -> Namespace {
+    Namespace {
+        metadata: ObjectMeta {
+            labels: Some(string_map(labels)),
+            ..object_meta(None, name)
+        },
+        ..Namespace::default()
+    }
+}
+
+/// A Service selecting pods with `selector`.
+#[must_use]
+pub fn make_service(ns: &str, name: &str, selector: &[(&str, &str)]) -> Service {
+    Service {
+        metadata: object_meta(Some(ns), name),
+        spec: Some(ServiceSpec {
+            selector: Some(string_map(selector)),
+            ..ServiceSpec::default()
+        }),
+        ..Service::default()
+    }
+}
+
+/// A ReplicaSet selecting (`matchLabels`) pods with `selector`.
+#[must_use]
+pub fn make_replica_set(ns: &str, name: &str, selector: &[(&str, &str)]) -> ReplicaSet {
+    ReplicaSet {
+        metadata: object_meta(Some(ns), name),
+        spec: ReplicaSetSpec {
+            selector: label_selector(selector),
+            ..ReplicaSetSpec::default()
+        },
+        ..ReplicaSet::default()
+    }
+}
+
+/// A StatefulSet selecting (`matchLabels`) pods with `selector`.
+#[must_use]
+pub fn make_stateful_set(ns: &str, name: &str, selector: &[(&str, &str)]) -> StatefulSet {
+    StatefulSet {
+        metadata: object_meta(Some(ns), name),
+        spec: StatefulSetSpec {
+            selector: label_selector(selector),
+            ..StatefulSetSpec::default()
+        },
+        ..StatefulSet::default()
+    }
+}
+
+/// A ReplicationController selecting pods with `selector`.
+#[must_use]
+pub fn make_replication_controller(
+    ns: &str,
+    name: &str,
+    selector: &[(&str, &str)],
+) -> ReplicationController {
+    ReplicationController {
+        metadata: object_meta(Some(ns), name),
+        spec: Some(ReplicationControllerSpec {
+            selector: Some(string_map(selector)),
+            ..ReplicationControllerSpec::default()
+        }),
+        ..ReplicationController::default()
     }
 }
