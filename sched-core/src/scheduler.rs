@@ -608,6 +608,10 @@ impl Scheduler {
         // Filters a block of at most FILTER_BLOCK consecutive positions of the scan, one plugin
         // at a time over the nodes still feasible; gives each node with the index of the
         // filter that rejected it, or FEASIBLE.
+        // Rejections found with nominated pods added (not reproducible by re-running a filter
+        // on the node alone), kept as found.
+        let nominated_rejections: Mutex<Vec<(NodeId, &'static str, Rejection)>> =
+            Mutex::new(Vec::new());
         let filter_block = |lo: usize, hi: usize, out: &mut Block| {
             out.len = hi - lo;
             for (r, i) in (lo..hi).enumerate() {
@@ -621,6 +625,53 @@ impl Scheduler {
             } else {
                 (1 << out.len) - 1
             };
+            if state.has_nominations() {
+                // upstream RunFilterPluginsWithNominatedPods: a node with pods nominated to it
+                // of at least this pod's priority is filtered twice, with them and without.
+                let mut rest = live;
+                while rest != 0 {
+                    let r = rest.trailing_zeros() as usize;
+                    rest &= rest - 1;
+                    let id = out.ids[r];
+                    let mut nominated = state
+                        .nominated_pods(id)
+                        .iter()
+                        .filter(|p| p.priority >= pod.priority && p.key != pod.key)
+                        .peekable();
+                    if nominated.peek().is_none() {
+                        continue;
+                    }
+                    live &= !(1 << r);
+                    let node = state.node(id);
+                    let mut with = node.clone();
+                    let mut with_cycle = cycle.clone();
+                    for p in nominated {
+                        with.hold(p);
+                        profile.run_pre_filter_extension(
+                            &mut with_cycle,
+                            &skip,
+                            pod,
+                            p,
+                            &with,
+                            view,
+                            true,
+                        );
+                    }
+                    let first = |c: &CycleState, n: &crate::state::NodeState| {
+                        filters.iter().enumerate().find_map(|(k, (name, f))| {
+                            f.filter(c, pod, n, view).err().map(|e| (k, *name, e))
+                        })
+                    };
+                    if let Some((k, name, e)) =
+                        first(&with_cycle, &with).or_else(|| first(&cycle, node))
+                    {
+                        out.verdicts[r] = k as u16;
+                        if let Ok(mut v) = nominated_rejections.lock() {
+                            v.push((id, name, e));
+                        }
+                    }
+                }
+            }
             for (k, (_, f)) in filters.iter().enumerate() {
                 if live == 0 {
                     break;
@@ -697,9 +748,16 @@ impl Scheduler {
         }
         // The rejected nodes' statuses, when someone will read them.
         let statuses = |rejected: &[(NodeId, u16)]| -> Vec<(NodeId, &'static str, Rejection)> {
+            let kept = nominated_rejections
+                .lock()
+                .map(|v| v.clone())
+                .unwrap_or_default();
             rejected
                 .iter()
                 .map(|&(id, k)| {
+                    if let Some((_, name, r)) = kept.iter().find(|(n, _, _)| *n == id) {
+                        return (id, *name, r.clone());
+                    }
                     let (name, f) = filters[usize::from(k)];
                     let rejection = f
                         .filter(&cycle, pod, state.node(id), view)
@@ -950,8 +1008,10 @@ impl Scheduler {
     }
 
     /// Whether `pod` passes its profile's PreFilter and every Filter on at least one of
-    /// `nodes`: the exact queueing hint for a pod that failed everywhere before, when only
-    /// these nodes changed since (none of the implemented filters looks beyond its node).
+    /// `nodes`: the exact queueing hint for a pod that node-local filters rejected everywhere
+    /// before, when only these nodes changed since. PodTopologySpread and InterPodAffinity look
+    /// beyond the node (other pods, other nodes of a domain): a pod they rejected needs a retry
+    /// on any pod or node event instead.
     #[must_use]
     pub fn passes_filters_on_any(
         &self,

@@ -267,6 +267,9 @@ pub struct ClusterState {
     terms: TermIndex,
     /// Namespaces, Services and controllers.
     objects: Objects,
+    /// Pods nominated to nodes by preemption (upstream's nominator), not accounted anywhere.
+    nominated: FxHashMap<NodeId, Vec<Arc<PodInfo>>>,
+    nominated_at: FxHashMap<Arc<str>, NodeId>,
 }
 
 impl ClusterState {
@@ -454,6 +457,8 @@ impl ClusterState {
         if self.pods.contains_key(&*info.key) {
             return Err(StateError::PodExists(info.key.to_string()));
         }
+        // upstream: a pod bound (or assumed) is no longer nominated anywhere.
+        self.clear_nomination(&info.key);
         let id = self.slot_for(node_name);
         let node = &mut self.nodes[id.index()];
         node.account(&info, 1);
@@ -577,6 +582,42 @@ impl ClusterState {
             Some(e) if !e.assumed => Err(StateError::NotAssumed(key.to_string())),
             Some(_) => self.remove_pod(key),
         }
+    }
+
+    /// Records that `pod` (pending) is nominated to `node` (upstream `nominatedNodeName`): while
+    /// the nomination stands, cycles of pods of lower or equal priority filter that node with
+    /// the nominated pod added too. Replaces an earlier nomination of the same pod.
+    pub fn nominate(&mut self, pod: PodInfo, node: NodeId) {
+        self.clear_nomination(&pod.key.clone());
+        self.nominated_at.insert(pod.key.clone(), node);
+        self.nominated.entry(node).or_default().push(Arc::new(pod));
+    }
+
+    /// Drops the nomination of pod `key` (it was bound, deleted or re-nominated); whether
+    /// there was one.
+    pub fn clear_nomination(&mut self, key: &str) -> bool {
+        let Some(node) = self.nominated_at.remove(key) else {
+            return false;
+        };
+        if let Some(list) = self.nominated.get_mut(&node) {
+            list.retain(|p| &*p.key != key);
+            if list.is_empty() {
+                self.nominated.remove(&node);
+            }
+        }
+        true
+    }
+
+    /// Pods nominated to `node`.
+    #[must_use]
+    pub fn nominated_pods(&self, node: NodeId) -> &[Arc<PodInfo>] {
+        self.nominated.get(&node).map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether any pod is nominated anywhere.
+    #[must_use]
+    pub fn has_nominations(&self) -> bool {
+        !self.nominated_at.is_empty()
     }
 
     /// Calls `f` for every held pod (bound or assumed, on any node slot: placeholders included,

@@ -374,3 +374,53 @@ fn a_running_pods_required_anti_affinity_is_never_silently_ignored() {
     elsewhere["metadata"]["namespace"] = json!("default");
     assert!(h.place(elsewhere).is_ok());
 }
+
+#[test]
+fn nominated_pods_of_higher_or_equal_priority_hold_their_room() {
+    // upstream RunFilterPluginsWithNominatedPods: a node is filtered with the pods nominated
+    // to it of priority >= the incoming pod's added; lower-priority nominations are ignored.
+    let nodes = vec![
+        node("a", "4", "4Gi", json!({}), json!([])),
+        node("b", "4", "4Gi", json!({}), json!([])),
+    ];
+    let mut h = Harness::new(&nodes, &[], None, 1);
+    let a = h.state.node_id("a").unwrap();
+    let b = h.state.node_id("b").unwrap();
+    let mut big = pod("nominee", "3", "1Gi");
+    big["spec"]["priority"] = json!(10);
+    let nominee = h.pod(big);
+    h.state.nominate(nominee.clone(), a);
+    let other = h.pod(pod("other", "3", "1Gi"));
+    h.state.nominate(other, b);
+    // Priority 10 holds a: only b is left, where a priority-0 nomination does not count for
+    // a priority-5 pod but does for a priority-0 one.
+    let mut p5 = pod("p5", "2", "1Gi");
+    p5["spec"]["priority"] = json!(5);
+    assert_eq!(h.place(p5).unwrap(), "b");
+    let err = h.place(pod("p0", "2", "1Gi")).unwrap_err();
+    assert!(
+        err.starts_with("0/2 nodes are available: 2 Insufficient cpu."),
+        "{err}"
+    );
+    // explain shows the rejection found with the nominated pod added.
+    let eval = h.explain(pod("p0b", "2", "1Gi"));
+    let NodeOutcome::Rejected { plugin, rejection } = &eval.nodes[0].1 else {
+        panic!("a should be rejected: {:?}", eval.nodes[0]);
+    };
+    assert_eq!(
+        (*plugin, rejection.message().as_str()),
+        ("NodeResourcesFit", "Insufficient cpu")
+    );
+    // The nominated pod itself is not blocked by its own nomination; binding clears it.
+    assert_eq!(
+        h.scheduler
+            .schedule(&nominee, &h.state)
+            .unwrap()
+            .feasible_nodes,
+        2
+    );
+    h.state.assume(nominee, a).unwrap();
+    assert_eq!(h.state.nominated_pods(a).len(), 0);
+    assert!(h.state.clear_nomination("default/other"));
+    assert!(!h.state.has_nominations());
+}
