@@ -13,8 +13,14 @@ use sched_core::model::PodInfo;
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("spread_affinity");
     for (label, anti) in [
-        ("preferred_hostname_anti_affinity", HostnameAntiAffinity::Preferred),
-        ("required_hostname_anti_affinity", HostnameAntiAffinity::Required),
+        (
+            "preferred_hostname_anti_affinity",
+            HostnameAntiAffinity::Preferred,
+        ),
+        (
+            "required_hostname_anti_affinity",
+            HostnameAntiAffinity::Required,
+        ),
     ] {
         let cluster = workload_cluster(5_000, 1_000, 100, anti, 42);
         let mut state = cluster.state();
@@ -23,20 +29,30 @@ fn bench(c: &mut Criterion) {
             sched_plugins::scheduler_from_config(&config, state.interner_mut(), 7).unwrap();
         // One more replica of 200 different Deployments.
         let pending: Vec<PodInfo> = (0..200)
-            .map(|i| state.convert_pod(&workload_pod(i * 5, 100, None, anti)).unwrap())
+            .map(|i| {
+                state
+                    .convert_pod(&workload_pod(i * 5, 100, None, anti))
+                    .unwrap()
+            })
             .collect();
         let placed = pending
             .iter()
             .filter(|p| scheduler.schedule(p, &state).is_ok())
             .count();
-        eprintln!("{label}: {placed}/{} sample pods schedulable", pending.len());
+        eprintln!(
+            "{label}: {placed}/{} sample pods schedulable",
+            pending.len()
+        );
         let mut i = 0;
-        g.bench_function(format!("deployment_pod_5000_nodes_100000_running_{label}"), |b| {
-            b.iter(|| {
-                i = (i + 1) % pending.len();
-                scheduler.schedule(&pending[i], &state)
-            });
-        });
+        g.bench_function(
+            format!("deployment_pod_5000_nodes_100000_running_{label}"),
+            |b| {
+                b.iter(|| {
+                    i = (i + 1) % pending.len();
+                    scheduler.schedule(&pending[i], &state)
+                });
+            },
+        );
     }
     g.finish();
 }

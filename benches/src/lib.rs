@@ -350,8 +350,10 @@ pub fn workload_pod(d: usize, k: usize, node: Option<&str>, anti: HostnameAntiAf
     let (ns, app, hash) = workload_names(d);
     let term = json!({"topologyKey": "kubernetes.io/hostname", "labelSelector": {"matchLabels": {"app": app}}});
     let anti_affinity = match anti {
-        HostnameAntiAffinity::Preferred => json!({"preferredDuringSchedulingIgnoredDuringExecution": [
-            {"weight": 100, "podAffinityTerm": term}]}),
+        HostnameAntiAffinity::Preferred => {
+            json!({"preferredDuringSchedulingIgnoredDuringExecution": [
+            {"weight": 100, "podAffinityTerm": term}]})
+        }
         HostnameAntiAffinity::Required => {
             json!({"requiredDuringSchedulingIgnoredDuringExecution": [term]})
         }

@@ -98,7 +98,11 @@ fn pod(i: u8, node: Option<u8>, cpu: u16, gpu: u8, port: Option<u16>) -> Pod {
 }
 
 fn ns(i: u8) -> &'static str {
-    if i.is_multiple_of(3) { "other" } else { "default" }
+    if i.is_multiple_of(3) {
+        "other"
+    } else {
+        "default"
+    }
 }
 
 fn key(i: u8) -> String {

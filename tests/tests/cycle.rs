@@ -424,3 +424,47 @@ fn nominated_pods_of_higher_or_equal_priority_hold_their_room() {
     assert!(h.state.clear_nomination("default/other"));
     assert!(!h.state.has_nominations());
 }
+
+#[test]
+fn preemption_dry_runs_only_upstreams_candidate_sample() {
+    // upstream DefaultPreemption: calculateNumCandidates = max(nodes * minCandidateNodesPercentage
+    // / 100, minCandidateNodesAbsolute), capped at the potential nodes, from a random offset (here
+    // the seed's). Ten full nodes, each with one victim of priority i: with every node a
+    // candidate, the node whose victim has the lowest priority wins; with one candidate, the
+    // node at the offset does.
+    let nodes: Vec<_> = (0..10)
+        .map(|i| node(&format!("n{i}"), "1", "4Gi", json!({}), json!([])))
+        .collect();
+    let running_pods: Vec<_> = (0..10)
+        .map(|i| running(&format!("v{i}"), &format!("n{i}"), "1", "1Gi", 10 - i))
+        .collect();
+    let mut high = pod("preemptor", "1", "1Gi");
+    high["spec"]["priority"] = json!(100);
+    let nominated = |h: &mut Harness| {
+        let p = h.pod(high.clone());
+        let err = h.scheduler.schedule(&p, &h.state).unwrap_err();
+        let (node, victims) = err
+            .fit_error()
+            .unwrap()
+            .diagnosis
+            .nomination
+            .clone()
+            .unwrap();
+        (h.state.node(node).info.name.to_string(), victims)
+    };
+    let mut all = Harness::new(&nodes, &running_pods, None, 1);
+    let (node, victims) = nominated(&mut all);
+    assert_eq!(node, "n9", "lowest victim priority among all ten");
+    assert_eq!(victims.len(), 1);
+    let one = "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nprofiles:\n- schedulerName: default-scheduler\n  pluginConfig:\n  - name: DefaultPreemption\n    args: {minCandidateNodesPercentage: 0, minCandidateNodesAbsolute: 1}\n";
+    let mut picked = std::collections::BTreeSet::new();
+    for seed in 0..20 {
+        let mut h = Harness::new(&nodes, &running_pods, Some(one), seed);
+        let first = nominated(&mut h).0;
+        // The same seed decides the same offset.
+        let mut again = Harness::new(&nodes, &running_pods, Some(one), seed);
+        assert_eq!(nominated(&mut again).0, first);
+        picked.insert(first);
+    }
+    assert!(picked.len() > 3, "offsets vary with the seed: {picked:?}");
+}
