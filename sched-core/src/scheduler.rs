@@ -213,10 +213,14 @@ pub struct Evaluation {
     pub profile: String,
     /// Per node (in `ClusterState::node_ids` order): its filter outcome.
     pub nodes: Vec<(NodeId, NodeOutcome)>,
-    /// Scores (empty when fewer than two nodes were feasible: upstream skips scoring then).
+    /// Scores of the nodes the real cycle scored (empty when fewer than two nodes were
+    /// feasible: upstream skips scoring then).
     pub scores: ScoreTable,
-    /// The result.
+    /// The result: what `schedule` decides for this pod now, with the same seed.
     pub result: Result<Placement, ScheduleError>,
+    /// The nodes the real cycle filtered (upstream stops at `numFeasibleNodesToFind`, starting
+    /// where the previous cycle stopped); `nodes` has the outcome of every node regardless.
+    pub evaluated: BTreeSet<NodeId>,
 }
 
 /// What PreFilter left for Filter.
@@ -361,6 +365,8 @@ enum Reach {
     Upstream,
     /// Every node, from the first (for explanations).
     AllNodes,
+    /// As `Upstream`, keeping the scores and the evaluated nodes, without moving the start.
+    Preview,
 }
 
 /// The scheduler: profiles, global settings and the seed that decides ties.
@@ -444,12 +450,18 @@ impl Scheduler {
         self.evaluate(pod, state, Reach::Upstream).result
     }
 
-    /// Runs the cycle over every node and keeps every status and score: what `placer explain`
-    /// prints. The selected node is the one `schedule` would pick with
-    /// `percentageOfNodesToScore: 100` and the same seed.
+    /// What `placer explain` prints: every node's filter outcome, and the decision, scores and
+    /// evaluated nodes of the cycle `schedule` would run now (same seed, same start index, same
+    /// `numFeasibleNodesToFind` cutoff), so the selected node is always the one `schedule`
+    /// picks. Does not advance the start index.
     #[must_use]
     pub fn explain(&self, pod: &PodInfo, state: &ClusterState) -> Evaluation {
-        self.evaluate(pod, state, Reach::AllNodes)
+        let all = self.evaluate(pod, state, Reach::AllNodes);
+        let real = self.evaluate(pod, state, Reach::Preview);
+        Evaluation {
+            nodes: all.nodes,
+            ..real
+        }
     }
 
     /// upstream: `numFeasibleNodesToFind`.
@@ -479,6 +491,7 @@ impl Scheduler {
             nodes: Vec::new(),
             scores: ScoreTable::default(),
             result: Err(ScheduleError::NoNodes),
+            evaluated: BTreeSet::new(),
         };
         let Some(profile) = self.profile(&pod.scheduler_name) else {
             eval.result = Err(ScheduleError::NoProfile {
@@ -569,7 +582,7 @@ impl Scheduler {
         // Filter.
         let (to_find, start) = match reach {
             Reach::AllNodes => (n, 0),
-            Reach::Upstream => {
+            Reach::Upstream | Reach::Preview => {
                 let mut k = self.num_feasible_nodes_to_find(profile, n);
                 if profile.score.is_empty() {
                     // upstream: with no Score plugins (and no extenders) one feasible node is enough.
@@ -741,6 +754,13 @@ impl Scheduler {
             next += batch;
         }
         let evaluated = feasible.len() + rejected.len();
+        if reach != Reach::Upstream {
+            eval.evaluated = feasible
+                .iter()
+                .copied()
+                .chain(rejected.iter().map(|&(id, _)| id))
+                .collect();
+        }
         if reach == Reach::Upstream {
             let prev = self.next_start_node_index.load(Ordering::Relaxed);
             self.next_start_node_index
@@ -924,7 +944,7 @@ impl Scheduler {
             feasible_nodes: feasible.len(),
             evaluated_nodes: evaluated,
         });
-        if reach == Reach::AllNodes {
+        if reach != Reach::Upstream {
             eval.scores = ScoreTable {
                 plugins: scorers.iter().map(|(p, _, w)| (p.name(), *w)).collect(),
                 nodes: feasible.clone(),
@@ -1048,6 +1068,10 @@ impl Scheduler {
         all: &[NodeId],
         reach: Reach,
     ) {
+        if reach != Reach::Upstream {
+            // upstream: a PreFilter rejection is every node's status.
+            eval.evaluated = all.iter().copied().collect();
+        }
         if reach == Reach::AllNodes {
             eval.nodes = all
                 .iter()
