@@ -8,11 +8,14 @@
 
 use crate::intern::{Interner, Sym};
 use crate::model::{
+    ControllerRef, InclusionPolicy, LabelSelector, PodAffinity, PodAffinityTerm,
+    TopologySpreadConstraint, WeightedPodAffinityTerm, WhenUnsatisfiable, WorkloadKind,
+};
+use crate::model::{
     DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST, FieldRequirement, HostPort,
     LabelRequirement, Labels, NodeInfo, NodeSelector, PodInfo, PreferredTerm, Protocol, Resources,
     SelectorTerm, Taint, TaintEffect, Toleration, TolerationOperator, UnsupportedConstraint,
 };
-use crate::model::{LabelSelector, PodAffinityTerm, TermNamespaces};
 use crate::quantity::Quantity;
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity as ApiQuantity;
@@ -261,6 +264,20 @@ fn parse_taint_effect(s: &str) -> Option<TaintEffect> {
         "NoExecute" => Some(TaintEffect::NoExecute),
         _ => None,
     }
+}
+
+/// Interns a label map (or a selector map) into sorted [`Labels`].
+#[must_use]
+pub fn labels(map: &BTreeMap<String, String>, interner: &mut Interner) -> Labels {
+    intern_labels(Some(map), interner)
+}
+
+/// A ReplicaSet's or StatefulSet's `spec.selector` as upstream's `LabelSelectorAsSelector`
+/// reads it; `None` when it does not parse (upstream `DefaultSelector` then ignores it).
+#[must_use]
+pub fn workload_selector(sel: &LabelSelectorApi, interner: &mut Interner) -> Option<LabelSelector> {
+    let s = compile_label_selector(sel, interner);
+    (!s.invalid).then_some(s)
 }
 
 fn intern_labels(labels: Option<&BTreeMap<String, String>>, interner: &mut Interner) -> Labels {
@@ -636,18 +653,18 @@ pub fn pod_info(pod: &core::Pod, interner: &mut Interner) -> Result<PodInfo> {
         "spec.resourceClaims",
     );
 
-    let required_anti_affinity = anti_affinity
-        .and_then(|pa| {
-            pa.required_during_scheduling_ignored_during_execution
-                .as_ref()
-        })
-        .map(|terms| {
-            terms
-                .iter()
-                .map(|t| compile_pod_affinity_term(t, namespace, interner))
-                .collect()
-        })
-        .unwrap_or_default();
+    let labels = intern_labels(pod.metadata.labels.as_ref(), interner);
+    let own_labels = pod.metadata.labels.clone().unwrap_or_default();
+    let pod_affinity = compile_pod_affinity(&ctx, affinity, namespace, &own_labels, interner)?;
+    let topology_spread = compile_spread_constraints(
+        &ctx,
+        spec.topology_spread_constraints
+            .as_deref()
+            .unwrap_or_default(),
+        &own_labels,
+        interner,
+    )?;
+    let controller = controller_ref(pod.metadata.owner_references.as_deref().unwrap_or_default());
 
     let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
     let node_name_str = spec.node_name.as_deref().filter(|n| !n.is_empty());
@@ -697,38 +714,291 @@ pub fn pod_info(pod: &core::Pod, interner: &mut Interner) -> Result<PodInfo> {
             .map(|g| Arc::from(g.name.as_str()))
             .collect(),
         unsupported,
-        labels: intern_labels(pod.metadata.labels.as_ref(), interner),
-        required_anti_affinity,
+        labels,
+        namespace_sym: interner.intern(namespace),
+        terminating: pod.metadata.deletion_timestamp.is_some(),
+        pod_affinity,
+        topology_spread,
+        controller,
     })
 }
 
-/// Compiles a required pod (anti-)affinity term's namespaces and label selector (upstream
-/// `framework.newAffinityTerm`: no namespaces and no namespaceSelector means the pod's own).
+/// upstream `metav1.GetControllerOfNoCopy` narrowed to the kinds `helper.DefaultSelector`
+/// reads: `v1` ReplicationController, `apps/v1` ReplicaSet and StatefulSet (group and version
+/// must match exactly, as upstream compares GroupVersionKinds).
+fn controller_ref(
+    owners: &[k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference],
+) -> Option<ControllerRef> {
+    let owner = owners.iter().find(|o| o.controller == Some(true))?;
+    let kind = match (owner.api_version.as_str(), owner.kind.as_str()) {
+        ("v1", "ReplicationController") => WorkloadKind::ReplicationController,
+        ("apps/v1", "ReplicaSet") => WorkloadKind::ReplicaSet,
+        ("apps/v1", "StatefulSet") => WorkloadKind::StatefulSet,
+        _ => return None,
+    };
+    Some(ControllerRef {
+        kind,
+        name: Arc::from(owner.name.as_str()),
+    })
+}
+
+/// Appends `key In [value]` (`is_in`) or `key NotIn [value]` for each key the pod carries, as
+/// the API server merges `matchLabelKeys` / `mismatchLabelKeys` into a selector at pod creation
+/// (a nil selector stays nil: it matches nothing either way).
+fn merge_label_keys(
+    sel: &mut LabelSelector,
+    keys: &[String],
+    own_labels: &BTreeMap<String, String>,
+    is_in: bool,
+    interner: &mut Interner,
+) {
+    for k in keys {
+        if let Some(v) = own_labels.get(k) {
+            let key = interner.intern(k);
+            let values = smallvec::smallvec![interner.intern(v)];
+            sel.requirements.push(if is_in {
+                LabelRequirement::In { key, values }
+            } else {
+                LabelRequirement::NotIn { key, values }
+            });
+        }
+    }
+}
+
+/// Compiles `spec.affinity.podAffinity` and `podAntiAffinity` (upstream `framework.NewPodInfo`
+/// → `getAffinityTerms` / `getWeightedAffinityTerms`).
+fn compile_pod_affinity(
+    ctx: &Ctx<'_>,
+    affinity: Option<&core::Affinity>,
+    namespace: &str,
+    own_labels: &BTreeMap<String, String>,
+    interner: &mut Interner,
+) -> Result<PodAffinity> {
+    let mut out = PodAffinity::default();
+    let Some(a) = affinity else {
+        return Ok(out);
+    };
+    let term = |t: &core::PodAffinityTerm, field: &str, interner: &mut Interner| {
+        compile_pod_affinity_term(ctx, field, t, namespace, own_labels, interner)
+    };
+    if let Some(pa) = &a.pod_affinity {
+        let base = "spec.affinity.podAffinity";
+        for (i, t) in pa
+            .required_during_scheduling_ignored_during_execution
+            .iter()
+            .flatten()
+            .enumerate()
+        {
+            let f = format!("{base}.requiredDuringSchedulingIgnoredDuringExecution[{i}]");
+            out.required_affinity.push(term(t, &f, interner)?);
+        }
+        for (i, w) in pa
+            .preferred_during_scheduling_ignored_during_execution
+            .iter()
+            .flatten()
+            .enumerate()
+        {
+            let f = format!("{base}.preferredDuringSchedulingIgnoredDuringExecution[{i}]");
+            out.preferred_affinity.push(weighted(
+                ctx,
+                &f,
+                w.weight,
+                term(&w.pod_affinity_term, &f, interner)?,
+            )?);
+        }
+    }
+    if let Some(pa) = &a.pod_anti_affinity {
+        let base = "spec.affinity.podAntiAffinity";
+        for (i, t) in pa
+            .required_during_scheduling_ignored_during_execution
+            .iter()
+            .flatten()
+            .enumerate()
+        {
+            let f = format!("{base}.requiredDuringSchedulingIgnoredDuringExecution[{i}]");
+            out.required_anti_affinity.push(term(t, &f, interner)?);
+        }
+        for (i, w) in pa
+            .preferred_during_scheduling_ignored_during_execution
+            .iter()
+            .flatten()
+            .enumerate()
+        {
+            let f = format!("{base}.preferredDuringSchedulingIgnoredDuringExecution[{i}]");
+            out.preferred_anti_affinity.push(weighted(
+                ctx,
+                &f,
+                w.weight,
+                term(&w.pod_affinity_term, &f, interner)?,
+            )?);
+        }
+    }
+    Ok(out)
+}
+
+fn weighted(
+    ctx: &Ctx<'_>,
+    field: &str,
+    weight: i32,
+    term: PodAffinityTerm,
+) -> Result<WeightedPodAffinityTerm> {
+    // upstream API validation: a preferred term's weight is in 1..=100.
+    if !(1..=100).contains(&weight) {
+        return Err(ctx.err(
+            format!("{field}.weight"),
+            format!("invalid value {weight}: must be in the range 1-100"),
+        ));
+    }
+    Ok(WeightedPodAffinityTerm { weight, term })
+}
+
+/// Compiles one `PodAffinityTerm` (upstream `newAffinityTerm`: no namespaces and no
+/// namespaceSelector means the pod's own namespace).
 fn compile_pod_affinity_term(
+    ctx: &Ctx<'_>,
+    field: &str,
     t: &core::PodAffinityTerm,
     own_namespace: &str,
+    own_labels: &BTreeMap<String, String>,
     interner: &mut Interner,
-) -> PodAffinityTerm {
-    let listed = t.namespaces.clone().unwrap_or_default();
-    let namespaces = match (&t.namespace_selector, listed.is_empty()) {
-        (Some(_), _) => TermNamespaces::All,
-        (None, true) => TermNamespaces::Listed(vec![Arc::from(own_namespace)]),
-        (None, false) => {
-            TermNamespaces::Listed(listed.iter().map(|n| Arc::from(n.as_str())).collect())
-        }
+) -> Result<PodAffinityTerm> {
+    if t.topology_key.is_empty() {
+        // upstream API validation: topologyKey is required for pod (anti-)affinity terms.
+        return Err(ctx.err(
+            format!("{field}.topologyKey"),
+            "required value: can not be empty",
+        ));
+    }
+    let listed = t.namespaces.as_deref().unwrap_or_default();
+    let namespaces = if listed.is_empty() && t.namespace_selector.is_none() {
+        smallvec::smallvec![interner.intern(own_namespace)]
+    } else {
+        listed.iter().map(|n| interner.intern(n)).collect()
     };
-    PodAffinityTerm {
+    let selector = t.label_selector.as_ref().map(|sel| {
+        let mut s = compile_label_selector(sel, interner);
+        merge_label_keys(
+            &mut s,
+            t.match_label_keys.as_deref().unwrap_or_default(),
+            own_labels,
+            true,
+            interner,
+        );
+        merge_label_keys(
+            &mut s,
+            t.mismatch_label_keys.as_deref().unwrap_or_default(),
+            own_labels,
+            false,
+            interner,
+        );
+        s
+    });
+    Ok(PodAffinityTerm {
         namespaces,
-        selector: t
-            .label_selector
+        namespace_selector: t
+            .namespace_selector
             .as_ref()
             .map(|sel| compile_label_selector(sel, interner)),
+        selector,
+        topology_key: interner.intern(&t.topology_key),
+    })
+}
+
+/// Compiles `spec.topologySpreadConstraints`, with upstream's API validation of each field and
+/// the scheduler's defaults (`minDomains` 1, `nodeAffinityPolicy: Honor`,
+/// `nodeTaintsPolicy: Ignore`; upstream `filterTopologySpreadConstraints`).
+fn compile_spread_constraints(
+    ctx: &Ctx<'_>,
+    constraints: &[core::TopologySpreadConstraint],
+    own_labels: &BTreeMap<String, String>,
+    interner: &mut Interner,
+) -> Result<Vec<TopologySpreadConstraint>> {
+    let mut out = Vec::with_capacity(constraints.len());
+    for (i, c) in constraints.iter().enumerate() {
+        let f = |name: &str| format!("spec.topologySpreadConstraints[{i}].{name}");
+        if c.max_skew <= 0 {
+            return Err(ctx.err(
+                f("maxSkew"),
+                format!("invalid value {}: must be greater than zero", c.max_skew),
+            ));
+        }
+        if c.topology_key.is_empty() {
+            return Err(ctx.err(f("topologyKey"), "required value: can not be empty"));
+        }
+        let when_unsatisfiable = match c.when_unsatisfiable.as_str() {
+            "DoNotSchedule" => WhenUnsatisfiable::DoNotSchedule,
+            "ScheduleAnyway" => WhenUnsatisfiable::ScheduleAnyway,
+            other => {
+                return Err(ctx.err(
+                    f("whenUnsatisfiable"),
+                    format!(
+                        "unsupported value {other:?}: supported values: \"DoNotSchedule\", \"ScheduleAnyway\""
+                    ),
+                ));
+            }
+        };
+        if let Some(m) = c.min_domains {
+            if m <= 0 {
+                return Err(ctx.err(
+                    f("minDomains"),
+                    format!("invalid value {m}: must be greater than zero"),
+                ));
+            }
+            if when_unsatisfiable != WhenUnsatisfiable::DoNotSchedule {
+                return Err(ctx.err(
+                    f("minDomains"),
+                    format!(
+                        "invalid value {m}: can only use minDomains if whenUnsatisfiable=DoNotSchedule"
+                    ),
+                ));
+            }
+        }
+        let policy = |v: Option<&str>, name: &str, default: InclusionPolicy| match v {
+            None => Ok(default),
+            Some("Honor") => Ok(InclusionPolicy::Honor),
+            Some("Ignore") => Ok(InclusionPolicy::Ignore),
+            Some(other) => Err(ctx.err(
+                f(name),
+                format!("unsupported value {other:?}: supported values: \"Honor\", \"Ignore\""),
+            )),
+        };
+        let node_affinity_policy = policy(
+            c.node_affinity_policy.as_deref(),
+            "nodeAffinityPolicy",
+            InclusionPolicy::Honor,
+        )?;
+        let node_taints_policy = policy(
+            c.node_taints_policy.as_deref(),
+            "nodeTaintsPolicy",
+            InclusionPolicy::Ignore,
+        )?;
+        let selector = c.label_selector.as_ref().map(|sel| {
+            let mut s = compile_label_selector(sel, interner);
+            merge_label_keys(
+                &mut s,
+                c.match_label_keys.as_deref().unwrap_or_default(),
+                own_labels,
+                true,
+                interner,
+            );
+            s
+        });
+        out.push(TopologySpreadConstraint {
+            max_skew: c.max_skew,
+            topology_key: interner.intern(&c.topology_key),
+            when_unsatisfiable,
+            selector,
+            min_domains: c.min_domains.unwrap_or(1),
+            node_affinity_policy,
+            node_taints_policy,
+        });
     }
+    Ok(out)
 }
 
 /// upstream `metav1.LabelSelectorAsSelector`: matchLabels and matchExpressions ANDed; a parse
 /// error makes the selector match nothing.
-fn compile_label_selector(sel: &LabelSelectorApi, interner: &mut Interner) -> LabelSelector {
+pub fn compile_label_selector(sel: &LabelSelectorApi, interner: &mut Interner) -> LabelSelector {
     let mut out = LabelSelector::default();
     for (k, v) in sel.match_labels.iter().flatten() {
         if !is_qualified_name(k) || !is_valid_label_value(v) {

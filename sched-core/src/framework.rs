@@ -129,11 +129,46 @@ impl Rejection {
 /// The result of a Filter.
 pub type FilterResult = Result<(), Rejection>;
 
+/// A value a plugin keeps in the [`CycleState`]: any cloneable type (upstream `StateData`,
+/// whose `Clone` preemption calls to try each candidate node on its own copy).
+pub trait CycleData: Any + Send + Sync {
+    /// A boxed copy.
+    fn clone_data(&self) -> Box<dyn CycleData>;
+    /// As `Any`, for reading back.
+    fn as_any(&self) -> &dyn Any;
+    /// As mutable `Any`, for updating in place.
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+}
+
+impl<T: Any + Send + Sync + Clone> CycleData for T {
+    fn clone_data(&self) -> Box<dyn CycleData> {
+        Box::new(self.clone())
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+}
+
 /// Typed per-cycle state: each plugin stores a value of its own type and reads it back.
-/// No string keys; one entry per type.
+/// No string keys; one entry per type. Cloning copies every value (upstream `CycleState.Clone`).
 #[derive(Default)]
 pub struct CycleState {
-    entries: SmallVec<[(TypeId, Box<dyn Any + Send + Sync>); 4]>,
+    entries: SmallVec<[(TypeId, Box<dyn CycleData>); 4]>,
+}
+
+impl Clone for CycleState {
+    fn clone(&self) -> Self {
+        CycleState {
+            entries: self
+                .entries
+                .iter()
+                .map(|(t, v)| (*t, CycleData::clone_data(&**v)))
+                .collect(),
+        }
+    }
 }
 
 impl CycleState {
@@ -144,7 +179,7 @@ impl CycleState {
     }
 
     /// Stores `value`, replacing a previous value of the same type.
-    pub fn write<T: Any + Send + Sync>(&mut self, value: T) {
+    pub fn write<T: Any + Send + Sync + Clone>(&mut self, value: T) {
         let id = TypeId::of::<T>();
         if let Some(slot) = self.entries.iter_mut().find(|(t, _)| *t == id) {
             slot.1 = Box::new(value);
@@ -160,7 +195,16 @@ impl CycleState {
         self.entries
             .iter()
             .find(|(t, _)| *t == id)
-            .and_then(|(_, v)| v.downcast_ref::<T>())
+            .and_then(|(_, v)| CycleData::as_any(&**v).downcast_ref::<T>())
+    }
+
+    /// The value of type `T`, mutably (for PreFilter extensions that update their state).
+    pub fn read_mut<T: Any + Send + Sync>(&mut self) -> Option<&mut T> {
+        let id = TypeId::of::<T>();
+        self.entries
+            .iter_mut()
+            .find(|(t, _)| *t == id)
+            .and_then(|(_, v)| CycleData::as_any_mut(&mut **v).downcast_mut::<T>())
     }
 }
 
@@ -271,6 +315,32 @@ pub trait PreFilterPlugin: Send + Sync {
         pod: &PodInfo,
         view: ClusterView<'_>,
     ) -> Result<PreFilterOutcome, Rejection>;
+
+    /// upstream `PreFilterExtensions.AddPod`: update this plugin's cycle state as if `added`
+    /// ran on `node` (preemption's reprieve, nominated pods). Called only when this plugin's
+    /// PreFilter did not Skip. The default does nothing: right for plugins whose Filter reads
+    /// only the node passed to it.
+    fn add_pod(
+        &self,
+        _cycle: &mut CycleState,
+        _pod: &PodInfo,
+        _added: &PodInfo,
+        _node: &NodeState,
+        _view: ClusterView<'_>,
+    ) {
+    }
+
+    /// upstream `PreFilterExtensions.RemovePod`: update this plugin's cycle state as if
+    /// `removed` no longer ran on `node` (preemption's victims).
+    fn remove_pod(
+        &self,
+        _cycle: &mut CycleState,
+        _pod: &PodInfo,
+        _removed: &PodInfo,
+        _node: &NodeState,
+        _view: ClusterView<'_>,
+    ) {
+    }
 }
 
 /// Filter: can the pod run on this node?
@@ -328,8 +398,14 @@ pub fn mask_where(
     pass
 }
 
-/// Runs a profile's filters for one pod against a node; `Err` names the rejecting plugin.
-pub type RunFilters<'a> = dyn Fn(&NodeState) -> Result<(), (&'static str, Rejection)> + Sync + 'a;
+/// Runs a profile's filters for one pod against a node with a cycle state; `Err` names the
+/// rejecting plugin.
+pub type RunFilters<'a> =
+    dyn Fn(&CycleState, &NodeState) -> Result<(), (&'static str, Rejection)> + Sync + 'a;
+
+/// Runs the profile's PreFilter extensions (AddPod or RemovePod) for the pod being scheduled:
+/// `(cycle, other pod, the node it is on)`.
+pub type RunExtension<'a> = dyn Fn(&mut CycleState, &PodInfo, &NodeState) + Sync + 'a;
 
 /// What PostFilter has to work with: the failed cycle's statuses and a way to re-run filters.
 pub struct PostFilterInput<'a> {
@@ -339,8 +415,17 @@ pub struct PostFilterInput<'a> {
     pub view: ClusterView<'a>,
     /// Every node's Filter status (`None` = the node passed; only when a node set was not narrowed).
     pub statuses: &'a [(NodeId, Rejection)],
-    /// Runs the profile's filters for the pod against a (possibly modified) node.
+    /// The cycle state PreFilter left (clone it to try a node: upstream `state.Clone()`).
+    pub cycle: &'a CycleState,
+    /// Runs the profile's filters for the pod against a (possibly modified) node and state.
     pub run_filters: &'a RunFilters<'a>,
+    /// Runs the profile's `AddPod` PreFilter extensions.
+    pub add_pod: &'a RunExtension<'a>,
+    /// Runs the profile's `RemovePod` PreFilter extensions.
+    pub remove_pod: &'a RunExtension<'a>,
+    /// The scheduler's seed: PostFilter's random choices (preemption's candidate offset) come
+    /// from it, so a run replays exactly.
+    pub seed: u64,
 }
 
 /// What a PostFilter plugin decided.
@@ -651,6 +736,38 @@ impl Profile {
         match self.queue_sort.as_ref().and_then(|p| p.as_queue_sort()) {
             Some(q) => q.less(a, b),
             None => a.creation_millis < b.creation_millis,
+        }
+    }
+
+    /// Runs the PreFilter plugins' `AddPod` (`add`) or `RemovePod` extensions for `pod`,
+    /// skipping plugins whose PreFilter returned Skip (upstream `RunPreFilterExtensionAddPod`).
+    #[allow(clippy::too_many_arguments)] // upstream's signature plus the skip set and direction
+    pub fn run_pre_filter_extension(
+        &self,
+        cycle: &mut CycleState,
+        skip: &SkipSet,
+        pod: &PodInfo,
+        other: &PodInfo,
+        node: &NodeState,
+        view: ClusterView<'_>,
+        add: bool,
+    ) {
+        for plugin in &self.pre_filter {
+            let skipped = self
+                .filter
+                .iter()
+                .position(|f| f.name() == plugin.name())
+                .is_some_and(|i| skip.contains(i));
+            if skipped {
+                continue;
+            }
+            if let Some(p) = plugin.as_pre_filter() {
+                if add {
+                    p.add_pod(cycle, pod, other, node, view);
+                } else {
+                    p.remove_pod(cycle, pod, other, node, view);
+                }
+            }
         }
     }
 

@@ -222,7 +222,7 @@ pub enum Protocol {
 }
 
 /// A label requirement on nodes, compiled from a `NodeSelectorRequirement`.
-#[derive(Clone, PartialEq, Eq, Debug)]
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub enum LabelRequirement {
     /// Key present and value in the set.
     In {
@@ -310,7 +310,7 @@ pub fn label_bit(key: Sym, value: Sym) -> u64 {
 }
 
 /// A node's labels, sorted by key id.
-#[derive(Clone, PartialEq, Eq, Debug, Default)]
+#[derive(Clone, PartialEq, Eq, Hash, Debug, Default)]
 pub struct Labels(pub Vec<(Sym, Sym)>);
 
 impl Labels {
@@ -474,22 +474,24 @@ pub struct PodInfo {
     pub unsupported: SmallVec<[UnsupportedConstraint; 1]>,
     /// `metadata.labels`, sorted by key (what other pods' affinity terms select).
     pub labels: Labels,
-    /// Required pod anti-affinity terms: while this pod runs, they constrain other pods.
-    pub required_anti_affinity: Vec<PodAffinityTerm>,
-}
-
-/// Which namespaces a pod affinity term applies to.
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub enum TermNamespaces {
-    /// The listed namespaces (the owning pod's own when the term lists none and has no selector).
-    Listed(Vec<Arc<str>>),
-    /// Every namespace: an empty `namespaceSelector`, or a non-empty one (namespaces' labels are
-    /// not modelled, so Placer assumes the widest match — never a silently looser one).
-    All,
+    /// `metadata.namespace`, interned.
+    pub namespace_sym: Sym,
+    /// `metadata.deletionTimestamp` is set: the pod is being deleted.
+    pub terminating: bool,
+    /// Pod affinity and anti-affinity terms.
+    pub pod_affinity: PodAffinity,
+    /// `spec.topologySpreadConstraints`.
+    pub topology_spread: Vec<TopologySpreadConstraint>,
+    /// The controller owner, when it is a ReplicationController, ReplicaSet or StatefulSet.
+    pub controller: Option<ControllerRef>,
 }
 
 /// A compiled `metav1.LabelSelector`: `matchLabels` and `matchExpressions`, ANDed.
-#[derive(Clone, PartialEq, Eq, Debug, Default)]
+///
+/// Where a selector is optional, `None` stands for an unset field (upstream
+/// `LabelSelectorAsSelector(nil)` = `labels.Nothing()`: matches nothing) and `Some` of an empty
+/// selector for `{}` (`labels.Everything()`: matches everything).
+#[derive(Clone, PartialEq, Eq, Hash, Debug, Default)]
 pub struct LabelSelector {
     /// Requirements (matchLabels become `In` with one value).
     pub requirements: Vec<LabelRequirement>,
@@ -507,31 +509,149 @@ impl LabelSelector {
                 .iter()
                 .all(|r| r.matches(labels, interner))
     }
+
+    /// upstream `labels.Selector.Empty()`: no requirements (and parsed).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.requirements.is_empty() && !self.invalid
+    }
+
+    /// The `key=value` pairs a pod must carry to match (`In` requirements with one value).
+    pub fn required_pairs(&self) -> impl Iterator<Item = (Sym, Sym)> + '_ {
+        self.requirements.iter().filter_map(|r| match r {
+            LabelRequirement::In { key, values } if values.len() == 1 => Some((*key, values[0])),
+            _ => None,
+        })
+    }
 }
 
-/// A compiled required `PodAffinityTerm` (only what selecting other pods needs).
-#[derive(Clone, PartialEq, Eq, Debug)]
+/// Whether an optional selector matches (`None` matches nothing).
+#[must_use]
+pub fn selector_matches(sel: Option<&LabelSelector>, labels: &Labels, interner: &Interner) -> bool {
+    sel.is_some_and(|s| s.matches(labels, interner))
+}
+
+/// A compiled `PodAffinityTerm` (upstream `fwk.AffinityTerm`).
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub struct PodAffinityTerm {
-    /// Namespaces the term applies to.
-    pub namespaces: TermNamespaces,
-    /// Which pods it selects; `None` (no labelSelector) selects none, as upstream.
+    /// Listed namespaces; the owning pod's own namespace when the term lists none and has no
+    /// `namespaceSelector` (upstream `getNamespacesFromPodAffinityTerm`).
+    pub namespaces: SmallVec<[Sym; 1]>,
+    /// `namespaceSelector` (against Namespace labels): `None` = unset (no namespace),
+    /// `Some(empty)` = every namespace.
+    pub namespace_selector: Option<LabelSelector>,
+    /// `labelSelector`, with `matchLabelKeys` (`key In [own value]`) and `mismatchLabelKeys`
+    /// (`key NotIn [own value]`) merged in as the API server does; `None` = unset.
     pub selector: Option<LabelSelector>,
+    /// `topologyKey`.
+    pub topology_key: Sym,
 }
 
 impl PodAffinityTerm {
-    /// Whether this term selects `pod`.
+    /// upstream `AffinityTerm.Matches(pod, nsLabels)`: the pod's namespace is listed or the
+    /// namespace selector matches `ns_labels` (absent = no labels), and the selector matches.
     #[must_use]
-    pub fn selects(&self, pod: &PodInfo, interner: &Interner) -> bool {
-        let in_namespace = match &self.namespaces {
-            TermNamespaces::All => true,
-            TermNamespaces::Listed(ns) => ns.iter().any(|n| **n == *pod.namespace),
-        };
-        in_namespace
-            && self
-                .selector
-                .as_ref()
-                .is_some_and(|s| s.matches(&pod.labels, interner))
+    pub fn matches(&self, pod: &PodInfo, ns_labels: Option<&Labels>, interner: &Interner) -> bool {
+        static NO_LABELS: Labels = Labels(Vec::new());
+        let in_namespace = self.namespaces.contains(&pod.namespace_sym)
+            || selector_matches(
+                self.namespace_selector.as_ref(),
+                ns_labels.unwrap_or(&NO_LABELS),
+                interner,
+            );
+        in_namespace && selector_matches(self.selector.as_ref(), &pod.labels, interner)
     }
+}
+
+/// A `WeightedPodAffinityTerm`.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct WeightedPodAffinityTerm {
+    /// Weight (1..=100 by API validation).
+    pub weight: i32,
+    /// The term.
+    pub term: PodAffinityTerm,
+}
+
+/// A pod's `spec.affinity.podAffinity` and `podAntiAffinity`, compiled.
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub struct PodAffinity {
+    /// `podAffinity.requiredDuringSchedulingIgnoredDuringExecution`.
+    pub required_affinity: Vec<PodAffinityTerm>,
+    /// `podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution`.
+    pub required_anti_affinity: Vec<PodAffinityTerm>,
+    /// `podAffinity.preferredDuringSchedulingIgnoredDuringExecution`.
+    pub preferred_affinity: Vec<WeightedPodAffinityTerm>,
+    /// `podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution`.
+    pub preferred_anti_affinity: Vec<WeightedPodAffinityTerm>,
+}
+
+impl PodAffinity {
+    /// No term of any kind.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.required_affinity.is_empty()
+            && self.required_anti_affinity.is_empty()
+            && self.preferred_affinity.is_empty()
+            && self.preferred_anti_affinity.is_empty()
+    }
+}
+
+/// `whenUnsatisfiable` of a topology spread constraint.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum WhenUnsatisfiable {
+    /// `DoNotSchedule`: a Filter constraint.
+    DoNotSchedule,
+    /// `ScheduleAnyway`: a Score constraint.
+    ScheduleAnyway,
+}
+
+/// `nodeAffinityPolicy` / `nodeTaintsPolicy` of a topology spread constraint.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum InclusionPolicy {
+    /// `Honor`: only nodes that pass the pod's node affinity (or tolerate its taints) count.
+    Honor,
+    /// `Ignore`: every node counts.
+    Ignore,
+}
+
+/// A compiled `TopologySpreadConstraint`.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct TopologySpreadConstraint {
+    /// `maxSkew`.
+    pub max_skew: i32,
+    /// `topologyKey`.
+    pub topology_key: Sym,
+    /// `whenUnsatisfiable`.
+    pub when_unsatisfiable: WhenUnsatisfiable,
+    /// `labelSelector` with `matchLabelKeys` merged in (`key In [pod's value]`; keys the pod
+    /// does not carry are ignored), as the API server does; `None` = unset.
+    pub selector: Option<LabelSelector>,
+    /// `minDomains` (1 when unset).
+    pub min_domains: i32,
+    /// `nodeAffinityPolicy` (`Honor` when unset).
+    pub node_affinity_policy: InclusionPolicy,
+    /// `nodeTaintsPolicy` (`Ignore` when unset).
+    pub node_taints_policy: InclusionPolicy,
+}
+
+/// The kinds of controller upstream's default spreading selector looks at.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
+pub enum WorkloadKind {
+    /// `v1` ReplicationController.
+    ReplicationController,
+    /// `apps/v1` ReplicaSet.
+    ReplicaSet,
+    /// `apps/v1` StatefulSet.
+    StatefulSet,
+}
+
+/// A pod's controller `ownerReference`, when it is one of the [`WorkloadKind`]s.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct ControllerRef {
+    /// The controller's kind.
+    pub kind: WorkloadKind,
+    /// The controller's name (same namespace as the pod).
+    pub name: Arc<str>,
 }
 
 impl PodInfo {

@@ -11,9 +11,13 @@
 
 use crate::convert::{self, ConvertError};
 use crate::intern::{Interner, Sym};
-use crate::model::{HostPort, Labels, NodeInfo, PodInfo, Resources};
+use crate::model::{HostPort, LabelSelector, Labels, NodeInfo, PodInfo, Resources, WorkloadKind};
 use rustc_hash::FxHashMap;
 use std::sync::Arc;
+
+mod index;
+pub use index::{ExistingTerm, TermKind};
+use index::{Objects, PodIndex, TermIndex, TopologyIndex, WorkloadSelector};
 
 /// Dense index of a node in a [`ClusterState`].
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
@@ -208,6 +212,8 @@ pub struct PodEntry {
     pub assumed: bool,
     /// Index of the pod in its node's `pods`.
     slot: u32,
+    /// The pod's id in the label index.
+    id: u32,
 }
 
 /// Errors of state operations.
@@ -253,6 +259,17 @@ pub struct ClusterState {
     image_nodes: FxHashMap<Sym, u32>,
     /// Placed pods with required pod anti-affinity terms (they constrain every later pod).
     anti_affinity_pods: rustc_hash::FxHashSet<Arc<str>>,
+    /// Placed pods by label and namespace.
+    pod_index: PodIndex,
+    /// Existing nodes by label (topology domains).
+    topology: TopologyIndex,
+    /// Placed pods' affinity terms, grouped.
+    terms: TermIndex,
+    /// Namespaces, Services and controllers.
+    objects: Objects,
+    /// Pods nominated to nodes by preemption (upstream's nominator), not accounted anywhere.
+    nominated: FxHashMap<NodeId, Vec<Arc<PodInfo>>>,
+    nominated_at: FxHashMap<Arc<str>, NodeId>,
 }
 
 impl ClusterState {
@@ -382,10 +399,12 @@ impl ClusterState {
         if self.nodes[id.index()].exists {
             let old = std::mem::take(&mut self.nodes[id.index()].info.images);
             self.count_images(&old, -1);
+            self.topology.account(&self.nodes[id.index()].info, false);
         } else {
             self.live.push(id);
         }
         self.count_images(&info.images, 1);
+        self.topology.account(&info, true);
         let slot = &mut self.nodes[id.index()];
         slot.info = info;
         slot.exists = true;
@@ -421,6 +440,7 @@ impl ClusterState {
             .ok_or_else(|| StateError::NodeNotFound(name.to_string()))?;
         let old = std::mem::take(&mut self.nodes[id.index()].info.images);
         self.count_images(&old, -1);
+        self.topology.account(&self.nodes[id.index()].info, false);
         let slot = &mut self.nodes[id.index()];
         slot.exists = false;
         let keep_name = slot.info.name.clone();
@@ -437,15 +457,19 @@ impl ClusterState {
         if self.pods.contains_key(&*info.key) {
             return Err(StateError::PodExists(info.key.to_string()));
         }
+        // upstream: a pod bound (or assumed) is no longer nominated anywhere.
+        self.clear_nomination(&info.key);
         let id = self.slot_for(node_name);
         let node = &mut self.nodes[id.index()];
         node.account(&info, 1);
         let slot = u32::try_from(node.pods.len()).expect("more than 2^32 pods on a node");
         node.pods.push(info.clone());
         self.refresh(id);
-        if !info.required_anti_affinity.is_empty() {
+        if !info.pod_affinity.required_anti_affinity.is_empty() {
             self.anti_affinity_pods.insert(info.key.clone());
         }
+        let index_id = self.pod_index.insert(info.clone(), id);
+        self.terms.account(&info, id, true);
         self.pods.insert(
             info.key.clone(),
             PodEntry {
@@ -453,6 +477,7 @@ impl ClusterState {
                 node: id,
                 assumed,
                 slot,
+                id: index_id,
             },
         );
         Ok(id)
@@ -496,6 +521,8 @@ impl ClusterState {
             .remove(key)
             .ok_or_else(|| StateError::PodNotFound(key.to_string()))?;
         self.anti_affinity_pods.remove(key);
+        self.pod_index.remove(entry.id);
+        self.terms.account(&entry.info, entry.node, false);
         let node = &mut self.nodes[entry.node.index()];
         node.account(&entry.info, -1);
         let slot = entry.slot as usize;
@@ -555,6 +582,239 @@ impl ClusterState {
             Some(e) if !e.assumed => Err(StateError::NotAssumed(key.to_string())),
             Some(_) => self.remove_pod(key),
         }
+    }
+
+    /// Records that `pod` (pending) is nominated to `node` (upstream `nominatedNodeName`): while
+    /// the nomination stands, cycles of pods of lower or equal priority filter that node with
+    /// the nominated pod added too. Replaces an earlier nomination of the same pod.
+    pub fn nominate(&mut self, pod: PodInfo, node: NodeId) {
+        self.clear_nomination(&pod.key.clone());
+        self.nominated_at.insert(pod.key.clone(), node);
+        self.nominated.entry(node).or_default().push(Arc::new(pod));
+    }
+
+    /// Drops the nomination of pod `key` (it was bound, deleted or re-nominated); whether
+    /// there was one.
+    pub fn clear_nomination(&mut self, key: &str) -> bool {
+        let Some(node) = self.nominated_at.remove(key) else {
+            return false;
+        };
+        if let Some(list) = self.nominated.get_mut(&node) {
+            list.retain(|p| &*p.key != key);
+            if list.is_empty() {
+                self.nominated.remove(&node);
+            }
+        }
+        true
+    }
+
+    /// Pods nominated to `node`.
+    #[must_use]
+    pub fn nominated_pods(&self, node: NodeId) -> &[Arc<PodInfo>] {
+        self.nominated.get(&node).map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether any pod is nominated anywhere.
+    #[must_use]
+    pub fn has_nominations(&self) -> bool {
+        !self.nominated_at.is_empty()
+    }
+
+    /// Calls `f` for every held pod (bound or assumed, on any node slot: placeholders included,
+    /// check [`NodeState::exists`]) whose labels match `selector` and whose namespace is one of
+    /// `namespaces` when given. Candidates come from a label index: a selector with an `In`
+    /// requirement of one value (every `matchLabels` entry) visits only the pods carrying it.
+    pub fn for_each_pod_matching(
+        &self,
+        selector: &LabelSelector,
+        namespaces: Option<&[Sym]>,
+        f: impl FnMut(&Arc<PodInfo>, NodeId),
+    ) {
+        self.pod_index
+            .for_each_matching(selector, namespaces, &self.interner, f);
+    }
+
+    /// For label `key`: each value with the number of existing nodes carrying `key=value`.
+    #[must_use]
+    pub fn topology_domains(&self, key: Sym) -> Option<&FxHashMap<Sym, u32>> {
+        self.topology.domains(key)
+    }
+
+    /// How many existing nodes carry label `key`.
+    #[must_use]
+    pub fn nodes_with_label(&self, key: Sym) -> usize {
+        self.topology.nodes_with(key)
+    }
+
+    /// How many existing nodes have a `NoSchedule` or `NoExecute` taint.
+    #[must_use]
+    pub fn nodes_with_hard_taints(&self) -> usize {
+        self.topology.hard_tainted()
+    }
+
+    /// Placed pods' affinity terms, grouped by identical (kind, weight, term): calls `f` for each
+    /// group whose term matches `pod` (its namespace's labels for namespace selectors), visiting
+    /// only groups whose selector could match the pod's labels.
+    pub fn for_each_existing_term_matching(&self, pod: &PodInfo, f: impl FnMut(&ExistingTerm)) {
+        let ns_labels = self.namespace_labels(pod.namespace_sym);
+        self.terms
+            .for_each_matching(pod, ns_labels, &self.interner, f);
+    }
+
+    /// Labels of Namespace `ns` (`None` when no such Namespace object is held).
+    #[must_use]
+    pub fn namespace_labels(&self, ns: Sym) -> Option<&Labels> {
+        self.objects.namespaces.get(&ns)
+    }
+
+    /// upstream `helper.DefaultSelector(pod, services, RCs, RSs, SSs)`: what system-default
+    /// topology spreading counts. `None` when it is empty (nothing selects or owns the pod).
+    #[must_use]
+    pub fn default_spread_selector(&self, pod: &PodInfo) -> Option<LabelSelector> {
+        self.objects.default_selector(pod)
+    }
+
+    /// Adds or replaces a Namespace (its labels).
+    ///
+    /// # Errors
+    /// A Namespace without a name.
+    pub fn apply_namespace(&mut self, ns: &k8s_openapi::api::core::v1::Namespace) -> Result<()> {
+        let name = object_name("Namespace", None, ns.metadata.name.as_deref())?;
+        let mut labels = ns.metadata.labels.clone().unwrap_or_default();
+        // upstream: the API server labels every namespace with its name (NamespaceDefaultLabelName).
+        labels
+            .entry("kubernetes.io/metadata.name".to_string())
+            .or_insert_with(|| name.to_string());
+        let labels = convert::labels(&labels, &mut self.interner);
+        let sym = self.interner.intern(name);
+        self.objects.namespaces.insert(sym, labels);
+        Ok(())
+    }
+
+    /// Removes a Namespace.
+    pub fn remove_namespace(&mut self, name: &str) {
+        if let Some(sym) = self.interner.get(name) {
+            self.objects.namespaces.remove(&sym);
+        }
+    }
+
+    /// Adds or replaces a Service (its selector).
+    ///
+    /// # Errors
+    /// A Service without a name.
+    pub fn apply_service(&mut self, svc: &k8s_openapi::api::core::v1::Service) -> Result<()> {
+        let ns = svc.metadata.namespace.as_deref().unwrap_or("default");
+        let name = object_name("Service", Some(ns), svc.metadata.name.as_deref())?;
+        let selector = svc
+            .spec
+            .as_ref()
+            .and_then(|s| s.selector.as_ref())
+            .map(|m| convert::labels(m, &mut self.interner));
+        let ns = self.interner.intern(ns);
+        self.objects.upsert_service(ns, Arc::from(name), selector);
+        Ok(())
+    }
+
+    /// Removes a Service.
+    pub fn remove_service(&mut self, namespace: &str, name: &str) {
+        if let Some(ns) = self.interner.get(namespace) {
+            self.objects.remove_service(ns, name);
+        }
+    }
+
+    /// Adds or replaces a ReplicaSet (its selector).
+    ///
+    /// # Errors
+    /// A ReplicaSet without a name.
+    pub fn apply_replica_set(&mut self, rs: &k8s_openapi::api::apps::v1::ReplicaSet) -> Result<()> {
+        let selector = convert::workload_selector(&rs.spec.selector, &mut self.interner);
+        self.apply_workload(
+            WorkloadKind::ReplicaSet,
+            &rs.metadata,
+            WorkloadSelector::Selector(selector),
+        )
+    }
+
+    /// Adds or replaces a StatefulSet (its selector).
+    ///
+    /// # Errors
+    /// A StatefulSet without a name.
+    pub fn apply_stateful_set(
+        &mut self,
+        ss: &k8s_openapi::api::apps::v1::StatefulSet,
+    ) -> Result<()> {
+        let selector = convert::workload_selector(&ss.spec.selector, &mut self.interner);
+        self.apply_workload(
+            WorkloadKind::StatefulSet,
+            &ss.metadata,
+            WorkloadSelector::Selector(selector),
+        )
+    }
+
+    /// Adds or replaces a ReplicationController (its selector).
+    ///
+    /// # Errors
+    /// A ReplicationController without a name.
+    pub fn apply_replication_controller(
+        &mut self,
+        rc: &k8s_openapi::api::core::v1::ReplicationController,
+    ) -> Result<()> {
+        let selector = rc
+            .spec
+            .as_ref()
+            .and_then(|s| s.selector.as_ref())
+            .map(|m| convert::labels(m, &mut self.interner))
+            .unwrap_or_default();
+        self.apply_workload(
+            WorkloadKind::ReplicationController,
+            &rc.metadata,
+            WorkloadSelector::Map(selector),
+        )
+    }
+
+    fn apply_workload(
+        &mut self,
+        kind: WorkloadKind,
+        meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+        selector: WorkloadSelector,
+    ) -> Result<()> {
+        let ns = meta.namespace.as_deref().unwrap_or("default");
+        let kind_name = match kind {
+            WorkloadKind::ReplicationController => "ReplicationController",
+            WorkloadKind::ReplicaSet => "ReplicaSet",
+            WorkloadKind::StatefulSet => "StatefulSet",
+        };
+        let name = object_name(kind_name, Some(ns), meta.name.as_deref())?;
+        let ns = self.interner.intern(ns);
+        self.objects
+            .workloads
+            .insert((kind, ns, Arc::from(name)), selector);
+        Ok(())
+    }
+
+    /// Removes a ReplicationController, ReplicaSet or StatefulSet.
+    pub fn remove_workload(&mut self, kind: WorkloadKind, namespace: &str, name: &str) {
+        if let Some(ns) = self.interner.get(namespace) {
+            self.objects.workloads.remove(&(kind, ns, Arc::from(name)));
+        }
+    }
+
+    /// Number of Namespaces held.
+    #[must_use]
+    pub fn num_namespaces(&self) -> usize {
+        self.objects.namespaces.len()
+    }
+
+    /// Number of Services held.
+    #[must_use]
+    pub fn num_services(&self) -> usize {
+        self.objects.services.len()
+    }
+
+    /// Number of ReplicationControllers, ReplicaSets and StatefulSets held.
+    #[must_use]
+    pub fn num_workloads(&self) -> usize {
+        self.objects.workloads.len()
     }
 
     /// Recomputes every node's aggregates from its pods and compares them with the
@@ -622,6 +882,33 @@ impl ClusterState {
                 return Err(format!("live node {id:?} does not exist"));
             }
         }
+        self.pod_index.check()?;
+        for entry in self.pods.values() {
+            match self.pod_index.get(entry.id) {
+                Some((p, n)) if Arc::ptr_eq(p, &entry.info) && *n == entry.node => {}
+                _ => return Err(format!("pod {} is not at its index id", entry.info.key)),
+            }
+        }
+        let indexed = (0..self.pod_index.num_slots())
+            .filter(|&i| {
+                self.pod_index
+                    .get(u32::try_from(i).unwrap_or(u32::MAX))
+                    .is_some()
+            })
+            .count();
+        if indexed != self.pods.len() {
+            return Err(format!("{indexed} pods indexed, {} held", self.pods.len()));
+        }
+        self.terms
+            .check(&self.pod_index, self.pod_index.num_slots())?;
+        let mut topology = TopologyIndex::default();
+        for &id in &self.live {
+            topology.account(&self.nodes[id.index()].info, true);
+        }
+        if topology != self.topology {
+            return Err("topology index is stale".into());
+        }
+        self.objects.check()?;
         let existing = self.nodes.iter().filter(|n| n.exists).count();
         if existing != self.live.len() {
             return Err(format!(
@@ -630,5 +917,18 @@ impl ClusterState {
             ));
         }
         Ok(())
+    }
+}
+
+/// The name of an object, or a conversion error naming the kind.
+fn object_name<'a>(kind: &'static str, ns: Option<&str>, name: Option<&'a str>) -> Result<&'a str> {
+    match name {
+        Some(n) if !n.is_empty() => Ok(n),
+        _ => Err(StateError::Convert(ConvertError {
+            kind,
+            object: ns.map_or_else(|| "<unnamed>".to_string(), |ns| format!("{ns}/<unnamed>")),
+            field: "metadata.name".to_string(),
+            message: "required value: an object needs a name".to_string(),
+        })),
     }
 }

@@ -9,6 +9,8 @@
 //! `preemption: 0/N nodes are available: …` text. When one does, the pod is nominated there
 //! with its victims; the caller decides whether to evict (the simulator does; `explain`
 //! reports it). PodDisruptionBudgets are not modelled: every victim counts as non-violating.
+//! Only upstream's candidate sample is dry-run: `minCandidateNodesPercentage` /
+//! `minCandidateNodesAbsolute` of the potential nodes, from an offset the seed decides.
 
 use sched_core::config::ProfileConfig;
 use sched_core::framework::{
@@ -21,17 +23,53 @@ use sched_core::scheduler::FitError;
 use sched_core::state::NodeId;
 use std::sync::Arc;
 
-/// upstream `DefaultPreemption`.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct DefaultPreemption;
+/// upstream `DefaultPreemption`, with its `DefaultPreemptionArgs`.
+#[derive(Debug, Clone, Copy)]
+pub struct DefaultPreemption {
+    /// `minCandidateNodesPercentage` (default 10).
+    pub min_candidate_nodes_percentage: i32,
+    /// `minCandidateNodesAbsolute` (default 100).
+    pub min_candidate_nodes_absolute: i32,
+}
+
+impl Default for DefaultPreemption {
+    fn default() -> Self {
+        DefaultPreemption {
+            min_candidate_nodes_percentage: 10,
+            min_candidate_nodes_absolute: 100,
+        }
+    }
+}
 
 impl DefaultPreemption {
-    /// Factory.
+    /// Factory: reads the validated, defaulted `DefaultPreemptionArgs`.
     ///
     /// # Errors
-    /// Never.
-    pub fn factory(_: &ProfileConfig, _: &mut Interner) -> Result<Arc<dyn Plugin>, String> {
-        Ok(Arc::new(DefaultPreemption))
+    /// Never for validated configuration.
+    pub fn factory(cfg: &ProfileConfig, _: &mut Interner) -> Result<Arc<dyn Plugin>, String> {
+        let mut p = DefaultPreemption::default();
+        if let Some(args) = cfg.args.other.get("DefaultPreemption") {
+            let get = |k: &str, d: i32| {
+                args.get(k)
+                    .and_then(serde_json::Value::as_i64)
+                    .and_then(|v| i32::try_from(v).ok())
+                    .unwrap_or(d)
+            };
+            p.min_candidate_nodes_percentage = get("minCandidateNodesPercentage", 10);
+            p.min_candidate_nodes_absolute = get("minCandidateNodesAbsolute", 100);
+        }
+        Ok(Arc::new(p))
+    }
+
+    /// upstream `calculateNumCandidates`: the percentage of the potential nodes, at least the
+    /// absolute minimum, at most all of them.
+    #[must_use]
+    pub fn num_candidates(&self, num_nodes: usize) -> usize {
+        let n = num_nodes
+            .saturating_mul(usize::try_from(self.min_candidate_nodes_percentage).unwrap_or(0))
+            / 100;
+        n.max(usize::try_from(self.min_candidate_nodes_absolute).unwrap_or(0))
+            .min(num_nodes)
     }
 }
 
@@ -67,6 +105,51 @@ struct Candidate {
     victims: Vec<Arc<PodInfo>>,
 }
 
+/// upstream `SelectVictimsOnNode`: remove every lower-priority pod (updating the PreFilter
+/// state through RemovePod), check the pod fits, then reprieve victims most important first
+/// (AddPod) while it still fits.
+fn select_victims_on_node(
+    input: &PostFilterInput<'_>,
+    id: NodeId,
+) -> Result<Candidate, (&'static str, Rejection)> {
+    let pod = input.pod;
+    let node = input.view.state.node(id);
+    let mut victims: Vec<Arc<PodInfo>> = node
+        .pods
+        .iter()
+        .filter(|p| p.priority < pod.priority)
+        .cloned()
+        .collect();
+    if victims.is_empty() {
+        return Err((
+            "DefaultPreemption",
+            Rejection::unresolvable("No preemption victims found for incoming pod"),
+        ));
+    }
+    let mut cycle = input.cycle.clone();
+    let mut trial = node.clone();
+    for v in &victims {
+        trial.release(v);
+        (input.remove_pod)(&mut cycle, v, &trial);
+    }
+    (input.run_filters)(&cycle, &trial)?;
+    victims.sort_by(|a, b| more_important(a, b));
+    let mut evicted = Vec::new();
+    for v in victims {
+        trial.hold(&v);
+        (input.add_pod)(&mut cycle, &v, &trial);
+        if (input.run_filters)(&cycle, &trial).is_err() {
+            trial.release(&v);
+            (input.remove_pod)(&mut cycle, &v, &trial);
+            evicted.push(v);
+        }
+    }
+    Ok(Candidate {
+        node: id,
+        victims: evicted,
+    })
+}
+
 impl PostFilterPlugin for DefaultPreemption {
     fn post_filter(&self, input: &PostFilterInput<'_>) -> PostFilterOutcome {
         let pod = input.pod;
@@ -76,49 +159,47 @@ impl PostFilterPlugin for DefaultPreemption {
             };
         }
         let state = input.view.state;
+        // upstream nodesWherePreemptionMightHelp: nodes whose status is Unschedulable (not
+        // UnschedulableAndUnresolvable), in snapshot order.
+        let mut status_of: Vec<Option<&Rejection>> = Vec::new();
+        for (id, r) in input.statuses {
+            if status_of.len() <= id.index() {
+                status_of.resize(id.index() + 1, None);
+            }
+            status_of[id.index()] = Some(r);
+        }
+        let potential: Vec<NodeId> = state
+            .node_ids()
+            .iter()
+            .copied()
+            .filter(|id| {
+                status_of
+                    .get(id.index())
+                    .copied()
+                    .flatten()
+                    .is_some_and(|r| r.code == Code::Unschedulable)
+            })
+            .collect();
         let mut statuses: Vec<(NodeId, &'static str, Rejection)> = Vec::new();
         let mut candidates: Vec<Candidate> = Vec::new();
-        for (id, status) in input.statuses {
-            if status.code != Code::Unschedulable {
-                continue;
-            }
-            let node = state.node(*id);
-            let mut victims: Vec<Arc<PodInfo>> = node
-                .pods
-                .iter()
-                .filter(|p| p.priority < pod.priority)
-                .cloned()
-                .collect();
-            if victims.is_empty() {
-                statuses.push((
-                    *id,
-                    "DefaultPreemption",
-                    Rejection::unresolvable("No preemption victims found for incoming pod"),
-                ));
-                continue;
-            }
-            let mut trial = node.clone();
-            for v in &victims {
-                trial.release(v);
-            }
-            if let Err((plugin, r)) = (input.run_filters)(&trial) {
-                statuses.push((*id, plugin, r));
-                continue;
-            }
-            // Reprieve as many as possible, most important first.
-            victims.sort_by(|a, b| more_important(a, b));
-            let mut evicted = Vec::new();
-            for v in victims {
-                trial.hold(&v);
-                if (input.run_filters)(&trial).is_err() {
-                    trial.release(&v);
-                    evicted.push(v);
+        if !potential.is_empty() {
+            // upstream GetOffsetAndNumCandidates + dryRunPreemption: start at a random offset
+            // (here drawn from the scheduler's seed and the pod), stop once enough candidates are
+            // found. Without PodDisruptionBudgets every candidate is non-violating.
+            let n = potential.len();
+            let want = self.num_candidates(n);
+            let offset = (sched_core::scheduler::tie_break(input.seed ^ 0x7072_6565_6d70, &pod.key)
+                % n as u64) as usize;
+            for i in 0..n {
+                if candidates.len() >= want {
+                    break;
+                }
+                let id = potential[(offset + i) % n];
+                match select_victims_on_node(input, id) {
+                    Ok(c) => candidates.push(c),
+                    Err((plugin, r)) => statuses.push((id, plugin, r)),
                 }
             }
-            candidates.push(Candidate {
-                node: *id,
-                victims: evicted,
-            });
         }
         if candidates.is_empty() {
             let fit = FitError {

@@ -94,12 +94,14 @@ impl PreFilterPlugin for Unimplemented {
             // whose required anti-affinity selects this pod. Placer does not model topology
             // domains yet, so it says so instead of placing the pod as if the term were absent.
             let interner = view.interner();
+            let ns_labels = view.state.namespace_labels(pod.namespace_sym);
             let blocker = view.state.pods_with_required_anti_affinity().find(|e| {
                 e.info.key != pod.key
                     && e.info
+                        .pod_affinity
                         .required_anti_affinity
                         .iter()
-                        .any(|t| t.selects(pod, interner))
+                        .any(|t| t.matches(pod, ns_labels, interner))
             });
             if let Some(e) = blocker {
                 return Err(Rejection::unresolvable(format!(

@@ -299,6 +299,32 @@ impl PreFilterPlugin for Timed {
             .add(0, t.elapsed(), r.as_ref().err().map(|e| e.code.as_str()));
         r
     }
+
+    fn add_pod(
+        &self,
+        cycle: &mut CycleState,
+        pod: &PodInfo,
+        added: &PodInfo,
+        node: &NodeState,
+        view: ClusterView<'_>,
+    ) {
+        if let Some(p) = self.inner.as_pre_filter() {
+            p.add_pod(cycle, pod, added, node, view);
+        }
+    }
+
+    fn remove_pod(
+        &self,
+        cycle: &mut CycleState,
+        pod: &PodInfo,
+        removed: &PodInfo,
+        node: &NodeState,
+        view: ClusterView<'_>,
+    ) {
+        if let Some(p) = self.inner.as_pre_filter() {
+            p.remove_pod(cycle, pod, removed, node, view);
+        }
+    }
 }
 
 impl FilterPlugin for Timed {
@@ -514,7 +540,7 @@ mod tests {
         fn post_filter(&self, input: &PostFilterInput<'_>) -> PostFilterOutcome {
             std::thread::sleep(Duration::from_millis(20));
             for &id in input.view.state.node_ids() {
-                let _ = (input.run_filters)(input.view.state.node(id));
+                let _ = (input.run_filters)(input.cycle, input.view.state.node(id));
             }
             PostFilterOutcome::Unschedulable {
                 message: "no".into(),

@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 /// The pod's per-resource requests computed at PreScore (upstream
 /// `balancedAllocationPreScoreState`).
+#[derive(Clone)]
 struct BalancedPreScoreState(PodRequestList);
 
 /// The NodeResourcesBalancedAllocation plugin: PreScore and Score.

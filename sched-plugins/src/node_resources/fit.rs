@@ -41,6 +41,7 @@ enum Strategy {
 }
 
 /// The pod's per-resource requests computed at PreScore (upstream `preScoreState`).
+#[derive(Clone)]
 struct FitPreScoreState(PodRequestList);
 
 /// The NodeResourcesFit plugin: PreFilter, Filter, PreScore and Score.
