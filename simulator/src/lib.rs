@@ -12,9 +12,6 @@
 //!
 //! Everything is deterministic for a given input and seed: no wall clock, no hash-order
 //! iteration reaches the output.
-// TEMPORARY: until `core: pod terms` lands on main.
-#[doc(hidden)]
-pub mod core_shim;
 pub mod engine;
 pub mod output;
 pub mod report;

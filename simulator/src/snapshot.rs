@@ -11,8 +11,6 @@
 //! gives them. A malformed object never disappears silently: the load fails with the list of
 //! problems, or, with `skip_invalid`, loads the rest and reports each skip.
 
-#[allow(unused_imports)] // TEMPORARY: until `core: pod terms` lands on main.
-use crate::core_shim::CoreObjects as _;
 use crate::output::Loaded;
 use k8s_openapi::api::apps::v1::{ReplicaSet, StatefulSet};
 use k8s_openapi::api::core::v1::{Namespace, Node, Pod, ReplicationController, Service};

@@ -12,9 +12,7 @@ use k8s_openapi::api::apps::v1::{ReplicaSet, StatefulSet};
 use k8s_openapi::api::core::v1::{Namespace, ReplicationController, Service};
 use kube::runtime::watcher;
 use sched_core::ClusterState;
-#[allow(unused_imports)] // TEMPORARY: until `core: pod terms` lands on main.
-use simulator::core_shim::CoreObjects as _;
-use simulator::core_shim::WorkloadKind;
+use sched_core::model::WorkloadKind;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
