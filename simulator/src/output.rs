@@ -589,7 +589,7 @@ impl Output {
             s.nodes,
             parts.join(", ")
         );
-        table_loaded(&mut out, s);
+        let _ = writeln!(out, "{}", s.loaded_text());
         if !self.added_nodes.is_empty() {
             let _ = writeln!(out, "Added before the run: {}.", list(&self.added_nodes, 8));
         }
@@ -620,33 +620,37 @@ impl Output {
     }
 }
 
-/// `Loaded from the snapshot: 6 node(s), …; skipped 2 object(s) of other kinds (ConfigMap 1,
-/// Secret 1); skipped 1 invalid object(s).`
-fn table_loaded(out: &mut String, s: &Summary) {
-    let groups: Vec<String> = s
-        .loaded
-        .groups()
-        .iter()
-        .map(|(label, n)| format!("{n} {label}(s)"))
-        .collect();
-    let _ = write!(out, "Loaded from the snapshot: {}", groups.join(", "));
-    if !s.skipped_kinds.is_empty() {
-        let total: usize = s.skipped_kinds.values().sum();
-        let kinds: Vec<String> = s
-            .skipped_kinds
+impl Summary {
+    /// `Loaded from the snapshot: 6 node(s), …; skipped 2 object(s) of other kinds
+    /// (ConfigMap 1, Secret 1); skipped 1 invalid object(s).` (no final newline).
+    #[must_use]
+    pub fn loaded_text(&self) -> String {
+        let groups: Vec<String> = self
+            .loaded
+            .groups()
             .iter()
-            .map(|(k, n)| format!("{k} {n}"))
+            .map(|(label, n)| format!("{n} {label}(s)"))
             .collect();
-        let _ = write!(
-            out,
-            "; skipped {total} object(s) of other kinds ({})",
-            kinds.join(", ")
-        );
+        let mut out = format!("Loaded from the snapshot: {}", groups.join(", "));
+        if !self.skipped_kinds.is_empty() {
+            let total: usize = self.skipped_kinds.values().sum();
+            let kinds: Vec<String> = self
+                .skipped_kinds
+                .iter()
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect();
+            let _ = write!(
+                out,
+                "; skipped {total} object(s) of other kinds ({})",
+                kinds.join(", ")
+            );
+        }
+        if self.skipped_invalid > 0 {
+            let _ = write!(out, "; skipped {} invalid object(s)", self.skipped_invalid);
+        }
+        out.push('.');
+        out
     }
-    if s.skipped_invalid > 0 {
-        let _ = write!(out, "; skipped {} invalid object(s)", s.skipped_invalid);
-    }
-    let _ = writeln!(out, ".");
 }
 
 fn list(items: &[String], max: usize) -> String {

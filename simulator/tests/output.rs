@@ -223,3 +223,27 @@ fn summary_counts_each_loaded_group_and_the_skipped_kinds() {
     };
     assert_eq!(run(&input, &plan).summary.loaded, out.summary.loaded);
 }
+
+/// The Deployment-shaped example reads whole: its Namespaces, Service and ReplicaSet reach
+/// the state beside the nodes and pods, nothing skipped.
+#[test]
+fn topology_example_loads_every_object() {
+    let c = LoadedCluster::load(
+        &examples().join("topology/cluster.yaml"),
+        LoadOptions::default(),
+    )
+    .unwrap();
+    assert!(c.skipped_kinds.is_empty(), "{:?}", c.skipped_kinds);
+    assert_eq!(
+        (
+            c.loaded.namespaces,
+            c.loaded.services,
+            c.loaded.replica_sets
+        ),
+        (2, 1, 1)
+    );
+    assert_eq!((c.loaded.nodes, c.loaded.pods), (5, 5));
+    assert_eq!(c.state.num_namespaces(), 2);
+    assert_eq!(c.state.num_services(), 1);
+    assert_eq!(c.state.num_workloads(), 1);
+}
