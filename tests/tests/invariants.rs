@@ -172,3 +172,156 @@ proptest! {
         }
     }
 }
+
+/// A node for the InterPodAffinity properties: a zone (sometimes missing) and a rack.
+fn arb_ipa_node(i: usize) -> impl Strategy<Value = Value> {
+    (0u8..4, 0u8..2).prop_map(move |(zone, rack)| {
+        let mut labels =
+            json!({"rack": format!("r{rack}"), "kubernetes.io/hostname": format!("n{i}")});
+        if zone < 3 {
+            labels["zone"] = json!(format!("z{zone}"));
+        }
+        json!({"metadata": {"name": format!("n{i}"), "labels": labels},
+               "status": {"allocatable": {"cpu": "8", "memory": "16Gi", "pods": "32"}}})
+    })
+}
+
+/// A pod with an `app` label (or none) and up to three pod (anti-)affinity terms of any kind.
+fn arb_ipa_pod(name: String) -> impl Strategy<Value = Value> {
+    let term = (0u8..4, 0u8..3, 0u8..3, 1i32..100, any::<bool>());
+    (0u8..4, proptest::collection::vec(term, 0..4)).prop_map(move |(app, terms)| {
+        let mut pod = json!({"metadata": {"name": name, "namespace": "default"}, "spec": {"containers": [{"name": "c"}]}});
+        if app < 3 {
+            pod["metadata"]["labels"] = json!({"app": format!("a{app}")});
+        }
+        for (kind, value, key, weight, exists) in terms {
+            let topology = ["zone", "rack", "kubernetes.io/hostname"][key as usize];
+            let expr = if exists {
+                json!({"key": "app", "operator": "Exists"})
+            } else {
+                json!({"key": "app", "operator": "In", "values": [format!("a{value}")]})
+            };
+            let t = json!({"labelSelector": {"matchExpressions": [expr]}, "topologyKey": topology});
+            let (field, when, item) = match kind {
+                0 => ("podAffinity", "requiredDuringSchedulingIgnoredDuringExecution", t),
+                1 => ("podAntiAffinity", "requiredDuringSchedulingIgnoredDuringExecution", t),
+                2 => ("podAffinity", "preferredDuringSchedulingIgnoredDuringExecution", json!({"weight": weight, "podAffinityTerm": t})),
+                _ => ("podAntiAffinity", "preferredDuringSchedulingIgnoredDuringExecution", json!({"weight": weight, "podAffinityTerm": t})),
+            };
+            let list = &mut pod["spec"]["affinity"][field][when];
+            if list.is_null() {
+                *list = json!([]);
+            }
+            list.as_array_mut().unwrap().push(item);
+        }
+        pod
+    })
+}
+
+fn arb_ipa_cluster() -> impl Strategy<Value = (Vec<Value>, Vec<Value>)> {
+    (1usize..10)
+        .prop_flat_map(|n| {
+            let nodes = (0..n).map(arb_ipa_node).collect::<Vec<_>>();
+            let pods = proptest::collection::vec((arb_ipa_pod(String::new()), 0..n + 1), 0..16);
+            (nodes, pods)
+        })
+        .prop_map(|(nodes, pods)| {
+            let running = pods
+                .into_iter()
+                .enumerate()
+                .map(|(i, (mut p, n))| {
+                    p["metadata"]["name"] = json!(format!("r{i}"));
+                    // n == nodes.len() puts the pod on a node that does not exist.
+                    p["spec"]["nodeName"] = json!(format!("n{n}"));
+                    p
+                })
+                .collect();
+            (nodes, running)
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+    /// InterPodAffinity: batch forms equal per-node forms; removing then re-adding a placed pod
+    /// in PreFilter state (preemption's dry run) restores every node's Filter result, and
+    /// removing it gives what PreFilter computes on a cluster without it.
+    #[test]
+    fn inter_pod_affinity_batch_forms_and_add_remove((nodes, running) in arb_ipa_cluster(), pod in arb_ipa_pod("incoming".into()), victim in 0usize..16) {
+        let mut h = Harness::new(&nodes, &running, None, 1);
+        let info = h.pod(pod.clone());
+        let view = ClusterView { state: &h.state };
+        let ids: Vec<_> = h.state.node_ids().to_vec();
+        let profile = &h.scheduler.profiles()[0];
+        let plugin = profile.filter.iter().find(|p| p.name() == "InterPodAffinity").expect("enabled").clone();
+        let pf = plugin.as_pre_filter().unwrap();
+        let f = plugin.as_filter().unwrap();
+        let mut cycle = CycleState::new();
+        let proceed = matches!(pf.pre_filter(&mut cycle, &info, view), Ok(sched_core::framework::PreFilterOutcome::Proceed));
+        let results = |cycle: &CycleState| -> Vec<bool> {
+            ids.iter().map(|&id| f.filter(cycle, &info, h.state.node(id), view).is_ok()).collect()
+        };
+        let before = results(&cycle);
+        let mask: u64 = before.iter().enumerate().map(|(i, &ok)| u64::from(ok) << i).sum();
+        let all = (1u64 << ids.len()) - 1;
+        prop_assert_eq!(f.filter_nodes(&cycle, &info, &ids, all, view), mask);
+
+        if proceed && victim < running.len() {
+            let key = format!("default/r{victim}");
+            let entry = h.state.pod(&key).expect("held");
+            let node = h.state.node(entry.node);
+            if node.exists {
+                let victim_info = entry.info.clone();
+                let mut removed = cycle.clone();
+                pf.remove_pod(&mut removed, &info, &victim_info, node, view);
+                // PreFilter on the cluster without the victim agrees with the removal.
+                let without: Vec<Value> = running.iter().enumerate().filter(|(i, _)| *i != victim).map(|(_, p)| p.clone()).collect();
+                let mut h2 = Harness::new(&nodes, &without, None, 1);
+                let info2 = h2.pod(pod.clone());
+                let view2 = ClusterView { state: &h2.state };
+                let plugin2 = h2.scheduler.profiles()[0].filter.iter().find(|p| p.name() == "InterPodAffinity").unwrap().clone();
+                let mut fresh = CycleState::new();
+                let fresh_out = plugin2.as_pre_filter().unwrap().pre_filter(&mut fresh, &info2, view2);
+                if matches!(fresh_out, Ok(sched_core::framework::PreFilterOutcome::Skip)) {
+                    // Nothing constrains the pod without the victim: every node passes.
+                    for &id in &ids {
+                        prop_assert!(f.filter(&removed, &info, h.state.node(id), view).is_ok());
+                    }
+                } else if matches!(fresh_out, Ok(sched_core::framework::PreFilterOutcome::Proceed)) {
+                    for &id in &ids {
+                        let name = &h.state.node(id).info.name;
+                        let id2 = h2.state.node_id(name).unwrap();
+                        prop_assert_eq!(
+                            f.filter(&removed, &info, h.state.node(id), view).is_ok(),
+                            plugin2.as_filter().unwrap().filter(&fresh, &info2, h2.state.node(id2), view2).is_ok(),
+                            "node {} after removing {}", name, key
+                        );
+                    }
+                }
+                let mut restored = removed.clone();
+                pf.add_pod(&mut restored, &info, &victim_info, node, view);
+                prop_assert_eq!(results(&restored), before, "remove then add restores");
+            }
+        }
+
+        let mut scored = CycleState::new();
+        let ps = plugin.as_pre_score().unwrap();
+        let s = plugin.as_score().unwrap();
+        if matches!(ps.pre_score(&mut scored, &info, &ids, view), Ok(sched_core::framework::PreScoreOutcome::Proceed)) {
+            let one_by_one: Vec<i64> = ids.iter().map(|&id| s.score(&scored, &info, h.state.node(id), view)).collect();
+            let mut batch = vec![-1; ids.len()];
+            s.score_nodes(&scored, &info, &ids, view, &mut batch);
+            prop_assert_eq!(&batch, &one_by_one);
+            let mut normalized = one_by_one.clone();
+            s.normalize(&scored, &info, &mut normalized);
+            prop_assert!(normalized.iter().all(|v| (0..=100).contains(v)), "{normalized:?}");
+        }
+        // The whole cycle still holds its invariants with these pods.
+        let placed = h.scheduler.schedule(&info, &h.state);
+        if let Ok(p) = placed {
+            let mut c = CycleState::new();
+            if matches!(pf.pre_filter(&mut c, &info, view), Ok(sched_core::framework::PreFilterOutcome::Proceed)) {
+                prop_assert!(f.filter(&c, &info, h.state.node(p.node), view).is_ok(), "chosen node passes InterPodAffinity");
+            }
+        }
+    }
+}
