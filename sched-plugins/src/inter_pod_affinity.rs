@@ -178,6 +178,14 @@ impl TopologyCounts {
         }
     }
 
+    /// Empty, with room for `n` pairs (one allocation instead of a few rehashes).
+    fn with_capacity(n: usize) -> Self {
+        TopologyCounts {
+            counts: PairMap::with_capacity_and_hasher(n, Default::default()),
+            keys: SmallVec::new(),
+        }
+    }
+
     fn get(&self, key: Sym, value: Sym) -> i64 {
         self.counts.get(&(key, value)).copied().unwrap_or(0)
     }
@@ -246,7 +254,8 @@ fn for_each_selected(
     let Some(selector) = term.selector.as_ref() else {
         return; // upstream: a nil labelSelector is labels.Nothing().
     };
-    // Without a namespaceSelector only the listed namespaces can match.
+    // The index checks the label selector, and the namespace when the term has only listed
+    // namespaces; with a namespaceSelector the namespace is checked here.
     let namespaces = if term.namespace_selector.is_none() {
         Some(&term.namespaces[..])
     } else {
@@ -254,7 +263,8 @@ fn for_each_selected(
     };
     state.for_each_pod_matching(selector, namespaces, |p, id| {
         let node = state.node(id);
-        if node.exists && incoming_term_selects(term, p, state, interner) {
+        if node.exists && (namespaces.is_some() || incoming_term_selects(term, p, state, interner))
+        {
             f(p, node);
         }
     });
@@ -611,7 +621,7 @@ impl PreScorePlugin for InterPodAffinity {
         }
         let state = view.state;
         let interner = view.interner();
-        let mut scores = TopologyCounts::default();
+        let mut scores = TopologyCounts::with_capacity(64);
         // upstream: the node-level maps get an entry whenever a term matches on a node with the
         // topology key, even for a zero sum; PreScore skips when no node got one.
         let mut touched = false;

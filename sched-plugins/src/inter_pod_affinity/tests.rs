@@ -1942,3 +1942,143 @@ fn default_config_registers_the_plugin_with_default_args() {
             .any(|(s, w)| s.name() == NAME && *w == 2)
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Speed (run in release: `cargo test --release -p sched-plugins ipa_cycle_speed -- --ignored --nocapture`).
+
+/// 5,000 nodes, 100,000 running pods of 1,000 Deployments, each with hostname anti-affinity
+/// (preferred, or required with `required`), each Deployment's replicas on 100 distinct nodes;
+/// the median whole `schedule` call for a new replica.
+fn cycle_micros(required: bool, affinity: bool) -> (f64, usize) {
+    use k8s_openapi::api::core::v1::{Node, Pod};
+    let mut state = sched_core::state::ClusterState::new();
+    let zones = ["z1", "z2", "z3"];
+    for i in 0..5_000 {
+        let n: Node = serde_json::from_value(json!({
+            "metadata": {"name": format!("node-{i:05}"), "labels": {
+                "kubernetes.io/hostname": format!("node-{i:05}"),
+                "topology.kubernetes.io/zone": zones[i % 3]}},
+            "status": {"allocatable": {"cpu": "64", "memory": "256Gi", "pods": "110"}}
+        }))
+        .expect("node");
+        let info = state.convert_node(&n).expect("node");
+        state.add_node(info).expect("node");
+    }
+    let replica = |d: usize, r: usize, node: Option<String>| -> Pod {
+        let t = json!({"labelSelector": {"matchLabels": {"app": format!("dep-{d}")}},
+                       "topologyKey": "kubernetes.io/hostname"});
+        let affinity = if !affinity {
+            json!({})
+        } else if required {
+            json!({"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [t]}})
+        } else {
+            json!({"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+                {"weight": 100, "podAffinityTerm": t}]}})
+        };
+        let mut spec = json!({"affinity": affinity, "containers": [{"name": "c",
+            "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}}}]});
+        if let Some(n) = node {
+            spec["nodeName"] = json!(n);
+        }
+        serde_json::from_value(json!({
+            "metadata": {"name": format!("dep-{d}-{r}"), "namespace": format!("ns-{}", d % 50),
+                         "labels": {"app": format!("dep-{d}")}},
+            "spec": spec
+        }))
+        .expect("pod")
+    };
+    for k in 0..100_000 {
+        let (d, r) = (k % 1_000, k / 1_000);
+        let info = state
+            .convert_pod(&replica(
+                d,
+                r,
+                Some(format!("node-{:05}", (d * 5 + r * 50) % 5_000)),
+            ))
+            .expect("pod");
+        state.add_pod(info).expect("pod");
+    }
+    let config = sched_core::config::SchedulerConfig::default_config();
+    let scheduler =
+        crate::scheduler_from_config(&config, state.interner_mut(), 7).expect("scheduler");
+    let pending: Vec<PodInfo> = (0..500)
+        .map(|i| {
+            state
+                .convert_pod(&replica((i * 37) % 1_000, 1_000 + i, None))
+                .expect("pod")
+        })
+        .collect();
+    // Where the plugin's own time goes.
+    let pl = InterPodAffinity::default();
+    let view = ClusterView { state: &state };
+    let ids: Vec<NodeId> = state.node_ids()[..500].to_vec();
+    let mut phases = [0f64; 3];
+    for p in &pending {
+        let t = std::time::Instant::now();
+        let mut cycle = CycleState::new();
+        let _ = pl.pre_filter(&mut cycle, p, view);
+        phases[0] += t.elapsed().as_secs_f64() * 1e6;
+        let t = std::time::Instant::now();
+        let _ = pl.pre_score(&mut cycle, p, &ids, view);
+        phases[1] += t.elapsed().as_secs_f64() * 1e6;
+        let t = std::time::Instant::now();
+        let mut out = vec![0; ids.len()];
+        pl.score_nodes(&cycle, p, &ids, view, &mut out);
+        pl.normalize(&cycle, p, &mut out);
+        phases[2] += t.elapsed().as_secs_f64() * 1e6;
+    }
+    let (mut t_pods, mut t_terms, mut visited, mut groups) = (0f64, 0f64, 0usize, 0usize);
+    for p in &pending {
+        let t = std::time::Instant::now();
+        if let Some(w) = p.pod_affinity.preferred_anti_affinity.first() {
+            state.for_each_pod_matching(
+                w.term.selector.as_ref().unwrap(),
+                Some(&w.term.namespaces),
+                |_, _| visited += 1,
+            );
+        }
+        t_pods += t.elapsed().as_secs_f64() * 1e6;
+        let t = std::time::Instant::now();
+        state.for_each_existing_term_matching(p, |g| groups += g.nodes.len());
+        t_terms += t.elapsed().as_secs_f64() * 1e6;
+    }
+    let n = pending.len() as f64;
+    eprintln!(
+        "  for_each_pod_matching {:.1} µs ({} pods), for_each_existing_term_matching {:.1} µs ({} node entries)",
+        t_pods / n,
+        visited as f64 / n,
+        t_terms / n,
+        groups as f64 / n
+    );
+    eprintln!(
+        "  InterPodAffinity alone: PreFilter {:.1} µs, PreScore {:.1} µs, Score+Normalize (500 nodes) {:.1} µs",
+        phases[0] / n,
+        phases[1] / n,
+        phases[2] / n
+    );
+    let mut placed = 0;
+    let mut times: Vec<f64> = Vec::new();
+    for _ in 0..3 {
+        for p in &pending {
+            let t = std::time::Instant::now();
+            let r = scheduler.schedule(p, &state);
+            times.push(t.elapsed().as_secs_f64() * 1e6);
+            placed += usize::from(r.is_ok());
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    (times[times.len() / 2], placed / 3)
+}
+
+#[test]
+#[ignore = "timing; run in release"]
+fn ipa_cycle_speed() {
+    for (label, required, affinity) in [
+        ("no pod affinity", false, false),
+        ("preferred hostname anti-affinity", false, true),
+        ("required hostname anti-affinity", true, true),
+    ] {
+        let (median, placed) = cycle_micros(required, affinity);
+        eprintln!("{label}: median schedule {median:.1} µs ({placed}/500 placed)");
+    }
+}
