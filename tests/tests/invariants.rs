@@ -188,20 +188,26 @@ fn arb_ipa_node(i: usize) -> impl Strategy<Value = Value> {
 
 /// A pod with an `app` label (or none) and up to three pod (anti-)affinity terms of any kind.
 fn arb_ipa_pod(name: String) -> impl Strategy<Value = Value> {
-    let term = (0u8..4, 0u8..3, 0u8..3, 1i32..100, any::<bool>());
-    (0u8..4, proptest::collection::vec(term, 0..4)).prop_map(move |(app, terms)| {
-        let mut pod = json!({"metadata": {"name": name, "namespace": "default"}, "spec": {"containers": [{"name": "c"}]}});
+    let term = (0u8..4, 0u8..3, 0u8..3, 1i32..100, any::<bool>(), 0u8..4);
+    (0u8..4, any::<bool>(), proptest::collection::vec(term, 0..4)).prop_map(move |(app, other_ns, terms)| {
+        let ns = if other_ns { "other" } else { "default" };
+        let mut pod = json!({"metadata": {"name": name, "namespace": ns}, "spec": {"containers": [{"name": "c"}]}});
         if app < 3 {
             pod["metadata"]["labels"] = json!({"app": format!("a{app}")});
         }
-        for (kind, value, key, weight, exists) in terms {
+        for (kind, value, key, weight, exists, namespaces) in terms {
             let topology = ["zone", "rack", "kubernetes.io/hostname"][key as usize];
             let expr = if exists {
                 json!({"key": "app", "operator": "Exists"})
             } else {
                 json!({"key": "app", "operator": "In", "values": [format!("a{value}")]})
             };
-            let t = json!({"labelSelector": {"matchExpressions": [expr]}, "topologyKey": topology});
+            let mut t = json!({"labelSelector": {"matchExpressions": [expr]}, "topologyKey": topology});
+            match namespaces {
+                1 => t["namespaces"] = json!(["other"]),
+                2 => t["namespaceSelector"] = json!({}),
+                _ => {}
+            }
             let (field, when, item) = match kind {
                 0 => ("podAffinity", "requiredDuringSchedulingIgnoredDuringExecution", t),
                 1 => ("podAntiAffinity", "requiredDuringSchedulingIgnoredDuringExecution", t),
@@ -216,6 +222,147 @@ fn arb_ipa_pod(name: String) -> impl Strategy<Value = Value> {
         }
         pod
     })
+}
+
+/// upstream's semantics by brute force over every held pod on an existing node: what
+/// InterPodAffinity's Filter says per node (`Ok` or the reason), and the raw scores (or `None`
+/// when PreScore would skip). The incoming pod's terms in these tests have no non-empty
+/// namespaceSelector, so an empty one means every namespace.
+fn ipa_reference(
+    state: &sched_core::state::ClusterState,
+    pod: &sched_core::model::PodInfo,
+    hard_weight: i64,
+) -> (Vec<Result<(), &'static str>>, Option<Vec<i64>>) {
+    use sched_core::model::{PodAffinityTerm, PodInfo};
+    use std::collections::HashMap;
+    let interner = state.interner();
+    let incoming_selects = |t: &PodAffinityTerm, p: &PodInfo| {
+        (t.namespaces.contains(&p.namespace_sym)
+            || t.namespace_selector.as_ref().is_some_and(|s| s.is_empty()))
+            && t.selector
+                .as_ref()
+                .is_some_and(|s| s.matches(&p.labels, interner))
+    };
+    let ns_labels = state.namespace_labels(pod.namespace_sym);
+    let existing: Vec<_> = state.pods().filter(|e| state.node(e.node).exists).collect();
+    let mut affinity: HashMap<(sched_core::intern::Sym, sched_core::intern::Sym), i64> =
+        HashMap::new();
+    let mut anti = affinity.clone();
+    let mut existing_anti = affinity.clone();
+    let mut scores = affinity.clone();
+    let mut touched = false;
+    let a = &pod.pod_affinity;
+    for e in &existing {
+        let labels = &state.node(e.node).info.labels;
+        let bump = |m: &mut HashMap<_, i64>, key, by: i64| {
+            if let Some(v) = labels.get(key) {
+                *m.entry((key, v)).or_insert(0) += by;
+                true
+            } else {
+                false
+            }
+        };
+        if !a.required_affinity.is_empty()
+            && a.required_affinity
+                .iter()
+                .all(|t| incoming_selects(t, &e.info))
+        {
+            for t in &a.required_affinity {
+                bump(&mut affinity, t.topology_key, 1);
+            }
+        }
+        for t in &a.required_anti_affinity {
+            if incoming_selects(t, &e.info) {
+                bump(&mut anti, t.topology_key, 1);
+            }
+        }
+        for t in &e.info.pod_affinity.required_anti_affinity {
+            if t.matches(pod, ns_labels, interner) {
+                bump(&mut existing_anti, t.topology_key, 1);
+            }
+        }
+        for (terms, sign) in [(&a.preferred_affinity, 1), (&a.preferred_anti_affinity, -1)] {
+            for w in terms {
+                if incoming_selects(&w.term, &e.info) {
+                    touched |= bump(&mut scores, w.term.topology_key, sign * i64::from(w.weight));
+                }
+            }
+        }
+        if hard_weight > 0 {
+            for t in &e.info.pod_affinity.required_affinity {
+                if t.matches(pod, ns_labels, interner) {
+                    touched |= bump(&mut scores, t.topology_key, hard_weight);
+                }
+            }
+        }
+        let ea = &e.info.pod_affinity;
+        for (terms, sign) in [
+            (&ea.preferred_affinity, 1),
+            (&ea.preferred_anti_affinity, -1),
+        ] {
+            for w in terms {
+                if w.term.matches(pod, ns_labels, interner) {
+                    touched |= bump(&mut scores, w.term.topology_key, sign * i64::from(w.weight));
+                }
+            }
+        }
+    }
+    affinity.retain(|_, v| *v != 0);
+    let matches_own = !a.required_affinity.is_empty()
+        && a.required_affinity.iter().all(|t| incoming_selects(t, pod));
+    let filter = state
+        .node_ids()
+        .iter()
+        .map(|&id| {
+            let labels = &state.node(id).info.labels;
+            let mut pods_exist = true;
+            for t in &a.required_affinity {
+                match labels.get(t.topology_key) {
+                    None => return Err("affinity"),
+                    Some(v) if affinity.get(&(t.topology_key, v)).copied().unwrap_or(0) <= 0 => {
+                        pods_exist = false
+                    }
+                    Some(_) => {}
+                }
+            }
+            if !pods_exist && !(affinity.is_empty() && matches_own) {
+                return Err("affinity");
+            }
+            if a.required_anti_affinity.iter().any(|t| {
+                labels
+                    .get(t.topology_key)
+                    .is_some_and(|v| anti.get(&(t.topology_key, v)).copied().unwrap_or(0) > 0)
+            }) {
+                return Err("anti-affinity");
+            }
+            if labels
+                .0
+                .iter()
+                .any(|&(k, v)| existing_anti.get(&(k, v)).copied().unwrap_or(0) > 0)
+            {
+                return Err("existing anti-affinity");
+            }
+            Ok(())
+        })
+        .collect();
+    let raw = touched.then(|| {
+        let keys: std::collections::BTreeSet<_> = scores.keys().map(|&(k, _)| k).collect();
+        state
+            .node_ids()
+            .iter()
+            .map(|&id| {
+                let labels = &state.node(id).info.labels;
+                keys.iter()
+                    .map(|&k| {
+                        labels
+                            .get(k)
+                            .map_or(0, |v| scores.get(&(k, v)).copied().unwrap_or(0))
+                    })
+                    .sum()
+            })
+            .collect()
+    });
+    (filter, raw)
 }
 
 fn arb_ipa_cluster() -> impl Strategy<Value = (Vec<Value>, Vec<Value>)> {
@@ -264,10 +411,27 @@ proptest! {
         let mask: u64 = before.iter().enumerate().map(|(i, &ok)| u64::from(ok) << i).sum();
         let all = (1u64 << ids.len()) - 1;
         prop_assert_eq!(f.filter_nodes(&cycle, &info, &ids, all, view), mask);
+        // Against upstream's rules evaluated by brute force.
+        let (want_filter, want_raw) = ipa_reference(&h.state, &info, 1);
+        if proceed {
+            let got_filter: Vec<Result<(), &str>> = ids.iter().map(|&id| match f.filter(&cycle, &info, h.state.node(id), view) {
+                Ok(()) => Ok(()),
+                Err(r) => Err(match r.message().as_str() {
+                    "node(s) didn't match pod affinity rules" => "affinity",
+                    "node(s) didn't match pod anti-affinity rules" => "anti-affinity",
+                    "node(s) didn't satisfy existing pods anti-affinity rules" => "existing anti-affinity",
+                    other => panic!("unexpected rejection {other}"),
+                }),
+            }).collect();
+            prop_assert_eq!(&got_filter, &want_filter);
+        } else {
+            prop_assert!(want_filter.iter().all(Result::is_ok), "PreFilter skipped but {want_filter:?}");
+        }
 
         if proceed && victim < running.len() {
-            let key = format!("default/r{victim}");
-            let entry = h.state.pod(&key).expect("held");
+            let name = format!("r{victim}");
+            let entry = h.state.pods().find(|e| *e.info.name == *name).expect("held");
+            let key = entry.info.key.clone();
             let node = h.state.node(entry.node);
             if node.exists {
                 let victim_info = entry.info.clone();
@@ -311,9 +475,12 @@ proptest! {
             let mut batch = vec![-1; ids.len()];
             s.score_nodes(&scored, &info, &ids, view, &mut batch);
             prop_assert_eq!(&batch, &one_by_one);
+            prop_assert_eq!(Some(&one_by_one), want_raw.as_ref(), "raw scores");
             let mut normalized = one_by_one.clone();
             s.normalize(&scored, &info, &mut normalized);
             prop_assert!(normalized.iter().all(|v| (0..=100).contains(v)), "{normalized:?}");
+        } else {
+            prop_assert_eq!(want_raw, None, "PreScore skipped");
         }
         // The whole cycle still holds its invariants with these pods.
         let placed = h.scheduler.schedule(&info, &h.state);
