@@ -2082,3 +2082,75 @@ fn ipa_cycle_speed() {
         eprintln!("{label}: median schedule {median:.1} µs ({placed}/500 placed)");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The whole cycle with the default profile: preemption's dry run goes through RemovePod.
+
+fn default_scheduler(c: &mut TestCluster) -> sched_core::Scheduler {
+    let config = sched_core::config::SchedulerConfig::default_config();
+    crate::scheduler_from_config(&config, c.state.interner_mut(), 1).expect("scheduler")
+}
+
+fn with_resources(p: P, priority: i32) -> P {
+    let mut p = p;
+    p.0["spec"]["containers"][0]["resources"] =
+        json!({"requests": {"cpu": "100m", "memory": "64Mi"}});
+    p.0["spec"]["priority"] = json!(priority);
+    p
+}
+
+fn sized_node(name: &str) -> Value {
+    json!({"metadata": {"name": name, "labels": {"kubernetes.io/hostname": name}},
+           "status": {"allocatable": {"cpu": "4", "memory": "8Gi", "pods": "110"}}})
+}
+
+#[test]
+fn preemption_evicts_the_pod_whose_anti_affinity_blocks_the_node() {
+    let blocker = with_resources(
+        P::new().anti_in("app", "kubernetes.io/hostname", &["web"]),
+        0,
+    );
+    let mut v = blocker.0.clone();
+    v["metadata"]["name"] = json!("low");
+    let (mut c, _) = cluster(&[sized_node("a")], &[]);
+    c.running(v, "a");
+    let scheduler = default_scheduler(&mut c);
+    let pod = incoming(
+        &mut c,
+        &with_resources(P::new().labels(json!({"app": "web"})), 1000),
+    );
+    match scheduler.schedule(&pod, &c.state) {
+        Err(sched_core::ScheduleError::Unschedulable(fit)) => {
+            let (node, victims) = fit.diagnosis.nomination.clone().expect("nominated");
+            assert_eq!(&*c.state.node(node).info.name, "a");
+            assert_eq!(
+                victims.iter().map(|v| &**v).collect::<Vec<_>>(),
+                vec!["default/low"]
+            );
+            assert_eq!(
+                fit.message(),
+                "0/1 nodes are available: 1 node(s) didn't satisfy existing pods anti-affinity rules."
+            );
+        }
+        other => panic!("expected a nomination, got {other:?}"),
+    }
+}
+
+#[test]
+fn unmet_required_affinity_is_not_helped_by_preemption() {
+    let (mut c, _) = cluster(&[sized_node("a")], &[]);
+    let scheduler = default_scheduler(&mut c);
+    let pod = incoming(
+        &mut c,
+        &with_resources(
+            P::new().aff_in("app", "kubernetes.io/hostname", &["db"]),
+            1000,
+        ),
+    );
+    let err = scheduler.schedule(&pod, &c.state).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "0/1 nodes are available: 1 node(s) didn't match pod affinity rules. preemption: 0/1 \
+         nodes are available: 1 Preemption is not helpful for scheduling."
+    );
+}
