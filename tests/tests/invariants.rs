@@ -325,7 +325,7 @@ fn ipa_reference(
                     Some(_) => {}
                 }
             }
-            if !pods_exist && !(affinity.is_empty() && matches_own) {
+            if !(pods_exist || affinity.is_empty() && matches_own) {
                 return Err("affinity");
             }
             if a.required_anti_affinity.iter().any(|t| {
