@@ -257,8 +257,6 @@ pub struct ClusterState {
     pods: FxHashMap<Arc<str>, PodEntry>,
     /// For each image name, how many existing nodes report it (upstream cache `imageStates`).
     image_nodes: FxHashMap<Sym, u32>,
-    /// Placed pods with required pod anti-affinity terms (they constrain every later pod).
-    anti_affinity_pods: rustc_hash::FxHashSet<Arc<str>>,
     /// Placed pods by label and namespace.
     pod_index: PodIndex,
     /// Existing nodes by label (topology domains).
@@ -354,13 +352,6 @@ impl ClusterState {
     #[must_use]
     pub fn pod(&self, key: &str) -> Option<&PodEntry> {
         self.pods.get(key)
-    }
-
-    /// Placed pods that carry required pod anti-affinity terms.
-    pub fn pods_with_required_anti_affinity(&self) -> impl Iterator<Item = &PodEntry> {
-        self.anti_affinity_pods
-            .iter()
-            .filter_map(|k| self.pods.get(k))
     }
 
     /// Every pod held, in no particular order.
@@ -465,9 +456,6 @@ impl ClusterState {
         let slot = u32::try_from(node.pods.len()).expect("more than 2^32 pods on a node");
         node.pods.push(info.clone());
         self.refresh(id);
-        if !info.pod_affinity.required_anti_affinity.is_empty() {
-            self.anti_affinity_pods.insert(info.key.clone());
-        }
         let index_id = self.pod_index.insert(info.clone(), id);
         self.terms.account(&info, id, true);
         self.pods.insert(
@@ -520,7 +508,6 @@ impl ClusterState {
             .pods
             .remove(key)
             .ok_or_else(|| StateError::PodNotFound(key.to_string()))?;
-        self.anti_affinity_pods.remove(key);
         self.pod_index.remove(entry.id);
         self.terms.account(&entry.info, entry.node, false);
         let node = &mut self.nodes[entry.node.index()];

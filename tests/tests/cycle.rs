@@ -346,33 +346,40 @@ fn requeue_hint_runs_the_profiles_own_filters() {
 }
 
 #[test]
-fn a_running_pods_required_anti_affinity_is_never_silently_ignored() {
-    // upstream InterPodAffinity rejects nodes near a running pod whose required anti-affinity
-    // selects the incoming pod. Placer does not model topology domains yet: it reports the pod
-    // with a reason naming the plugin rather than placing it as if the term were absent.
+fn a_running_pods_required_anti_affinity_keeps_selected_pods_off_its_domain() {
+    // upstream InterPodAffinity: a node in the topology domain of a running pod whose required
+    // anti-affinity selects the incoming pod fails (Unschedulable) with
+    // "node(s) didn't satisfy existing pods anti-affinity rules".
+    let host = |n: &str| json!({"kubernetes.io/hostname": n});
     let nodes = vec![
-        node("a", "8", "8Gi", json!({}), json!([])),
-        node("b", "8", "8Gi", json!({}), json!([])),
+        node("a", "8", "8Gi", host("a"), json!([])),
+        node("b", "8", "8Gi", host("b"), json!([])),
     ];
     let mut guard = running("db-0", "a", "1", "1Gi", 0);
     guard["metadata"]["namespace"] = json!("data");
     guard["spec"]["affinity"] = json!({"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
         {"topologyKey": "kubernetes.io/hostname", "labelSelector": {"matchLabels": {"app": "db"}}}]}});
-    let mut h = Harness::new(&nodes, &[guard], None, 1);
     let mut db1 = pod("db-1", "1", "1Gi");
     db1["metadata"]["namespace"] = json!("data");
     db1["metadata"]["labels"] = json!({"app": "db"});
-    assert!(h.place(db1.clone()).unwrap_err().starts_with(
-        "0/2 nodes are available: pod is selected by the required pod anti-affinity of data/db-0, \
-             which needs plugin InterPodAffinity: not implemented in Placer."
-    ));
+    let mut h = Harness::new(&nodes, std::slice::from_ref(&guard), None, 1);
+    assert_eq!(h.place(db1.clone()), Ok("b".to_string()));
+    // With node a only, the pod does not fit.
+    let mut one = Harness::new(&nodes[..1], &[guard], None, 1);
+    let err = one.place(db1.clone()).unwrap_err();
+    assert!(
+        err.starts_with(
+            "0/1 nodes are available: 1 node(s) didn't satisfy existing pods anti-affinity rules."
+        ),
+        "{err}"
+    );
     // Other labels, or another namespace (the term applies to its own namespace): unaffected.
     let mut web = db1.clone();
     web["metadata"]["labels"] = json!({"app": "web"});
-    assert!(h.place(web).is_ok());
+    assert_eq!(one.place(web), Ok("a".to_string()));
     let mut elsewhere = db1;
     elsewhere["metadata"]["namespace"] = json!("default");
-    assert!(h.place(elsewhere).is_ok());
+    assert_eq!(one.place(elsewhere), Ok("a".to_string()));
 }
 
 #[test]
