@@ -1171,3 +1171,75 @@ async fn scheduling_waits_for_the_service_list() {
     d.stop.cancel();
     d.handle.await.unwrap().unwrap();
 }
+
+/// `p` with a required pod anti-affinity term against `app=web` pods in the namespaces whose
+/// labels match `namespace_selector`, per hostname.
+fn with_anti_affinity(
+    mut p: k8s_openapi::api::core::v1::Pod,
+    namespace_selector: (&str, &str),
+) -> k8s_openapi::api::core::v1::Pod {
+    use k8s_openapi::api::core::v1::{Affinity, PodAffinityTerm, PodAntiAffinity};
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+    let selector = |k: &str, v: &str| LabelSelector {
+        match_labels: Some([(k.to_string(), v.to_string())].into_iter().collect()),
+        ..LabelSelector::default()
+    };
+    p.spec.as_mut().unwrap().affinity = Some(Affinity {
+        pod_anti_affinity: Some(PodAntiAffinity {
+            required_during_scheduling_ignored_during_execution: Some(vec![PodAffinityTerm {
+                label_selector: Some(selector("app", "web")),
+                namespace_selector: Some(selector(namespace_selector.0, namespace_selector.1)),
+                topology_key: "kubernetes.io/hostname".into(),
+                ..PodAffinityTerm::default()
+            }]),
+            ..PodAntiAffinity::default()
+        }),
+        ..Affinity::default()
+    });
+    p
+}
+
+/// A Namespace's labels, watched from the API server, decide an InterPodAffinity
+/// `namespaceSelector`: the term selecting `team=web` namespaces sees the `app=web` pod in
+/// `shop` and avoids its node; the one selecting `team=db` sees none.
+#[tokio::test(start_paused = true)]
+async fn watched_namespace_labels_decide_a_namespace_selector() {
+    let fake = FakeApiServer::new();
+    fake.put_node(make_node("n1", 4000, 110));
+    fake.put(make_namespace("shop", &[("team", "web")]));
+    let mut web = make_pod("shop", "web-1", "default-scheduler", 500, 0);
+    web.metadata.labels = Some(
+        [("app".to_string(), "web".to_string())]
+            .into_iter()
+            .collect(),
+    );
+    web.spec.as_mut().unwrap().node_name = Some("n1".into());
+    fake.put_pod(web);
+    fake.put_pod(with_anti_affinity(
+        make_pod(NS, "avoids-web-teams", SCHED, 500, 0),
+        ("team", "web"),
+    ));
+    fake.put_pod(with_anti_affinity(
+        make_pod(NS, "avoids-db-teams", SCHED, 500, 0),
+        ("team", "db"),
+    ));
+    let d = start(&fake, "a", false);
+    wait_until("avoids-db-teams bound", || {
+        bound_node(&fake, "avoids-db-teams").is_some()
+    })
+    .await;
+    wait_until("avoids-web-teams unschedulable", || {
+        failed_scheduling_events(&fake) > 0
+    })
+    .await;
+    assert_eq!(bound_node(&fake, "avoids-web-teams"), None);
+    let note = fake
+        .events()
+        .into_iter()
+        .find(|e| e.reason.as_deref() == Some("FailedScheduling"))
+        .and_then(|e| e.note)
+        .unwrap();
+    assert!(note.contains("anti-affinity"), "{note}");
+    d.stop.cancel();
+    d.handle.await.unwrap().unwrap();
+}
