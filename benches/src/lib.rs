@@ -262,3 +262,145 @@ pub fn pending_pods(start: usize, count: usize, seed: u64) -> Vec<Pod> {
         .map(|i| pod(i, None, &mut rng))
         .collect()
 }
+
+/// How the pods of [`workload_cluster`]'s Deployments keep apart on hostnames.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostnameAntiAffinity {
+    /// `preferredDuringScheduling…` podAntiAffinity on `kubernetes.io/hostname`, weight 100.
+    Preferred,
+    /// `requiredDuringScheduling…` podAntiAffinity on `kubernetes.io/hostname`.
+    Required,
+}
+
+/// A cluster of Deployments as kubectl would show it: `nodes` synthetic nodes; `deployments`
+/// Deployments of `replicas` running pods each, every one with a ReplicaSet (the pods' controller,
+/// with `pod-template-hash`), a Service selecting its pods, `ScheduleAnyway` zone spreading
+/// (maxSkew 1) and hostname anti-affinity; plus what [`workload_pod`] needs to make one more
+/// replica. Replicas of a Deployment are on distinct nodes.
+#[derive(Clone, Debug)]
+pub struct WorkloadCluster {
+    /// The nodes.
+    pub nodes: Vec<Node>,
+    /// The running pods.
+    pub pods: Vec<Pod>,
+    /// One Service per Deployment.
+    pub services: Vec<k8s_openapi::api::core::v1::Service>,
+    /// One ReplicaSet per Deployment.
+    pub replica_sets: Vec<k8s_openapi::api::apps::v1::ReplicaSet>,
+    /// Which hostname anti-affinity the pods carry.
+    pub anti_affinity: HostnameAntiAffinity,
+}
+
+/// See [`WorkloadCluster`].
+#[must_use]
+pub fn workload_cluster(
+    nodes: usize,
+    deployments: usize,
+    replicas: usize,
+    anti_affinity: HostnameAntiAffinity,
+    seed: u64,
+) -> WorkloadCluster {
+    let mut rng = Rng::new(seed);
+    let node_list: Vec<Node> = (0..nodes).map(|i| node(i, &mut rng)).collect();
+    let mut pods = Vec::with_capacity(deployments * replicas);
+    let mut services = Vec::with_capacity(deployments);
+    let mut replica_sets = Vec::with_capacity(deployments);
+    let stride = (nodes / replicas.max(1)).max(1);
+    for d in 0..deployments {
+        let (ns, app, hash) = workload_names(d);
+        services.push(
+            serde_json::from_value(json!({"apiVersion": "v1", "kind": "Service",
+                "metadata": {"name": app, "namespace": ns},
+                "spec": {"selector": {"app": app}, "ports": [{"port": 80}]}}))
+            .expect("synthetic service"),
+        );
+        replica_sets.push(
+            serde_json::from_value(json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                "metadata": {"name": format!("{app}-{hash}"), "namespace": ns},
+                "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": app, "pod-template-hash": hash}},
+                         "template": {"metadata": {"labels": {"app": app, "pod-template-hash": hash}}}}}))
+            .expect("synthetic replicaset"),
+        );
+        for k in 0..replicas {
+            let node = (d + k * stride) % nodes.max(1);
+            let name = format!("node-{node:05}");
+            pods.push(workload_pod(d, k, Some(&name), anti_affinity));
+        }
+    }
+    WorkloadCluster {
+        nodes: node_list,
+        pods,
+        services,
+        replica_sets,
+        anti_affinity,
+    }
+}
+
+fn workload_names(d: usize) -> (String, String, String) {
+    (
+        format!("ns-{}", d % 50),
+        format!("dep-{d:04}"),
+        format!("{:08x}", d.wrapping_mul(2_654_435_761) & 0xffff_ffff),
+    )
+}
+
+/// Replica `k` of Deployment `d` of a [`workload_cluster`]; `node` binds it.
+#[must_use]
+pub fn workload_pod(d: usize, k: usize, node: Option<&str>, anti: HostnameAntiAffinity) -> Pod {
+    let (ns, app, hash) = workload_names(d);
+    let term = json!({"topologyKey": "kubernetes.io/hostname", "labelSelector": {"matchLabels": {"app": app}}});
+    let anti_affinity = match anti {
+        HostnameAntiAffinity::Preferred => {
+            json!({"preferredDuringSchedulingIgnoredDuringExecution": [
+            {"weight": 100, "podAffinityTerm": term}]})
+        }
+        HostnameAntiAffinity::Required => {
+            json!({"requiredDuringSchedulingIgnoredDuringExecution": [term]})
+        }
+    };
+    serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": format!("{app}-{hash}-{k:05}"), "namespace": ns,
+                     "labels": {"app": app, "pod-template-hash": hash},
+                     "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                         "name": format!("{app}-{hash}"), "uid": format!("uid-{d}"), "controller": true}],
+                     "creationTimestamp": "2026-11-21T00:00:00Z"},
+        "spec": {
+            "nodeName": node,
+            "containers": [{"name": "app", "image": "registry.example.com/app:1.0",
+                            "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}}}],
+            "topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone",
+                "whenUnsatisfiable": "ScheduleAnyway", "labelSelector": {"matchLabels": {"app": app}},
+                "matchLabelKeys": ["pod-template-hash"]}],
+            "affinity": {"podAntiAffinity": anti_affinity}
+        },
+        "status": {"phase": if node.is_some() { "Running" } else { "Pending" }}
+    }))
+    .expect("synthetic workload pod")
+}
+
+impl WorkloadCluster {
+    /// Loads the cluster into a state.
+    ///
+    /// # Panics
+    /// On a synthetic object that does not convert (a bug in the generator).
+    #[must_use]
+    pub fn state(&self) -> sched_core::ClusterState {
+        let mut state = sched_core::ClusterState::new();
+        for n in &self.nodes {
+            let info = state.convert_node(n).expect("node");
+            state.add_node(info).expect("node");
+        }
+        for s in &self.services {
+            state.apply_service(s).expect("service");
+        }
+        for r in &self.replica_sets {
+            state.apply_replica_set(r).expect("replicaset");
+        }
+        for p in &self.pods {
+            let info = state.convert_pod(p).expect("pod");
+            state.add_pod(info).expect("pod");
+        }
+        state
+    }
+}

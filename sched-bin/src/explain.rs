@@ -97,40 +97,15 @@ pub fn to_json(pod: &str, eval: &Evaluation, state: &ClusterState) -> Value {
         .iter()
         .map(|(id, outcome)| {
             let name = &*state.node(*id).info.name;
-            match outcome {
-                NodeOutcome::Rejected { plugin, rejection } => json!({
-                    "node": name, "feasible": false, "plugin": plugin,
-                    "reasons": reasons(rejection), "code": rejection.code.as_str(),
-                }),
-                NodeOutcome::Feasible | NodeOutcome::NotEvaluated => {
-                    let t = &eval.scores;
-                    match t.nodes.iter().position(|n| n == id) {
-                        Some(i) => {
-                            let scores: serde_json::Map<String, Value> = t
-                                .plugins
-                                .iter()
-                                .zip(&t.scores)
-                                .map(|((p, _), s)| ((*p).to_string(), json!(s[i])))
-                                .collect();
-                            json!({"node": name, "feasible": true, "scores": scores, "total": t.totals[i]})
-                        }
-                        // A single feasible node is chosen without scoring (upstream).
-                        None => json!({"node": name, "feasible": true, "scores": {}, "total": null}),
-                    }
-                }
+            let mut v = node_json(name, *id, outcome, eval);
+            // The real cycle stopped before this node (upstream's numFeasibleNodesToFind).
+            if !eval.evaluated.contains(id) {
+                v["evaluated"] = json!(false);
             }
+            v
         })
         .collect();
-    let (selected, message, nominated) = match &eval.result {
-        Ok(p) => (json!(&*p.node_name), Value::Null, Value::Null),
-        Err(ScheduleError::Unschedulable(fit)) => {
-            let nominated = fit.diagnosis.nomination.as_ref().map_or(Value::Null, |(node, victims)| {
-                json!({"node": &*state.node(*node).info.name, "victims": victims.iter().map(|v| &**v).collect::<Vec<_>>()})
-            });
-            (Value::Null, json!(fit.message()), nominated)
-        }
-        Err(e) => (Value::Null, json!(e.to_string()), Value::Null),
-    };
+    let (selected, message, nominated) = result_json(eval, state);
     let mut v = json!({
         "pod": pod,
         "profile": eval.profile,
@@ -142,6 +117,49 @@ pub fn to_json(pod: &str, eval: &Evaluation, state: &ClusterState) -> Value {
         v["nominated"] = nominated;
     }
     v
+}
+
+fn node_json(
+    name: &str,
+    id: sched_core::NodeId,
+    outcome: &NodeOutcome,
+    eval: &Evaluation,
+) -> Value {
+    match outcome {
+        NodeOutcome::Rejected { plugin, rejection } => json!({
+            "node": name, "feasible": false, "plugin": plugin,
+            "reasons": reasons(rejection), "code": rejection.code.as_str(),
+        }),
+        NodeOutcome::Feasible | NodeOutcome::NotEvaluated => {
+            let t = &eval.scores;
+            match t.nodes.iter().position(|n| *n == id) {
+                Some(i) => {
+                    let scores: serde_json::Map<String, Value> = t
+                        .plugins
+                        .iter()
+                        .zip(&t.scores)
+                        .map(|((p, _), s)| ((*p).to_string(), json!(s[i])))
+                        .collect();
+                    json!({"node": name, "feasible": true, "scores": scores, "total": t.totals[i]})
+                }
+                // A single feasible node is chosen without scoring (upstream).
+                None => json!({"node": name, "feasible": true, "scores": {}, "total": null}),
+            }
+        }
+    }
+}
+
+fn result_json(eval: &Evaluation, state: &ClusterState) -> (Value, Value, Value) {
+    match &eval.result {
+        Ok(p) => (json!(&*p.node_name), Value::Null, Value::Null),
+        Err(ScheduleError::Unschedulable(fit)) => {
+            let nominated = fit.diagnosis.nomination.as_ref().map_or(Value::Null, |(node, victims)| {
+                json!({"node": &*state.node(*node).info.name, "victims": victims.iter().map(|v| &**v).collect::<Vec<_>>()})
+            });
+            (Value::Null, json!(fit.message()), nominated)
+        }
+        Err(e) => (Value::Null, json!(e.to_string()), Value::Null),
+    }
 }
 
 /// A table for people: one row per node, one column per score plugin.
@@ -164,6 +182,9 @@ pub fn to_table(pod: &str, eval: &Evaluation, state: &ClusterState) -> String {
                 row.push(
                     if selected {
                         "feasible (selected)"
+                    } else if !eval.evaluated.contains(id) {
+                        // upstream stops filtering at numFeasibleNodesToFind.
+                        "feasible (not evaluated by the cycle)"
                     } else {
                         "feasible"
                     }

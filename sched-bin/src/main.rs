@@ -24,7 +24,7 @@ enum Command {
     Simulate(sched_bin::simulate::SimulateArgs),
     /// Run as a leader-elected secondary scheduler against a cluster.
     Run(RunArgs),
-    /// Write the cluster's nodes and pods as a snapshot for explain and simulate.
+    /// Write the cluster's nodes, pods, namespaces, services and workloads as a snapshot.
     Snapshot(sched_bin::snapshot::SnapshotArgs),
 }
 

@@ -284,6 +284,25 @@ mod tests {
     }
 
     #[test]
+    fn summary_tells_what_the_snapshot_loaded() {
+        let mut a = args(&["--output", "json"]);
+        a.cluster = examples().join("topology/cluster.yaml");
+        let v: serde_json::Value =
+            serde_json::from_str(&execute(&a, ProgressBar::hidden()).unwrap()).unwrap();
+        let s = &v["summary"];
+        assert_eq!(s["loaded"]["namespaces"], 2);
+        assert_eq!(s["loaded"]["services"], 1);
+        assert_eq!(s["loaded"]["replica_sets"], 1);
+        assert_eq!(s["skipped_kinds"], serde_json::json!({}));
+        a.output = OutputFormat::Table;
+        let table = execute(&a, ProgressBar::hidden()).unwrap();
+        assert!(
+            table.contains("2 namespace(s), 1 service(s), 1 replicaset(s)"),
+            "{table}"
+        );
+    }
+
+    #[test]
     fn report_dir_is_written() {
         let dir = std::env::temp_dir().join(format!("placer-cli-report-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);

@@ -1,8 +1,15 @@
-//! `placer snapshot`: what `kubectl get nodes,pods -A -o yaml` prints, from the API server,
-//! ready for `placer simulate --cluster` and `placer explain --cluster`.
+//! `placer snapshot`: the cluster objects the scheduler reads, from the API server, as one
+//! `kind: List` ready for `placer simulate --cluster` and `placer explain --cluster`.
+//!
+//! It lists, cluster-wide, Nodes, Pods, Namespaces, Services, ReplicaSets, StatefulSets and
+//! ReplicationControllers (what `kubectl get
+//! nodes,pods,namespaces,services,replicasets,statefulsets,replicationcontrollers -A -o yaml`
+//! prints), each item with its `apiVersion` and `kind` and without `managedFields`.
 
 use anyhow::Context;
-use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::api::apps::v1::{ReplicaSet, StatefulSet};
+use k8s_openapi::api::core::v1::{Namespace, Node, Pod, ReplicationController, Service};
+use kube::Client;
 use kube::api::{Api, ListParams};
 use sched_core::config::SchedulerConfig;
 use serde_json::{Value, json};
@@ -26,7 +33,49 @@ fn strip(mut v: Value) -> Value {
     v
 }
 
-/// Lists every node and pod and renders a `kind: List` document.
+/// Lists every object of kind `K` into `items`, with its `apiVersion` and `kind`.
+async fn list_into<K>(client: &Client, what: &str, items: &mut Vec<Value>) -> anyhow::Result<()>
+where
+    K: k8s_openapi::Resource
+        + kube::Resource<DynamicType = ()>
+        + Clone
+        + std::fmt::Debug
+        + serde::de::DeserializeOwned
+        + serde::Serialize,
+{
+    let list = Api::<K>::all(client.clone())
+        .list(&ListParams::default())
+        .await
+        .with_context(|| format!("listing {what}"))?;
+    items.reserve(list.items.len());
+    for o in list.items {
+        let mut v = strip(serde_json::to_value(o)?);
+        v["apiVersion"] = json!(<K as k8s_openapi::Resource>::API_VERSION);
+        v["kind"] = json!(<K as k8s_openapi::Resource>::KIND);
+        items.push(v);
+    }
+    Ok(())
+}
+
+/// The snapshot of the cluster behind `client` as a `kind: List` YAML document: Nodes, Pods,
+/// Namespaces, Services, ReplicaSets, StatefulSets, then ReplicationControllers.
+///
+/// # Errors
+/// An API error (a list refused or failed) or a rendering error.
+pub async fn render(client: &Client) -> anyhow::Result<String> {
+    let mut items = Vec::new();
+    list_into::<Node>(client, "nodes", &mut items).await?;
+    list_into::<Pod>(client, "pods", &mut items).await?;
+    list_into::<Namespace>(client, "namespaces", &mut items).await?;
+    list_into::<Service>(client, "services", &mut items).await?;
+    list_into::<ReplicaSet>(client, "replicasets", &mut items).await?;
+    list_into::<StatefulSet>(client, "statefulsets", &mut items).await?;
+    list_into::<ReplicationController>(client, "replicationcontrollers", &mut items).await?;
+    let list = json!({"apiVersion": "v1", "kind": "List", "items": items});
+    serde_saphyr::to_string(&list).context("rendering YAML")
+}
+
+/// Lists the cluster's objects and writes them as a `kind: List` document (see [`render`]).
 ///
 /// # Errors
 /// Client construction or API errors, or an unwritable output.
@@ -36,29 +85,7 @@ pub async fn run(args: &SnapshotArgs) -> anyhow::Result<()> {
         args.kubeconfig.as_deref(),
     )
     .await?;
-    let nodes = Api::<Node>::all(client.clone())
-        .list(&ListParams::default())
-        .await
-        .context("listing nodes")?;
-    let pods = Api::<Pod>::all(client)
-        .list(&ListParams::default())
-        .await
-        .context("listing pods")?;
-    let mut items = Vec::with_capacity(nodes.items.len() + pods.items.len());
-    for n in nodes.items {
-        let mut v = strip(serde_json::to_value(n)?);
-        v["apiVersion"] = json!("v1");
-        v["kind"] = json!("Node");
-        items.push(v);
-    }
-    for p in pods.items {
-        let mut v = strip(serde_json::to_value(p)?);
-        v["apiVersion"] = json!("v1");
-        v["kind"] = json!("Pod");
-        items.push(v);
-    }
-    let list = json!({"apiVersion": "v1", "kind": "List", "items": items});
-    let text = serde_saphyr::to_string(&list).context("rendering YAML")?;
+    let text = render(&client).await?;
     match &args.output {
         Some(p) => std::fs::write(p, text).with_context(|| format!("writing {}", p.display()))?,
         None => print!("{text}"),

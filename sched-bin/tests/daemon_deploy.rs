@@ -91,7 +91,7 @@ fn grants(rules: &[Value], group: &str, resource: &str, verb: &str) -> bool {
 #[test]
 fn cluster_role_is_minimal_and_sufficient() {
     let r = rules("clusterrole.yaml", "ClusterRole");
-    for (group, resource, verb) in [
+    let must = [
         ("", "nodes", "watch"),
         ("", "pods", "watch"),
         ("", "pods", "list"),
@@ -99,7 +99,18 @@ fn cluster_role_is_minimal_and_sufficient() {
         ("", "pods/status", "patch"),
         ("events.k8s.io", "events", "create"),
         ("events.k8s.io", "events", "patch"),
-    ] {
+        ("", "namespaces", "list"),
+        ("", "namespaces", "watch"),
+        ("", "services", "list"),
+        ("", "services", "watch"),
+        ("", "replicationcontrollers", "list"),
+        ("", "replicationcontrollers", "watch"),
+        ("apps", "replicasets", "list"),
+        ("apps", "replicasets", "watch"),
+        ("apps", "statefulsets", "list"),
+        ("apps", "statefulsets", "watch"),
+    ];
+    for (group, resource, verb) in must {
         assert!(
             grants(&r, group, resource, verb),
             "missing {verb} {group}/{resource}"
@@ -109,14 +120,56 @@ fn cluster_role_is_minimal_and_sufficient() {
         ("", "pods", "delete"),
         ("", "nodes", "update"),
         ("", "secrets", "get"),
+        // The watched objects are only listed and watched, never read one by one or written.
+        ("", "namespaces", "get"),
+        ("", "services", "get"),
+        ("", "services", "update"),
+        ("", "replicationcontrollers", "get"),
+        ("apps", "replicasets", "get"),
+        ("apps", "statefulsets", "get"),
+        ("apps", "deployments", "list"),
+        ("", "endpoints", "list"),
+        ("", "replicasets", "list"),
+        ("apps", "services", "list"),
     ] {
         assert!(
             !grants(&r, group, resource, verb),
             "too broad: {verb} {group}/{resource}"
         );
     }
-    let verbs: usize = r.iter().map(|x| x["verbs"].as_array().unwrap().len()).sum();
-    assert_eq!(verbs, 7, "nothing beyond the list above");
+    // Exactly these, nothing more: what the rules grant, (group, resource, verb) by
+    // (group, resource, verb), is the list above plus get/list on nodes and get on pods.
+    let mut granted = std::collections::BTreeSet::new();
+    for x in &r {
+        let items = |k: &str| {
+            x[k].as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        };
+        for g in items("apiGroups") {
+            for res in items("resources") {
+                for v in items("verbs") {
+                    granted.insert((g.clone(), res.clone(), v));
+                }
+            }
+        }
+    }
+    let mut expected: std::collections::BTreeSet<(String, String, String)> = must
+        .iter()
+        .map(|(g, r, v)| ((*g).to_string(), (*r).to_string(), (*v).to_string()))
+        .collect();
+    for (r, v) in [("nodes", "get"), ("nodes", "list"), ("pods", "get")] {
+        expected.insert((String::new(), r.to_string(), v.to_string()));
+    }
+    assert_eq!(granted, expected, "nothing beyond the list above");
+    assert!(
+        r.iter().all(|x| x.get("resourceNames").is_none()
+            && x["verbs"].as_array().unwrap().iter().all(|v| v != "*")
+            && x["resources"].as_array().unwrap().iter().all(|v| v != "*")),
+        "no wildcards"
+    );
 }
 
 #[test]

@@ -4,7 +4,12 @@
 //! socket test, on real time and milliseconds long). The log format is tested in
 //! `daemon_logs.rs`, a process of its own.
 
-use sched_bin::daemon::fake::{FakeApiServer, make_node, make_pod};
+use k8s_openapi::api::apps::v1::{ReplicaSet, StatefulSet};
+use k8s_openapi::api::core::v1::{Namespace, Service};
+use sched_bin::daemon::fake::{
+    FakeApiServer, make_namespace, make_node, make_pod, make_replica_set,
+    make_replication_controller, make_service, make_stateful_set,
+};
 use sched_bin::daemon::{Daemon, Stopped, http::Endpoints};
 use sched_core::config::SchedulerConfig;
 use std::time::Duration;
@@ -1068,4 +1073,173 @@ async fn endpoints_serve_over_a_loopback_socket_and_readyz_waits_for_the_caches(
     stop.cancel();
     run.await.unwrap().unwrap();
     server.await.unwrap();
+}
+
+/// `(namespaces, services, workloads)` in the daemon's cache, as last published.
+fn cached_objects(d: &Running) -> (usize, usize, usize) {
+    d.endpoints.shared.objects.get()
+}
+
+/// Namespaces, Services and the three workload kinds are listed and watched cluster-wide and
+/// reach the daemon's ClusterState: the initial list, a created Service, an update (no
+/// duplicate), deletes, and a re-list after the watch expired that drops what is gone.
+#[tokio::test(start_paused = true)]
+async fn namespaces_services_and_workloads_reach_the_cache() {
+    let fake = FakeApiServer::new();
+    fake.put_node(make_node("n1", 4000, 110));
+    fake.put(make_namespace("shop", &[("team", "web")]));
+    fake.put(make_replica_set("shop", "web-5d4f", &[("app", "web")]));
+    fake.put(make_stateful_set("shop", "db", &[("app", "db")]));
+    fake.put(make_replication_controller(
+        "shop",
+        "legacy",
+        &[("app", "old")],
+    ));
+    let d = start(&fake, "a", false);
+    wait_until("ready", || {
+        d.endpoints.respond(&http::Method::GET, "/readyz").status() == 200
+    })
+    .await;
+    wait_until("initial lists applied", || cached_objects(&d) == (1, 0, 3)).await;
+    for path in [
+        "/api/v1/namespaces",
+        "/api/v1/services",
+        "/api/v1/replicationcontrollers",
+        "/apis/apps/v1/replicasets",
+        "/apis/apps/v1/statefulsets",
+    ] {
+        let reqs: Vec<_> = fake
+            .requests()
+            .into_iter()
+            .filter(|r| r.path == path)
+            .collect();
+        assert!(
+            reqs.iter().any(|r| !r.query.contains("watch=true")),
+            "{path} listed"
+        );
+        assert!(
+            reqs.iter().any(|r| r.query.contains("watch=true")),
+            "{path} watched"
+        );
+    }
+
+    // A Service created in the API server reaches the daemon's state.
+    fake.put(make_service("shop", "web", &[("app", "web")]));
+    wait_until("service cached", || cached_objects(&d) == (1, 1, 3)).await;
+    // An update replaces it; a second Namespace adds one.
+    fake.put(make_service(
+        "shop",
+        "web",
+        &[("app", "web"), ("tier", "front")],
+    ));
+    fake.put(make_namespace("data", &[]));
+    wait_until("namespace cached", || cached_objects(&d) == (2, 1, 3)).await;
+    // Deletes remove them.
+    fake.delete::<ReplicaSet>("shop", "web-5d4f");
+    fake.delete::<Namespace>("", "data");
+    wait_until("deletes applied", || cached_objects(&d) == (1, 1, 2)).await;
+    // Gone while the watches are broken: only the re-list can tell.
+    fake.delete_silently::<Service>("shop", "web");
+    fake.delete_silently::<StatefulSet>("shop", "db");
+    fake.expire_watches();
+    wait_until("re-list applied", || cached_objects(&d) == (1, 0, 1)).await;
+    // Scheduling goes on as before.
+    fake.put_pod(make_pod(NS, "p1", SCHED, 500, 0));
+    wait_until("p1 bound", || bound_node(&fake, "p1").is_some()).await;
+    d.stop.cancel();
+    d.handle.await.unwrap().unwrap();
+}
+
+/// Upstream waits for every informer before scheduling; so does Placer: with the Service list
+/// refused, nothing is attempted and `/readyz` says not ready.
+#[tokio::test(start_paused = true)]
+async fn scheduling_waits_for_the_service_list() {
+    let fake = FakeApiServer::new();
+    fake.put_node(make_node("n1", 4000, 110));
+    fake.put_pod(make_pod(NS, "p1", SCHED, 500, 0));
+    fake.block_path("a", "/api/v1/services", true);
+    let d = start(&fake, "a", false);
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert!(fake.events().is_empty());
+    assert_eq!(binding_requests(&fake, "p1"), 0);
+    assert_eq!(
+        d.endpoints.respond(&http::Method::GET, "/readyz").status(),
+        503
+    );
+    fake.block_path("a", "/api/v1/services", false);
+    wait_until("p1 bound", || bound_node(&fake, "p1").is_some()).await;
+    d.stop.cancel();
+    d.handle.await.unwrap().unwrap();
+}
+
+/// `p` with a required pod anti-affinity term against `app=web` pods in the namespaces whose
+/// labels match `namespace_selector`, per hostname.
+fn with_anti_affinity(
+    mut p: k8s_openapi::api::core::v1::Pod,
+    namespace_selector: (&str, &str),
+) -> k8s_openapi::api::core::v1::Pod {
+    use k8s_openapi::api::core::v1::{Affinity, PodAffinityTerm, PodAntiAffinity};
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+    let selector = |k: &str, v: &str| LabelSelector {
+        match_labels: Some([(k.to_string(), v.to_string())].into_iter().collect()),
+        ..LabelSelector::default()
+    };
+    p.spec.as_mut().unwrap().affinity = Some(Affinity {
+        pod_anti_affinity: Some(PodAntiAffinity {
+            required_during_scheduling_ignored_during_execution: Some(vec![PodAffinityTerm {
+                label_selector: Some(selector("app", "web")),
+                namespace_selector: Some(selector(namespace_selector.0, namespace_selector.1)),
+                topology_key: "kubernetes.io/hostname".into(),
+                ..PodAffinityTerm::default()
+            }]),
+            ..PodAntiAffinity::default()
+        }),
+        ..Affinity::default()
+    });
+    p
+}
+
+/// A Namespace's labels, watched from the API server, decide an InterPodAffinity
+/// `namespaceSelector`: the term selecting `team=web` namespaces sees the `app=web` pod in
+/// `shop` and avoids its node; the one selecting `team=db` sees none.
+#[tokio::test(start_paused = true)]
+async fn watched_namespace_labels_decide_a_namespace_selector() {
+    let fake = FakeApiServer::new();
+    fake.put_node(make_node("n1", 4000, 110));
+    fake.put(make_namespace("shop", &[("team", "web")]));
+    let mut web = make_pod("shop", "web-1", "default-scheduler", 500, 0);
+    web.metadata.labels = Some(
+        [("app".to_string(), "web".to_string())]
+            .into_iter()
+            .collect(),
+    );
+    web.spec.as_mut().unwrap().node_name = Some("n1".into());
+    fake.put_pod(web);
+    fake.put_pod(with_anti_affinity(
+        make_pod(NS, "avoids-web-teams", SCHED, 500, 0),
+        ("team", "web"),
+    ));
+    fake.put_pod(with_anti_affinity(
+        make_pod(NS, "avoids-db-teams", SCHED, 500, 0),
+        ("team", "db"),
+    ));
+    let d = start(&fake, "a", false);
+    wait_until("avoids-db-teams bound", || {
+        bound_node(&fake, "avoids-db-teams").is_some()
+    })
+    .await;
+    wait_until("avoids-web-teams unschedulable", || {
+        failed_scheduling_events(&fake) > 0
+    })
+    .await;
+    assert_eq!(bound_node(&fake, "avoids-web-teams"), None);
+    let note = fake
+        .events()
+        .into_iter()
+        .find(|e| e.reason.as_deref() == Some("FailedScheduling"))
+        .and_then(|e| e.note)
+        .unwrap();
+    assert!(note.contains("anti-affinity"), "{note}");
+    d.stop.cancel();
+    d.handle.await.unwrap().unwrap();
 }

@@ -611,34 +611,6 @@ pub fn pod_info(pod: &core::Pod, interner: &mut Interner) -> Result<PodInfo> {
         "PodTopologySpread",
         "spec.topologySpreadConstraints",
     );
-    let pod_affinity = affinity.and_then(|a| a.pod_affinity.as_ref());
-    needs(
-        pod_affinity.is_some_and(|pa| {
-            non_empty(
-                pa.required_during_scheduling_ignored_during_execution
-                    .as_ref(),
-            ) || non_empty(
-                pa.preferred_during_scheduling_ignored_during_execution
-                    .as_ref(),
-            )
-        }),
-        "InterPodAffinity",
-        "spec.affinity.podAffinity",
-    );
-    let anti_affinity = affinity.and_then(|a| a.pod_anti_affinity.as_ref());
-    needs(
-        anti_affinity.is_some_and(|pa| {
-            non_empty(
-                pa.required_during_scheduling_ignored_during_execution
-                    .as_ref(),
-            ) || non_empty(
-                pa.preferred_during_scheduling_ignored_during_execution
-                    .as_ref(),
-            )
-        }),
-        "InterPodAffinity",
-        "spec.affinity.podAntiAffinity",
-    );
     needs(
         spec.volumes
             .iter()

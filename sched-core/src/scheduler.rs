@@ -213,10 +213,14 @@ pub struct Evaluation {
     pub profile: String,
     /// Per node (in `ClusterState::node_ids` order): its filter outcome.
     pub nodes: Vec<(NodeId, NodeOutcome)>,
-    /// Scores (empty when fewer than two nodes were feasible: upstream skips scoring then).
+    /// Scores of the nodes the real cycle scored (empty when fewer than two nodes were
+    /// feasible: upstream skips scoring then).
     pub scores: ScoreTable,
-    /// The result.
+    /// The result: what `schedule` decides for this pod now, with the same seed.
     pub result: Result<Placement, ScheduleError>,
+    /// The nodes the real cycle filtered (upstream stops at `numFeasibleNodesToFind`, starting
+    /// where the previous cycle stopped); `nodes` has the outcome of every node regardless.
+    pub evaluated: BTreeSet<NodeId>,
 }
 
 /// What PreFilter left for Filter.
@@ -361,6 +365,8 @@ enum Reach {
     Upstream,
     /// Every node, from the first (for explanations).
     AllNodes,
+    /// As `Upstream`, keeping the scores and the evaluated nodes, without moving the start.
+    Preview,
 }
 
 /// The scheduler: profiles, global settings and the seed that decides ties.
@@ -444,12 +450,18 @@ impl Scheduler {
         self.evaluate(pod, state, Reach::Upstream).result
     }
 
-    /// Runs the cycle over every node and keeps every status and score: what `placer explain`
-    /// prints. The selected node is the one `schedule` would pick with
-    /// `percentageOfNodesToScore: 100` and the same seed.
+    /// What `placer explain` prints: every node's filter outcome, and the decision, scores and
+    /// evaluated nodes of the cycle `schedule` would run now (same seed, same start index, same
+    /// `numFeasibleNodesToFind` cutoff), so the selected node is always the one `schedule`
+    /// picks. Does not advance the start index.
     #[must_use]
     pub fn explain(&self, pod: &PodInfo, state: &ClusterState) -> Evaluation {
-        self.evaluate(pod, state, Reach::AllNodes)
+        let all = self.evaluate(pod, state, Reach::AllNodes);
+        let real = self.evaluate(pod, state, Reach::Preview);
+        Evaluation {
+            nodes: all.nodes,
+            ..real
+        }
     }
 
     /// upstream: `numFeasibleNodesToFind`.
@@ -479,6 +491,7 @@ impl Scheduler {
             nodes: Vec::new(),
             scores: ScoreTable::default(),
             result: Err(ScheduleError::NoNodes),
+            evaluated: BTreeSet::new(),
         };
         let Some(profile) = self.profile(&pod.scheduler_name) else {
             eval.result = Err(ScheduleError::NoProfile {
@@ -569,7 +582,7 @@ impl Scheduler {
         // Filter.
         let (to_find, start) = match reach {
             Reach::AllNodes => (n, 0),
-            Reach::Upstream => {
+            Reach::Upstream | Reach::Preview => {
                 let mut k = self.num_feasible_nodes_to_find(profile, n);
                 if profile.score.is_empty() {
                     // upstream: with no Score plugins (and no extenders) one feasible node is enough.
@@ -608,6 +621,10 @@ impl Scheduler {
         // Filters a block of at most FILTER_BLOCK consecutive positions of the scan, one plugin
         // at a time over the nodes still feasible; gives each node with the index of the
         // filter that rejected it, or FEASIBLE.
+        // Rejections found with nominated pods added (not reproducible by re-running a filter
+        // on the node alone), kept as found.
+        let nominated_rejections: Mutex<Vec<(NodeId, &'static str, Rejection)>> =
+            Mutex::new(Vec::new());
         let filter_block = |lo: usize, hi: usize, out: &mut Block| {
             out.len = hi - lo;
             for (r, i) in (lo..hi).enumerate() {
@@ -621,6 +638,53 @@ impl Scheduler {
             } else {
                 (1 << out.len) - 1
             };
+            if state.has_nominations() {
+                // upstream RunFilterPluginsWithNominatedPods: a node with pods nominated to it
+                // of at least this pod's priority is filtered twice, with them and without.
+                let mut rest = live;
+                while rest != 0 {
+                    let r = rest.trailing_zeros() as usize;
+                    rest &= rest - 1;
+                    let id = out.ids[r];
+                    let mut nominated = state
+                        .nominated_pods(id)
+                        .iter()
+                        .filter(|p| p.priority >= pod.priority && p.key != pod.key)
+                        .peekable();
+                    if nominated.peek().is_none() {
+                        continue;
+                    }
+                    live &= !(1 << r);
+                    let node = state.node(id);
+                    let mut with = node.clone();
+                    let mut with_cycle = cycle.clone();
+                    for p in nominated {
+                        with.hold(p);
+                        profile.run_pre_filter_extension(
+                            &mut with_cycle,
+                            &skip,
+                            pod,
+                            p,
+                            &with,
+                            view,
+                            true,
+                        );
+                    }
+                    let first = |c: &CycleState, n: &crate::state::NodeState| {
+                        filters.iter().enumerate().find_map(|(k, (name, f))| {
+                            f.filter(c, pod, n, view).err().map(|e| (k, *name, e))
+                        })
+                    };
+                    if let Some((k, name, e)) =
+                        first(&with_cycle, &with).or_else(|| first(&cycle, node))
+                    {
+                        out.verdicts[r] = k as u16;
+                        if let Ok(mut v) = nominated_rejections.lock() {
+                            v.push((id, name, e));
+                        }
+                    }
+                }
+            }
             for (k, (_, f)) in filters.iter().enumerate() {
                 if live == 0 {
                     break;
@@ -690,6 +754,13 @@ impl Scheduler {
             next += batch;
         }
         let evaluated = feasible.len() + rejected.len();
+        if reach != Reach::Upstream {
+            eval.evaluated = feasible
+                .iter()
+                .copied()
+                .chain(rejected.iter().map(|&(id, _)| id))
+                .collect();
+        }
         if reach == Reach::Upstream {
             let prev = self.next_start_node_index.load(Ordering::Relaxed);
             self.next_start_node_index
@@ -697,9 +768,16 @@ impl Scheduler {
         }
         // The rejected nodes' statuses, when someone will read them.
         let statuses = |rejected: &[(NodeId, u16)]| -> Vec<(NodeId, &'static str, Rejection)> {
+            let kept = nominated_rejections
+                .lock()
+                .map(|v| v.clone())
+                .unwrap_or_default();
             rejected
                 .iter()
                 .map(|&(id, k)| {
+                    if let Some((_, name, r)) = kept.iter().find(|(n, _, _)| *n == id) {
+                        return (id, *name, r.clone());
+                    }
                     let (name, f) = filters[usize::from(k)];
                     let rejection = f
                         .filter(&cycle, pod, state.node(id), view)
@@ -866,7 +944,7 @@ impl Scheduler {
             feasible_nodes: feasible.len(),
             evaluated_nodes: evaluated,
         });
-        if reach == Reach::AllNodes {
+        if reach != Reach::Upstream {
             eval.scores = ScoreTable {
                 plugins: scorers.iter().map(|(p, _, w)| (p.name(), *w)).collect(),
                 nodes: feasible.clone(),
@@ -950,8 +1028,10 @@ impl Scheduler {
     }
 
     /// Whether `pod` passes its profile's PreFilter and every Filter on at least one of
-    /// `nodes`: the exact queueing hint for a pod that failed everywhere before, when only
-    /// these nodes changed since (none of the implemented filters looks beyond its node).
+    /// `nodes`: the exact queueing hint for a pod that node-local filters rejected everywhere
+    /// before, when only these nodes changed since. PodTopologySpread and InterPodAffinity look
+    /// beyond the node (other pods, other nodes of a domain): a pod they rejected needs a retry
+    /// on any pod or node event instead.
     #[must_use]
     pub fn passes_filters_on_any(
         &self,
@@ -988,6 +1068,10 @@ impl Scheduler {
         all: &[NodeId],
         reach: Reach,
     ) {
+        if reach != Reach::Upstream {
+            // upstream: a PreFilter rejection is every node's status.
+            eval.evaluated = all.iter().copied().collect();
+        }
         if reach == Reach::AllNodes {
             eval.nodes = all
                 .iter()

@@ -257,8 +257,6 @@ pub struct ClusterState {
     pods: FxHashMap<Arc<str>, PodEntry>,
     /// For each image name, how many existing nodes report it (upstream cache `imageStates`).
     image_nodes: FxHashMap<Sym, u32>,
-    /// Placed pods with required pod anti-affinity terms (they constrain every later pod).
-    anti_affinity_pods: rustc_hash::FxHashSet<Arc<str>>,
     /// Placed pods by label and namespace.
     pod_index: PodIndex,
     /// Existing nodes by label (topology domains).
@@ -267,6 +265,9 @@ pub struct ClusterState {
     terms: TermIndex,
     /// Namespaces, Services and controllers.
     objects: Objects,
+    /// Pods nominated to nodes by preemption (upstream's nominator), not accounted anywhere.
+    nominated: FxHashMap<NodeId, Vec<Arc<PodInfo>>>,
+    nominated_at: FxHashMap<Arc<str>, NodeId>,
 }
 
 impl ClusterState {
@@ -351,13 +352,6 @@ impl ClusterState {
     #[must_use]
     pub fn pod(&self, key: &str) -> Option<&PodEntry> {
         self.pods.get(key)
-    }
-
-    /// Placed pods that carry required pod anti-affinity terms.
-    pub fn pods_with_required_anti_affinity(&self) -> impl Iterator<Item = &PodEntry> {
-        self.anti_affinity_pods
-            .iter()
-            .filter_map(|k| self.pods.get(k))
     }
 
     /// Every pod held, in no particular order.
@@ -454,15 +448,14 @@ impl ClusterState {
         if self.pods.contains_key(&*info.key) {
             return Err(StateError::PodExists(info.key.to_string()));
         }
+        // upstream: a pod bound (or assumed) is no longer nominated anywhere.
+        self.clear_nomination(&info.key);
         let id = self.slot_for(node_name);
         let node = &mut self.nodes[id.index()];
         node.account(&info, 1);
         let slot = u32::try_from(node.pods.len()).expect("more than 2^32 pods on a node");
         node.pods.push(info.clone());
         self.refresh(id);
-        if !info.pod_affinity.required_anti_affinity.is_empty() {
-            self.anti_affinity_pods.insert(info.key.clone());
-        }
         let index_id = self.pod_index.insert(info.clone(), id);
         self.terms.account(&info, id, true);
         self.pods.insert(
@@ -515,7 +508,6 @@ impl ClusterState {
             .pods
             .remove(key)
             .ok_or_else(|| StateError::PodNotFound(key.to_string()))?;
-        self.anti_affinity_pods.remove(key);
         self.pod_index.remove(entry.id);
         self.terms.account(&entry.info, entry.node, false);
         let node = &mut self.nodes[entry.node.index()];
@@ -577,6 +569,42 @@ impl ClusterState {
             Some(e) if !e.assumed => Err(StateError::NotAssumed(key.to_string())),
             Some(_) => self.remove_pod(key),
         }
+    }
+
+    /// Records that `pod` (pending) is nominated to `node` (upstream `nominatedNodeName`): while
+    /// the nomination stands, cycles of pods of lower or equal priority filter that node with
+    /// the nominated pod added too. Replaces an earlier nomination of the same pod.
+    pub fn nominate(&mut self, pod: PodInfo, node: NodeId) {
+        self.clear_nomination(&pod.key.clone());
+        self.nominated_at.insert(pod.key.clone(), node);
+        self.nominated.entry(node).or_default().push(Arc::new(pod));
+    }
+
+    /// Drops the nomination of pod `key` (it was bound, deleted or re-nominated); whether
+    /// there was one.
+    pub fn clear_nomination(&mut self, key: &str) -> bool {
+        let Some(node) = self.nominated_at.remove(key) else {
+            return false;
+        };
+        if let Some(list) = self.nominated.get_mut(&node) {
+            list.retain(|p| &*p.key != key);
+            if list.is_empty() {
+                self.nominated.remove(&node);
+            }
+        }
+        true
+    }
+
+    /// Pods nominated to `node`.
+    #[must_use]
+    pub fn nominated_pods(&self, node: NodeId) -> &[Arc<PodInfo>] {
+        self.nominated.get(&node).map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether any pod is nominated anywhere.
+    #[must_use]
+    pub fn has_nominations(&self) -> bool {
+        !self.nominated_at.is_empty()
     }
 
     /// Calls `f` for every held pod (bound or assumed, on any node slot: placeholders included,

@@ -315,3 +315,106 @@ fn required_anti_affinity_terms_select_pods_as_upstream() {
         "no labelSelector selects nothing"
     );
 }
+
+#[test]
+fn spread_constraints_default_and_merge_match_label_keys() {
+    use sched_core::model::{InclusionPolicy, LabelRequirement, WhenUnsatisfiable};
+    // upstream: minDomains 1, nodeAffinityPolicy Honor, nodeTaintsPolicy Ignore when unset; the
+    // API server merges matchLabelKeys into the selector (keys the pod lacks are ignored, a nil
+    // selector stays nil).
+    let mut i = Interner::new();
+    let p = pod_with(
+        &mut i,
+        json!({"metadata": {"name": "p", "namespace": "ns", "labels": {"app": "web", "pod-template-hash": "abc"}},
+               "spec": {"containers": [], "topologySpreadConstraints": [
+            {"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule",
+             "labelSelector": {"matchLabels": {"app": "web"}}, "matchLabelKeys": ["pod-template-hash", "missing"]},
+            {"maxSkew": 2, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "ScheduleAnyway",
+             "nodeAffinityPolicy": "Ignore", "nodeTaintsPolicy": "Honor", "matchLabelKeys": ["app"]}
+        ]}}),
+    );
+    let c = &p.topology_spread;
+    assert_eq!(c.len(), 2);
+    assert_eq!(c[0].when_unsatisfiable, WhenUnsatisfiable::DoNotSchedule);
+    assert_eq!(
+        (
+            c[0].min_domains,
+            c[0].node_affinity_policy,
+            c[0].node_taints_policy
+        ),
+        (1, InclusionPolicy::Honor, InclusionPolicy::Ignore)
+    );
+    let reqs = &c[0].selector.as_ref().unwrap().requirements;
+    assert_eq!(reqs.len(), 2);
+    assert!(matches!(&reqs[1], LabelRequirement::In { key, values }
+        if i.resolve(*key) == "pod-template-hash" && i.resolve(values[0]) == "abc"));
+    assert_eq!(
+        (c[1].node_affinity_policy, c[1].node_taints_policy),
+        (InclusionPolicy::Ignore, InclusionPolicy::Honor)
+    );
+    assert!(
+        c[1].selector.is_none(),
+        "no labelSelector: matchLabelKeys do not create one"
+    );
+}
+
+#[test]
+fn invalid_spread_and_affinity_fields_name_the_field() {
+    let cases = [
+        (
+            json!({"topologySpreadConstraints": [{"maxSkew": 0, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule"}]}),
+            "spec.topologySpreadConstraints[0].maxSkew",
+        ),
+        (
+            json!({"topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "Sometimes"}]}),
+            "spec.topologySpreadConstraints[0].whenUnsatisfiable",
+        ),
+        (
+            json!({"topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "ScheduleAnyway", "minDomains": 2}]}),
+            "spec.topologySpreadConstraints[0].minDomains",
+        ),
+        (
+            json!({"topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule", "nodeTaintsPolicy": "Maybe"}]}),
+            "spec.topologySpreadConstraints[0].nodeTaintsPolicy",
+        ),
+        (
+            json!({"affinity": {"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [{"topologyKey": ""}]}}}),
+            "spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey",
+        ),
+        (
+            json!({"affinity": {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+            {"weight": 0, "podAffinityTerm": {"topologyKey": "zone"}}]}}}),
+            "spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight",
+        ),
+    ];
+    for (spec, field) in cases {
+        let mut s = spec.clone();
+        s["containers"] = json!([]);
+        let p: Pod = serde_json::from_value(
+            json!({"metadata": {"name": "p", "namespace": "ns"}, "spec": s}),
+        )
+        .unwrap();
+        let e = pod_info(&p, &mut Interner::new()).unwrap_err();
+        assert_eq!(e.field, field, "{spec}");
+    }
+}
+
+#[test]
+fn affinity_terms_merge_match_and_mismatch_label_keys() {
+    use sched_core::model::LabelRequirement;
+    let mut i = Interner::new();
+    let p = pod_with(
+        &mut i,
+        json!({"metadata": {"name": "p", "namespace": "ns", "labels": {"app": "web", "tenant": "t1"}},
+               "spec": {"containers": [], "affinity": {"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+            {"topologyKey": "zone", "labelSelector": {"matchLabels": {"app": "web"}},
+             "matchLabelKeys": ["tenant"], "mismatchLabelKeys": ["app"]}]}}}}),
+    );
+    let t = &p.pod_affinity.required_affinity[0];
+    let reqs = &t.selector.as_ref().unwrap().requirements;
+    assert_eq!(reqs.len(), 3);
+    assert!(matches!(&reqs[1], LabelRequirement::In { key, .. } if i.resolve(*key) == "tenant"));
+    assert!(matches!(&reqs[2], LabelRequirement::NotIn { key, .. } if i.resolve(*key) == "app"));
+    assert_eq!(i.resolve(t.topology_key), "zone");
+    assert_eq!(t.namespaces.len(), 1, "own namespace by default");
+}

@@ -2,6 +2,7 @@
 
 use crate::default_preemption::DefaultPreemption;
 use crate::image_locality::ImageLocality;
+use crate::inter_pod_affinity::InterPodAffinity;
 use crate::node_affinity::NodeAffinity;
 use crate::node_name::NodeName;
 use crate::node_ports::NodePorts;
@@ -23,6 +24,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "TaintToleration",
     "NodeAffinity",
     "NodePorts",
+    "InterPodAffinity",
     "NodeResourcesFit",
     "NodeResourcesBalancedAllocation",
     "ImageLocality",
@@ -37,7 +39,6 @@ pub const GUARDED: &[&str] = &[
     "NodeVolumeLimits",
     "VolumeBinding",
     "VolumeZone",
-    "InterPodAffinity",
     "DynamicResources",
 ];
 
@@ -65,7 +66,7 @@ pub fn default_registry() -> Registry {
     r.register("VolumeBinding", unimplemented::volume_binding);
     r.register("VolumeZone", unimplemented::volume_zone);
     r.register("PodTopologySpread", PodTopologySpread::factory);
-    r.register("InterPodAffinity", unimplemented::inter_pod_affinity);
+    r.register("InterPodAffinity", InterPodAffinity::factory);
     r.register("DynamicResources", unimplemented::dynamic_resources);
     r
 }

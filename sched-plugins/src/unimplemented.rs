@@ -3,7 +3,7 @@
 //! A guard carries the upstream name and sits at every extension point the upstream plugin
 //! has. For a pod that does not use the plugin's feature it does nothing (PreFilter and
 //! PreScore return Skip, Filter passes). For a pod that does — topology spread constraints,
-//! pod (anti-)affinity, PVC-backed volumes, resource claims — its PreFilter rejects the pod as
+//! PVC-backed volumes, resource claims — its PreFilter rejects the pod as
 //! `UnschedulableAndUnresolvable` with a reason naming the missing plugin, so the pod is never
 //! placed as if the constraint were absent. A profile that disables the upstream plugin
 //! disables the guard too, which is exactly upstream's behaviour for that profile.
@@ -26,8 +26,6 @@ pub struct Unimplemented {
     pub name: &'static str,
     /// Which `UnsupportedConstraint::plugin` values this guard rejects.
     pub guards: &'static str,
-    /// Also reject pods selected by a placed pod's required anti-affinity (InterPodAffinity).
-    pub existing_anti_affinity: bool,
 }
 
 impl Unimplemented {
@@ -84,32 +82,10 @@ impl PreFilterPlugin for Unimplemented {
         &self,
         _cycle: &mut CycleState,
         pod: &PodInfo,
-        view: ClusterView<'_>,
+        _view: ClusterView<'_>,
     ) -> Result<PreFilterOutcome, Rejection> {
         if let Some(r) = self.check(pod) {
             return Err(r);
-        }
-        if self.existing_anti_affinity {
-            // upstream InterPodAffinity rejects the nodes in the topology domain of a running pod
-            // whose required anti-affinity selects this pod. Placer does not model topology
-            // domains yet, so it says so instead of placing the pod as if the term were absent.
-            let interner = view.interner();
-            let ns_labels = view.state.namespace_labels(pod.namespace_sym);
-            let blocker = view.state.pods_with_required_anti_affinity().find(|e| {
-                e.info.key != pod.key
-                    && e.info
-                        .pod_affinity
-                        .required_anti_affinity
-                        .iter()
-                        .any(|t| t.matches(pod, ns_labels, interner))
-            });
-            if let Some(e) = blocker {
-                return Err(Rejection::unresolvable(format!(
-                    "pod is selected by the required pod anti-affinity of {}, which needs plugin \
-                     InterPodAffinity: not implemented in Placer",
-                    e.info.key
-                )));
-            }
         }
         Ok(PreFilterOutcome::Skip)
     }
@@ -163,13 +139,12 @@ impl ReservePlugin for Unimplemented {
 }
 
 macro_rules! guard_factory {
-    ($fn_name:ident, $name:literal, $guards:literal, $existing:literal) => {
+    ($fn_name:ident, $name:literal, $guards:literal) => {
         #[doc = concat!("Factory for the `", $name, "` guard.")]
         pub fn $fn_name(_: &ProfileConfig, _: &mut Interner) -> Result<Arc<dyn Plugin>, String> {
             Ok(Arc::new(Unimplemented {
                 name: $name,
                 guards: $guards,
-                existing_anti_affinity: $existing,
             }))
         }
     };
@@ -178,35 +153,13 @@ macro_rules! guard_factory {
 guard_factory!(
     pod_topology_spread,
     "PodTopologySpread",
-    "PodTopologySpread",
-    false
+    "PodTopologySpread"
 );
-guard_factory!(
-    inter_pod_affinity,
-    "InterPodAffinity",
-    "InterPodAffinity",
-    true
-);
-guard_factory!(volume_binding, "VolumeBinding", "VolumeBinding", false);
-guard_factory!(
-    volume_restrictions,
-    "VolumeRestrictions",
-    "VolumeBinding",
-    false
-);
-guard_factory!(volume_zone, "VolumeZone", "VolumeBinding", false);
-guard_factory!(
-    node_volume_limits,
-    "NodeVolumeLimits",
-    "VolumeBinding",
-    false
-);
-guard_factory!(
-    dynamic_resources,
-    "DynamicResources",
-    "DynamicResources",
-    false
-);
+guard_factory!(volume_binding, "VolumeBinding", "VolumeBinding");
+guard_factory!(volume_restrictions, "VolumeRestrictions", "VolumeBinding");
+guard_factory!(volume_zone, "VolumeZone", "VolumeBinding");
+guard_factory!(node_volume_limits, "NodeVolumeLimits", "VolumeBinding");
+guard_factory!(dynamic_resources, "DynamicResources", "DynamicResources");
 
 /// upstream `DefaultBinder`: binding is done by whoever drives the scheduler (the daemon posts
 /// a Binding; the simulator assumes). It has no filter or score role.
@@ -248,7 +201,6 @@ mod tests {
         let guard = Unimplemented {
             name: "PodTopologySpread",
             guards: "PodTopologySpread",
-            existing_anti_affinity: false,
         };
         let mut cycle = CycleState::new();
         let r = guard.pre_filter(&mut cycle, &spread, c.view()).unwrap_err();
@@ -277,7 +229,6 @@ mod tests {
         let guard = Unimplemented {
             name: "VolumeRestrictions",
             guards: "VolumeBinding",
-            existing_anti_affinity: false,
         };
         let r = guard.check(&pvc).expect("rejected");
         assert!(

@@ -14,10 +14,12 @@
 //!
 //! Parked pods are retried when an event could make them fit, as upstream's queue moves
 //! pods back on cluster events with its queueing hints: a node added or changed, or a pod
-//! removed from a node. The hint is exact: a parked pod failed on every node, so it is retried
-//! when it passes its profile's PreFilter and Filter on one of the changed nodes
-//! (`Scheduler::passes_filters_on_any`, the same plugins as the cycle). A retry the hint skips
-//! would have failed, so results equal retrying on every event.
+//! removed from a node. For a pod that only node-local filters rejected the hint is exact: it
+//! failed on every node, so it is retried when it passes its profile's PreFilter and Filter on
+//! one of the changed nodes (`Scheduler::passes_filters_on_any`, the same plugins as the
+//! cycle). A pod that PodTopologySpread or InterPodAffinity rejected is retried on every node
+//! or pod event, placements included, since those plugins count pods on other nodes. A retry
+//! the hints skip would have failed, so results equal retrying on every event.
 
 use crate::scenario::{Action, Event, Location, Millis, NewPod, Scenario, ScenarioError};
 use k8s_openapi::api::core::v1::{Node, Pod};
@@ -59,6 +61,10 @@ enum Wait {
     Fit,
     /// Retry on any node or pod-removal event.
     Any,
+    /// Retry on any node or pod event, placements included: the pod was rejected by a plugin
+    /// that counts other pods (PodTopologySpread, InterPodAffinity), whose verdict on a node
+    /// can change when a pod comes or goes anywhere in its topology domain.
+    AnyPod,
     /// Nothing the simulator models can help (no profile, scheduling gates).
     Never,
 }
@@ -170,6 +176,8 @@ pub struct Simulation {
     parked: Vec<usize>,
     dirty: Vec<NodeId>,
     dirty_mark: Vec<bool>,
+    /// A pod was placed since the last requeue (wakes pods waiting on other pods).
+    placed_since_requeue: bool,
     /// Counts changes to nodes (pods placed or removed, nodes added or changed), to tell
     /// whether a parked pod's message is still current.
     changes: u64,
@@ -223,6 +231,7 @@ impl Simulation {
             parked: Vec::new(),
             dirty: Vec::new(),
             dirty_mark: Vec::new(),
+            placed_since_requeue: false,
             changes: 0,
             seq: 0,
             now: 0,
@@ -433,7 +442,8 @@ impl Simulation {
 
     /// Moves parked pods that a changed node could help back to the active queue.
     fn requeue(&mut self) {
-        if self.dirty.is_empty() {
+        let placed = std::mem::take(&mut self.placed_since_requeue);
+        if self.dirty.is_empty() && !placed {
             return;
         }
         let dirty = std::mem::take(&mut self.dirty);
@@ -446,7 +456,9 @@ impl Simulation {
             let rec = &self.records[idx];
             let wake = match rec.wait {
                 Wait::Never => false,
-                Wait::Any => true,
+                Wait::AnyPod => true,
+                Wait::Any => !dirty.is_empty(),
+                Wait::Fit if dirty.is_empty() => false,
                 Wait::Fit => {
                     let pod = rec.pending.as_ref().expect("a parked pod has its PodInfo");
                     self.scheduler
@@ -511,6 +523,16 @@ impl Simulation {
 
     fn park(&mut self, idx: usize, pod: PodInfo, e: &ScheduleError) {
         let wait = match e {
+            // upstream: both plugins register pod add/update/delete events (their queueing
+            // hints look at other pods), so the node-local hint below would miss a retry.
+            ScheduleError::Unschedulable(f)
+                if f.diagnosis
+                    .unschedulable_plugins
+                    .iter()
+                    .any(|p| matches!(*p, "PodTopologySpread" | "InterPodAffinity")) =>
+            {
+                Wait::AnyPod
+            }
             ScheduleError::Unschedulable(_) => Wait::Fit,
             ScheduleError::NoNodes | ScheduleError::Internal { .. } => Wait::Any,
             ScheduleError::NoProfile { .. } | ScheduleError::NotReady { .. } => Wait::Never,
@@ -526,8 +548,10 @@ impl Simulation {
     }
 
     fn place(&mut self, idx: usize, pod: PodInfo, node: NodeId) {
-        // A placement helps no waiting pod (no requeue), but it changes their messages.
+        // A placement helps only pods waiting on other pods (affinity, spreading); it changes
+        // every waiting pod's message.
         self.changes += 1;
+        self.placed_since_requeue = true;
         self.totals.requested.add(&pod.requests);
         self.totals.pods += 1;
         let key = pod.key.clone();

@@ -71,6 +71,47 @@ pub struct Summary {
     pub end: String,
     /// The seed.
     pub seed: u64,
+    /// Objects the cluster snapshot loaded, by group (before any scenario event or what-if).
+    pub loaded: Loaded,
+    /// Objects of the snapshot of kinds Placer does not read, counted by kind (sorted).
+    pub skipped_kinds: BTreeMap<String, usize>,
+    /// Objects of the snapshot skipped as invalid (`--skip-invalid`).
+    pub skipped_invalid: usize,
+}
+
+/// `summary.loaded`: how many objects of each group the cluster snapshot loaded.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Loaded {
+    /// Nodes.
+    pub nodes: usize,
+    /// Pods: bound, pending and terminal.
+    pub pods: usize,
+    /// Namespaces.
+    pub namespaces: usize,
+    /// Services.
+    pub services: usize,
+    /// ReplicaSets.
+    pub replica_sets: usize,
+    /// StatefulSets.
+    pub stateful_sets: usize,
+    /// ReplicationControllers.
+    pub replication_controllers: usize,
+}
+
+impl Loaded {
+    /// `(label, count)` for each group, in the order of the JSON keys.
+    #[must_use]
+    pub fn groups(&self) -> [(&'static str, usize); 7] {
+        [
+            ("node", self.nodes),
+            ("pod", self.pods),
+            ("namespace", self.namespaces),
+            ("service", self.services),
+            ("replicaset", self.replica_sets),
+            ("statefulset", self.stateful_sets),
+            ("replicationcontroller", self.replication_controllers),
+        ]
+    }
 }
 
 /// One entry of `pods`.
@@ -485,6 +526,9 @@ impl Output {
                 attempts: stats.attempts,
                 end: format_millis(sim.now()),
                 seed: sim.seed(),
+                loaded: Loaded::default(),
+                skipped_kinds: BTreeMap::new(),
+                skipped_invalid: 0,
             },
             pods,
             nodes,
@@ -545,6 +589,7 @@ impl Output {
             s.nodes,
             parts.join(", ")
         );
+        let _ = writeln!(out, "{}", s.loaded_text());
         if !self.added_nodes.is_empty() {
             let _ = writeln!(out, "Added before the run: {}.", list(&self.added_nodes, 8));
         }
@@ -571,6 +616,39 @@ impl Output {
             "\nSeed {} (same input and seed give the same result). Full detail: --output json.",
             s.seed
         );
+        out
+    }
+}
+
+impl Summary {
+    /// `Loaded from the snapshot: 6 node(s), …; skipped 2 object(s) of other kinds
+    /// (ConfigMap 1, Secret 1); skipped 1 invalid object(s).` (no final newline).
+    #[must_use]
+    pub fn loaded_text(&self) -> String {
+        let groups: Vec<String> = self
+            .loaded
+            .groups()
+            .iter()
+            .map(|(label, n)| format!("{n} {label}(s)"))
+            .collect();
+        let mut out = format!("Loaded from the snapshot: {}", groups.join(", "));
+        if !self.skipped_kinds.is_empty() {
+            let total: usize = self.skipped_kinds.values().sum();
+            let kinds: Vec<String> = self
+                .skipped_kinds
+                .iter()
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect();
+            let _ = write!(
+                out,
+                "; skipped {total} object(s) of other kinds ({})",
+                kinds.join(", ")
+            );
+        }
+        if self.skipped_invalid > 0 {
+            let _ = write!(out, "; skipped {} invalid object(s)", self.skipped_invalid);
+        }
+        out.push('.');
         out
     }
 }

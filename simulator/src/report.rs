@@ -376,6 +376,7 @@ pub fn index_html(o: &Output) -> String {
          Scheduling cycles run: {}. Raw data: <a href=\"report.json\">report.json</a>.</p>",
         s.seed, s.attempts
     );
+    let _ = writeln!(h, "<p>{}</p>", escape(&s.loaded_text()));
     if !o.added_nodes.is_empty() {
         let _ = writeln!(
             h,

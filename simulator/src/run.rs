@@ -6,7 +6,7 @@
 //! and runs everything again, for each `k` its search tries.
 
 use crate::engine::{PodStatus, SetupError, Simulation};
-use crate::output::{DrainOut, DrainPod, Output, PlanOut, Probe, ReasonGroup};
+use crate::output::{DrainOut, DrainPod, Loaded, Output, PlanOut, Probe, ReasonGroup};
 use crate::scenario::{NodeTemplateFile, Scenario, ScenarioError};
 use crate::snapshot::LoadedCluster;
 use sched_core::config::SchedulerConfig;
@@ -43,6 +43,12 @@ pub struct Input {
     pub state: ClusterState,
     /// Pending pods, in load order.
     pub pending: Vec<PodInfo>,
+    /// What the snapshot loaded, by group (for `summary.loaded`).
+    pub loaded: Loaded,
+    /// Objects of other kinds the snapshot skipped, by kind (for `summary.skipped_kinds`).
+    pub skipped_kinds: BTreeMap<String, usize>,
+    /// Invalid objects the snapshot skipped (for `summary.skipped_invalid`).
+    pub skipped_invalid: usize,
 }
 
 impl From<LoadedCluster> for Input {
@@ -50,8 +56,20 @@ impl From<LoadedCluster> for Input {
         Input {
             state: c.state,
             pending: c.pending,
+            loaded: c.loaded,
+            skipped_kinds: c.skipped_kinds,
+            skipped_invalid: c.skipped_invalid.len(),
         }
     }
+}
+
+/// The output of `sim`, its summary telling what `input` loaded.
+fn output_of(sim: &Simulation, input: &Input) -> Output {
+    let mut out = Output::from_simulation(sim);
+    out.summary.loaded = input.loaded.clone();
+    out.summary.skipped_kinds = input.skipped_kinds.clone();
+    out.summary.skipped_invalid = input.skipped_invalid;
+    out
 }
 
 /// What to simulate.
@@ -145,7 +163,7 @@ pub fn simulate(input: &Input, req: &Request, progress: Progress<'_>) -> Result<
     } else {
         Some(drain(&mut sim, &req.drain)?)
     };
-    let mut out = Output::from_simulation(&sim);
+    let mut out = output_of(&sim, input);
     out.added_nodes = added;
     out.drain = drain;
     Ok(out)
@@ -297,7 +315,7 @@ fn plan(
     };
     let (u0, sim0, added0) = probe(0, &mut probes, progress)?;
     let finish = |sim: &Simulation, added: Vec<String>, plan: PlanOut| {
-        let mut out = Output::from_simulation(sim);
+        let mut out = output_of(sim, input);
         out.added_nodes = added;
         out.plan = Some(plan);
         out

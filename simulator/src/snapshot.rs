@@ -1,17 +1,24 @@
-//! Cluster snapshot loading: what `kubectl get nodes,pods -A -o yaml` prints, and friends.
+//! Cluster snapshot loading: what `placer snapshot` writes, or
+//! `kubectl get nodes,pods,namespaces,services,replicasets,statefulsets,replicationcontrollers
+//! -A -o yaml` prints, and friends.
 //!
 //! Accepted: a `kind: List` (YAML or JSON), a multi-document YAML stream, a single object, a
 //! directory of such files (`*.yaml`, `*.yml`, `*.json`, in name order), or `-` for stdin.
-//! Objects of other kinds are skipped and counted. Every problem names the file, the document,
+//! Read kinds: Node, Pod, Namespace, Service, ReplicaSet, StatefulSet, ReplicationController
+//! (the last five only for what the scheduler needs of them: names, namespace labels,
+//! selectors). Objects of other kinds are skipped and counted. Every problem names the file, the document,
 //! the list item, the object (`ns/name`) and the field, with the line and column where YAML
 //! gives them. A malformed object never disappears silently: the load fails with the list of
 //! problems, or, with `skip_invalid`, loads the rest and reports each skip.
 
-use k8s_openapi::api::core::v1::{Node, Pod};
+use crate::output::Loaded;
+use k8s_openapi::api::apps::v1::{ReplicaSet, StatefulSet};
+use k8s_openapi::api::core::v1::{Namespace, Node, Pod, ReplicationController, Service};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use sched_core::model::PodInfo;
 use sched_core::state::ClusterState;
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -50,7 +57,7 @@ impl fmt::Display for Source {
 pub struct Problem {
     /// Where.
     pub source: Source,
-    /// `Pod ns/name`, `Node name`, or what is known.
+    /// `Pod ns/name`, `Node name`, `Service ns/name`, or what is known.
     pub object: String,
     /// The field path (`spec.containers[0].resources.requests.cpu`), or empty.
     pub field: String,
@@ -112,6 +119,16 @@ pub struct Snapshot {
     pub nodes: Vec<(Source, Node)>,
     /// Pods, in load order.
     pub pods: Vec<(Source, Pod)>,
+    /// Namespaces, in load order.
+    pub namespaces: Vec<(Source, Namespace)>,
+    /// Services, in load order.
+    pub services: Vec<(Source, Service)>,
+    /// ReplicaSets, in load order.
+    pub replica_sets: Vec<(Source, ReplicaSet)>,
+    /// StatefulSets, in load order.
+    pub stateful_sets: Vec<(Source, StatefulSet)>,
+    /// ReplicationControllers, in load order.
+    pub replication_controllers: Vec<(Source, ReplicationController)>,
     /// Objects of other kinds, counted by kind.
     pub skipped_kinds: BTreeMap<String, usize>,
     /// Objects skipped as invalid (only with `skip_invalid`).
@@ -243,24 +260,41 @@ impl Snapshot {
         let kind = obj.get("kind").and_then(Value::as_str).map(str::to_string);
         let name = describe(&obj);
         match kind.as_deref() {
-            Some("Node") => match deserialize::<Node>(obj) {
-                Ok(n) => self.nodes.push((source, n)),
-                Err((field, message)) => problems.push(Problem {
-                    source,
-                    object: format!("Node {name}"),
-                    field,
-                    message,
-                }),
-            },
-            Some("Pod") => match deserialize::<Pod>(obj) {
-                Ok(p) => self.pods.push((source, p)),
-                Err((field, message)) => problems.push(Problem {
-                    source,
-                    object: format!("Pod {name}"),
-                    field,
-                    message,
-                }),
-            },
+            Some("Node") => take(obj, source, "Node", &name, &mut self.nodes, problems),
+            Some("Pod") => take(obj, source, "Pod", &name, &mut self.pods, problems),
+            Some("Namespace") => take(
+                obj,
+                source,
+                "Namespace",
+                &name,
+                &mut self.namespaces,
+                problems,
+            ),
+            Some("Service") => take(obj, source, "Service", &name, &mut self.services, problems),
+            Some("ReplicaSet") => take(
+                obj,
+                source,
+                "ReplicaSet",
+                &name,
+                &mut self.replica_sets,
+                problems,
+            ),
+            Some("StatefulSet") => take(
+                obj,
+                source,
+                "StatefulSet",
+                &name,
+                &mut self.stateful_sets,
+                problems,
+            ),
+            Some("ReplicationController") => take(
+                obj,
+                source,
+                "ReplicationController",
+                &name,
+                &mut self.replication_controllers,
+                problems,
+            ),
             Some(other) => *self.skipped_kinds.entry(other.to_string()).or_default() += 1,
             None => problems.push(Problem {
                 source,
@@ -272,23 +306,54 @@ impl Snapshot {
     }
 }
 
-/// `ns/name`, `name`, or `<unnamed>` from an object's metadata.
+/// Deserializes `obj` as a `T` into `into`, or records why it is not one.
+fn take<T: serde::de::DeserializeOwned>(
+    obj: Value,
+    source: Source,
+    kind: &str,
+    name: &str,
+    into: &mut Vec<(Source, T)>,
+    problems: &mut Vec<Problem>,
+) {
+    match deserialize::<T>(obj) {
+        Ok(o) => into.push((source, o)),
+        Err((field, message)) => problems.push(Problem {
+            source,
+            object: format!("{kind} {name}"),
+            field,
+            message,
+        }),
+    }
+}
+
+/// Kinds whose objects live in a namespace (`default` when `metadata.namespace` is missing).
+const NAMESPACED: [&str; 5] = [
+    "Pod",
+    "Service",
+    "ReplicaSet",
+    "StatefulSet",
+    "ReplicationController",
+];
+
+/// `ns/name` (namespaced kinds), `name`, or `<unnamed>` from an object's metadata.
 fn describe(obj: &Value) -> String {
     let meta = obj.get("metadata");
     let name = meta
         .and_then(|m| m.get("name"))
         .and_then(Value::as_str)
         .unwrap_or("<unnamed>");
-    match meta
+    let namespaced = obj
+        .get("kind")
+        .and_then(Value::as_str)
+        .is_some_and(|k| NAMESPACED.contains(&k));
+    if !namespaced {
+        return name.to_string();
+    }
+    let ns = meta
         .and_then(|m| m.get("namespace"))
         .and_then(Value::as_str)
-    {
-        Some(ns) if obj.get("kind").and_then(Value::as_str) == Some("Pod") => {
-            format!("{ns}/{name}")
-        }
-        _ if obj.get("kind").and_then(Value::as_str) == Some("Pod") => format!("default/{name}"),
-        _ => name.to_string(),
-    }
+        .unwrap_or("default");
+    format!("{ns}/{name}")
 }
 
 fn deserialize<T: serde::de::DeserializeOwned>(
@@ -349,16 +414,20 @@ pub struct LoadedCluster {
     pub skipped_invalid: Vec<Problem>,
     /// Objects of other kinds, counted by kind.
     pub skipped_kinds: BTreeMap<String, usize>,
+    /// Objects loaded into the state (or, for pending pods, into `pending`), by group.
+    pub loaded: Loaded,
 }
 
 impl LoadedCluster {
-    /// Converts a snapshot: nodes first (in order), then pods.
+    /// Converts a snapshot: nodes first (in order), then Namespaces, Services,
+    /// ReplicationControllers, ReplicaSets and StatefulSets, then pods.
     ///
     /// # Errors
     /// Invalid objects (unparsable quantities, duplicates, …) unless `skip_invalid`.
     pub fn from_snapshot(snap: Snapshot, opts: LoadOptions) -> Result<LoadedCluster> {
         let mut state = ClusterState::new();
         let mut problems = Vec::new();
+        let mut loaded = Loaded::default();
         for (source, node) in &snap.nodes {
             let name = node
                 .metadata
@@ -369,10 +438,37 @@ impl LoadedCluster {
                 .convert_node(node)
                 .and_then(|info| state.add_node(info))
             {
-                Ok(_) => {}
+                Ok(_) => loaded.nodes += 1,
                 Err(e) => problems.push(problem_from(source, &format!("Node {name}"), e)),
             }
         }
+        apply_objects(
+            &snap.namespaces,
+            &mut loaded.namespaces,
+            &mut problems,
+            |ns| state.apply_namespace(ns),
+        );
+        apply_objects(&snap.services, &mut loaded.services, &mut problems, |svc| {
+            state.apply_service(svc)
+        });
+        apply_objects(
+            &snap.replication_controllers,
+            &mut loaded.replication_controllers,
+            &mut problems,
+            |rc| state.apply_replication_controller(rc),
+        );
+        apply_objects(
+            &snap.replica_sets,
+            &mut loaded.replica_sets,
+            &mut problems,
+            |rs| state.apply_replica_set(rs),
+        );
+        apply_objects(
+            &snap.stateful_sets,
+            &mut loaded.stateful_sets,
+            &mut problems,
+            |ss| state.apply_stateful_set(ss),
+        );
         let mut pending = Vec::new();
         let mut terminal = 0;
         for (source, pod) in &snap.pods {
@@ -386,10 +482,12 @@ impl LoadedCluster {
             };
             if info.terminal {
                 terminal += 1;
+                loaded.pods += 1;
             } else if info.node_name.is_some() {
                 let key = info.key.clone();
-                if let Err(e) = state.add_pod(info) {
-                    problems.push(problem_from(source, &format!("Pod {key}"), e));
+                match state.add_pod(info) {
+                    Ok(_) => loaded.pods += 1,
+                    Err(e) => problems.push(problem_from(source, &format!("Pod {key}"), e)),
                 }
             } else {
                 if pending.iter().any(|p: &PodInfo| p.key == info.key) {
@@ -402,6 +500,7 @@ impl LoadedCluster {
                     continue;
                 }
                 pending.push(info);
+                loaded.pods += 1;
             }
         }
         let mut skipped_invalid = snap.skipped_invalid;
@@ -417,6 +516,7 @@ impl LoadedCluster {
             terminal,
             skipped_invalid,
             skipped_kinds: snap.skipped_kinds,
+            loaded,
         })
     }
 
@@ -426,6 +526,47 @@ impl LoadedCluster {
     /// As [`Snapshot::load`] and [`LoadedCluster::from_snapshot`].
     pub fn load(path: &Path, opts: LoadOptions) -> Result<LoadedCluster> {
         Self::from_snapshot(Snapshot::load(path, opts)?, opts)
+    }
+}
+
+/// Applies each object with `apply`, counting successes in `count`; a second object with the
+/// same (namespace and) name, or one the state refuses, is a problem naming it.
+fn apply_objects<T>(
+    objects: &[(Source, T)],
+    count: &mut usize,
+    problems: &mut Vec<Problem>,
+    mut apply: impl FnMut(&T) -> sched_core::state::Result<()>,
+) where
+    T: k8s_openapi::Resource + k8s_openapi::Metadata<Ty = ObjectMeta>,
+{
+    let namespaced = NAMESPACED.contains(&T::KIND);
+    let mut seen = BTreeSet::new();
+    for (source, obj) in objects {
+        let meta = obj.metadata();
+        let name = meta.name.as_deref().unwrap_or("<unnamed>");
+        let id = if namespaced {
+            format!("{}/{name}", meta.namespace.as_deref().unwrap_or("default"))
+        } else {
+            name.to_string()
+        };
+        let object = format!("{} {id}", T::KIND);
+        if meta.name.is_some() && !seen.insert(id) {
+            problems.push(Problem {
+                source: source.clone(),
+                object,
+                field: "metadata.name".into(),
+                message: format!(
+                    "a {} with this {} appears twice",
+                    T::KIND,
+                    if namespaced { "namespace/name" } else { "name" }
+                ),
+            });
+            continue;
+        }
+        match apply(obj) {
+            Ok(()) => *count += 1,
+            Err(e) => problems.push(problem_from(source, &object, e)),
+        }
     }
 }
 
@@ -481,8 +622,8 @@ items:
   spec: {nodeName: n1, containers: [{name: c, resources: {requests: {cpu: "3"}}}]}
   status: {phase: Succeeded}
 - apiVersion: v1
-  kind: Service
-  metadata: {name: svc}
+  kind: ConfigMap
+  metadata: {name: cm}
 "#;
 
     #[test]
@@ -490,7 +631,7 @@ items:
         let snap = Snapshot::from_text(LIST, "list.yaml", LoadOptions::default()).unwrap();
         assert_eq!(snap.nodes.len(), 1);
         assert_eq!(snap.pods.len(), 3);
-        assert_eq!(snap.skipped_kinds.get("Service"), Some(&1));
+        assert_eq!(snap.skipped_kinds.get("ConfigMap"), Some(&1));
         let c = LoadedCluster::from_snapshot(snap, LoadOptions::default()).unwrap();
         assert_eq!(c.pending.len(), 1);
         assert_eq!(&*c.pending[0].key, "default/pending");
@@ -498,6 +639,192 @@ items:
         let n1 = c.state.node_id("n1").unwrap();
         // The terminal pod holds nothing; the running one holds 500m.
         assert_eq!(c.state.node(n1).requested.milli_cpu, 500);
+        assert_eq!((c.loaded.nodes, c.loaded.pods), (1, 3));
+    }
+
+    /// One object of each kind read besides Nodes and Pods, and two of kinds that are not.
+    const OBJECTS: &str = r#"apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Namespace
+  metadata: {name: shop, labels: {team: web}}
+- apiVersion: v1
+  kind: Service
+  metadata: {name: web, namespace: shop}
+  spec: {selector: {app: web}, ports: [{port: 80}]}
+- apiVersion: apps/v1
+  kind: ReplicaSet
+  metadata: {name: web-5d4f, namespace: shop}
+  spec:
+    selector: {matchLabels: {app: web}}
+    template: {metadata: {labels: {app: web}}, spec: {containers: [{name: c}]}}
+- apiVersion: apps/v1
+  kind: StatefulSet
+  metadata: {name: db, namespace: shop}
+  spec:
+    serviceName: db
+    selector: {matchLabels: {app: db}}
+    template: {metadata: {labels: {app: db}}, spec: {containers: [{name: c}]}}
+- apiVersion: v1
+  kind: ReplicationController
+  metadata: {name: legacy}
+  spec: {selector: {app: legacy}}
+- apiVersion: v1
+  kind: ConfigMap
+  metadata: {name: cm, namespace: shop}
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata: {name: web, namespace: shop}
+- apiVersion: v1
+  kind: ConfigMap
+  metadata: {name: cm2, namespace: shop}
+"#;
+
+    #[test]
+    fn loads_namespaces_services_and_workloads_from_a_list() {
+        let snap = Snapshot::from_text(OBJECTS, "objects.yaml", LoadOptions::default()).unwrap();
+        assert_eq!(snap.namespaces.len(), 1);
+        assert_eq!(snap.services.len(), 1);
+        assert_eq!(snap.replica_sets.len(), 1);
+        assert_eq!(snap.stateful_sets.len(), 1);
+        assert_eq!(snap.replication_controllers.len(), 1);
+        assert_eq!(snap.services[0].0.item, Some(1));
+        assert_eq!(
+            snap.skipped_kinds,
+            [("ConfigMap".to_string(), 2), ("Deployment".to_string(), 1)]
+                .into_iter()
+                .collect()
+        );
+        let c = LoadedCluster::from_snapshot(snap, LoadOptions::default()).unwrap();
+        assert_eq!(
+            c.loaded,
+            Loaded {
+                namespaces: 1,
+                services: 1,
+                replica_sets: 1,
+                stateful_sets: 1,
+                replication_controllers: 1,
+                ..Loaded::default()
+            }
+        );
+        assert_eq!(c.state.num_namespaces(), 1);
+        assert_eq!(c.state.num_services(), 1);
+        assert_eq!(c.state.num_workloads(), 3);
+    }
+
+    #[test]
+    fn loads_the_new_kinds_from_a_stream_and_a_directory() {
+        let stream = "kind: Namespace\nmetadata: {name: a}\n---\n\
+                      kind: Service\nmetadata: {name: s, namespace: a}\n---\n\
+                      kind: ReplicaSet\napiVersion: apps/v1\nmetadata: {name: r, namespace: a}\n\
+                      spec: {selector: {matchLabels: {app: r}}}\n---\n\
+                      kind: Secret\nmetadata: {name: s, namespace: a}\n";
+        let snap = Snapshot::from_text(stream, "s.yaml", LoadOptions::default()).unwrap();
+        assert_eq!(snap.namespaces.len(), 1);
+        assert_eq!(snap.services[0].0.document, 2);
+        assert_eq!(snap.replica_sets[0].0.document, 3);
+        assert_eq!(snap.skipped_kinds.get("Secret"), Some(&1));
+
+        let dir = std::env::temp_dir().join(format!("placer-snap-objects-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("1-nodes.yaml"),
+            "kind: Node\nmetadata: {name: n1}\n",
+        )
+        .unwrap();
+        std::fs::write(dir.join("2-objects.yaml"), OBJECTS).unwrap();
+        std::fs::write(
+            dir.join("3-sts.json"),
+            r#"{"kind":"StatefulSet","apiVersion":"apps/v1","metadata":{"name":"j","namespace":"a"},"spec":{"selector":{},"template":{}}}"#,
+        )
+        .unwrap();
+        std::fs::write(dir.join("ignored.txt"), "kind: Service\n").unwrap();
+        let c = LoadedCluster::load(&dir, LoadOptions::default()).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(c.loaded.nodes, 1);
+        assert_eq!(c.loaded.services, 1);
+        assert_eq!(c.loaded.stateful_sets, 2);
+        assert_eq!(c.skipped_kinds.get("ConfigMap"), Some(&2));
+    }
+
+    #[test]
+    fn bad_new_kind_objects_name_file_item_object_and_field() {
+        let cases = [
+            (
+                "spec: {selector: {app: web}, ports: [{port: 80}]}",
+                "spec: {selector: [app], ports: [{port: 80}]}",
+                "Service shop/web: spec.selector",
+                "items[1]",
+            ),
+            (
+                "metadata: {name: shop, labels: {team: web}}",
+                "metadata: {name: shop, labels: [team]}",
+                "Namespace shop: metadata.labels",
+                "items[0]",
+            ),
+            (
+                "selector: {matchLabels: {app: web}}",
+                "selector: {matchLabels: [app]}",
+                "ReplicaSet shop/web-5d4f: spec.selector.matchLabels",
+                "items[2]",
+            ),
+            (
+                "serviceName: db",
+                "serviceName: [db]",
+                "StatefulSet shop/db: spec.serviceName",
+                "items[3]",
+            ),
+            (
+                "spec: {selector: {app: legacy}}",
+                "spec: {selector: {app: [legacy]}}",
+                "ReplicationController default/legacy: spec.selector.app",
+                "items[4]",
+            ),
+        ];
+        for (from, to, object_and_field, item) in cases {
+            let text = OBJECTS.replace(from, to);
+            assert_ne!(text, OBJECTS, "{from}");
+            let msg = Snapshot::from_text(&text, "objects.yaml", LoadOptions::default())
+                .unwrap_err()
+                .to_string();
+            assert!(msg.contains("objects.yaml"), "{msg}");
+            assert!(msg.contains(item), "{msg}");
+            assert!(msg.contains(object_and_field), "{msg}");
+            // With --skip-invalid the rest loads and the bad object is reported.
+            let opts = LoadOptions { skip_invalid: true };
+            let c = LoadedCluster::from_snapshot(
+                Snapshot::from_text(&text, "objects.yaml", opts).unwrap(),
+                opts,
+            )
+            .unwrap();
+            assert_eq!(c.skipped_invalid.len(), 1, "{object_and_field}");
+            let l = &c.loaded;
+            let total = l.namespaces
+                + l.services
+                + l.replica_sets
+                + l.stateful_sets
+                + l.replication_controllers;
+            assert_eq!(total, 4, "{object_and_field}");
+        }
+    }
+
+    #[test]
+    fn a_duplicate_service_is_a_problem() {
+        let text = format!(
+            "{OBJECTS}- kind: Service\n  metadata: {{name: web, namespace: shop}}\n\
+             - kind: Service\n  metadata: {{name: web, namespace: other}}\n"
+        );
+        let err = LoadedCluster::from_snapshot(
+            Snapshot::from_text(&text, "d.yaml", LoadOptions::default()).unwrap(),
+            LoadOptions::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("items[8]"), "{err}");
+        assert!(err.contains("Service shop/web: metadata.name"), "{err}");
+        assert!(err.contains("appears twice"), "{err}");
+        assert!(!err.contains("other/web"), "{err}");
     }
 
     #[test]

@@ -142,3 +142,108 @@ fn the_seed_decides_ties() {
         "different seeds should break some ties differently"
     );
 }
+
+/// `summary.loaded`, `summary.skipped_kinds` and `summary.skipped_invalid` count what the
+/// snapshot held, in the JSON (beside the existing keys, which keep their names and order)
+/// and in the table.
+#[test]
+fn summary_counts_each_loaded_group_and_the_skipped_kinds() {
+    let text = "kind: List\nitems:\n\
+        - kind: Node\n  metadata: {name: n1}\n  status: {allocatable: {cpu: \"4\", memory: 8Gi, pods: \"110\"}}\n\
+        - kind: Pod\n  metadata: {name: web-1, namespace: shop, labels: {app: web}}\n  spec: {containers: [{name: c}]}\n\
+        - kind: Namespace\n  metadata: {name: shop}\n\
+        - kind: Namespace\n  metadata: {name: data}\n\
+        - kind: Service\n  metadata: {name: web, namespace: shop}\n  spec: {selector: {app: web}}\n\
+        - kind: ReplicaSet\n  apiVersion: apps/v1\n  metadata: {name: web-1, namespace: shop}\n  spec: {selector: {matchLabels: {app: web}}}\n\
+        - kind: StatefulSet\n  apiVersion: apps/v1\n  metadata: {name: db, namespace: data}\n  spec: {selector: {matchLabels: {app: db}}, template: {}}\n\
+        - kind: ReplicationController\n  metadata: {name: old, namespace: shop}\n  spec: {selector: {app: old}}\n\
+        - kind: ConfigMap\n  metadata: {name: a, namespace: shop}\n\
+        - kind: ConfigMap\n  metadata: {name: b, namespace: shop}\n\
+        - kind: Deployment\n  apiVersion: apps/v1\n  metadata: {name: web, namespace: shop}\n\
+        - kind: Service\n  metadata: {name: bad, namespace: shop}\n  spec: {ports: 80}\n";
+    let opts = LoadOptions { skip_invalid: true };
+    let snap = Snapshot::from_text(text, "objects.yaml", opts).unwrap();
+    let input = Input::from(LoadedCluster::from_snapshot(snap, opts).unwrap());
+    let out = run(&input, &Request::default());
+    let text = out.to_json();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let summary = json["summary"].as_object().unwrap();
+    // In written order (serde_json's map here sorts its keys).
+    let mut keys: Vec<&str> = summary.keys().map(String::as_str).collect();
+    keys.sort_by_key(|k| text.find(&format!("\n    \"{k}\": ")).unwrap());
+    assert_eq!(
+        keys,
+        [
+            "pods",
+            "scheduled",
+            "unschedulable",
+            "nodes",
+            "finished",
+            "deleted",
+            "deleted_waiting",
+            "preemptions",
+            "evictions",
+            "attempts",
+            "end",
+            "seed",
+            "loaded",
+            "skipped_kinds",
+            "skipped_invalid"
+        ],
+        "existing keys keep their names and order; new ones come after"
+    );
+    assert_eq!(
+        summary["loaded"],
+        serde_json::json!({
+            "nodes": 1, "pods": 1, "namespaces": 2, "services": 1, "replica_sets": 1,
+            "stateful_sets": 1, "replication_controllers": 1,
+        })
+    );
+    assert_eq!(
+        summary["skipped_kinds"],
+        serde_json::json!({"ConfigMap": 2, "Deployment": 1})
+    );
+    assert_eq!(summary["skipped_invalid"], 1);
+    let table = out.to_table();
+    assert!(
+        table.contains(
+            "Loaded from the snapshot: 1 node(s), 1 pod(s), 2 namespace(s), 1 service(s), \
+             1 replicaset(s), 1 statefulset(s), 1 replicationcontroller(s); \
+             skipped 3 object(s) of other kinds (ConfigMap 2, Deployment 1); \
+             skipped 1 invalid object(s).\n"
+        ),
+        "{table}"
+    );
+    // A plan run reports the same load.
+    let plan = Request {
+        plan: Some(
+            NodeTemplateFile::load(&examples().join("templates/worker-16x64.yaml")).unwrap(),
+        ),
+        ..Request::default()
+    };
+    assert_eq!(run(&input, &plan).summary.loaded, out.summary.loaded);
+}
+
+/// The Deployment-shaped example reads whole: its Namespaces, Service and ReplicaSet reach
+/// the state beside the nodes and pods, nothing skipped.
+#[test]
+fn topology_example_loads_every_object() {
+    let c = LoadedCluster::load(
+        &examples().join("topology/cluster.yaml"),
+        LoadOptions::default(),
+    )
+    .unwrap();
+    assert!(c.skipped_kinds.is_empty(), "{:?}", c.skipped_kinds);
+    assert_eq!(
+        (
+            c.loaded.namespaces,
+            c.loaded.services,
+            c.loaded.replica_sets
+        ),
+        (2, 1, 1)
+    );
+    assert_eq!((c.loaded.nodes, c.loaded.pods), (5, 5));
+    assert_eq!(c.state.num_namespaces(), 2);
+    assert_eq!(c.state.num_services(), 1);
+    assert_eq!(c.state.num_workloads(), 1);
+}

@@ -51,6 +51,7 @@ fn the_report_has_the_summary_plots_and_reasons() {
         "Insufficient cpu",
         "<h2 id=\"drain\">Drain of worker-b1</h2>",
         "<h2 id=\"timeline\">",
+        "<p>Loaded from the snapshot: 6 node(s), 15 pod(s), 0 namespace(s),",
     ] {
         assert!(html.contains(want), "index.html lacks {want}");
     }

@@ -373,31 +373,132 @@ fn requeue_hint_runs_the_profiles_own_filters() {
 }
 
 #[test]
-fn a_running_pods_required_anti_affinity_is_never_silently_ignored() {
-    // upstream InterPodAffinity rejects nodes near a running pod whose required anti-affinity
-    // selects the incoming pod. Placer does not model topology domains yet: it reports the pod
-    // with a reason naming the plugin rather than placing it as if the term were absent.
+fn a_running_pods_required_anti_affinity_keeps_selected_pods_off_its_domain() {
+    // upstream InterPodAffinity: a node in the topology domain of a running pod whose required
+    // anti-affinity selects the incoming pod fails (Unschedulable) with
+    // "node(s) didn't satisfy existing pods anti-affinity rules".
+    let host = |n: &str| json!({"kubernetes.io/hostname": n});
     let nodes = vec![
-        node("a", "8", "8Gi", json!({}), json!([])),
-        node("b", "8", "8Gi", json!({}), json!([])),
+        node("a", "8", "8Gi", host("a"), json!([])),
+        node("b", "8", "8Gi", host("b"), json!([])),
     ];
     let mut guard = running("db-0", "a", "1", "1Gi", 0);
     guard["metadata"]["namespace"] = json!("data");
     guard["spec"]["affinity"] = json!({"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
         {"topologyKey": "kubernetes.io/hostname", "labelSelector": {"matchLabels": {"app": "db"}}}]}});
-    let mut h = Harness::new(&nodes, &[guard], None, 1);
     let mut db1 = pod("db-1", "1", "1Gi");
     db1["metadata"]["namespace"] = json!("data");
     db1["metadata"]["labels"] = json!({"app": "db"});
-    assert!(h.place(db1.clone()).unwrap_err().starts_with(
-        "0/2 nodes are available: pod is selected by the required pod anti-affinity of data/db-0, \
-             which needs plugin InterPodAffinity: not implemented in Placer."
-    ));
+    let mut h = Harness::new(&nodes, std::slice::from_ref(&guard), None, 1);
+    assert_eq!(h.place(db1.clone()), Ok("b".to_string()));
+    // With node a only, the pod does not fit.
+    let mut one = Harness::new(&nodes[..1], &[guard], None, 1);
+    let err = one.place(db1.clone()).unwrap_err();
+    assert!(
+        err.starts_with(
+            "0/1 nodes are available: 1 node(s) didn't satisfy existing pods anti-affinity rules."
+        ),
+        "{err}"
+    );
     // Other labels, or another namespace (the term applies to its own namespace): unaffected.
     let mut web = db1.clone();
     web["metadata"]["labels"] = json!({"app": "web"});
-    assert!(h.place(web).is_ok());
+    assert_eq!(one.place(web), Ok("a".to_string()));
     let mut elsewhere = db1;
     elsewhere["metadata"]["namespace"] = json!("default");
-    assert!(h.place(elsewhere).is_ok());
+    assert_eq!(one.place(elsewhere), Ok("a".to_string()));
+}
+
+#[test]
+fn nominated_pods_of_higher_or_equal_priority_hold_their_room() {
+    // upstream RunFilterPluginsWithNominatedPods: a node is filtered with the pods nominated
+    // to it of priority >= the incoming pod's added; lower-priority nominations are ignored.
+    let nodes = vec![
+        node("a", "4", "4Gi", json!({}), json!([])),
+        node("b", "4", "4Gi", json!({}), json!([])),
+    ];
+    let mut h = Harness::new(&nodes, &[], None, 1);
+    let a = h.state.node_id("a").unwrap();
+    let b = h.state.node_id("b").unwrap();
+    let mut big = pod("nominee", "3", "1Gi");
+    big["spec"]["priority"] = json!(10);
+    let nominee = h.pod(big);
+    h.state.nominate(nominee.clone(), a);
+    let other = h.pod(pod("other", "3", "1Gi"));
+    h.state.nominate(other, b);
+    // Priority 10 holds a: only b is left, where a priority-0 nomination does not count for
+    // a priority-5 pod but does for a priority-0 one.
+    let mut p5 = pod("p5", "2", "1Gi");
+    p5["spec"]["priority"] = json!(5);
+    assert_eq!(h.place(p5).unwrap(), "b");
+    let err = h.place(pod("p0", "2", "1Gi")).unwrap_err();
+    assert!(
+        err.starts_with("0/2 nodes are available: 2 Insufficient cpu."),
+        "{err}"
+    );
+    // explain shows the rejection found with the nominated pod added.
+    let eval = h.explain(pod("p0b", "2", "1Gi"));
+    let NodeOutcome::Rejected { plugin, rejection } = &eval.nodes[0].1 else {
+        panic!("a should be rejected: {:?}", eval.nodes[0]);
+    };
+    assert_eq!(
+        (*plugin, rejection.message().as_str()),
+        ("NodeResourcesFit", "Insufficient cpu")
+    );
+    // The nominated pod itself is not blocked by its own nomination; binding clears it.
+    assert_eq!(
+        h.scheduler
+            .schedule(&nominee, &h.state)
+            .unwrap()
+            .feasible_nodes,
+        2
+    );
+    h.state.assume(nominee, a).unwrap();
+    assert_eq!(h.state.nominated_pods(a).len(), 0);
+    assert!(h.state.clear_nomination("default/other"));
+    assert!(!h.state.has_nominations());
+}
+
+#[test]
+fn preemption_dry_runs_only_upstreams_candidate_sample() {
+    // upstream DefaultPreemption: calculateNumCandidates = max(nodes * minCandidateNodesPercentage
+    // / 100, minCandidateNodesAbsolute), capped at the potential nodes, from a random offset (here
+    // the seed's). Ten full nodes, each with one victim of priority i: with every node a
+    // candidate, the node whose victim has the lowest priority wins; with one candidate, the
+    // node at the offset does.
+    let nodes: Vec<_> = (0..10)
+        .map(|i| node(&format!("n{i}"), "1", "4Gi", json!({}), json!([])))
+        .collect();
+    let running_pods: Vec<_> = (0..10)
+        .map(|i| running(&format!("v{i}"), &format!("n{i}"), "1", "1Gi", 10 - i))
+        .collect();
+    let mut high = pod("preemptor", "1", "1Gi");
+    high["spec"]["priority"] = json!(100);
+    let nominated = |h: &mut Harness| {
+        let p = h.pod(high.clone());
+        let err = h.scheduler.schedule(&p, &h.state).unwrap_err();
+        let (node, victims) = err
+            .fit_error()
+            .unwrap()
+            .diagnosis
+            .nomination
+            .clone()
+            .unwrap();
+        (h.state.node(node).info.name.to_string(), victims)
+    };
+    let mut all = Harness::new(&nodes, &running_pods, None, 1);
+    let (node, victims) = nominated(&mut all);
+    assert_eq!(node, "n9", "lowest victim priority among all ten");
+    assert_eq!(victims.len(), 1);
+    let one = "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nprofiles:\n- schedulerName: default-scheduler\n  pluginConfig:\n  - name: DefaultPreemption\n    args: {minCandidateNodesPercentage: 0, minCandidateNodesAbsolute: 1}\n";
+    let mut picked = std::collections::BTreeSet::new();
+    for seed in 0..20 {
+        let mut h = Harness::new(&nodes, &running_pods, Some(one), seed);
+        let first = nominated(&mut h).0;
+        // The same seed decides the same offset.
+        let mut again = Harness::new(&nodes, &running_pods, Some(one), seed);
+        assert_eq!(nominated(&mut again).0, first);
+        picked.insert(first);
+    }
+    assert!(picked.len() > 3, "offsets vary with the seed: {picked:?}");
 }

@@ -187,3 +187,323 @@ proptest! {
         }
     }
 }
+
+/// A node for the InterPodAffinity properties: a zone (sometimes missing) and a rack.
+fn arb_ipa_node(i: usize) -> impl Strategy<Value = Value> {
+    (0u8..4, 0u8..2).prop_map(move |(zone, rack)| {
+        let mut labels =
+            json!({"rack": format!("r{rack}"), "kubernetes.io/hostname": format!("n{i}")});
+        if zone < 3 {
+            labels["zone"] = json!(format!("z{zone}"));
+        }
+        json!({"metadata": {"name": format!("n{i}"), "labels": labels},
+               "status": {"allocatable": {"cpu": "8", "memory": "16Gi", "pods": "32"}}})
+    })
+}
+
+/// A pod with an `app` label (or none) and up to three pod (anti-)affinity terms of any kind.
+fn arb_ipa_pod(name: String) -> impl Strategy<Value = Value> {
+    let term = (0u8..4, 0u8..3, 0u8..3, 1i32..100, any::<bool>(), 0u8..4);
+    (0u8..4, any::<bool>(), proptest::collection::vec(term, 0..4)).prop_map(move |(app, other_ns, terms)| {
+        let ns = if other_ns { "other" } else { "default" };
+        let mut pod = json!({"metadata": {"name": name, "namespace": ns}, "spec": {"containers": [{"name": "c"}]}});
+        if app < 3 {
+            pod["metadata"]["labels"] = json!({"app": format!("a{app}")});
+        }
+        for (kind, value, key, weight, exists, namespaces) in terms {
+            let topology = ["zone", "rack", "kubernetes.io/hostname"][key as usize];
+            let expr = if exists {
+                json!({"key": "app", "operator": "Exists"})
+            } else {
+                json!({"key": "app", "operator": "In", "values": [format!("a{value}")]})
+            };
+            let mut t = json!({"labelSelector": {"matchExpressions": [expr]}, "topologyKey": topology});
+            match namespaces {
+                1 => t["namespaces"] = json!(["other"]),
+                2 => t["namespaceSelector"] = json!({}),
+                _ => {}
+            }
+            let (field, when, item) = match kind {
+                0 => ("podAffinity", "requiredDuringSchedulingIgnoredDuringExecution", t),
+                1 => ("podAntiAffinity", "requiredDuringSchedulingIgnoredDuringExecution", t),
+                2 => ("podAffinity", "preferredDuringSchedulingIgnoredDuringExecution", json!({"weight": weight, "podAffinityTerm": t})),
+                _ => ("podAntiAffinity", "preferredDuringSchedulingIgnoredDuringExecution", json!({"weight": weight, "podAffinityTerm": t})),
+            };
+            let list = &mut pod["spec"]["affinity"][field][when];
+            if list.is_null() {
+                *list = json!([]);
+            }
+            list.as_array_mut().unwrap().push(item);
+        }
+        pod
+    })
+}
+
+/// upstream's semantics by brute force over every held pod on an existing node: what
+/// InterPodAffinity's Filter says per node (`Ok` or the reason), and the raw scores (or `None`
+/// when PreScore would skip). The incoming pod's terms in these tests have no non-empty
+/// namespaceSelector, so an empty one means every namespace.
+fn ipa_reference(
+    state: &sched_core::state::ClusterState,
+    pod: &sched_core::model::PodInfo,
+    hard_weight: i64,
+) -> (Vec<Result<(), &'static str>>, Option<Vec<i64>>) {
+    use sched_core::model::{PodAffinityTerm, PodInfo};
+    use std::collections::HashMap;
+    let interner = state.interner();
+    let incoming_selects = |t: &PodAffinityTerm, p: &PodInfo| {
+        (t.namespaces.contains(&p.namespace_sym)
+            || t.namespace_selector.as_ref().is_some_and(|s| s.is_empty()))
+            && t.selector
+                .as_ref()
+                .is_some_and(|s| s.matches(&p.labels, interner))
+    };
+    let ns_labels = state.namespace_labels(pod.namespace_sym);
+    let existing: Vec<_> = state.pods().filter(|e| state.node(e.node).exists).collect();
+    let mut affinity: HashMap<(sched_core::intern::Sym, sched_core::intern::Sym), i64> =
+        HashMap::new();
+    let mut anti = affinity.clone();
+    let mut existing_anti = affinity.clone();
+    let mut scores = affinity.clone();
+    let mut touched = false;
+    let a = &pod.pod_affinity;
+    for e in &existing {
+        let labels = &state.node(e.node).info.labels;
+        let bump = |m: &mut HashMap<_, i64>, key, by: i64| {
+            if let Some(v) = labels.get(key) {
+                *m.entry((key, v)).or_insert(0) += by;
+                true
+            } else {
+                false
+            }
+        };
+        if !a.required_affinity.is_empty()
+            && a.required_affinity
+                .iter()
+                .all(|t| incoming_selects(t, &e.info))
+        {
+            for t in &a.required_affinity {
+                bump(&mut affinity, t.topology_key, 1);
+            }
+        }
+        for t in &a.required_anti_affinity {
+            if incoming_selects(t, &e.info) {
+                bump(&mut anti, t.topology_key, 1);
+            }
+        }
+        for t in &e.info.pod_affinity.required_anti_affinity {
+            if t.matches(pod, ns_labels, interner) {
+                bump(&mut existing_anti, t.topology_key, 1);
+            }
+        }
+        for (terms, sign) in [(&a.preferred_affinity, 1), (&a.preferred_anti_affinity, -1)] {
+            for w in terms {
+                if incoming_selects(&w.term, &e.info) {
+                    touched |= bump(&mut scores, w.term.topology_key, sign * i64::from(w.weight));
+                }
+            }
+        }
+        if hard_weight > 0 {
+            for t in &e.info.pod_affinity.required_affinity {
+                if t.matches(pod, ns_labels, interner) {
+                    touched |= bump(&mut scores, t.topology_key, hard_weight);
+                }
+            }
+        }
+        let ea = &e.info.pod_affinity;
+        for (terms, sign) in [
+            (&ea.preferred_affinity, 1),
+            (&ea.preferred_anti_affinity, -1),
+        ] {
+            for w in terms {
+                if w.term.matches(pod, ns_labels, interner) {
+                    touched |= bump(&mut scores, w.term.topology_key, sign * i64::from(w.weight));
+                }
+            }
+        }
+    }
+    affinity.retain(|_, v| *v != 0);
+    let matches_own = !a.required_affinity.is_empty()
+        && a.required_affinity.iter().all(|t| incoming_selects(t, pod));
+    let filter = state
+        .node_ids()
+        .iter()
+        .map(|&id| {
+            let labels = &state.node(id).info.labels;
+            let mut pods_exist = true;
+            for t in &a.required_affinity {
+                match labels.get(t.topology_key) {
+                    None => return Err("affinity"),
+                    Some(v) if affinity.get(&(t.topology_key, v)).copied().unwrap_or(0) <= 0 => {
+                        pods_exist = false
+                    }
+                    Some(_) => {}
+                }
+            }
+            if !(pods_exist || affinity.is_empty() && matches_own) {
+                return Err("affinity");
+            }
+            if a.required_anti_affinity.iter().any(|t| {
+                labels
+                    .get(t.topology_key)
+                    .is_some_and(|v| anti.get(&(t.topology_key, v)).copied().unwrap_or(0) > 0)
+            }) {
+                return Err("anti-affinity");
+            }
+            if labels
+                .0
+                .iter()
+                .any(|&(k, v)| existing_anti.get(&(k, v)).copied().unwrap_or(0) > 0)
+            {
+                return Err("existing anti-affinity");
+            }
+            Ok(())
+        })
+        .collect();
+    let raw = touched.then(|| {
+        let keys: std::collections::BTreeSet<_> = scores.keys().map(|&(k, _)| k).collect();
+        state
+            .node_ids()
+            .iter()
+            .map(|&id| {
+                let labels = &state.node(id).info.labels;
+                keys.iter()
+                    .map(|&k| {
+                        labels
+                            .get(k)
+                            .map_or(0, |v| scores.get(&(k, v)).copied().unwrap_or(0))
+                    })
+                    .sum()
+            })
+            .collect()
+    });
+    (filter, raw)
+}
+
+fn arb_ipa_cluster() -> impl Strategy<Value = (Vec<Value>, Vec<Value>)> {
+    (1usize..10)
+        .prop_flat_map(|n| {
+            let nodes = (0..n).map(arb_ipa_node).collect::<Vec<_>>();
+            let pods = proptest::collection::vec((arb_ipa_pod(String::new()), 0..n + 1), 0..16);
+            (nodes, pods)
+        })
+        .prop_map(|(nodes, pods)| {
+            let running = pods
+                .into_iter()
+                .enumerate()
+                .map(|(i, (mut p, n))| {
+                    p["metadata"]["name"] = json!(format!("r{i}"));
+                    // n == nodes.len() puts the pod on a node that does not exist.
+                    p["spec"]["nodeName"] = json!(format!("n{n}"));
+                    p
+                })
+                .collect();
+            (nodes, running)
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+    /// InterPodAffinity: batch forms equal per-node forms; removing then re-adding a placed pod
+    /// in PreFilter state (preemption's dry run) restores every node's Filter result, and
+    /// removing it gives what PreFilter computes on a cluster without it.
+    #[test]
+    fn inter_pod_affinity_batch_forms_and_add_remove((nodes, running) in arb_ipa_cluster(), pod in arb_ipa_pod("incoming".into()), victim in 0usize..16) {
+        let mut h = Harness::new(&nodes, &running, None, 1);
+        let info = h.pod(pod.clone());
+        let view = ClusterView { state: &h.state };
+        let ids: Vec<_> = h.state.node_ids().to_vec();
+        let profile = &h.scheduler.profiles()[0];
+        let plugin = profile.filter.iter().find(|p| p.name() == "InterPodAffinity").expect("enabled").clone();
+        let pf = plugin.as_pre_filter().unwrap();
+        let f = plugin.as_filter().unwrap();
+        let mut cycle = CycleState::new();
+        let proceed = matches!(pf.pre_filter(&mut cycle, &info, view), Ok(sched_core::framework::PreFilterOutcome::Proceed));
+        let results = |cycle: &CycleState| -> Vec<bool> {
+            ids.iter().map(|&id| f.filter(cycle, &info, h.state.node(id), view).is_ok()).collect()
+        };
+        let before = results(&cycle);
+        let mask: u64 = before.iter().enumerate().map(|(i, &ok)| u64::from(ok) << i).sum();
+        let all = (1u64 << ids.len()) - 1;
+        prop_assert_eq!(f.filter_nodes(&cycle, &info, &ids, all, view), mask);
+        // Against upstream's rules evaluated by brute force.
+        let (want_filter, want_raw) = ipa_reference(&h.state, &info, 1);
+        if proceed {
+            let got_filter: Vec<Result<(), &str>> = ids.iter().map(|&id| match f.filter(&cycle, &info, h.state.node(id), view) {
+                Ok(()) => Ok(()),
+                Err(r) => Err(match r.message().as_str() {
+                    "node(s) didn't match pod affinity rules" => "affinity",
+                    "node(s) didn't match pod anti-affinity rules" => "anti-affinity",
+                    "node(s) didn't satisfy existing pods anti-affinity rules" => "existing anti-affinity",
+                    other => panic!("unexpected rejection {other}"),
+                }),
+            }).collect();
+            prop_assert_eq!(&got_filter, &want_filter);
+        } else {
+            prop_assert!(want_filter.iter().all(Result::is_ok), "PreFilter skipped but {want_filter:?}");
+        }
+
+        if proceed && victim < running.len() {
+            let name = format!("r{victim}");
+            let entry = h.state.pods().find(|e| *e.info.name == *name).expect("held");
+            let key = entry.info.key.clone();
+            let node = h.state.node(entry.node);
+            if node.exists {
+                let victim_info = entry.info.clone();
+                let mut removed = cycle.clone();
+                pf.remove_pod(&mut removed, &info, &victim_info, node, view);
+                // PreFilter on the cluster without the victim agrees with the removal.
+                let without: Vec<Value> = running.iter().enumerate().filter(|(i, _)| *i != victim).map(|(_, p)| p.clone()).collect();
+                let mut h2 = Harness::new(&nodes, &without, None, 1);
+                let info2 = h2.pod(pod.clone());
+                let view2 = ClusterView { state: &h2.state };
+                let plugin2 = h2.scheduler.profiles()[0].filter.iter().find(|p| p.name() == "InterPodAffinity").unwrap().clone();
+                let mut fresh = CycleState::new();
+                let fresh_out = plugin2.as_pre_filter().unwrap().pre_filter(&mut fresh, &info2, view2);
+                if matches!(fresh_out, Ok(sched_core::framework::PreFilterOutcome::Skip)) {
+                    // Nothing constrains the pod without the victim: every node passes.
+                    for &id in &ids {
+                        prop_assert!(f.filter(&removed, &info, h.state.node(id), view).is_ok());
+                    }
+                } else if matches!(fresh_out, Ok(sched_core::framework::PreFilterOutcome::Proceed)) {
+                    for &id in &ids {
+                        let name = &h.state.node(id).info.name;
+                        let id2 = h2.state.node_id(name).unwrap();
+                        prop_assert_eq!(
+                            f.filter(&removed, &info, h.state.node(id), view).is_ok(),
+                            plugin2.as_filter().unwrap().filter(&fresh, &info2, h2.state.node(id2), view2).is_ok(),
+                            "node {} after removing {}", name, key
+                        );
+                    }
+                }
+                let mut restored = removed.clone();
+                pf.add_pod(&mut restored, &info, &victim_info, node, view);
+                prop_assert_eq!(results(&restored), before, "remove then add restores");
+            }
+        }
+
+        let mut scored = CycleState::new();
+        let ps = plugin.as_pre_score().unwrap();
+        let s = plugin.as_score().unwrap();
+        if matches!(ps.pre_score(&mut scored, &info, &ids, view), Ok(sched_core::framework::PreScoreOutcome::Proceed)) {
+            let one_by_one: Vec<i64> = ids.iter().map(|&id| s.score(&scored, &info, h.state.node(id), view)).collect();
+            let mut batch = vec![-1; ids.len()];
+            s.score_nodes(&scored, &info, &ids, view, &mut batch);
+            prop_assert_eq!(&batch, &one_by_one);
+            prop_assert_eq!(Some(&one_by_one), want_raw.as_ref(), "raw scores");
+            let mut normalized = one_by_one.clone();
+            s.normalize(&scored, &info, &mut normalized);
+            prop_assert!(normalized.iter().all(|v| (0..=100).contains(v)), "{normalized:?}");
+        } else {
+            prop_assert_eq!(want_raw, None, "PreScore skipped");
+        }
+        // The whole cycle still holds its invariants with these pods.
+        let placed = h.scheduler.schedule(&info, &h.state);
+        if let Ok(p) = placed {
+            let mut c = CycleState::new();
+            if matches!(pf.pre_filter(&mut c, &info, view), Ok(sched_core::framework::PreFilterOutcome::Proceed)) {
+                prop_assert!(f.filter(&c, &info, h.state.node(p.node), view).is_ok(), "chosen node passes InterPodAffinity");
+            }
+        }
+    }
+}

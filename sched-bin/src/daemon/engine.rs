@@ -1,10 +1,11 @@
 //! The scheduling loop: one task owns the cluster cache, the queue and the scheduler.
 //!
 //! Everything that changes them arrives as an [`Input`] on one channel — watch events from
-//! the Node and Pod watchers, and the outcomes of bindings — so no lock guards the cache and a
-//! re-list is applied in one step between two scheduling cycles (atomically, as far as the
-//! cycle can tell). The loop drains its inputs, moves pods whose time has come, then, when it
-//! leads and both initial lists are in, pops one pod, schedules it with the core, assumes it in
+//! the Node, Pod, Namespace, Service, ReplicaSet, StatefulSet and ReplicationController
+//! watchers, and the outcomes of bindings — so no lock guards the cache and a re-list is
+//! applied in one step between two scheduling cycles (atomically, as far as the cycle can
+//! tell). The loop drains its inputs, moves pods whose time has come, then, when it leads and
+//! every initial list is in, pops one pod, schedules it with the core, assumes it in
 //! the cache and spawns its binding. Bindings run in parallel; their outcome comes back as an
 //! input. Standbys run the same loop without popping: their caches stay warm.
 
@@ -12,6 +13,7 @@ use super::api::{self, BindError, ConditionKey, PodRef, Recorder};
 use super::metrics::{
     AttemptResult, CacheLabels, IncomingLabels, Metrics, OperationLabels, QueueLabels,
 };
+use super::objects::{ObjectCaches, ObjectCounts, ObjectEvent};
 use super::queue::{ClusterEvent, SchedulingQueue, Where};
 use super::timing::PointTimer;
 use k8s_openapi::api::core::v1::{Node, Pod};
@@ -48,6 +50,8 @@ pub enum Input {
     Node(Box<watcher::Event<Node>>),
     /// A Pod watch event.
     Pod(Box<watcher::Event<Pod>>),
+    /// A Namespace, Service, ReplicaSet, StatefulSet or ReplicationController watch event.
+    Object(ObjectEvent),
     /// A binding finished.
     Bound(BindOutcome),
 }
@@ -76,10 +80,12 @@ struct PodMeta {
 /// State shared with the HTTP endpoints.
 #[derive(Debug)]
 pub struct Shared {
-    /// Both initial lists are in.
+    /// Every initial list is in.
     pub synced: AtomicBool,
     /// The metrics.
     pub metrics: Metrics,
+    /// How many Namespaces, Services and workloads the cache holds.
+    pub objects: ObjectCounts,
 }
 
 /// The loop's state.
@@ -94,6 +100,7 @@ pub struct Engine {
     pods_synced: bool,
     node_buf: Option<Vec<Node>>,
     pod_buf: Option<Vec<Pod>>,
+    objects: ObjectCaches,
     binds_in_flight: usize,
     client: Client,
     recorders: HashMap<String, Recorder>,
@@ -194,6 +201,7 @@ impl Engine {
             pods_synced: false,
             node_buf: None,
             pod_buf: None,
+            objects: ObjectCaches::default(),
             binds_in_flight: 0,
             client: parts.client,
             recorders,
@@ -203,10 +211,10 @@ impl Engine {
         }
     }
 
-    /// Whether both initial lists are in.
+    /// Whether every initial list is in (Nodes, Pods and the five object kinds).
     #[must_use]
     pub fn synced(&self) -> bool {
-        self.nodes_synced && self.pods_synced
+        self.nodes_synced && self.pods_synced && self.objects.synced()
     }
 
     /// The cache.
@@ -361,6 +369,7 @@ impl Engine {
                 operation: "binding",
             })
             .set(self.binds_in_flight as i64);
+        self.shared.objects.publish(&self.state);
     }
 
     fn move_all(&mut self, event: ClusterEvent) {
@@ -374,6 +383,10 @@ impl Engine {
         match input {
             Input::Node(ev) => self.handle_node(*ev),
             Input::Pod(ev) => self.handle_pod(*ev),
+            Input::Object(ev) => {
+                self.objects.handle(&mut self.state, ev);
+                self.publish_synced();
+            }
             Input::Bound(outcome) => self.handle_bound(outcome),
         }
     }

@@ -1,8 +1,9 @@
 //! An in-process fake API server: just enough of the Kubernetes API for the daemon, served as
 //! a tower service to `kube::Client` (no sockets), for tests and the throughput bench.
 //!
-//! It keeps Nodes, Pods, Leases and Events with one global `resourceVersion` counter, serves
-//! list and (streaming) watch for Nodes and Pods with resume from a resourceVersion, the pod
+//! It keeps Nodes, Pods, Namespaces, Services, ReplicaSets, StatefulSets,
+//! ReplicationControllers, Leases and Events with one global `resourceVersion` counter, serves
+//! list and (streaming) watch for the first seven with resume from a resourceVersion, the pod
 //! `binding` and `status` subresources with the API server's conflict rules, and Leases with
 //! `resourceVersion`-checked replace. Every request is recorded with the name of the client
 //! that made it, so a test can tell two daemons apart. Faults can be injected: a binding
@@ -15,15 +16,17 @@ use http::{Method, Request, Response, StatusCode};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::Frame;
+use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetSpec, StatefulSet, StatefulSetSpec};
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{
-    Binding, Container, Node, NodeSpec, NodeStatus, Pod, PodCondition, PodSpec,
-    ResourceRequirements,
+    Binding, Container, Namespace, Node, NodeSpec, NodeStatus, Pod, PodCondition, PodSpec,
+    ReplicationController, ReplicationControllerSpec, ResourceRequirements, Service, ServiceSpec,
 };
 use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta, Time};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::convert::Infallible;
 use std::future::Future;
@@ -35,10 +38,63 @@ use tokio::sync::Semaphore;
 type Body = BoxBody<Bytes, Infallible>;
 type WatchSender = fmpsc::UnboundedSender<Result<Frame<Bytes>, Infallible>>;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The kinds served by list and watch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Kind {
     Node,
     Pod,
+    Namespace,
+    Service,
+    ReplicaSet,
+    StatefulSet,
+    ReplicationController,
+}
+
+impl Kind {
+    /// The kind of a collection path (`/api/v1/services`, `/apis/apps/v1/replicasets`, …).
+    fn of_collection(segs: &[&str]) -> Option<Kind> {
+        Some(match segs {
+            ["api", "v1", "nodes"] => Kind::Node,
+            ["api", "v1", "pods"] => Kind::Pod,
+            ["api", "v1", "namespaces"] => Kind::Namespace,
+            ["api", "v1", "services"] => Kind::Service,
+            ["api", "v1", "replicationcontrollers"] => Kind::ReplicationController,
+            ["apis", "apps", "v1", "replicasets"] => Kind::ReplicaSet,
+            ["apis", "apps", "v1", "statefulsets"] => Kind::StatefulSet,
+            _ => return None,
+        })
+    }
+
+    /// The kind named `kind` (a `Resource::KIND`), when it is one of the stored objects.
+    fn of_object(kind: &str) -> Option<Kind> {
+        Some(match kind {
+            "Namespace" => Kind::Namespace,
+            "Service" => Kind::Service,
+            "ReplicaSet" => Kind::ReplicaSet,
+            "StatefulSet" => Kind::StatefulSet,
+            "ReplicationController" => Kind::ReplicationController,
+            _ => return None,
+        })
+    }
+
+    fn list_kind(self) -> &'static str {
+        match self {
+            Kind::Node => "NodeList",
+            Kind::Pod => "PodList",
+            Kind::Namespace => "NamespaceList",
+            Kind::Service => "ServiceList",
+            Kind::ReplicaSet => "ReplicaSetList",
+            Kind::StatefulSet => "StatefulSetList",
+            Kind::ReplicationController => "ReplicationControllerList",
+        }
+    }
+
+    fn api_version(self) -> &'static str {
+        match self {
+            Kind::ReplicaSet | Kind::StatefulSet => "apps/v1",
+            _ => "v1",
+        }
+    }
 }
 
 /// One request as the fake saw it.
@@ -72,6 +128,8 @@ struct Inner {
     rv: u64,
     nodes: BTreeMap<String, Node>,
     pods: BTreeMap<String, Pod>,
+    /// Namespaces, Services and workloads by kind and `ns/name` (`name` for Namespaces).
+    objects: BTreeMap<(Kind, String), serde_json::Value>,
     leases: BTreeMap<String, Lease>,
     events: Vec<Event>,
     log: Vec<(u64, Kind, Bytes)>,
@@ -212,6 +270,38 @@ impl Inner {
         self.emit(Kind::Pod, type_, &pod, rv);
         self.pods.insert(key, pod);
     }
+
+    fn put_object(&mut self, kind: Kind, key: String, mut object: serde_json::Value) {
+        let rv = self.bump();
+        object["metadata"]["resourceVersion"] = serde_json::json!(rv.to_string());
+        let type_ = if self.objects.contains_key(&(kind, key.clone())) {
+            "MODIFIED"
+        } else {
+            "ADDED"
+        };
+        self.emit(kind, type_, &object, rv);
+        self.objects.insert((kind, key), object);
+    }
+}
+
+/// The stored kind of `K` and the key of `namespace`/`name` (`name` for a Namespace).
+///
+/// # Panics
+/// When `K` is not one of the kinds the fake stores besides Nodes and Pods.
+fn object_key<K: k8s_openapi::Resource>(namespace: &str, name: &str) -> (Kind, String) {
+    let kind = Kind::of_object(K::KIND).unwrap_or_else(|| {
+        panic!(
+            "the fake stores Namespaces, Services, ReplicaSets, StatefulSets and \
+             ReplicationControllers this way, not {}",
+            K::KIND
+        )
+    });
+    let key = if kind == Kind::Namespace {
+        name.to_string()
+    } else {
+        pod_key(namespace, name)
+    };
+    (kind, key)
 }
 
 impl FakeApiServer {
@@ -272,6 +362,76 @@ impl FakeApiServer {
             .creation_timestamp
             .get_or_insert_with(|| Time(jiff::Timestamp::now()));
         self.lock().put_pod(pod);
+    }
+
+    /// Creates or replaces a Namespace, Service, ReplicaSet, StatefulSet or
+    /// ReplicationController (a namespaced object without a namespace goes to `default`).
+    ///
+    /// # Panics
+    /// For any other kind (Nodes and Pods have [`put_node`](Self::put_node) and
+    /// [`put_pod`](Self::put_pod)).
+    pub fn put<K>(&self, mut object: K)
+    where
+        K: k8s_openapi::Resource + k8s_openapi::Metadata<Ty = ObjectMeta> + Serialize,
+    {
+        let meta = object.metadata_mut();
+        if K::KIND != "Namespace" {
+            meta.namespace.get_or_insert_with(|| "default".into());
+        }
+        let name = meta.name.clone().unwrap_or_default();
+        meta.uid.get_or_insert_with(|| format!("uid-{name}"));
+        let (kind, key) = object_key::<K>(
+            object.metadata().namespace.as_deref().unwrap_or_default(),
+            &name,
+        );
+        let value = serde_json::to_value(&object).unwrap_or_default();
+        self.lock().put_object(kind, key, value);
+    }
+
+    /// Deletes a Namespace (`namespace` ignored), Service, ReplicaSet, StatefulSet or
+    /// ReplicationController (emits DELETED).
+    ///
+    /// # Panics
+    /// For any other kind.
+    pub fn delete<K: k8s_openapi::Resource>(&self, namespace: &str, name: &str) {
+        let key = object_key::<K>(namespace, name);
+        let mut g = self.lock();
+        if let Some(mut object) = g.objects.remove(&key) {
+            let rv = g.bump();
+            object["metadata"]["resourceVersion"] = serde_json::json!(rv.to_string());
+            g.emit(key.0, "DELETED", &object, rv);
+        }
+    }
+
+    /// Deletes a Namespace (`namespace` ignored), Service, ReplicaSet, StatefulSet or
+    /// ReplicationController without telling current watchers, and compacts history so that
+    /// their resume fails with 410 Gone: only a re-list can learn about it.
+    ///
+    /// # Panics
+    /// For any other kind.
+    pub fn delete_silently<K: k8s_openapi::Resource>(&self, namespace: &str, name: &str) {
+        let key = object_key::<K>(namespace, name);
+        let mut g = self.lock();
+        g.objects.remove(&key);
+        let rv = g.bump();
+        g.compacted = rv;
+        g.log.clear();
+    }
+
+    /// A Namespace (`namespace` ignored), Service, ReplicaSet, StatefulSet or
+    /// ReplicationController.
+    ///
+    /// # Panics
+    /// For any other kind.
+    #[must_use]
+    pub fn get<K: k8s_openapi::Resource + DeserializeOwned>(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Option<K> {
+        let key = object_key::<K>(namespace, name);
+        let value = self.lock().objects.get(&key).cloned()?;
+        serde_json::from_value(value).ok()
     }
 
     /// Deletes a pod (emits DELETED).
@@ -359,8 +519,8 @@ impl FakeApiServer {
         set_gate(&self.bind_gate)
     }
 
-    /// Holds every Node and Pod list (not watches) until the returned semaphore gets permits
-    /// (one per list request). Held requests are recorded when they arrive.
+    /// Holds every list (not watches) until the returned semaphore gets permits (one per list
+    /// request). Held requests are recorded when they arrive.
     #[must_use]
     pub fn hold_lists(&self) -> Arc<Semaphore> {
         set_gate(&self.list_gate)
@@ -434,15 +594,14 @@ impl FakeApiServer {
             }
         }
         let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-        if method == Method::GET
-            && matches!(segs.as_slice(), ["api", "v1", "nodes" | "pods"])
-            && query_param(&query, "watch") != Some("true")
-        {
+        let collection = Kind::of_collection(&segs).filter(|_| method == Method::GET);
+        if collection.is_some() && query_param(&query, "watch") != Some("true") {
             pass(&self.list_gate).await;
         }
+        if let Some(kind) = collection {
+            return self.list_or_watch(kind, &query);
+        }
         match (method.clone(), segs.as_slice()) {
-            (Method::GET, ["api", "v1", "nodes"]) => self.list_or_watch(Kind::Node, &query),
-            (Method::GET, ["api", "v1", "pods"]) => self.list_or_watch(Kind::Pod, &query),
             (Method::POST, ["api", "v1", "namespaces", ns, "pods", name, "binding"]) => {
                 pass(&self.bind_gate).await;
                 self.bind(ns, name, &json)
@@ -533,15 +692,17 @@ impl FakeApiServer {
                 .values()
                 .map(|p| serde_json::to_value(p).unwrap_or_default())
                 .collect(),
-        };
-        let list_kind = match kind {
-            Kind::Node => "NodeList",
-            Kind::Pod => "PodList",
+            _ => g
+                .objects
+                .range((kind, String::new())..)
+                .take_while(|((k, _), _)| *k == kind)
+                .map(|(_, v)| v.clone())
+                .collect(),
         };
         respond(
             200,
             &serde_json::json!({
-                "kind": list_kind, "apiVersion": "v1",
+                "kind": kind.list_kind(), "apiVersion": kind.api_version(),
                 "metadata": { "resourceVersion": rv },
                 "items": items,
             }),
@@ -788,5 +949,95 @@ pub fn make_pod(ns: &str, name: &str, scheduler: &str, milli_cpu: i64, priority:
             phase: Some("Pending".into()),
             ..Default::default()
         }),
+    }
+}
+
+fn string_map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+        .collect()
+}
+
+fn object_meta(ns: Option<&str>, name: &str) -> ObjectMeta {
+    ObjectMeta {
+        name: Some(name.into()),
+        namespace: ns.map(Into::into),
+        ..ObjectMeta::default()
+    }
+}
+
+fn label_selector(labels: &[(&str, &str)]) -> LabelSelector {
+    LabelSelector {
+        match_labels: Some(string_map(labels)),
+        ..LabelSelector::default()
+    }
+}
+
+/// A Namespace with `labels`.
+#[must_use]
+pub fn make_namespace(name: &str, labels: &[(&str, &str)]) -> Namespace {
+    Namespace {
+        metadata: ObjectMeta {
+            labels: Some(string_map(labels)),
+            ..object_meta(None, name)
+        },
+        ..Namespace::default()
+    }
+}
+
+/// A Service selecting pods with `selector`.
+#[must_use]
+pub fn make_service(ns: &str, name: &str, selector: &[(&str, &str)]) -> Service {
+    Service {
+        metadata: object_meta(Some(ns), name),
+        spec: Some(ServiceSpec {
+            selector: Some(string_map(selector)),
+            ..ServiceSpec::default()
+        }),
+        ..Service::default()
+    }
+}
+
+/// A ReplicaSet selecting (`matchLabels`) pods with `selector`.
+#[must_use]
+pub fn make_replica_set(ns: &str, name: &str, selector: &[(&str, &str)]) -> ReplicaSet {
+    ReplicaSet {
+        metadata: object_meta(Some(ns), name),
+        spec: ReplicaSetSpec {
+            selector: label_selector(selector),
+            ..ReplicaSetSpec::default()
+        },
+        ..ReplicaSet::default()
+    }
+}
+
+/// A StatefulSet selecting (`matchLabels`) pods with `selector`.
+#[must_use]
+pub fn make_stateful_set(ns: &str, name: &str, selector: &[(&str, &str)]) -> StatefulSet {
+    StatefulSet {
+        metadata: object_meta(Some(ns), name),
+        spec: StatefulSetSpec {
+            selector: label_selector(selector),
+            ..StatefulSetSpec::default()
+        },
+        ..StatefulSet::default()
+    }
+}
+
+/// A ReplicationController selecting pods with `selector`.
+#[must_use]
+pub fn make_replication_controller(
+    ns: &str,
+    name: &str,
+    selector: &[(&str, &str)],
+) -> ReplicationController {
+    ReplicationController {
+        metadata: object_meta(Some(ns), name),
+        spec: Some(ReplicationControllerSpec {
+            selector: Some(string_map(selector)),
+            ..ReplicationControllerSpec::default()
+        }),
+        ..ReplicationController::default()
     }
 }

@@ -4,7 +4,7 @@
 //! listens on the same port number by default but serves plain HTTP, for probes and a
 //! Prometheus scrape inside the cluster network.
 //!
-//! `/readyz` is 200 once both caches have synced, leader or not (a standby is ready: it can
+//! `/readyz` is 200 once every cache has synced, leader or not (a standby is ready: it can
 //! take over at once). `/healthz` and `/livez` are 200 while the process serves.
 
 use super::engine::Shared;

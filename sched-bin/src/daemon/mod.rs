@@ -6,6 +6,8 @@
 //! - [`engine`]: the cache (Node and non-terminal Pod watchers feeding a
 //!   [`sched_core::ClusterState`]), the [`queue`], the scheduling cycle, assume and the
 //!   asynchronous binding;
+//! - [`objects`]: the cache's Namespaces, Services, ReplicaSets, StatefulSets and
+//!   ReplicationControllers (watched cluster-wide, applied to the same state);
 //! - [`api`]: the binding, the `Scheduled` / `FailedScheduling` events and the
 //!   `PodScheduled=False` condition, as upstream writes them;
 //! - [`leader`]: leader election on a `coordination.k8s.io/v1` Lease (kube 5 ships none);
@@ -13,8 +15,8 @@
 //! - [`ratelimit`]: `clientConnection.qps` / `burst`;
 //! - [`fake`]: an in-process fake API server for tests and the throughput bench.
 //!
-//! Lifecycle: watchers start at once; the loop schedules only after both initial lists are
-//! in and only while this instance leads. On SIGTERM it stops taking work, waits for the
+//! Lifecycle: watchers start at once; the loop schedules only after every initial list (of
+//! the seven kinds) is in and only while this instance leads. On SIGTERM it stops taking work, waits for the
 //! bindings in flight, releases the Lease and returns `Ok`. When leadership is lost (renewal
 //! failed past the renew deadline) it returns an error at once, as upstream exits.
 
@@ -24,16 +26,19 @@ pub mod fake;
 pub mod http;
 pub mod leader;
 pub mod metrics;
+pub mod objects;
 pub mod queue;
 pub mod ratelimit;
 pub mod timing;
 
 use engine::{Engine, EngineParts, Input, Shared};
 use futures::StreamExt;
+use k8s_openapi::api::apps::v1::{ReplicaSet, StatefulSet};
 use k8s_openapi::api::coordination::v1::Lease;
-use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::api::core::v1::{Namespace, Node, Pod, ReplicationController, Service};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client, ResourceExt};
+use objects::ObjectEvent;
 use prometheus_client::registry::Registry;
 use sched_core::config::SchedulerConfig;
 use sched_core::{ClusterState, Profile, Scheduler};
@@ -240,6 +245,7 @@ impl Daemon {
             shared: Arc::new(Shared {
                 synced: AtomicBool::new(false),
                 metrics,
+                objects: objects::ObjectCounts::default(),
             }),
             registry: Arc::new(registry),
             seed: 0,
@@ -314,6 +320,51 @@ impl Daemon {
                 tx.clone(),
                 |e| Input::Pod(Box::new(e)),
                 "pods",
+            )),
+            tokio::spawn(forward(
+                watcher(
+                    Api::<Namespace>::all(client.clone()),
+                    watcher::Config::default(),
+                ),
+                tx.clone(),
+                |e| Input::Object(ObjectEvent::Namespace(Box::new(e))),
+                "namespaces",
+            )),
+            tokio::spawn(forward(
+                watcher(
+                    Api::<Service>::all(client.clone()),
+                    watcher::Config::default(),
+                ),
+                tx.clone(),
+                |e| Input::Object(ObjectEvent::Service(Box::new(e))),
+                "services",
+            )),
+            tokio::spawn(forward(
+                watcher(
+                    Api::<ReplicaSet>::all(client.clone()),
+                    watcher::Config::default(),
+                ),
+                tx.clone(),
+                |e| Input::Object(ObjectEvent::ReplicaSet(Box::new(e))),
+                "replicasets",
+            )),
+            tokio::spawn(forward(
+                watcher(
+                    Api::<StatefulSet>::all(client.clone()),
+                    watcher::Config::default(),
+                ),
+                tx.clone(),
+                |e| Input::Object(ObjectEvent::StatefulSet(Box::new(e))),
+                "statefulsets",
+            )),
+            tokio::spawn(forward(
+                watcher(
+                    Api::<ReplicationController>::all(client.clone()),
+                    watcher::Config::default(),
+                ),
+                tx.clone(),
+                |e| Input::Object(ObjectEvent::ReplicationController(Box::new(e))),
+                "replicationcontrollers",
             )),
         ];
         let timer = Arc::new(timing::PointTimer::new());
