@@ -605,13 +605,6 @@ pub fn pod_info(pod: &core::Pod, interner: &mut Interner) -> Result<PodInfo> {
         v.is_some_and(|t| !t.is_empty())
     }
     needs(
-        spec.topology_spread_constraints
-            .as_ref()
-            .is_some_and(|c| !c.is_empty()),
-        "PodTopologySpread",
-        "spec.topologySpreadConstraints",
-    );
-    needs(
         spec.volumes
             .iter()
             .flatten()

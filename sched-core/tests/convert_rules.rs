@@ -254,11 +254,13 @@ fn selector_terms_compile_leniently_as_upstream() {
 fn constraints_needing_unbuilt_plugins_are_recorded() {
     let p = pod(spec(json!({
         "containers": [],
+        // PodTopologySpread is built: a spread constraint is no longer recorded as unsupported.
         "topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule"}],
+        "resourceClaims": [{"name": "gpu", "resourceClaimName": "gpu-claim"}],
         "volumes": [{"name": "d", "persistentVolumeClaim": {"claimName": "d"}}, {"name": "e", "emptyDir": {}}]
     })));
     let plugins: Vec<&str> = p.unsupported.iter().map(|u| u.plugin).collect();
-    assert_eq!(plugins, vec!["PodTopologySpread", "VolumeBinding"]);
+    assert_eq!(plugins, vec!["VolumeBinding", "DynamicResources"]);
 }
 
 #[test]

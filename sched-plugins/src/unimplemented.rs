@@ -150,11 +150,6 @@ macro_rules! guard_factory {
     };
 }
 
-guard_factory!(
-    pod_topology_spread,
-    "PodTopologySpread",
-    "PodTopologySpread"
-);
 guard_factory!(volume_binding, "VolumeBinding", "VolumeBinding");
 guard_factory!(volume_restrictions, "VolumeRestrictions", "VolumeBinding");
 guard_factory!(volume_zone, "VolumeZone", "VolumeBinding");
@@ -192,15 +187,15 @@ mod tests {
     fn guard_rejects_only_pods_that_need_the_plugin() {
         let mut c = TestCluster::new();
         let spread = c.pod(json!({
-            "metadata": {"name": "spread"},
+            "metadata": {"name": "claims"},
             "spec": {"containers": [{"name": "c"}],
-                     "topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule"}]}
+                     "resourceClaims": [{"name": "gpu", "resourceClaimName": "gpu-claim"}]}
         }));
         let plain =
             c.pod(json!({"metadata": {"name": "plain"}, "spec": {"containers": [{"name": "c"}]}}));
         let guard = Unimplemented {
-            name: "PodTopologySpread",
-            guards: "PodTopologySpread",
+            name: "DynamicResources",
+            guards: "DynamicResources",
         };
         let mut cycle = CycleState::new();
         let r = guard.pre_filter(&mut cycle, &spread, c.view()).unwrap_err();
@@ -210,7 +205,7 @@ mod tests {
         );
         assert_eq!(
             r.message(),
-            "pod uses spec.topologySpreadConstraints, which needs plugin PodTopologySpread: not implemented in Placer"
+            "pod uses spec.resourceClaims, which needs plugin DynamicResources: not implemented in Placer"
         );
         assert_eq!(
             guard.pre_filter(&mut cycle, &plain, c.view()),
