@@ -739,6 +739,26 @@ impl Profile {
         }
     }
 
+    /// The PreFilter plugins whose extensions run for a pod with this skip set (those whose
+    /// PreFilter did not return Skip), resolved once per cycle rather than per call: preemption
+    /// runs the extensions for every victim on every candidate node.
+    #[must_use]
+    pub fn pre_filter_extensions(&self, skip: &SkipSet) -> PreFilterExtensions<'_> {
+        PreFilterExtensions(
+            self.pre_filter
+                .iter()
+                .filter(|plugin| {
+                    !self
+                        .filter
+                        .iter()
+                        .position(|f| f.name() == plugin.name())
+                        .is_some_and(|i| skip.contains(i))
+                })
+                .filter_map(|plugin| plugin.as_pre_filter())
+                .collect(),
+        )
+    }
+
     /// Runs the PreFilter plugins' `AddPod` (`add`) or `RemovePod` extensions for `pod`,
     /// skipping plugins whose PreFilter returned Skip (upstream `RunPreFilterExtensionAddPod`).
     #[allow(clippy::too_many_arguments)] // upstream's signature plus the skip set and direction
@@ -752,23 +772,8 @@ impl Profile {
         view: ClusterView<'_>,
         add: bool,
     ) {
-        for plugin in &self.pre_filter {
-            let skipped = self
-                .filter
-                .iter()
-                .position(|f| f.name() == plugin.name())
-                .is_some_and(|i| skip.contains(i));
-            if skipped {
-                continue;
-            }
-            if let Some(p) = plugin.as_pre_filter() {
-                if add {
-                    p.add_pod(cycle, pod, other, node, view);
-                } else {
-                    p.remove_pod(cycle, pod, other, node, view);
-                }
-            }
-        }
+        self.pre_filter_extensions(skip)
+            .run(cycle, pod, other, node, view, add);
     }
 
     /// Runs the Filter plugins in order on one node; the first rejection wins.
@@ -800,6 +805,30 @@ impl Profile {
 /// Indices of Filter plugins whose PreFilter returned Skip (at most 64 filters).
 #[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
 pub struct SkipSet(u64);
+
+/// The PreFilter extensions of one cycle (see [`Profile::pre_filter_extensions`]).
+pub struct PreFilterExtensions<'a>(SmallVec<[&'a dyn PreFilterPlugin; 8]>);
+
+impl PreFilterExtensions<'_> {
+    /// Runs each plugin's `AddPod` (`add`) or `RemovePod`, in profile order.
+    pub fn run(
+        &self,
+        cycle: &mut CycleState,
+        pod: &PodInfo,
+        other: &PodInfo,
+        node: &NodeState,
+        view: ClusterView<'_>,
+        add: bool,
+    ) {
+        for p in &self.0 {
+            if add {
+                p.add_pod(cycle, pod, other, node, view);
+            } else {
+                p.remove_pod(cycle, pod, other, node, view);
+            }
+        }
+    }
+}
 
 impl SkipSet {
     /// Marks plugin index `i` as skipped.

@@ -1131,11 +1131,12 @@ impl Scheduler {
         let run_filters = |c: &CycleState, node: &crate::state::NodeState| {
             profile.run_filters(c, skip, pod, node, view)
         };
+        let extensions = profile.pre_filter_extensions(skip);
         let add_pod = |c: &mut CycleState, other: &PodInfo, node: &crate::state::NodeState| {
-            profile.run_pre_filter_extension(c, skip, pod, other, node, view, true);
+            extensions.run(c, pod, other, node, view, true);
         };
         let remove_pod = |c: &mut CycleState, other: &PodInfo, node: &crate::state::NodeState| {
-            profile.run_pre_filter_extension(c, skip, pod, other, node, view, false);
+            extensions.run(c, pod, other, node, view, false);
         };
         let input = PostFilterInput {
             pod,

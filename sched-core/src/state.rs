@@ -16,7 +16,7 @@ use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 mod index;
-pub use index::{ExistingTerm, TermKind};
+pub use index::{ExistingTerm, NodeCounts, TermKind};
 use index::{Objects, PodIndex, TermIndex, TopologyIndex, WorkloadSelector};
 
 /// Dense index of a node in a [`ClusterState`].
@@ -99,6 +99,29 @@ impl NodeSummary {
             pod_count: node.pod_count,
             flags,
             label_bloom: info.labels.bloom(),
+        }
+    }
+
+    /// The resource fields of [`NodeSummary::of`] only (allocatable, requested, pod count):
+    /// flags and `label_bloom` are left empty. For plugins that read resources from a
+    /// [`NodeState`] that may be a trial copy (preemption's dry run), where `of`'s label walk
+    /// would be wasted.
+    #[must_use]
+    pub fn resources_of(node: &NodeState) -> Self {
+        let info = &node.info;
+        NodeSummary {
+            alloc_milli_cpu: info.allocatable.milli_cpu,
+            alloc_memory: info.allocatable.memory,
+            alloc_ephemeral_storage: info.allocatable.ephemeral_storage,
+            alloc_pods: info.allocatable.pods,
+            req_milli_cpu: node.requested.milli_cpu,
+            req_memory: node.requested.memory,
+            req_ephemeral_storage: node.requested.ephemeral_storage,
+            non_zero_milli_cpu: node.non_zero_milli_cpu,
+            non_zero_memory: node.non_zero_memory,
+            pod_count: node.pod_count,
+            flags: 0,
+            label_bloom: 0,
         }
     }
 
@@ -268,6 +291,8 @@ pub struct ClusterState {
     /// Pods nominated to nodes by preemption (upstream's nominator), not accounted anywhere.
     nominated: FxHashMap<NodeId, Vec<Arc<PodInfo>>>,
     nominated_at: FxHashMap<Arc<str>, NodeId>,
+    /// How many held pods have each priority (preemption asks whether any pod is lower).
+    priorities: std::collections::BTreeMap<i32, u32>,
 }
 
 impl ClusterState {
@@ -457,6 +482,7 @@ impl ClusterState {
         node.pods.push(info.clone());
         self.refresh(id);
         let index_id = self.pod_index.insert(info.clone(), id);
+        *self.priorities.entry(info.priority).or_default() += 1;
         self.terms.account(&info, id, true);
         self.pods.insert(
             info.key.clone(),
@@ -509,6 +535,12 @@ impl ClusterState {
             .remove(key)
             .ok_or_else(|| StateError::PodNotFound(key.to_string()))?;
         self.pod_index.remove(entry.id);
+        if let Some(n) = self.priorities.get_mut(&entry.info.priority) {
+            *n -= 1;
+            if *n == 0 {
+                self.priorities.remove(&entry.info.priority);
+            }
+        }
         self.terms.account(&entry.info, entry.node, false);
         let node = &mut self.nodes[entry.node.index()];
         node.account(&entry.info, -1);
@@ -619,6 +651,30 @@ impl ClusterState {
     ) {
         self.pod_index
             .for_each_matching(selector, namespaces, &self.interner, f);
+    }
+
+    /// For a selector that is exactly one `key=value` requirement (a single `matchLabels`
+    /// entry, the common Service and Deployment selector): per node, how many held pods of
+    /// `namespace` match, terminating ones only when `include_terminating`, read from counts
+    /// kept per pod change, so the cost is the number of nodes holding such pods, not the
+    /// number of pods. `None` for any other selector: use
+    /// [`ClusterState::for_each_pod_matching`].
+    #[must_use]
+    pub fn pod_counts_per_node(
+        &self,
+        selector: &LabelSelector,
+        namespace: Sym,
+        include_terminating: bool,
+    ) -> Option<NodeCounts<'_>> {
+        self.pod_index
+            .counts_per_node(selector, namespace, include_terminating)
+    }
+
+    /// The lowest priority of any held pod (bound or assumed, on any node slot); `None`
+    /// without pods. A pod of this priority or lower has no preemption victims anywhere.
+    #[must_use]
+    pub fn lowest_pod_priority(&self) -> Option<i32> {
+        self.priorities.keys().next().copied()
     }
 
     /// For label `key`: each value with the number of existing nodes carrying `key=value`.
@@ -870,6 +926,13 @@ impl ClusterState {
             }
         }
         self.pod_index.check()?;
+        let mut priorities = std::collections::BTreeMap::<i32, u32>::new();
+        for entry in self.pods.values() {
+            *priorities.entry(entry.info.priority).or_default() += 1;
+        }
+        if priorities != self.priorities {
+            return Err("pod priority counts are stale".into());
+        }
         for entry in self.pods.values() {
             match self.pod_index.get(entry.id) {
                 Some((p, n)) if Arc::ptr_eq(p, &entry.info) && *n == entry.node => {}

@@ -108,6 +108,11 @@ struct Candidate {
 /// upstream `SelectVictimsOnNode`: remove every lower-priority pod (updating the PreFilter
 /// state through RemovePod), check the pod fits, then reprieve victims most important first
 /// (AddPod) while it still fits.
+/// upstream `SelectVictimsOnNode`'s status when no pod on the node has a lower priority.
+fn no_victims_status() -> Rejection {
+    Rejection::unresolvable("No preemption victims found for incoming pod")
+}
+
 fn select_victims_on_node(
     input: &PostFilterInput<'_>,
     id: NodeId,
@@ -121,10 +126,7 @@ fn select_victims_on_node(
         .cloned()
         .collect();
     if victims.is_empty() {
-        return Err((
-            "DefaultPreemption",
-            Rejection::unresolvable("No preemption victims found for incoming pod"),
-        ));
+        return Err(("DefaultPreemption", no_victims_status()));
     }
     let mut cycle = input.cycle.clone();
     let mut trial = node.clone();
@@ -190,11 +192,21 @@ impl PostFilterPlugin for DefaultPreemption {
             let want = self.num_candidates(n);
             let offset = (sched_core::scheduler::tie_break(input.seed ^ 0x7072_6565_6d70, &pod.key)
                 % n as u64) as usize;
+            // No held pod has a lower priority: every node would answer "No preemption
+            // victims found" (select_victims_on_node's first check), so say it without looking
+            // at each node's pods.
+            let no_victims = state
+                .lowest_pod_priority()
+                .is_none_or(|lowest| lowest >= pod.priority);
             for i in 0..n {
                 if candidates.len() >= want {
                     break;
                 }
                 let id = potential[(offset + i) % n];
+                if no_victims {
+                    statuses.push((id, "DefaultPreemption", no_victims_status()));
+                    continue;
+                }
                 match select_victims_on_node(input, id) {
                     Ok(c) => candidates.push(c),
                     Err((plugin, r)) => statuses.push((id, plugin, r)),

@@ -270,6 +270,41 @@ fn for_each_selected(
     });
 }
 
+/// As [`for_each_selected`] for callers that need only each node and how many selected pods it
+/// holds: a one-label selector over listed namespaces is read from the state's per-node counts
+/// without visiting pods (upstream counts terminating pods here too).
+fn for_each_selected_count(
+    term: &PodAffinityTerm,
+    state: &ClusterState,
+    interner: &Interner,
+    mut f: impl FnMut(&NodeState, i64),
+) {
+    let Some(selector) = term.selector.as_ref() else {
+        return;
+    };
+    if term.namespace_selector.is_none()
+        && let Some(first) = term.namespaces.first()
+        && state.pod_counts_per_node(selector, *first, true).is_some()
+    {
+        for (i, &ns) in term.namespaces.iter().enumerate() {
+            if term.namespaces[..i].contains(&ns) {
+                continue; // a namespace listed twice selects its pods once
+            }
+            let Some(counts) = state.pod_counts_per_node(selector, ns, true) else {
+                continue;
+            };
+            for (id, num) in counts.iter() {
+                let node = state.node(id);
+                if node.exists && num > 0 {
+                    f(node, i64::from(num));
+                }
+            }
+        }
+        return;
+    }
+    for_each_selected(term, state, interner, |_, node| f(node, 1));
+}
+
 /// The first term list of the pod holding a label selector that failed parsing (upstream
 /// `framework.NewPodInfo` fails the pod then).
 fn unparsable_terms(pod: &PodInfo) -> Option<&'static str> {
@@ -469,8 +504,9 @@ impl PreFilterPlugin for InterPodAffinity {
             });
         }
         for t in &pod.pod_affinity.required_anti_affinity {
-            for_each_selected(t, state, interner, |_, node| {
-                s.anti_affinity.update(&node.info.labels, t.topology_key, 1);
+            for_each_selected_count(t, state, interner, |node, num| {
+                s.anti_affinity
+                    .update(&node.info.labels, t.topology_key, num);
             });
         }
         s.matches_own_affinity = selects_all(affinity, pod, state, interner);
@@ -590,10 +626,10 @@ fn add_incoming_terms(
 ) {
     for w in terms {
         let key = w.term.topology_key;
-        for_each_selected(&w.term, state, interner, |_, node| {
+        for_each_selected_count(&w.term, state, interner, |node, num| {
             if let Some(value) = node.info.labels.get(key) {
                 *touched = true;
-                out.add(key, value, i64::from(w.weight) * sign);
+                out.add(key, value, i64::from(w.weight) * sign * num);
             }
         });
     }

@@ -451,10 +451,7 @@ impl PodTopologySpread {
             let Some(sel) = sel else { continue };
             let map = &mut counts[i];
             let eligible = &eligible;
-            state.for_each_pod_matching(sel, Some(&namespaces), |p, id| {
-                if p.terminating {
-                    return;
-                }
+            let mut add = |id: NodeId, num: i64| {
                 let node = state.node(id);
                 if !node.exists {
                     return;
@@ -465,9 +462,21 @@ impl PodTopologySpread {
                 if let Some(v) = node.info.labels.get(c.key)
                     && let Some(count) = map.get_mut(&v)
                 {
-                    *count += 1;
+                    *count += num;
                 }
-            });
+            };
+            // A one-label selector is counted per node by the state; others visit the pods.
+            if let Some(per_node) = state.pod_counts_per_node(sel, pod.namespace_sym, false) {
+                for (id, num) in per_node.iter() {
+                    add(id, i64::from(num));
+                }
+            } else {
+                state.for_each_pod_matching(sel, Some(&namespaces), |p, id| {
+                    if !p.terminating {
+                        add(id, 1);
+                    }
+                });
+            }
         }
         let paths = counts
             .iter()
@@ -783,10 +792,7 @@ impl PodTopologySpread {
             let sel = selector(c, pod, default);
             if let Some(sel) = sel.filter(|_| counts_pods(sel)) {
                 let namespaces = [pod.namespace_sym];
-                state.for_each_pod_matching(sel, Some(&namespaces), |p, id| {
-                    if p.terminating {
-                        return;
-                    }
+                let mut add = |id: NodeId, num: i64| {
                     let node = state.node(id);
                     if !node.exists {
                         return;
@@ -794,7 +800,7 @@ impl PodTopologySpread {
                     let info = &node.info;
                     if per_node {
                         // upstream Score: countPodsMatchSelector over the node's own pods.
-                        *counts.entry(info.name_sym).or_insert(0) += 1;
+                        *counts.entry(info.name_sym).or_insert(0) += num;
                         return;
                     }
                     if require_all && !has_all_keys(&info.labels, constraints) {
@@ -805,9 +811,30 @@ impl PodTopologySpread {
                     }
                     let v = info.labels.get(c.key).unwrap_or(Sym::EMPTY);
                     if let Some(count) = counts.get_mut(&v) {
-                        *count += 1;
+                        *count += num;
                     }
-                });
+                };
+                match state.pod_counts_per_node(sel, pod.namespace_sym, false) {
+                    // Hostname: only the scored nodes' own counts are read by Score.
+                    Some(per_node_counts) if per_node => {
+                        for &id in feasible {
+                            let num = per_node_counts.get(id);
+                            if num > 0 {
+                                add(id, i64::from(num));
+                            }
+                        }
+                    }
+                    Some(per_node_counts) => {
+                        for (id, num) in per_node_counts.iter() {
+                            add(id, i64::from(num));
+                        }
+                    }
+                    None => state.for_each_pod_matching(sel, Some(&namespaces), |p, id| {
+                        if !p.terminating {
+                            add(id, 1);
+                        }
+                    }),
+                }
             }
             out.push(ScoreConstraint {
                 key: c.key,

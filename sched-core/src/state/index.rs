@@ -19,6 +19,63 @@ pub(crate) struct PodIndex {
     free: Vec<u32>,
     by_label: FxHashMap<(Sym, Sym), FxHashSet<u32>>,
     by_namespace: FxHashMap<Sym, FxHashSet<u32>>,
+    /// `(namespace, key, value)` → node → how many held pods carry the label there, and the
+    /// same for terminating pods alone: a one-label selector is counted per node without
+    /// visiting pods.
+    per_node: FxHashMap<(Sym, Sym, Sym), FxHashMap<NodeId, u32>>,
+    per_node_terminating: FxHashMap<(Sym, Sym, Sym), FxHashMap<NodeId, u32>>,
+}
+
+/// Adds `delta` (±1) at `map[key][node]`, dropping entries that reach zero.
+fn count_at(
+    map: &mut FxHashMap<(Sym, Sym, Sym), FxHashMap<NodeId, u32>>,
+    key: (Sym, Sym, Sym),
+    node: NodeId,
+    add: bool,
+) {
+    if add {
+        *map.entry(key).or_default().entry(node).or_default() += 1;
+        return;
+    }
+    let Some(nodes) = map.get_mut(&key) else {
+        return;
+    };
+    if let Some(n) = nodes.get_mut(&node) {
+        *n -= 1;
+        if *n == 0 {
+            nodes.remove(&node);
+        }
+    }
+    if nodes.is_empty() {
+        map.remove(&key);
+    }
+}
+
+/// Per node, how many held pods match a one-label selector in one namespace (see
+/// [`crate::state::ClusterState::pod_counts_per_node`]).
+#[derive(Clone, Copy, Debug)]
+pub struct NodeCounts<'a> {
+    all: Option<&'a FxHashMap<NodeId, u32>>,
+    /// Subtracted from `all` (terminating pods, when they are not counted).
+    minus: Option<&'a FxHashMap<NodeId, u32>>,
+}
+
+impl NodeCounts<'_> {
+    /// The count on `node` (0 when it holds no such pod).
+    #[must_use]
+    pub fn get(&self, node: NodeId) -> u32 {
+        let all = self.all.and_then(|m| m.get(&node)).copied().unwrap_or(0);
+        all - self.minus.and_then(|m| m.get(&node)).copied().unwrap_or(0)
+    }
+
+    /// Every node slot holding such pods (placeholders included) with its count, in no
+    /// particular order; counts may be 0 when only excluded pods are there.
+    pub fn iter(&self) -> impl Iterator<Item = (NodeId, u32)> + '_ {
+        self.all
+            .into_iter()
+            .flatten()
+            .map(|(&id, _)| (id, self.get(id)))
+    }
 }
 
 impl PodIndex {
@@ -37,14 +94,54 @@ impl PodIndex {
             .entry(pod.namespace_sym)
             .or_default()
             .insert(id);
+        self.count_labels(&pod, node, true);
         self.slab[id as usize] = Some((pod, node));
         id
     }
 
+    fn count_labels(&mut self, pod: &PodInfo, node: NodeId, add: bool) {
+        for &(k, v) in &pod.labels.0 {
+            let key = (pod.namespace_sym, k, v);
+            count_at(&mut self.per_node, key, node, add);
+            if pod.terminating {
+                count_at(&mut self.per_node_terminating, key, node, add);
+            }
+        }
+    }
+
+    /// For a selector that is exactly one `key=value` requirement (one `matchLabels` entry):
+    /// per node, the pods of `namespace` that match; `None` for any other selector.
+    pub(crate) fn counts_per_node(
+        &self,
+        selector: &LabelSelector,
+        namespace: Sym,
+        include_terminating: bool,
+    ) -> Option<NodeCounts<'_>> {
+        let [LabelRequirement::In { key, values }] = &selector.requirements[..] else {
+            return None;
+        };
+        let [value] = values[..] else {
+            return None;
+        };
+        if selector.invalid {
+            return None;
+        }
+        let k = (namespace, *key, value);
+        Some(NodeCounts {
+            all: self.per_node.get(&k),
+            minus: if include_terminating {
+                None
+            } else {
+                self.per_node_terminating.get(&k)
+            },
+        })
+    }
+
     pub(crate) fn remove(&mut self, id: u32) {
-        let Some((pod, _)) = self.slab.get_mut(id as usize).and_then(Option::take) else {
+        let Some((pod, node)) = self.slab.get_mut(id as usize).and_then(Option::take) else {
             return;
         };
+        self.count_labels(&pod, node, false);
         for pair in &pod.labels.0 {
             if let Some(set) = self.by_label.get_mut(pair) {
                 set.remove(&id);
@@ -122,7 +219,8 @@ impl PodIndex {
     pub(crate) fn check(&self) -> Result<(), String> {
         let mut fresh = PodIndex::default();
         for (id, slot) in self.slab.iter().enumerate() {
-            if let Some((pod, _)) = slot {
+            if let Some((pod, node)) = slot {
+                fresh.count_labels(pod, *node, true);
                 let id = u32::try_from(id).expect("ids are u32");
                 for &pair in &pod.labels.0 {
                     fresh.by_label.entry(pair).or_default().insert(id);
@@ -139,6 +237,11 @@ impl PodIndex {
         }
         if fresh.by_namespace != self.by_namespace {
             return Err("pod namespace index is stale".into());
+        }
+        if fresh.per_node != self.per_node
+            || fresh.per_node_terminating != self.per_node_terminating
+        {
+            return Err("per-node label counts are stale".into());
         }
         Ok(())
     }

@@ -100,7 +100,7 @@ impl ScorePlugin for NodeResourcesBalancedAllocation {
         _view: ClusterView<'_>,
     ) -> i64 {
         match self.pod_requests(cycle, pod) {
-            Some(requests) => self.score_node(&requests, &NodeSummary::of(node), node),
+            Some(requests) => self.score_node(&requests, &NodeSummary::resources_of(node), node),
             None => 0,
         }
     }

@@ -209,7 +209,7 @@ impl FilterPlugin for NodeResourcesFit {
         let mut unresolvable = false;
         self.insufficient(
             pod,
-            &NodeSummary::of(node),
+            &NodeSummary::resources_of(node),
             node,
             view,
             |short, exceeds_allocatable| {
@@ -361,7 +361,7 @@ impl ScorePlugin for NodeResourcesFit {
         node: &NodeState,
         _view: ClusterView<'_>,
     ) -> i64 {
-        let summary = NodeSummary::of(node);
+        let summary = NodeSummary::resources_of(node);
         let mut out = [0];
         match cycle.read::<FitPreScoreState>() {
             Some(st) => self.score_all(&st.0, std::iter::once((&summary, node)), &mut out),
