@@ -451,15 +451,13 @@ impl PodTopologySpread {
             let Some(sel) = sel else { continue };
             let map = &mut counts[i];
             let eligible = &eligible;
+            // The key's value per existing node (`None` for placeholders and nodes without it).
+            let column = state.label_column(c.key);
             let mut add = |id: NodeId, num: i64| {
-                let node = state.node(id);
-                if !node.exists {
-                    return;
-                }
                 if !fast && !eligible.get(id.index() * n + i).copied().unwrap_or(false) {
                     return;
                 }
-                if let Some(v) = node.info.labels.get(c.key)
+                if let Some(v) = column.get(id)
                     && let Some(count) = map.get_mut(&v)
                 {
                     *count += num;

@@ -383,6 +383,9 @@ fn parse_documents(text: &str, file: &str) -> Result<Vec<(Value, DocLocation)>> 
             }),
         };
     }
+    if let Some(docs) = parse_block_list(text) {
+        return Ok(docs);
+    }
     let mut options = serde_saphyr::Options::default();
     // Snapshots of large clusters exceed the parser's default event budget; input is local files.
     options.budget = None;
@@ -399,6 +402,95 @@ fn parse_documents(text: &str, file: &str) -> Result<Vec<(Value, DocLocation)>> 
             (d.value, loc)
         })
         .collect())
+}
+
+/// A `kind: List` laid out as `kubectl get -o yaml` writes it, parsed item by item on every
+/// core: top-level keys at column 0, and `items:` alone on its line followed by a block
+/// sequence whose entries start with `- ` at column 0. Each entry is a YAML document of its
+/// own there (an entry cannot refer to another's anchors, and its lines are indented), so
+/// parsing the entries apart gives the same values as parsing the whole text. `None` for any
+/// other layout, or when a piece does not parse alone (an alias across entries, a syntax
+/// error): the caller then parses the whole text, which reports errors with their position.
+fn parse_block_list(text: &str) -> Option<Vec<(Value, DocLocation)>> {
+    use rayon::prelude::*;
+    let mut header = String::new();
+    let mut items: Vec<&str> = Vec::new();
+    let mut first_line: Option<u64> = None;
+    let mut in_items = false;
+    let mut seen_items = false;
+    let mut item_start: Option<usize> = None;
+    let mut offset = 0;
+    for (n, line) in text.split_inclusive('\n').enumerate() {
+        let start = offset;
+        offset += line.len();
+        let bare = line.trim_end();
+        let blank_or_comment = bare.is_empty() || bare.starts_with('#');
+        if bare.starts_with("---") || bare.starts_with("...") || bare.starts_with('%') {
+            return None; // several documents, or directives: the general path
+        }
+        if first_line.is_none() && !blank_or_comment {
+            first_line = Some(n as u64 + 1);
+        }
+        if in_items {
+            if bare == "-" || bare.starts_with("- ") {
+                if let Some(s) = item_start.replace(start) {
+                    items.push(&text[s..start]);
+                }
+                continue;
+            }
+            if blank_or_comment || line.starts_with(' ') {
+                if item_start.is_none() && !blank_or_comment {
+                    return None; // an indented sequence: the general path
+                }
+                continue;
+            }
+            // Another top-level key ends the sequence.
+            if let Some(s) = item_start.take() {
+                items.push(&text[s..start]);
+            }
+            in_items = false;
+        }
+        if bare == "items:" {
+            if seen_items {
+                return None;
+            }
+            in_items = true;
+            seen_items = true;
+            continue;
+        }
+        header.push_str(line);
+    }
+    if let Some(s) = item_start {
+        items.push(&text[s..]);
+    }
+    if !seen_items || items.len() < 64 {
+        return None; // nothing to gain on a small file
+    }
+    let options = || {
+        let mut o = serde_saphyr::Options::default();
+        o.budget = None;
+        o
+    };
+    let Ok(Value::Object(mut head)) =
+        serde_saphyr::from_str_with_options::<Value>(&header, options())
+    else {
+        return None;
+    };
+    let kind = head.get("kind").and_then(Value::as_str).unwrap_or_default();
+    if !kind.ends_with("List") || head.contains_key("items") {
+        return None;
+    }
+    let parsed: Option<Vec<Value>> = items
+        .par_iter()
+        .map(
+            |item| match serde_saphyr::from_str_with_options::<Vec<Value>>(item, options()) {
+                Ok(mut one) if one.len() == 1 => one.pop(),
+                _ => None,
+            },
+        )
+        .collect();
+    head.insert("items".into(), Value::Array(parsed?));
+    Some(vec![(Value::Object(head), first_line.map(|l| (l, 1)))])
 }
 
 /// A snapshot converted into a cluster state plus its pending pods.
@@ -598,6 +690,70 @@ fn problem_from(source: &Source, object: &str, e: sched_core::state::StateError)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The whole-text parse `parse_documents` falls back to.
+    fn parse_whole(text: &str) -> Vec<(Value, DocLocation)> {
+        let mut options = serde_saphyr::Options::default();
+        options.budget = None;
+        serde_saphyr::from_multiple_with_options::<serde_saphyr::Spanned<Value>>(text, options)
+            .unwrap()
+            .into_iter()
+            .map(|d| (d.value, Some((d.defined.line(), d.defined.column()))))
+            .collect()
+    }
+
+    fn big_list(items: usize) -> String {
+        let mut text = String::from("# written by a test\n\napiVersion: v1\nitems:\n");
+        for i in 0..items {
+            text.push_str(&format!(
+                "- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: p{i}\n    labels: {{app: \"a\"}}\n  \
+                 spec:\n    containers:\n    - name: c\n      args:\n      - \"--x\"\n      - |\n        line one\n\n        line two\n\
+                 # a comment between items\n"
+            ));
+        }
+        text.push_str("kind: List\nmetadata:\n  resourceVersion: \"\"\n");
+        text
+    }
+
+    #[test]
+    fn a_block_list_parsed_item_by_item_equals_the_whole_parse() {
+        let text = big_list(100);
+        let fast = parse_block_list(&text).expect("the kubectl layout takes the item-by-item path");
+        assert_eq!(fast, parse_whole(&text));
+        assert_eq!(fast[0].0["items"].as_array().unwrap().len(), 100);
+    }
+
+    #[test]
+    fn layouts_the_item_by_item_parse_does_not_take() {
+        // An alias to an anchor of another item only parses as a whole.
+        let mut aliased = big_list(70);
+        aliased = aliased.replacen("name: p0", "name: &first p0", 1);
+        aliased = aliased.replacen("name: p1\n", "name: *first\n", 1);
+        assert!(parse_block_list(&aliased).is_none());
+        let docs = parse_documents(&aliased, "f.yaml").unwrap();
+        assert_eq!(docs[0].0["items"][1]["metadata"]["name"], "p0");
+        // Indented items, several documents, few items: the whole parse.
+        assert!(
+            parse_block_list(
+                &big_list(70)
+                    .replace("\n- ", "\n  - ")
+                    .replace("\n  ", "\n    ")
+            )
+            .is_none()
+        );
+        assert!(parse_block_list(&format!("{}---\nkind: Pod\n", big_list(70))).is_none());
+        assert!(parse_block_list(&big_list(3)).is_none());
+        // A syntax error inside an item is reported by the whole parse, with its position.
+        let broken = big_list(70).replacen("name: p5", "name: [p5", 1);
+        assert!(parse_block_list(&broken).is_none());
+        assert!(matches!(
+            parse_documents(&broken, "f.yaml"),
+            Err(LoadError::Syntax {
+                location: Some(_),
+                ..
+            })
+        ));
+    }
 
     const LIST: &str = r#"apiVersion: v1
 kind: List

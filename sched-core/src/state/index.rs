@@ -71,10 +71,11 @@ impl NodeCounts<'_> {
     /// Every node slot holding such pods (placeholders included) with its count, in no
     /// particular order; counts may be 0 when only excluded pods are there.
     pub fn iter(&self) -> impl Iterator<Item = (NodeId, u32)> + '_ {
+        let minus = self.minus;
         self.all
             .into_iter()
             .flatten()
-            .map(|(&id, _)| (id, self.get(id)))
+            .map(move |(&id, &n)| (id, n - minus.and_then(|m| m.get(&id)).copied().unwrap_or(0)))
     }
 }
 
@@ -259,11 +260,47 @@ impl PodIndex {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct TopologyIndex {
     keys: FxHashMap<Sym, (u32, FxHashMap<Sym, u32>)>,
+    /// Per label key, each existing node's value by node index (`None`: no such label or no
+    /// node), without trailing `None`s: a column read with one array access per node.
+    columns: FxHashMap<Sym, Vec<Option<Sym>>>,
     hard_tainted: u32,
 }
 
+/// Each existing node's value of one label key, by node index (see
+/// [`crate::state::ClusterState::label_column`]).
+#[derive(Clone, Copy, Debug)]
+pub struct LabelColumn<'a>(&'a [Option<Sym>]);
+
+impl LabelColumn<'_> {
+    /// The value of the key on `node`; `None` when the node lacks it or does not exist.
+    #[must_use]
+    #[inline]
+    pub fn get(&self, node: NodeId) -> Option<Sym> {
+        self.0.get(node.index()).copied().flatten()
+    }
+}
+
 impl TopologyIndex {
-    pub(crate) fn account(&mut self, node: &NodeInfo, add: bool) {
+    pub(crate) fn account(&mut self, node: &NodeInfo, id: NodeId, add: bool) {
+        for &(k, v) in &node.labels.0 {
+            let column = self.columns.entry(k).or_default();
+            if add {
+                if column.len() <= id.index() {
+                    column.resize(id.index() + 1, None);
+                }
+                column[id.index()] = Some(v);
+            } else {
+                if let Some(slot) = column.get_mut(id.index()) {
+                    *slot = None;
+                }
+                while column.last() == Some(&None) {
+                    column.pop();
+                }
+                if column.is_empty() {
+                    self.columns.remove(&k);
+                }
+            }
+        }
         for &(k, v) in &node.labels.0 {
             let entry = self.keys.entry(k).or_default();
             let count = entry.1.entry(v).or_default();
@@ -293,6 +330,10 @@ impl TopologyIndex {
                 self.hard_tainted -= 1;
             }
         }
+    }
+
+    pub(crate) fn column(&self, key: Sym) -> LabelColumn<'_> {
+        LabelColumn(self.columns.get(&key).map_or(&[], Vec::as_slice))
     }
 
     pub(crate) fn domains(&self, key: Sym) -> Option<&FxHashMap<Sym, u32>> {
