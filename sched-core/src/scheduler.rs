@@ -103,10 +103,24 @@ pub fn reason_histogram(
     absent: Option<&(&'static str, Rejection)>,
 ) -> String {
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    // Runs of the same reason (most nodes fail alike) are counted before touching the map; the
+    // same text at the same address is the same reason without comparing the bytes.
+    let mut run: Option<(&str, usize)> = None;
     for (_, _, r) in statuses {
         for reason in &r.reasons {
-            *counts.entry(reason.as_str()).or_default() += 1;
+            let text = reason.as_str();
+            match &mut run {
+                Some((t, n)) if std::ptr::eq(*t, text) || *t == text => *n += 1,
+                _ => {
+                    if let Some((t, n)) = run.replace((text, 1)) {
+                        *counts.entry(t).or_default() += n;
+                    }
+                }
+            }
         }
+    }
+    if let Some((t, n)) = run {
+        *counts.entry(t).or_default() += n;
     }
     if statuses.len() < num_all_nodes
         && let Some((_, r)) = absent
@@ -1187,4 +1201,31 @@ pub fn tie_break(seed: u64, key: &str) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reason_histogram_counts_interleaved_runs_and_equal_texts_at_other_addresses() {
+        let a = || Rejection::unschedulable("Insufficient cpu");
+        let b = || Rejection::unschedulable("node(s) had untolerated taint(s)");
+        // Same text, not the same &'static str: counted as one reason.
+        let owned: &'static str = Box::leak(String::from("Insufficient cpu").into_boxed_str());
+        let statuses: Vec<(NodeId, &'static str, Rejection)> =
+            [a(), a(), b(), a(), Rejection::unschedulable(owned), b()]
+                .into_iter()
+                .enumerate()
+                .map(|(i, r)| (NodeId(u32::try_from(i).unwrap()), "P", r))
+                .collect();
+        assert_eq!(
+            reason_histogram(8, &statuses, Some(&("P", b()))),
+            "4 Insufficient cpu, 4 node(s) had untolerated taint(s)"
+        );
+        assert_eq!(
+            reason_histogram(6, &statuses[..3], None),
+            "1 node(s) had untolerated taint(s), 2 Insufficient cpu"
+        );
+    }
 }

@@ -113,6 +113,11 @@ fn no_victims_status() -> Rejection {
     Rejection::unresolvable("No preemption victims found for incoming pod")
 }
 
+/// upstream's status for a node where preemption cannot help.
+fn not_helpful_status() -> Rejection {
+    Rejection::unresolvable("Preemption is not helpful for scheduling")
+}
+
 fn select_victims_on_node(
     input: &PostFilterInput<'_>,
     id: NodeId,
@@ -170,18 +175,14 @@ impl PostFilterPlugin for DefaultPreemption {
             }
             status_of[id.index()] = Some(r);
         }
-        let potential: Vec<NodeId> = state
-            .node_ids()
-            .iter()
-            .copied()
-            .filter(|id| {
+        let (potential, not_potential): (Vec<NodeId>, Vec<NodeId>) =
+            state.node_ids().iter().copied().partition(|id| {
                 status_of
                     .get(id.index())
                     .copied()
                     .flatten()
                     .is_some_and(|r| r.code == Code::Unschedulable)
-            })
-            .collect();
+            });
         let mut statuses: Vec<(NodeId, &'static str, Rejection)> = Vec::new();
         let mut candidates: Vec<Candidate> = Vec::new();
         if !potential.is_empty() {
@@ -198,15 +199,31 @@ impl PostFilterPlugin for DefaultPreemption {
             let no_victims = state
                 .lowest_pod_priority()
                 .is_none_or(|lowest| lowest >= pod.priority);
+            if no_victims {
+                // Every potential node says "No preemption victims found", the others "not
+                // helpful": the message is the same with the other nodes listed and the
+                // potential ones counted as the absent status, without a status per node.
+                let fit = FitError {
+                    pod: pod.key.clone(),
+                    num_all_nodes: state.num_nodes(),
+                    diagnosis: Diagnosis {
+                        statuses: not_potential
+                            .iter()
+                            .map(|&id| (id, "DefaultPreemption", not_helpful_status()))
+                            .collect(),
+                        absent: Some(("DefaultPreemption", no_victims_status())),
+                        ..Diagnosis::default()
+                    },
+                };
+                return PostFilterOutcome::Unschedulable {
+                    message: format!("preemption: {}", fit.message()),
+                };
+            }
             for i in 0..n {
                 if candidates.len() >= want {
                     break;
                 }
                 let id = potential[(offset + i) % n];
-                if no_victims {
-                    statuses.push((id, "DefaultPreemption", no_victims_status()));
-                    continue;
-                }
                 match select_victims_on_node(input, id) {
                     Ok(c) => candidates.push(c),
                     Err((plugin, r)) => statuses.push((id, plugin, r)),
@@ -219,10 +236,7 @@ impl PostFilterPlugin for DefaultPreemption {
                 num_all_nodes: state.num_nodes(),
                 diagnosis: Diagnosis {
                     statuses,
-                    absent: Some((
-                        "DefaultPreemption",
-                        Rejection::unresolvable("Preemption is not helpful for scheduling"),
-                    )),
+                    absent: Some(("DefaultPreemption", not_helpful_status())),
                     ..Diagnosis::default()
                 },
             };
