@@ -27,7 +27,10 @@
 //!   `round(Σ count·ln(size+2) + maxSkew−1)`; NormalizeScore reverses it between the minimum and
 //!   maximum, nodes missing a key (when required) scoring 0.
 //!
-//! Speed: matching pods come from the state's label index
+//! Speed: a one-label selector (the usual Service or Deployment selector) is counted from the
+//! state's per-node counts ([`ClusterState::pod_counts_per_node`]) and each node's domain read
+//! from [`ClusterState::label_column`], so the work is per node holding such pods, not per pod;
+//! other selectors get their pods from the state's label index
 //! ([`ClusterState::for_each_pod_matching`]), never from a scan of every pod; when every node
 //! carries every key and no inclusion policy can exclude a node, PreFilter takes the domains
 //! from [`ClusterState::topology_domains`] without looking at nodes, and PreScore stops walking
