@@ -26,3 +26,8 @@ pub mod unimplemented;
 pub(crate) mod testing;
 
 pub use registry::{default_registry, scheduler_from_config};
+
+/// The README, so that its library example is compiled and run as a doctest.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
