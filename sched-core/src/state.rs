@@ -87,18 +87,9 @@ impl NodeSummary {
             };
         }
         NodeSummary {
-            alloc_milli_cpu: info.allocatable.milli_cpu,
-            alloc_memory: info.allocatable.memory,
-            alloc_ephemeral_storage: info.allocatable.ephemeral_storage,
-            alloc_pods: info.allocatable.pods,
-            req_milli_cpu: node.requested.milli_cpu,
-            req_memory: node.requested.memory,
-            req_ephemeral_storage: node.requested.ephemeral_storage,
-            non_zero_milli_cpu: node.non_zero_milli_cpu,
-            non_zero_memory: node.non_zero_memory,
-            pod_count: node.pod_count,
             flags,
             label_bloom: info.labels.bloom(),
+            ..Self::resources_of(node)
         }
     }
 
