@@ -330,6 +330,14 @@ pub trait PreFilterPlugin: Send + Sync {
     ) {
     }
 
+    /// Whether `add_pod`/`remove_pod` change this plugin's cycle state (upstream: whether
+    /// `PreFilterExtensions()` is non-nil). `true` by default, which is always correct; a plugin
+    /// whose Filter reads only the node it is given returns `false`, so that preemption's dry
+    /// run does not copy the cycle state for it.
+    fn has_pod_extensions(&self) -> bool {
+        true
+    }
+
     /// upstream `PreFilterExtensions.RemovePod`: update this plugin's cycle state as if
     /// `removed` no longer ran on `node` (preemption's victims).
     fn remove_pod(
@@ -413,10 +421,16 @@ pub struct PostFilterInput<'a> {
     pub pod: &'a PodInfo,
     /// The cluster.
     pub view: ClusterView<'a>,
-    /// Every node's Filter status (`None` = the node passed; only when a node set was not narrowed).
-    pub statuses: &'a [(NodeId, Rejection)],
+    /// The failed cycle's Filter statuses: the rejecting plugin and its rejection per node.
+    pub statuses: &'a [(NodeId, &'static str, Rejection)],
+    /// The status of every node not in `statuses` (a PreFilter rejection or a narrowed node
+    /// set), if any.
+    pub absent: Option<&'a Rejection>,
     /// The cycle state PreFilter left (clone it to try a node: upstream `state.Clone()`).
     pub cycle: &'a CycleState,
+    /// Whether `add_pod`/`remove_pod` change the cycle state for this pod; when `false` a dry
+    /// run may read `cycle` without cloning it and skip the extensions.
+    pub extensions: bool,
     /// Runs the profile's filters for the pod against a (possibly modified) node and state.
     pub run_filters: &'a RunFilters<'a>,
     /// Runs the profile's `AddPod` PreFilter extensions.
@@ -755,6 +769,7 @@ impl Profile {
                         .is_some_and(|i| skip.contains(i))
                 })
                 .filter_map(|plugin| plugin.as_pre_filter())
+                .filter(|p| p.has_pod_extensions())
                 .collect(),
         )
     }
@@ -810,6 +825,12 @@ pub struct SkipSet(u64);
 pub struct PreFilterExtensions<'a>(SmallVec<[&'a dyn PreFilterPlugin; 8]>);
 
 impl PreFilterExtensions<'_> {
+    /// Whether no plugin's extension changes anything (the cycle state can be shared as is).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// Runs each plugin's `AddPod` (`add`) or `RemovePod`, in profile order.
     pub fn run(
         &self,

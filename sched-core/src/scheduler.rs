@@ -1127,21 +1127,8 @@ impl Scheduler {
         if profile.post_filter.is_empty() {
             return;
         }
-        // Materialize every node's status for the PostFilter, absent nodes included.
+        // The PostFilter reads the diagnosis's statuses in place (no copy per node).
         let d = &fit.diagnosis;
-        let mut statuses: Vec<(NodeId, Rejection)> = d
-            .statuses
-            .iter()
-            .map(|(id, _, r)| (*id, r.clone()))
-            .collect();
-        if let Some((_, absent)) = &d.absent {
-            let explicit: BTreeSet<NodeId> = d.statuses.iter().map(|(id, _, _)| *id).collect();
-            for &id in view.state.node_ids() {
-                if !explicit.contains(&id) {
-                    statuses.push((id, absent.clone()));
-                }
-            }
-        }
         let run_filters = |c: &CycleState, node: &crate::state::NodeState| {
             profile.run_filters(c, skip, pod, node, view)
         };
@@ -1155,7 +1142,9 @@ impl Scheduler {
         let input = PostFilterInput {
             pod,
             view,
-            statuses: &statuses,
+            statuses: &d.statuses,
+            absent: d.absent.as_ref().map(|(_, r)| r),
+            extensions: !extensions.is_empty(),
             cycle,
             run_filters: &run_filters,
             add_pod: &add_pod,

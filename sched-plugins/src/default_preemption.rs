@@ -133,21 +133,29 @@ fn select_victims_on_node(
     if victims.is_empty() {
         return Err(("DefaultPreemption", no_victims_status()));
     }
-    let mut cycle = input.cycle.clone();
+    // upstream clones the cycle state for each node; without extensions nothing writes it,
+    // so it is copied only when an extension runs.
+    let mut cycle = std::borrow::Cow::Borrowed(input.cycle);
     let mut trial = node.clone();
     for v in &victims {
         trial.release(v);
-        (input.remove_pod)(&mut cycle, v, &trial);
+        if input.extensions {
+            (input.remove_pod)(cycle.to_mut(), v, &trial);
+        }
     }
     (input.run_filters)(&cycle, &trial)?;
     victims.sort_by(|a, b| more_important(a, b));
     let mut evicted = Vec::new();
     for v in victims {
         trial.hold(&v);
-        (input.add_pod)(&mut cycle, &v, &trial);
+        if input.extensions {
+            (input.add_pod)(cycle.to_mut(), &v, &trial);
+        }
         if (input.run_filters)(&cycle, &trial).is_err() {
             trial.release(&v);
-            (input.remove_pod)(&mut cycle, &v, &trial);
+            if input.extensions {
+                (input.remove_pod)(cycle.to_mut(), &v, &trial);
+            }
             evicted.push(v);
         }
     }
@@ -169,7 +177,7 @@ impl PostFilterPlugin for DefaultPreemption {
         // upstream nodesWherePreemptionMightHelp: nodes whose status is Unschedulable (not
         // UnschedulableAndUnresolvable), in snapshot order.
         let mut status_of: Vec<Option<&Rejection>> = Vec::new();
-        for (id, r) in input.statuses {
+        for (id, _, r) in input.statuses {
             if status_of.len() <= id.index() {
                 status_of.resize(id.index() + 1, None);
             }
@@ -181,6 +189,7 @@ impl PostFilterPlugin for DefaultPreemption {
                     .get(id.index())
                     .copied()
                     .flatten()
+                    .or(input.absent)
                     .is_some_and(|r| r.code == Code::Unschedulable)
             });
         let mut statuses: Vec<(NodeId, &'static str, Rejection)> = Vec::new();

@@ -187,6 +187,11 @@ impl Plugin for NodeAffinity {
 }
 
 impl PreFilterPlugin for NodeAffinity {
+    /// Filter reads only the node it is given: no AddPod/RemovePod state.
+    fn has_pod_extensions(&self) -> bool {
+        false
+    }
+
     /// upstream `PreFilter`.
     fn pre_filter(
         &self,

@@ -72,6 +72,11 @@ impl Plugin for NodePorts {
 }
 
 impl PreFilterPlugin for NodePorts {
+    /// Filter reads only the node it is given: no AddPod/RemovePod state.
+    fn has_pod_extensions(&self) -> bool {
+        false
+    }
+
     /// upstream `PreFilter`: Skip when the pod wants no host port.
     fn pre_filter(
         &self,

@@ -78,6 +78,11 @@ impl PreEnqueuePlugin for Unimplemented {
 }
 
 impl PreFilterPlugin for Unimplemented {
+    /// Filter reads only the node it is given: no AddPod/RemovePod state.
+    fn has_pod_extensions(&self) -> bool {
+        false
+    }
+
     fn pre_filter(
         &self,
         _cycle: &mut CycleState,

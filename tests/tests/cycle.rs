@@ -502,3 +502,41 @@ fn preemption_dry_runs_only_upstreams_candidate_sample() {
     }
     assert!(picked.len() > 3, "offsets vary with the seed: {picked:?}");
 }
+
+#[test]
+fn preemption_dry_run_sees_a_victims_removal_through_inter_pod_affinity_remove_pod() {
+    // upstream RemovePod: the incoming pod's required anti-affinity to app=db (hostname) fails
+    // on the only node while the low-priority db pod runs there; the dry run removes it and
+    // InterPodAffinity's PreFilter state must follow, or the node would still fail and
+    // preemption would report "not helpful".
+    let nodes = vec![node(
+        "a",
+        "4",
+        "4Gi",
+        json!({"kubernetes.io/hostname": "a"}),
+        json!([]),
+    )];
+    let mut db = running("db", "a", "100m", "100Mi", 0);
+    db["metadata"]["labels"] = json!({"app": "db"});
+    let mut h = Harness::new(&nodes, &[db], None, 1);
+    let mut p = pod("urgent", "100m", "100Mi");
+    p["spec"]["priority"] = json!(1000);
+    p["spec"]["affinity"] = json!({"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+        {"topologyKey": "kubernetes.io/hostname", "labelSelector": {"matchLabels": {"app": "db"}}}]}});
+    let pod = h.pod(p);
+    match h.scheduler.schedule(&pod, &h.state) {
+        Err(ScheduleError::Unschedulable(fit)) => {
+            assert_eq!(
+                fit.message(),
+                "0/1 nodes are available: 1 node(s) didn't match pod anti-affinity rules."
+            );
+            let (node, victims) = fit.diagnosis.nomination.clone().expect("nominated");
+            assert_eq!(&*h.state.node(node).info.name, "a");
+            assert_eq!(
+                victims.iter().map(|v| &**v).collect::<Vec<_>>(),
+                vec!["default/db"]
+            );
+        }
+        other => panic!("expected a nomination, got {other:?}"),
+    }
+}

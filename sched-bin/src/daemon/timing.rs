@@ -283,6 +283,12 @@ impl Plugin for Timed {
 }
 
 impl PreFilterPlugin for Timed {
+    fn has_pod_extensions(&self) -> bool {
+        self.inner
+            .as_pre_filter()
+            .is_some_and(|p| p.has_pod_extensions())
+    }
+
     fn pre_filter(
         &self,
         cycle: &mut CycleState,

@@ -176,6 +176,11 @@ impl Plugin for NodeResourcesFit {
 }
 
 impl PreFilterPlugin for NodeResourcesFit {
+    /// Filter reads only the node it is given: no AddPod/RemovePod state.
+    fn has_pod_extensions(&self) -> bool {
+        false
+    }
+
     /// upstream computes the pod's requests here (`computePodResourceRequest`); Placer's are
     /// precomputed in `PodInfo.requests`. Upstream never skips (the pod-count check applies
     /// to every pod) and only rejects restartable init containers when the `SidecarContainers`
