@@ -491,7 +491,12 @@ impl PreFilterPlugin for InterPodAffinity {
 
         // upstream getIncomingAffinityAntiAffinityCounts.
         let affinity = &pod.pod_affinity.required_affinity;
-        if let Some(first) = affinity.first() {
+        if let [only] = &affinity[..] {
+            // One term: a pod counts where the term selects it, so per-node counts serve.
+            for_each_selected_count(only, state, interner, |node, num| {
+                s.affinity.update(&node.info.labels, only.topology_key, num);
+            });
+        } else if let Some(first) = affinity.first() {
             for_each_selected(first, state, interner, |p, node| {
                 if affinity[1..]
                     .iter()
