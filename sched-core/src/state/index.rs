@@ -65,17 +65,17 @@ impl NodeCounts<'_> {
     #[must_use]
     pub fn get(&self, node: NodeId) -> u32 {
         let all = self.all.and_then(|m| m.get(&node)).copied().unwrap_or(0);
-        all - self.minus.and_then(|m| m.get(&node)).copied().unwrap_or(0)
+        all.saturating_sub(self.minus.and_then(|m| m.get(&node)).copied().unwrap_or(0))
     }
 
     /// Every node slot holding such pods (placeholders included) with its count, in no
     /// particular order; counts may be 0 when only excluded pods are there.
     pub fn iter(&self) -> impl Iterator<Item = (NodeId, u32)> + '_ {
         let minus = self.minus;
-        self.all
-            .into_iter()
-            .flatten()
-            .map(move |(&id, &n)| (id, n - minus.and_then(|m| m.get(&id)).copied().unwrap_or(0)))
+        self.all.into_iter().flatten().map(move |(&id, &n)| {
+            let excluded = minus.and_then(|m| m.get(&id)).copied().unwrap_or(0);
+            (id, n.saturating_sub(excluded))
+        })
     }
 }
 
