@@ -105,9 +105,6 @@ struct Candidate {
     victims: Vec<Arc<PodInfo>>,
 }
 
-/// upstream `SelectVictimsOnNode`: remove every lower-priority pod (updating the PreFilter
-/// state through RemovePod), check the pod fits, then reprieve victims most important first
-/// (AddPod) while it still fits.
 /// upstream `SelectVictimsOnNode`'s status when no pod on the node has a lower priority.
 fn no_victims_status() -> Rejection {
     Rejection::unresolvable("No preemption victims found for incoming pod")
@@ -118,6 +115,9 @@ fn not_helpful_status() -> Rejection {
     Rejection::unresolvable("Preemption is not helpful for scheduling")
 }
 
+/// upstream `SelectVictimsOnNode`: remove every lower-priority pod (updating the PreFilter
+/// state through RemovePod), check the pod fits, then reprieve victims most important first
+/// (AddPod) while it still fits.
 fn select_victims_on_node(
     input: &PostFilterInput<'_>,
     id: NodeId,
