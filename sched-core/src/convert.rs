@@ -743,60 +743,53 @@ fn compile_pod_affinity(
     let Some(a) = affinity else {
         return Ok(out);
     };
-    let term = |t: &core::PodAffinityTerm, field: &str, interner: &mut Interner| {
-        compile_pod_affinity_term(ctx, field, t, namespace, own_labels, interner)
+    // podAffinity and podAntiAffinity are two API types with the same two lists.
+    let lists = |base: &str,
+                 required: Option<&Vec<core::PodAffinityTerm>>,
+                 preferred: Option<&Vec<core::WeightedPodAffinityTerm>>,
+                 interner: &mut Interner|
+     -> Result<(Vec<PodAffinityTerm>, Vec<WeightedPodAffinityTerm>)> {
+        let mut hard = Vec::new();
+        for (i, t) in required.into_iter().flatten().enumerate() {
+            let f = format!("{base}.requiredDuringSchedulingIgnoredDuringExecution[{i}]");
+            hard.push(compile_pod_affinity_term(
+                ctx, &f, t, namespace, own_labels, interner,
+            )?);
+        }
+        let mut soft = Vec::new();
+        for (i, w) in preferred.into_iter().flatten().enumerate() {
+            let f = format!("{base}.preferredDuringSchedulingIgnoredDuringExecution[{i}]");
+            let t = compile_pod_affinity_term(
+                ctx,
+                &f,
+                &w.pod_affinity_term,
+                namespace,
+                own_labels,
+                interner,
+            )?;
+            soft.push(weighted(ctx, &f, w.weight, t)?);
+        }
+        Ok((hard, soft))
     };
     if let Some(pa) = &a.pod_affinity {
-        let base = "spec.affinity.podAffinity";
-        for (i, t) in pa
-            .required_during_scheduling_ignored_during_execution
-            .iter()
-            .flatten()
-            .enumerate()
-        {
-            let f = format!("{base}.requiredDuringSchedulingIgnoredDuringExecution[{i}]");
-            out.required_affinity.push(term(t, &f, interner)?);
-        }
-        for (i, w) in pa
-            .preferred_during_scheduling_ignored_during_execution
-            .iter()
-            .flatten()
-            .enumerate()
-        {
-            let f = format!("{base}.preferredDuringSchedulingIgnoredDuringExecution[{i}]");
-            out.preferred_affinity.push(weighted(
-                ctx,
-                &f,
-                w.weight,
-                term(&w.pod_affinity_term, &f, interner)?,
-            )?);
-        }
+        (out.required_affinity, out.preferred_affinity) = lists(
+            "spec.affinity.podAffinity",
+            pa.required_during_scheduling_ignored_during_execution
+                .as_ref(),
+            pa.preferred_during_scheduling_ignored_during_execution
+                .as_ref(),
+            interner,
+        )?;
     }
     if let Some(pa) = &a.pod_anti_affinity {
-        let base = "spec.affinity.podAntiAffinity";
-        for (i, t) in pa
-            .required_during_scheduling_ignored_during_execution
-            .iter()
-            .flatten()
-            .enumerate()
-        {
-            let f = format!("{base}.requiredDuringSchedulingIgnoredDuringExecution[{i}]");
-            out.required_anti_affinity.push(term(t, &f, interner)?);
-        }
-        for (i, w) in pa
-            .preferred_during_scheduling_ignored_during_execution
-            .iter()
-            .flatten()
-            .enumerate()
-        {
-            let f = format!("{base}.preferredDuringSchedulingIgnoredDuringExecution[{i}]");
-            out.preferred_anti_affinity.push(weighted(
-                ctx,
-                &f,
-                w.weight,
-                term(&w.pod_affinity_term, &f, interner)?,
-            )?);
-        }
+        (out.required_anti_affinity, out.preferred_anti_affinity) = lists(
+            "spec.affinity.podAntiAffinity",
+            pa.required_during_scheduling_ignored_during_execution
+                .as_ref(),
+            pa.preferred_during_scheduling_ignored_during_execution
+                .as_ref(),
+            interner,
+        )?;
     }
     Ok(out)
 }

@@ -774,23 +774,6 @@ impl Profile {
         )
     }
 
-    /// Runs the PreFilter plugins' `AddPod` (`add`) or `RemovePod` extensions for `pod`,
-    /// skipping plugins whose PreFilter returned Skip (upstream `RunPreFilterExtensionAddPod`).
-    #[allow(clippy::too_many_arguments)] // upstream's signature plus the skip set and direction
-    pub fn run_pre_filter_extension(
-        &self,
-        cycle: &mut CycleState,
-        skip: &SkipSet,
-        pod: &PodInfo,
-        other: &PodInfo,
-        node: &NodeState,
-        view: ClusterView<'_>,
-        add: bool,
-    ) {
-        self.pre_filter_extensions(skip)
-            .run(cycle, pod, other, node, view, add);
-    }
-
     /// Runs the Filter plugins in order on one node; the first rejection wins.
     ///
     /// # Errors

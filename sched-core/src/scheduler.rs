@@ -639,6 +639,8 @@ impl Scheduler {
         // on the node alone), kept as found.
         let nominated_rejections: Mutex<Vec<(NodeId, &'static str, Rejection)>> =
             Mutex::new(Vec::new());
+        // The AddPod extensions for nominated pods, resolved once per cycle.
+        let extensions = profile.pre_filter_extensions(&skip);
         let filter_block = |lo: usize, hi: usize, out: &mut Block| {
             out.len = hi - lo;
             for (r, i) in (lo..hi).enumerate() {
@@ -674,15 +676,7 @@ impl Scheduler {
                     let mut with_cycle = cycle.clone();
                     for p in nominated {
                         with.hold(p);
-                        profile.run_pre_filter_extension(
-                            &mut with_cycle,
-                            &skip,
-                            pod,
-                            p,
-                            &with,
-                            view,
-                            true,
-                        );
+                        extensions.run(&mut with_cycle, pod, p, &with, view, true);
                     }
                     let first = |c: &CycleState, n: &crate::state::NodeState| {
                         filters.iter().enumerate().find_map(|(k, (name, f))| {
