@@ -629,7 +629,9 @@ pub fn pod_info(pod: &core::Pod, interner: &mut Interner) -> Result<PodInfo> {
         &own_labels,
         interner,
     )?;
-    let controller = controller_ref(pod.metadata.owner_references.as_deref().unwrap_or_default());
+    let owners = pod.metadata.owner_references.as_deref().unwrap_or_default();
+    let controller = controller_ref(owners);
+    let has_controller = owners.iter().any(|o| o.controller == Some(true));
 
     let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
     let node_name_str = spec.node_name.as_deref().filter(|n| !n.is_empty());
@@ -649,6 +651,11 @@ pub fn pod_info(pod: &core::Pod, interner: &mut Interner) -> Result<PodInfo> {
             .creation_timestamp
             .as_ref()
             .map_or(0, |t| t.0.as_millisecond()),
+        start_millis: pod
+            .status
+            .as_ref()
+            .and_then(|s| s.start_time.as_ref())
+            .map_or(PodInfo::NOT_STARTED, |t| t.0.as_millisecond()),
         node_name: node_name_str.map(|n| interner.intern(n)),
         node_name_str: node_name_str.map(Arc::from),
         terminal: matches!(phase, Some("Succeeded" | "Failed")),
@@ -685,6 +692,7 @@ pub fn pod_info(pod: &core::Pod, interner: &mut Interner) -> Result<PodInfo> {
         pod_affinity,
         topology_spread,
         controller,
+        has_controller,
     })
 }
 

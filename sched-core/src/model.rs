@@ -393,7 +393,7 @@ impl NodeSelector {
 }
 
 /// The static attributes of a node, built once from a `v1.Node`.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct NodeInfo {
     /// Node name.
     pub name: Arc<str>,
@@ -410,6 +410,31 @@ pub struct NodeInfo {
     /// Images present on the node with their sizes in bytes (`status.images`, every name),
     /// sorted by name id, one entry per name.
     pub images: Vec<(Sym, i64)>,
+}
+
+impl Clone for NodeInfo {
+    fn clone(&self) -> Self {
+        NodeInfo {
+            name: self.name.clone(),
+            name_sym: self.name_sym,
+            labels: self.labels.clone(),
+            taints: self.taints.clone(),
+            unschedulable: self.unschedulable,
+            allocatable: self.allocatable.clone(),
+            images: self.images.clone(),
+        }
+    }
+
+    /// Field by field, reusing the buffers (preemption's dry run copies a node per candidate).
+    fn clone_from(&mut self, source: &Self) {
+        self.name.clone_from(&source.name);
+        self.name_sym = source.name_sym;
+        self.labels.0.clone_from(&source.labels.0);
+        self.taints.clone_from(&source.taints);
+        self.unschedulable = source.unschedulable;
+        self.allocatable.clone_from(&source.allocatable);
+        self.images.clone_from(&source.images);
+    }
 }
 
 /// A constraint the pod carries that needs an upstream plugin Placer has not built yet.
@@ -438,6 +463,9 @@ pub struct PodInfo {
     pub priority: i32,
     /// `metadata.creationTimestamp` in Unix milliseconds (0 when unset).
     pub creation_millis: i64,
+    /// `status.startTime` in milliseconds since the epoch; [`PodInfo::NOT_STARTED`] when unset
+    /// (upstream `GetPodStartTime` takes "now" for such a pod: later than any start).
+    pub start_millis: i64,
     /// `spec.nodeName`, interned (`None` when unset or empty).
     pub node_name: Option<Sym>,
     /// `spec.nodeName` as text.
@@ -484,6 +512,9 @@ pub struct PodInfo {
     pub topology_spread: Vec<TopologySpreadConstraint>,
     /// The controller owner, when it is a ReplicationController, ReplicaSet or StatefulSet.
     pub controller: Option<ControllerRef>,
+    /// Some `metadata.ownerReferences` entry has `controller: true` (of any kind): a controller
+    /// recreates the pod when it is deleted (evicted, preempted).
+    pub has_controller: bool,
 }
 
 /// A compiled `metav1.LabelSelector`: `matchLabels` and `matchExpressions`, ANDed.
@@ -655,6 +686,9 @@ pub struct ControllerRef {
 }
 
 impl PodInfo {
+    /// [`PodInfo::start_millis`] of a pod without `status.startTime`.
+    pub const NOT_STARTED: i64 = i64::MAX;
+
     /// Whether the pod has a nodeSelector or required node affinity.
     #[must_use]
     pub fn has_required_node_constraints(&self) -> bool {

@@ -136,7 +136,7 @@ impl NodeSummary {
 }
 
 /// A node and the aggregates of the pods placed on it.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct NodeState {
     /// The node's static attributes.
     pub info: NodeInfo,
@@ -156,7 +156,41 @@ pub struct NodeState {
     pub pods: Vec<Arc<PodInfo>>,
 }
 
+impl Clone for NodeState {
+    fn clone(&self) -> Self {
+        NodeState {
+            info: self.info.clone(),
+            exists: self.exists,
+            requested: self.requested.clone(),
+            non_zero_milli_cpu: self.non_zero_milli_cpu,
+            non_zero_memory: self.non_zero_memory,
+            pod_count: self.pod_count,
+            used_ports: self.used_ports.clone(),
+            pods: self.pods.clone(),
+        }
+    }
+
+    /// Field by field, reusing the buffers: preemption's dry run copies a node per candidate
+    /// into one scratch node.
+    fn clone_from(&mut self, source: &Self) {
+        self.info.clone_from(&source.info);
+        self.exists = source.exists;
+        self.requested.clone_from(&source.requested);
+        self.non_zero_milli_cpu = source.non_zero_milli_cpu;
+        self.non_zero_memory = source.non_zero_memory;
+        self.pod_count = source.pod_count;
+        self.used_ports.clone_from(&source.used_ports);
+        self.pods.clone_from(&source.pods);
+    }
+}
+
 impl NodeState {
+    /// An empty node, as scratch space to [`Clone::clone_from`] a real one into.
+    #[must_use]
+    pub fn scratch() -> Self {
+        NodeState::placeholder(Arc::from(""), Sym::EMPTY)
+    }
+
     fn placeholder(name: Arc<str>, name_sym: Sym) -> Self {
         NodeState {
             info: NodeInfo {

@@ -20,7 +20,7 @@ use sched_core::intern::Interner;
 use sched_core::model::PodInfo;
 use sched_core::scheduler::Diagnosis;
 use sched_core::scheduler::FitError;
-use sched_core::state::NodeId;
+use sched_core::state::{NodeId, NodeState};
 use std::sync::Arc;
 
 /// upstream `DefaultPreemption`, with its `DefaultPreemptionArgs`.
@@ -93,11 +93,13 @@ impl PreEnqueuePlugin for DefaultPreemption {
     }
 }
 
-/// upstream `MoreImportantPod`: higher priority, then earlier start (we use creation time).
+/// upstream `MoreImportantPod`: higher priority, then earlier `GetPodStartTime`
+/// (`status.startTime`; a pod that has not started counts as starting now, after every
+/// started pod).
 fn more_important(a: &PodInfo, b: &PodInfo) -> std::cmp::Ordering {
     b.priority
         .cmp(&a.priority)
-        .then(a.creation_millis.cmp(&b.creation_millis))
+        .then(a.start_millis.cmp(&b.start_millis))
 }
 
 struct Candidate {
@@ -118,43 +120,45 @@ fn not_helpful_status() -> Rejection {
 /// upstream `SelectVictimsOnNode`: remove every lower-priority pod (updating the PreFilter
 /// state through RemovePod), check the pod fits, then reprieve victims most important first
 /// (AddPod) while it still fits.
+/// `trial` is scratch space the node is copied into (one buffer for every node tried).
 fn select_victims_on_node(
     input: &PostFilterInput<'_>,
     id: NodeId,
+    trial: &mut NodeState,
 ) -> Result<Candidate, (&'static str, Rejection)> {
     let pod = input.pod;
     let node = input.view.state.node(id);
+    if !node.pods.iter().any(|p| p.priority < pod.priority) {
+        return Err(("DefaultPreemption", no_victims_status()));
+    }
     let mut victims: Vec<Arc<PodInfo>> = node
         .pods
         .iter()
         .filter(|p| p.priority < pod.priority)
         .cloned()
         .collect();
-    if victims.is_empty() {
-        return Err(("DefaultPreemption", no_victims_status()));
-    }
     // upstream clones the cycle state for each node; without extensions nothing writes it,
     // so it is copied only when an extension runs.
     let mut cycle = std::borrow::Cow::Borrowed(input.cycle);
-    let mut trial = node.clone();
+    trial.clone_from(node);
     for v in &victims {
         trial.release(v);
         if input.extensions {
-            (input.remove_pod)(cycle.to_mut(), v, &trial);
+            (input.remove_pod)(cycle.to_mut(), v, trial);
         }
     }
-    (input.run_filters)(&cycle, &trial)?;
+    (input.run_filters)(&cycle, trial)?;
     victims.sort_by(|a, b| more_important(a, b));
     let mut evicted = Vec::new();
     for v in victims {
         trial.hold(&v);
         if input.extensions {
-            (input.add_pod)(cycle.to_mut(), &v, &trial);
+            (input.add_pod)(cycle.to_mut(), &v, trial);
         }
-        if (input.run_filters)(&cycle, &trial).is_err() {
+        if (input.run_filters)(&cycle, trial).is_err() {
             trial.release(&v);
             if input.extensions {
-                (input.remove_pod)(cycle.to_mut(), &v, &trial);
+                (input.remove_pod)(cycle.to_mut(), &v, trial);
             }
             evicted.push(v);
         }
@@ -228,12 +232,13 @@ impl PostFilterPlugin for DefaultPreemption {
                     message: format!("preemption: {}", fit.message()),
                 };
             }
+            let mut trial = NodeState::scratch();
             for i in 0..n {
                 if candidates.len() >= want {
                     break;
                 }
                 let id = potential[(offset + i) % n];
-                match select_victims_on_node(input, id) {
+                match select_victims_on_node(input, id, &mut trial) {
                     Ok(c) => candidates.push(c),
                     Err((plugin, r)) => statuses.push((id, plugin, r)),
                 }
@@ -254,7 +259,9 @@ impl PostFilterPlugin for DefaultPreemption {
             };
         }
         // upstream pickOneNodeForPreemption, without PDBs: lowest highest-victim priority, then
-        // lowest priority sum, then fewest victims; the first in node order on a full tie.
+        // lowest priority sum, then fewest victims, then the latest earliest start among the
+        // highest-priority victims (`GetEarliestPodStartTime`); the first in node order on a
+        // full tie (upstream takes the first of a map's iteration, which Go randomizes).
         let key = |c: &Candidate| {
             let highest = c
                 .victims
@@ -268,7 +275,19 @@ impl PostFilterPlugin for DefaultPreemption {
                 .iter()
                 .map(|v| i64::from(v.priority) + i64::from(i32::MAX) + 1)
                 .sum();
-            (highest, sum, c.victims.len())
+            let earliest_start = c
+                .victims
+                .iter()
+                .filter(|v| v.priority == highest)
+                .map(|v| v.start_millis)
+                .min()
+                .unwrap_or(i64::MIN);
+            (
+                highest,
+                sum,
+                c.victims.len(),
+                std::cmp::Reverse(earliest_start),
+            )
         };
         let best = candidates
             .iter()

@@ -7,10 +7,11 @@
 //!
 //! A pod that fits nowhere is parked as unschedulable with upstream's `0/N nodes are
 //! available: …` message. When DefaultPreemption nominates a node, the victims are evicted and
-//! the preemptor is retried at once (victims leave instantly on the virtual clock). Evicted
-//! pods, by preemption, drain, node removal or a `NoExecute` taint, are recreated pending
-//! (their controllers would recreate them; a bare pod would be gone, which the simulator
-//! cannot tell from a snapshot) and compete for room again.
+//! the preemptor is retried at once (victims leave instantly on the virtual clock). A pod
+//! evicted by preemption, node removal or a `NoExecute` taint is deleted, as upstream deletes
+//! it: one with a controller owner (`ownerReferences[].controller: true`) is recreated pending,
+//! as its controller would, and competes for room again; a bare pod is gone. A drained pod is
+//! recreated either way (the drain action does not model `kubectl drain --force` yet).
 //!
 //! Parked pods are retried when an event could make them fit, as upstream's queue moves
 //! pods back on cluster events with its queueing hints: a node added or changed, or a pod
@@ -510,7 +511,7 @@ impl Simulation {
                     self.stats.preemptions += 1;
                     let cause = format!("preempted by {}", pod.key);
                     for v in victims {
-                        self.evict(&v, &cause);
+                        self.evict(&v, &cause, false);
                     }
                 }
                 Err(e) => {
@@ -547,7 +548,10 @@ impl Simulation {
         self.parked.push(idx);
     }
 
-    fn place(&mut self, idx: usize, pod: PodInfo, node: NodeId) {
+    fn place(&mut self, idx: usize, mut pod: PodInfo, node: NodeId) {
+        // The kubelet starts it at once on the virtual clock (`status.startTime`, which
+        // preemption's victim order reads).
+        pod.start_millis = self.origin + self.now;
         // A placement helps only pods waiting on other pods (affinity, spreading); it changes
         // every waiting pod's message.
         self.changes += 1;
@@ -591,14 +595,15 @@ impl Simulation {
         Some((info, node))
     }
 
-    /// Evicts a placed pod; it is recreated pending and queued.
-    fn evict(&mut self, key: &str, cause: &str) {
+    /// Evicts a placed pod: upstream deletes it. A pod with a controller owner is recreated
+    /// pending and queued (its controller would create a replacement); a bare pod is gone
+    /// (`Deleted`, with the eviction's cause), as in a live cluster. `recreate_bare` keeps a
+    /// bare pod too (the drain action, until it models `kubectl drain --force`).
+    fn evict(&mut self, key: &str, cause: &str, recreate_bare: bool) {
         let Some((mut info, node)) = self.unplace(key) else {
             return;
         };
         let from = self.state.node(node).info.name.clone();
-        // A recreated pod is a new object: it queues behind older pods of its priority.
-        info.creation_millis = self.origin + self.now;
         self.stats.evictions += 1;
         let idx = match self.index.get(key) {
             Some(&i) => i,
@@ -608,12 +613,23 @@ impl Simulation {
                 i
             }
         };
+        let now = self.now;
         let rec = &mut self.records[idx];
         rec.evictions += 1;
         rec.evicted_by = Some(cause.to_string());
+        rec.generation += 1;
+        if !info.has_controller && !recreate_bare {
+            rec.status = PodStatus::Deleted;
+            rec.node = Some(from.clone());
+            rec.evicted_from = Some(from);
+            rec.ended = Some(now);
+            return;
+        }
         rec.evicted_from = Some(from);
         rec.node = None;
-        rec.generation += 1;
+        // A recreated pod is a new object: it queues behind older pods of its priority.
+        info.creation_millis = self.origin + now;
+        info.start_millis = PodInfo::NOT_STARTED;
         rec.pending = Some(info);
         self.push_active(idx);
     }
@@ -695,7 +711,7 @@ impl Simulation {
         keys.sort();
         let cause = format!("drain of {name}");
         for k in &keys {
-            self.evict(k, &cause);
+            self.evict(k, &cause, true);
         }
         keys
     }
@@ -713,7 +729,7 @@ impl Simulation {
         keys.sort();
         let cause = format!("removal of node {name}");
         for k in &keys {
-            self.evict(k, &cause);
+            self.evict(k, &cause, false);
         }
         let alloc = self.state.node(id).info.allocatable.clone();
         self.totals.allocatable.sub(&alloc);
@@ -893,7 +909,7 @@ impl Simulation {
                         victims.sort();
                         let cause = format!("NoExecute taint {key} on {}", n.name);
                         for v in victims {
-                            self.evict(&v, &cause);
+                            self.evict(&v, &cause, false);
                         }
                     }
                 }

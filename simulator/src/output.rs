@@ -57,7 +57,8 @@ pub struct Summary {
     pub nodes: usize,
     /// Pods that ran for their duration and finished (included in `scheduled`).
     pub finished: usize,
-    /// Pods deleted by the scenario or the trace (running or waiting).
+    /// Pods deleted by the scenario or the trace (running or waiting), or evicted with no
+    /// controller to recreate them.
     pub deleted: usize,
     /// Of those, pods deleted while waiting for a node.
     pub deleted_waiting: usize,

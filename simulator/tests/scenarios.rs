@@ -255,13 +255,45 @@ fn deleting_a_pod_frees_room_for_a_waiting_one() {
     assert_eq!(out.summary.deleted, 1);
 }
 
+/// `pod(...)` owned by ReplicaSet `rs` (`controller: true`): a controller recreates it.
+fn owned(pod_yaml: &str) -> String {
+    pod_yaml.replacen(
+        "namespace: default}",
+        "namespace: default, ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: rs, \
+         uid: u1, controller: true}]}",
+        1,
+    )
+}
+
 #[test]
-fn higher_priority_preempts_and_the_victim_waits() {
-    // n1 (4 cpu) runs low (3 cpu, priority 0). high (3 cpu, priority 100) is pending:
-    // DefaultPreemption evicts low, high takes its place, low is recreated and waits.
+fn higher_priority_preempts_and_a_bare_victim_is_gone() {
+    // n1 (4 cpu) runs low (3 cpu, priority 0, no controller). high (3 cpu, priority 100) is
+    // pending: DefaultPreemption evicts low and high takes its place. Upstream deletes the
+    // victim and nothing recreates a bare pod, so low ends deleted, not pending.
     let input = cluster(&[
         node("n1", 4),
         pod("low", 3, Some("n1"), 0),
+        pod("high", 3, None, 100),
+    ]);
+    let out = run(&input, &Request::default());
+    assert_eq!(node_of(&out, "default/high"), Some("n1"));
+    assert_eq!(status_of(&out, "default/low"), PodStatus::Deleted);
+    let low = out.pods.iter().find(|p| p.pod == "default/low").unwrap();
+    assert_eq!(low.evictions, 1);
+    assert_eq!(low.evicted_by.as_deref(), Some("preempted by default/high"));
+    assert_eq!(low.node.as_deref(), Some("n1"), "the node it ran on");
+    assert_eq!(out.summary.preemptions, 1);
+    assert_eq!(out.summary.evictions, 1);
+    assert_eq!((out.summary.deleted, out.summary.unschedulable), (1, 0));
+}
+
+#[test]
+fn higher_priority_preempts_and_a_controlled_victim_is_recreated_and_waits() {
+    // The same, but low belongs to a ReplicaSet: its controller recreates it pending, and it
+    // waits for room.
+    let input = cluster(&[
+        node("n1", 4),
+        owned(&pod("low", 3, Some("n1"), 0)),
         pod("high", 3, None, 100),
     ]);
     let out = run(&input, &Request::default());
@@ -270,17 +302,16 @@ fn higher_priority_preempts_and_the_victim_waits() {
     let low = out.pods.iter().find(|p| p.pod == "default/low").unwrap();
     assert_eq!(low.evictions, 1);
     assert_eq!(low.evicted_by.as_deref(), Some("preempted by default/high"));
-    assert_eq!(out.summary.preemptions, 1);
     assert_eq!(out.summary.evictions, 1);
 }
 
 #[test]
 fn cordon_taint_and_noexecute() {
     // t0: cordon n1 → new pod goes to n2. 1m: NoExecute taint on n2 evicts it (no
-    // toleration), uncordon n1 → it lands on n1. 2m: untaint n2.
+    // toleration), uncordon n1 → its controller's replacement lands on n1. 2m: untaint n2.
     let input = cluster(&[node("n1", 4), node("n2", 4)]);
     let req = with_scenario(
-        "templates:\n  pods:\n    w:\n      spec: {containers: [{name: c, resources: {requests: {cpu: \"1\"}}}]}\n\
+        "templates:\n  pods:\n    w:\n      metadata: {ownerReferences: [{apiVersion: batch/v1, kind: Job, name: j, uid: u, controller: true}]}\n      spec: {containers: [{name: c, resources: {requests: {cpu: \"1\"}}}]}\n\
          events:\n\
          - at: 0s\n  cordon: n1\n\
          - at: 0s\n  createPods: {template: w}\n\
@@ -294,6 +325,18 @@ fn cordon_taint_and_noexecute() {
     assert_eq!(w.evictions, 1);
     assert_eq!(w.evicted_by.as_deref(), Some("NoExecute taint k on n2"));
     assert_eq!(out.timeline[1].events, ["cordon n1", "create pod w-1"]);
+}
+
+#[test]
+fn noexecute_taint_deletes_a_bare_pod_for_good() {
+    // a runs on n1 with no controller; a NoExecute taint on n1 evicts it. Upstream's taint
+    // eviction controller deletes it and nothing recreates it, though n2 has room.
+    let input = cluster(&[node("n1", 4), node("n2", 4), pod("a", 1, Some("n1"), 0)]);
+    let req = with_scenario("events:\n- at: 1m\n  taint: {node: n1, key: k, effect: NoExecute}\n");
+    let out = run(&input, &req);
+    assert_eq!(status_of(&out, "default/a"), PodStatus::Deleted);
+    assert_eq!(pods_on(&out, "n2"), 0);
+    assert_eq!(out.summary.evictions, 1);
 }
 
 #[test]
@@ -340,13 +383,21 @@ fn events_naming_missing_nodes_or_pods_are_errors_with_file_line_and_field() {
 }
 
 #[test]
-fn removing_a_node_reschedules_its_pods() {
-    let input = cluster(&[node("n1", 4), node("n2", 4), pod("a", 1, Some("n1"), 0)]);
+fn removing_a_node_reschedules_its_controlled_pods_and_deletes_bare_ones() {
+    // a (ReplicaSet-owned) is recreated and lands on n2; b (bare) is deleted with the node,
+    // as upstream's pod garbage collector does and nothing recreates it.
+    let input = cluster(&[
+        node("n1", 4),
+        node("n2", 4),
+        owned(&pod("a", 1, Some("n1"), 0)),
+        pod("b", 1, Some("n1"), 0),
+    ]);
     let out = run(
         &input,
         &with_scenario("events:\n- at: 10s\n  removeNodes: [n1]\n"),
     );
     assert_eq!(node_of(&out, "default/a"), Some("n2"));
+    assert_eq!(status_of(&out, "default/b"), PodStatus::Deleted);
     assert_eq!(out.summary.nodes, 1);
     assert_eq!(out.nodes.len(), 1);
 }

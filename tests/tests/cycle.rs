@@ -460,6 +460,75 @@ fn nominated_pods_of_higher_or_equal_priority_hold_their_room() {
 }
 
 #[test]
+fn preemption_picks_the_node_whose_highest_priority_victims_started_latest() {
+    // upstream pickOneNodeForPreemption's fifth rule (latestStartTimeScoreFunc): two full nodes
+    // tie on highest victim priority, priority sum and victim count; the victim on b started
+    // later (`status.startTime`), so b is chosen, whatever the node order.
+    let nodes = vec![
+        node("a", "1", "4Gi", json!({}), json!([])),
+        node("b", "1", "4Gi", json!({}), json!([])),
+    ];
+    let started = |name: &str, node: &str, at: &str| {
+        let mut p = running(name, node, "1", "1Gi", 0);
+        p["status"] = json!({"phase": "Running", "startTime": at});
+        p
+    };
+    for (a_start, b_start, want) in [
+        ("2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z", "b"),
+        ("2026-01-02T00:00:00Z", "2026-01-01T00:00:00Z", "a"),
+    ] {
+        let pods = vec![started("va", "a", a_start), started("vb", "b", b_start)];
+        let mut h = Harness::new(&nodes, &pods, None, 1);
+        let mut p = pod("urgent", "1", "1Gi");
+        p["spec"]["priority"] = json!(1000);
+        let p = h.pod(p);
+        let err = h.scheduler.schedule(&p, &h.state).unwrap_err();
+        let (node, _) = err
+            .fit_error()
+            .unwrap()
+            .diagnosis
+            .nomination
+            .clone()
+            .unwrap();
+        assert_eq!(
+            &*h.state.node(node).info.name,
+            want,
+            "{a_start} vs {b_start}"
+        );
+    }
+}
+
+#[test]
+fn preemption_reprieves_the_victim_that_started_first() {
+    // upstream MoreImportantPod: equal priority, the earlier status.startTime is more important
+    // and is reprieved first. a (2 cpu) runs two 1-cpu pods of priority 0; the preemptor needs
+    // 1 cpu: one victim is enough, and it is the one that started later.
+    let nodes = vec![node("a", "2", "4Gi", json!({}), json!([]))];
+    let mut early = running("early", "a", "1", "1Gi", 0);
+    early["status"] = json!({"phase": "Running", "startTime": "2026-01-01T00:00:00Z"});
+    let mut late = running("late", "a", "1", "1Gi", 0);
+    late["status"] = json!({"phase": "Running", "startTime": "2026-01-02T00:00:00Z"});
+    for pods in [vec![early.clone(), late.clone()], vec![late, early]] {
+        let mut h = Harness::new(&nodes, &pods, None, 1);
+        let mut p = pod("urgent", "1", "1Gi");
+        p["spec"]["priority"] = json!(1000);
+        let p = h.pod(p);
+        let err = h.scheduler.schedule(&p, &h.state).unwrap_err();
+        let (_, victims) = err
+            .fit_error()
+            .unwrap()
+            .diagnosis
+            .nomination
+            .clone()
+            .unwrap();
+        assert_eq!(
+            victims.iter().map(|v| &**v).collect::<Vec<_>>(),
+            ["default/late"]
+        );
+    }
+}
+
+#[test]
 fn preemption_dry_runs_only_upstreams_candidate_sample() {
     // upstream DefaultPreemption: calculateNumCandidates = max(nodes * minCandidateNodesPercentage
     // / 100, minCandidateNodesAbsolute), capped at the potential nodes, from a random offset (here
