@@ -3,7 +3,7 @@
 //! Runs the one scheduling cycle over every node (`Scheduler::explain`) and prints each
 //! node's first rejecting filter with upstream's reasons, or its per-plugin normalized scores.
 
-use crate::common::{OutputFormat, load_config};
+use crate::common::{OutputFormat, load_config_with};
 use anyhow::{Context, bail};
 use sched_core::framework::Rejection;
 use sched_core::scheduler::{Evaluation, NodeOutcome, ScheduleError};
@@ -41,7 +41,16 @@ pub struct ExplainArgs {
 /// # Errors
 /// Unreadable or invalid inputs, or a pod whose `schedulerName` names no profile.
 pub fn run(args: &ExplainArgs) -> anyhow::Result<String> {
-    let config = load_config(args.config.as_deref())?;
+    run_with(args, &[])
+}
+
+/// [`run`] with out-of-tree `plugins` the configuration may enable.
+///
+/// # Errors
+/// As [`run`], and a plugin that cannot be registered.
+pub fn run_with(args: &ExplainArgs, plugins: &[sched_core::PluginSpec]) -> anyhow::Result<String> {
+    let registry = crate::common::registry(plugins)?;
+    let config = load_config_with(args.config.as_deref(), &registry)?;
     let opts = LoadOptions {
         skip_invalid: args.skip_invalid,
     };
@@ -58,8 +67,12 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<String> {
         .state
         .convert_pod(pod)
         .with_context(|| format!("{}", args.pod.display()))?;
-    let scheduler =
-        sched_plugins::scheduler_from_config(&config, cluster.state.interner_mut(), args.seed)?;
+    let scheduler = sched_plugins::scheduler_with_registry(
+        &registry,
+        &config,
+        cluster.state.interner_mut(),
+        args.seed,
+    )?;
     let eval = scheduler.explain(&pod, &cluster.state);
     if let Err(e @ ScheduleError::NoProfile { .. }) = &eval.result {
         bail!("{e}");

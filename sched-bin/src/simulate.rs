@@ -4,7 +4,7 @@
 //!
 //! This is the thin half: flags, files, the progress bar. The simulator library does the rest.
 
-use crate::common::{OutputFormat, load_config};
+use crate::common::{OutputFormat, load_config_with};
 use anyhow::{Context, bail};
 use simulator::output::Output;
 use simulator::run::{Input, Request};
@@ -57,7 +57,18 @@ pub struct SimulateArgs {
 /// Unreadable or invalid inputs (messages name the file, line and field), or an event naming a
 /// node or pod that does not exist.
 pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
-    let text = execute(&args, ProgressBar::stderr())?;
+    run_with(args, &[])
+}
+
+/// [`run`] with out-of-tree `plugins` the configuration may enable.
+///
+/// # Errors
+/// As [`run`], and a plugin that cannot be registered.
+pub fn run_with(
+    args: SimulateArgs,
+    plugins: &[sched_core::PluginSpec],
+) -> anyhow::Result<ExitCode> {
+    let text = execute_with(&args, plugins, ProgressBar::stderr())?;
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(text.as_bytes())?;
     stdout.flush()?;
@@ -82,8 +93,21 @@ fn parse_add(spec: &str) -> anyhow::Result<(PathBuf, u64)> {
 ///
 /// # Errors
 /// As [`run`].
-pub fn execute(args: &SimulateArgs, mut progress: ProgressBar) -> anyhow::Result<String> {
-    let config = load_config(args.config.as_deref())?;
+pub fn execute(args: &SimulateArgs, progress: ProgressBar) -> anyhow::Result<String> {
+    execute_with(args, &[], progress)
+}
+
+/// [`execute`] with out-of-tree `plugins` the configuration may enable.
+///
+/// # Errors
+/// As [`run`].
+pub fn execute_with(
+    args: &SimulateArgs,
+    plugins: &[sched_core::PluginSpec],
+    mut progress: ProgressBar,
+) -> anyhow::Result<String> {
+    let registry = crate::common::registry(plugins)?;
+    let config = load_config_with(args.config.as_deref(), &registry)?;
     let opts = LoadOptions {
         skip_invalid: args.skip_invalid,
     };
@@ -114,6 +138,7 @@ pub fn execute(args: &SimulateArgs, mut progress: ProgressBar) -> anyhow::Result
             .cloned()
             .collect(),
         plan,
+        plugins: plugins.to_vec(),
     };
     let input = Input::from(cluster);
     let output = simulator::simulate(&input, &request, &mut |done, total| {

@@ -69,6 +69,12 @@ impl From<&'static str> for Reason {
     }
 }
 
+impl From<Arc<str>> for Reason {
+    fn from(s: Arc<str>) -> Self {
+        Reason::Shared(s)
+    }
+}
+
 impl From<String> for Reason {
     fn from(s: String) -> Self {
         Reason::Shared(Arc::from(s))
@@ -532,10 +538,55 @@ pub trait ReservePlugin: Send + Sync {
 /// the cluster state's, so that symbols in plugin arguments compare with the state's.
 pub type PluginFactory = fn(&ProfileConfig, &mut Interner) -> Result<Arc<dyn Plugin>, String>;
 
-/// Plugin factories keyed by upstream plugin name.
-#[derive(Clone, Default)]
+/// A plugin from outside Placer's in-tree set, declared once: its name, the extension points
+/// it implements (what `multiPoint` expands it to, and where the configuration may enable it),
+/// and its factory (which decodes its args with [`ProfileConfig::decode_args`]).
+#[derive(Clone, Copy, Debug)]
+pub struct PluginSpec {
+    /// The plugin's name, as configurations and [`Plugin::name`] spell it.
+    pub name: &'static str,
+    /// The extension points it implements.
+    pub points: &'static [crate::config::ExtensionPoint],
+    /// Builds an instance for a profile.
+    pub factory: PluginFactory,
+}
+
+/// Why a plugin could not be registered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegistryError {
+    /// The name is taken (upstream `Registry.Merge`: "a plugin named X already exists").
+    #[error("a plugin named {0:?} already exists")]
+    Duplicate(String),
+    /// An out-of-tree plugin took the name of an upstream in-tree plugin.
+    #[error(
+        "{0:?} is the name of an upstream in-tree plugin; an out-of-tree plugin needs its own name"
+    )]
+    InTreeName(String),
+    /// An in-tree registration named a plugin upstream does not have.
+    #[error("{0:?} is not an upstream in-tree plugin")]
+    NotInTree(String),
+    /// A spec with no extension points.
+    #[error("plugin {0:?} declares no extension points")]
+    NoPoints(String),
+    /// A spec lists an extension point Placer's cycle does not call yet.
+    #[error(
+        "plugin {plugin:?}: Placer does not run the {point} extension point yet (it runs QueueSort, PreEnqueue, PreFilter, Filter, PostFilter, PreScore and Score)"
+    )]
+    UnsupportedPoint {
+        /// The plugin.
+        plugin: String,
+        /// The extension point's configuration name.
+        point: &'static str,
+    },
+}
+
+/// Plugin factories keyed by plugin name: upstream's in-tree plugins Placer builds, and
+/// out-of-tree plugins declared with a [`PluginSpec`].
+#[derive(Clone, Default, Debug)]
 pub struct Registry {
     factories: BTreeMap<&'static str, PluginFactory>,
+    /// Out-of-tree plugins' extension points (in-tree ones are upstream's table).
+    out_of_tree: BTreeMap<&'static str, &'static [crate::config::ExtensionPoint]>,
 }
 
 impl Registry {
@@ -545,9 +596,71 @@ impl Registry {
         Self::default()
     }
 
-    /// Registers `factory` under `name`, replacing an earlier one.
-    pub fn register(&mut self, name: &'static str, factory: PluginFactory) {
-        self.factories.insert(name, factory);
+    /// Registers the factory of the upstream in-tree plugin `name` (its extension points are
+    /// upstream's, [`crate::config::plugin_extension_points`]).
+    ///
+    /// # Errors
+    /// `name` is not an upstream in-tree plugin, or is registered already.
+    pub fn register_in_tree(
+        &mut self,
+        name: &'static str,
+        factory: PluginFactory,
+    ) -> Result<(), RegistryError> {
+        if crate::config::plugin_extension_points(name).is_none() {
+            return Err(RegistryError::NotInTree(name.to_string()));
+        }
+        if self.factories.insert(name, factory).is_some() {
+            return Err(RegistryError::Duplicate(name.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Registers an out-of-tree plugin (upstream `app.WithPlugin`). Configurations read with
+    /// [`crate::config::SchedulerConfig::from_yaml_with`] this registry may then name it.
+    ///
+    /// # Errors
+    /// The name is an upstream in-tree plugin's or is registered already, or the spec lists
+    /// no extension point.
+    pub fn register(&mut self, spec: PluginSpec) -> Result<(), RegistryError> {
+        if crate::config::plugin_extension_points(spec.name).is_some() {
+            return Err(RegistryError::InTreeName(spec.name.to_string()));
+        }
+        if spec.points.is_empty() {
+            return Err(RegistryError::NoPoints(spec.name.to_string()));
+        }
+        use crate::config::ExtensionPoint as P;
+        if let Some(point) = spec.points.iter().find(|p| {
+            !matches!(
+                p,
+                P::QueueSort
+                    | P::PreEnqueue
+                    | P::PreFilter
+                    | P::Filter
+                    | P::PostFilter
+                    | P::PreScore
+                    | P::Score
+            )
+        }) {
+            return Err(RegistryError::UnsupportedPoint {
+                plugin: spec.name.to_string(),
+                point: point.config_name(),
+            });
+        }
+        if self.factories.contains_key(spec.name) {
+            return Err(RegistryError::Duplicate(spec.name.to_string()));
+        }
+        self.factories.insert(spec.name, spec.factory);
+        self.out_of_tree.insert(spec.name, spec.points);
+        Ok(())
+    }
+
+    /// The extension points of a registered out-of-tree plugin.
+    #[must_use]
+    pub fn out_of_tree_points(
+        &self,
+        name: &str,
+    ) -> Option<&'static [crate::config::ExtensionPoint]> {
+        self.out_of_tree.get(name).copied()
     }
 
     /// Whether `name` is registered.

@@ -61,6 +61,6 @@ pub mod quantity;
 pub mod scheduler;
 pub mod state;
 
-pub use framework::{Profile, Registry};
+pub use framework::{PluginSpec, Profile, Registry, RegistryError};
 pub use scheduler::{FitError, Placement, ScheduleError, Scheduler};
 pub use state::{ClusterState, NodeId};

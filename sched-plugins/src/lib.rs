@@ -25,7 +25,9 @@ pub mod unimplemented;
 #[cfg(test)]
 pub(crate) mod testing;
 
-pub use registry::{default_registry, scheduler_from_config};
+pub use registry::{
+    default_registry, registry_with, scheduler_from_config, scheduler_with_registry,
+};
 
 /// The README, so that its library example is compiled and run as a doctest.
 #[doc = include_str!("../../README.md")]

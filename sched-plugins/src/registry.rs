@@ -46,29 +46,48 @@ pub const GUARDED: &[&str] = &[
 #[must_use]
 pub fn default_registry() -> Registry {
     let mut r = Registry::new();
-    r.register("PrioritySort", PrioritySort::factory);
-    r.register("SchedulingGates", SchedulingGates::factory);
-    r.register("NodeUnschedulable", NodeUnschedulable::factory);
-    r.register("NodeName", NodeName::factory);
-    r.register("TaintToleration", TaintToleration::factory);
-    r.register("NodeAffinity", NodeAffinity::factory);
-    r.register("NodePorts", NodePorts::factory);
-    r.register("NodeResourcesFit", NodeResourcesFit::factory);
-    r.register(
+    let mut register = |name: &'static str, factory: sched_core::framework::PluginFactory| {
+        // Fixed upstream names, each once: `default_registry_has_every_in_tree_plugin` checks.
+        r.register_in_tree(name, factory)
+            .expect("an upstream in-tree plugin, registered once");
+    };
+    register("PrioritySort", PrioritySort::factory);
+    register("SchedulingGates", SchedulingGates::factory);
+    register("NodeUnschedulable", NodeUnschedulable::factory);
+    register("NodeName", NodeName::factory);
+    register("TaintToleration", TaintToleration::factory);
+    register("NodeAffinity", NodeAffinity::factory);
+    register("NodePorts", NodePorts::factory);
+    register("NodeResourcesFit", NodeResourcesFit::factory);
+    register(
         "NodeResourcesBalancedAllocation",
         NodeResourcesBalancedAllocation::factory,
     );
-    r.register("ImageLocality", ImageLocality::factory);
-    r.register("DefaultPreemption", DefaultPreemption::factory);
-    r.register("DefaultBinder", DefaultBinder::factory);
-    r.register("VolumeRestrictions", unimplemented::volume_restrictions);
-    r.register("NodeVolumeLimits", unimplemented::node_volume_limits);
-    r.register("VolumeBinding", unimplemented::volume_binding);
-    r.register("VolumeZone", unimplemented::volume_zone);
-    r.register("PodTopologySpread", PodTopologySpread::factory);
-    r.register("InterPodAffinity", InterPodAffinity::factory);
-    r.register("DynamicResources", unimplemented::dynamic_resources);
+    register("ImageLocality", ImageLocality::factory);
+    register("DefaultPreemption", DefaultPreemption::factory);
+    register("DefaultBinder", DefaultBinder::factory);
+    register("VolumeRestrictions", unimplemented::volume_restrictions);
+    register("NodeVolumeLimits", unimplemented::node_volume_limits);
+    register("VolumeBinding", unimplemented::volume_binding);
+    register("VolumeZone", unimplemented::volume_zone);
+    register("PodTopologySpread", PodTopologySpread::factory);
+    register("InterPodAffinity", InterPodAffinity::factory);
+    register("DynamicResources", unimplemented::dynamic_resources);
     r
+}
+
+/// [`default_registry`] plus out-of-tree plugins (upstream `app.WithPlugin`).
+///
+/// # Errors
+/// A plugin whose name is taken or whose spec is invalid ([`sched_core::Registry::register`]).
+pub fn registry_with(
+    plugins: impl IntoIterator<Item = sched_core::PluginSpec>,
+) -> Result<Registry, sched_core::RegistryError> {
+    let mut r = default_registry();
+    for p in plugins {
+        r.register(p)?;
+    }
+    Ok(r)
 }
 
 /// Builds a [`sched_core::Scheduler`] for every profile of `config` with the default registry.
@@ -82,7 +101,19 @@ pub fn scheduler_from_config(
     interner: &mut sched_core::intern::Interner,
     seed: u64,
 ) -> Result<sched_core::Scheduler, sched_core::framework::ProfileError> {
-    let registry = default_registry();
+    scheduler_with_registry(&default_registry(), config, interner, seed)
+}
+
+/// [`scheduler_from_config`] with `registry` (e.g. [`registry_with`] out-of-tree plugins).
+///
+/// # Errors
+/// A profile enabling a plugin `registry` does not have, or bad plugin arguments.
+pub fn scheduler_with_registry(
+    registry: &Registry,
+    config: &sched_core::config::SchedulerConfig,
+    interner: &mut sched_core::intern::Interner,
+    seed: u64,
+) -> Result<sched_core::Scheduler, sched_core::framework::ProfileError> {
     let profiles = config
         .profiles
         .iter()

@@ -155,6 +155,9 @@ pub enum SetupError {
     /// A profile could not be built.
     #[error(transparent)]
     Profile(#[from] ProfileError),
+    /// An out-of-tree plugin could not be registered.
+    #[error(transparent)]
+    Registry(#[from] sched_core::RegistryError),
     /// A node could not be added.
     #[error("adding node {node}: {message}")]
     Node {
@@ -209,12 +212,33 @@ impl Simulation {
     /// # Errors
     /// A profile that cannot be built.
     pub fn new(
+        state: ClusterState,
+        pending: Vec<PodInfo>,
+        config: &SchedulerConfig,
+        seed: u64,
+    ) -> Result<Simulation, SetupError> {
+        Self::with_registry(
+            &sched_plugins::default_registry(),
+            state,
+            pending,
+            config,
+            seed,
+        )
+    }
+
+    /// [`Simulation::new`] with the plugins of `registry` (e.g. out-of-tree ones).
+    ///
+    /// # Errors
+    /// A profile that cannot be built.
+    pub fn with_registry(
+        registry: &sched_core::Registry,
         mut state: ClusterState,
         pending: Vec<PodInfo>,
         config: &SchedulerConfig,
         seed: u64,
     ) -> Result<Simulation, SetupError> {
-        let scheduler = sched_plugins::scheduler_from_config(config, state.interner_mut(), seed)?;
+        let scheduler =
+            sched_plugins::scheduler_with_registry(registry, config, state.interner_mut(), seed)?;
         // Virtual time 0 is the moment of the snapshot: the newest object's creation time.
         let origin = state
             .pods()

@@ -87,6 +87,15 @@ pub struct Request {
     pub drain: Vec<String>,
     /// A template for the plan search.
     pub plan: Option<NodeTemplateFile>,
+    /// Out-of-tree plugins the profiles may use, besides the in-tree ones (parse `config`
+    /// with `SchedulerConfig::from_yaml_with` a registry holding them).
+    pub plugins: Vec<sched_core::PluginSpec>,
+}
+
+impl Request {
+    fn registry(&self) -> Result<sched_core::Registry, SetupError> {
+        Ok(sched_plugins::registry_with(self.plugins.iter().copied())?)
+    }
 }
 
 /// Progress callback: (done, total) work units.
@@ -120,7 +129,8 @@ fn run_base(
     extra: Option<(&NodeTemplateFile, u64)>,
     progress: Progress<'_>,
 ) -> Result<(Simulation, Vec<String>)> {
-    let mut sim = Simulation::new(
+    let mut sim = Simulation::with_registry(
+        &req.registry()?,
         input.state.clone(),
         input.pending.clone(),
         &req.config,
@@ -258,9 +268,13 @@ fn blockers(
         message: e.to_string(),
     })?;
     let _ = state.add_node(info);
-    let scheduler =
-        sched_plugins::scheduler_from_config(&req.config, state.interner_mut(), req.seed)
-            .map_err(SetupError::from)?;
+    let scheduler = sched_plugins::scheduler_with_registry(
+        &req.registry()?,
+        &req.config,
+        state.interner_mut(),
+        req.seed,
+    )
+    .map_err(SetupError::from)?;
     let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for r in sim.records() {
         if !matches!(r.status, PodStatus::Unschedulable | PodStatus::Pending) {

@@ -82,6 +82,8 @@ pub struct DaemonOptions {
     pub listen: SocketAddr,
     /// Leader election identity (default `<hostname>_<random>`).
     pub identity: Option<String>,
+    /// Out-of-tree plugins the profiles may use, besides the in-tree ones.
+    pub plugins: Vec<sched_core::PluginSpec>,
 }
 
 impl DaemonOptions {
@@ -94,6 +96,7 @@ impl DaemonOptions {
             log_format: LogFormat::Text,
             listen: SocketAddr::from(([0, 0, 0, 0], DEFAULT_PORT)),
             identity: None,
+            plugins: Vec::new(),
         }
     }
 }
@@ -257,7 +260,19 @@ impl Daemon {
     /// # Errors
     /// A profile the registry cannot build.
     pub fn from_config(client: Client, cfg: &SchedulerConfig, identity: &str) -> Result<Self> {
-        let registry = sched_plugins::default_registry();
+        Self::from_config_with(client, cfg, identity, &sched_plugins::default_registry())
+    }
+
+    /// [`Daemon::from_config`] with the plugins of `registry` (e.g. out-of-tree ones).
+    ///
+    /// # Errors
+    /// A profile the registry cannot build.
+    pub fn from_config_with(
+        client: Client,
+        cfg: &SchedulerConfig,
+        identity: &str,
+        registry: &sched_core::Registry,
+    ) -> Result<Self> {
         let mut state = ClusterState::new();
         let profiles = cfg
             .profiles
@@ -602,7 +617,8 @@ async fn terminated() {
 pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
     let identity = opts.identity.clone().unwrap_or_else(default_identity);
     let client = client(&opts.config, opts.kubeconfig.as_deref()).await?;
-    let daemon = Daemon::from_config(client, &opts.config, &identity)?;
+    let registry = crate::common::registry(&opts.plugins)?;
+    let daemon = Daemon::from_config_with(client, &opts.config, &identity, &registry)?;
     let shutdown = CancellationToken::new();
     let (addr, serve) = http::bind(opts.listen, daemon.endpoints(), shutdown.child_token()).await?;
     tracing::info!(%addr, %identity, profiles = opts.config.profiles.len(), "serving /healthz /livez /readyz /metrics (plain HTTP)");

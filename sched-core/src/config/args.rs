@@ -481,6 +481,7 @@ fn dynamic_resources(
 /// Decodes, defaults and validates one profile's `pluginConfig`, then adds defaulted arguments
 /// for enabled plugins that have an args kind but no entry (as v1 defaulting does).
 pub(crate) fn resolve_args(
+    cat: &super::registry::Catalog<'_>,
     errs: &mut Vec<FieldError>,
     profile_path: &str,
     configs: &[v1::PluginConfig],
@@ -499,7 +500,7 @@ pub(crate) fn resolve_args(
             ));
             continue;
         }
-        if super::registry::plugin_extension_points(name).is_none() {
+        if cat.points(name).is_none() {
             let message = if super::registry::REMOVED_PLUGINS.contains(&name) {
                 format!("plugin {name:?} was removed in {}", v1::API_VERSION)
             } else {
@@ -572,7 +573,9 @@ pub(crate) fn resolve_args(
                 args.other
                     .insert(name.to_string(), dynamic_resources(errs, &path, &raw));
             }
-            // No args kind upstream: the plugin ignores them; keep them as written.
+            // No args kind upstream (an in-tree plugin ignores them), or an out-of-tree
+            // plugin's: kept as written, for its factory to decode
+            // ([`crate::config::ProfileConfig::decode_args`]).
             _ => {
                 args.other.insert(name.to_string(), value.clone());
             }

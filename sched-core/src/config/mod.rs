@@ -194,6 +194,27 @@ impl ProfileConfig {
     pub fn is_enabled(&self, plugin: &str) -> bool {
         self.points.values().flatten().any(|r| r.name == plugin)
     }
+
+    /// Decodes `plugin`'s `pluginConfig` args (an empty mapping when the profile has none) into
+    /// the plugin's own type: what an out-of-tree plugin's factory calls. An error names the
+    /// field (`args.weight: invalid type: string "x", expected i32`); give the type
+    /// `#[serde(deny_unknown_fields)]` to reject misspelt fields as upstream's strict decoding
+    /// does.
+    ///
+    /// # Errors
+    /// The args do not decode into `T`.
+    pub fn decode_args<T: serde::de::DeserializeOwned>(&self, plugin: &str) -> Result<T, String> {
+        let mut value = match self.args.other.get(plugin) {
+            None | Some(Value::Null) => Value::Object(serde_json::Map::new()),
+            Some(v) => v.clone(),
+        };
+        // A typed args document may carry its apiVersion and kind; the plugin's type need not.
+        if let Value::Object(m) = &mut value {
+            m.remove("apiVersion");
+            m.remove("kind");
+        }
+        de::from_value(&value, "args").map_err(|e| e.to_string())
+    }
 }
 
 /// A plugin at an extension point.
@@ -361,7 +382,7 @@ impl SchedulerConfig {
             kind: Some(v1::KIND.to_string()),
             ..v1::KubeSchedulerConfiguration::default()
         };
-        match resolve(&raw) {
+        match resolve(&raw, &registry::Catalog::default()) {
             Ok(cfg) => cfg,
             Err(e) => unreachable!("the built-in default configuration is valid: {e}"),
         }
@@ -375,6 +396,25 @@ impl SchedulerConfig {
     /// every field error otherwise (wrong `apiVersion`/`kind`, unknown fields, unknown plugins,
     /// invalid values, non-empty `extenders`, ...).
     pub fn from_yaml(text: &str) -> Result<SchedulerConfig> {
+        Self::parse(text, &registry::Catalog::default())
+    }
+
+    /// [`SchedulerConfig::from_yaml`] where the profiles may also name the out-of-tree plugins
+    /// `registry` declares ([`crate::Registry::register`]), at the extension points they
+    /// declare; their `pluginConfig` args are kept as written for their factories to decode.
+    ///
+    /// # Errors
+    /// As [`SchedulerConfig::from_yaml`].
+    pub fn from_yaml_with(text: &str, registry: &crate::Registry) -> Result<SchedulerConfig> {
+        Self::parse(
+            text,
+            &registry::Catalog {
+                out_of_tree: Some(registry),
+            },
+        )
+    }
+
+    fn parse(text: &str, cat: &registry::Catalog<'_>) -> Result<SchedulerConfig> {
         let value = parse_text(text)?;
         let Value::Object(map) = &value else {
             return Err(ConfigError::Invalid(vec![FieldError::new(
@@ -422,7 +462,7 @@ impl SchedulerConfig {
         let raw: v1::KubeSchedulerConfiguration = de::from_value(&value, "").map_err(|e| {
             ConfigError::Invalid(vec![FieldError::new(e.path.unwrap_or_default(), e.message)])
         })?;
-        resolve(&raw)
+        resolve(&raw, cat)
     }
 
     /// The profile whose scheduler name is `scheduler_name`.
@@ -508,7 +548,10 @@ fn check_percentage(errs: &mut Vec<FieldError>, path: &str, v: Option<i32>) -> O
 }
 
 /// Defaults, validates and resolves a decoded document.
-fn resolve(raw: &v1::KubeSchedulerConfiguration) -> Result<SchedulerConfig> {
+fn resolve(
+    raw: &v1::KubeSchedulerConfiguration,
+    cat: &registry::Catalog<'_>,
+) -> Result<SchedulerConfig> {
     let mut errs = Vec::new();
 
     if let Some(ext) = &raw.extenders
@@ -665,13 +708,19 @@ fn resolve(raw: &v1::KubeSchedulerConfiguration) -> Result<SchedulerConfig> {
             &format!("{path}.percentageOfNodesToScore"),
             prof.percentage_of_nodes_to_score,
         );
-        let resolved =
-            resolve::resolve_plugins(&mut errs, &path, &scheduler_name, prof.plugins.as_ref());
+        let resolved = resolve::resolve_plugins(
+            cat,
+            &mut errs,
+            &path,
+            &scheduler_name,
+            prof.plugins.as_ref(),
+        );
         let enabled: BTreeSet<String> = resolved
             .as_ref()
             .map(|r| r.enabled_names.clone())
             .unwrap_or_default();
         let args = args::resolve_args(
+            cat,
             &mut errs,
             &path,
             prof.plugin_config.as_deref().unwrap_or_default(),

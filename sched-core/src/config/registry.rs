@@ -103,9 +103,25 @@ pub fn plugin_extension_points(name: &str) -> Option<&'static [ExtensionPoint]> 
         .map(|(_, points)| *points)
 }
 
-/// Whether the plugin `name` implements `point`.
-pub(crate) fn implements(name: &str, point: ExtensionPoint) -> bool {
-    plugin_extension_points(name).is_some_and(|points| points.contains(&point))
+/// The plugins a configuration can name: upstream's in-tree plugins (the table above) and the
+/// out-of-tree plugins a [`Registry`](crate::Registry) declares, as upstream's
+/// `app.WithPlugin` merges an out-of-tree registry into the in-tree one.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Catalog<'a> {
+    pub(crate) out_of_tree: Option<&'a crate::Registry>,
+}
+
+impl Catalog<'_> {
+    /// The extension points `name` implements; `None` for a name neither knows.
+    pub(crate) fn points(&self, name: &str) -> Option<&'static [ExtensionPoint]> {
+        plugin_extension_points(name).or_else(|| self.out_of_tree?.out_of_tree_points(name))
+    }
+
+    /// Whether the plugin `name` implements `point`.
+    pub(crate) fn implements(&self, name: &str, point: ExtensionPoint) -> bool {
+        self.points(name)
+            .is_some_and(|points| points.contains(&point))
+    }
 }
 
 /// Every plugin name upstream 1.35 registers in-tree (the names [`plugin_extension_points`]

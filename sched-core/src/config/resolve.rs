@@ -13,7 +13,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::registry::{self, DEFAULT_MULTI_POINT, REMOVED_PLUGINS};
+use super::registry::{Catalog, DEFAULT_MULTI_POINT, REMOVED_PLUGINS};
 use super::{ExtensionPoint, FieldError, PluginRef, v1};
 
 /// A plugin set in upstream's internal form: weight 0 means unset.
@@ -90,11 +90,16 @@ fn unknown_plugin_message(name: &str) -> String {
     }
 }
 
-/// Rejects names upstream's registry does not have (Placer has no out-of-tree plugins).
-fn check_names(errs: &mut Vec<FieldError>, path: &str, set: Option<&v1::PluginSet>) {
+/// Rejects names neither upstream's in-tree registry nor the out-of-tree plugins have.
+fn check_names(
+    cat: &Catalog<'_>,
+    errs: &mut Vec<FieldError>,
+    path: &str,
+    set: Option<&v1::PluginSet>,
+) {
     let Some(set) = set else { return };
     for (j, p) in set.enabled.iter().flatten().enumerate() {
-        if registry::plugin_extension_points(&p.name).is_none() {
+        if cat.points(&p.name).is_none() {
             errs.push(FieldError::new(
                 format!("{path}.enabled[{j}]"),
                 unknown_plugin_message(&p.name),
@@ -102,7 +107,7 @@ fn check_names(errs: &mut Vec<FieldError>, path: &str, set: Option<&v1::PluginSe
         }
     }
     for (j, p) in set.disabled.iter().flatten().enumerate() {
-        if p.name != "*" && registry::plugin_extension_points(&p.name).is_none() {
+        if p.name != "*" && cat.points(&p.name).is_none() {
             errs.push(FieldError::new(
                 format!("{path}.disabled[{j}]"),
                 unknown_plugin_message(&p.name),
@@ -158,6 +163,7 @@ fn interface_name(point: ExtensionPoint) -> String {
 /// Resolves one profile. `path` is the profile's path (`profiles[0]`). Returns `None` when
 /// errors were pushed.
 pub(crate) fn resolve_plugins(
+    cat: &Catalog<'_>,
     errs: &mut Vec<FieldError>,
     path: &str,
     scheduler_name: &str,
@@ -166,12 +172,14 @@ pub(crate) fn resolve_plugins(
     let before = errs.len();
     let plugins_path = format!("{path}.plugins");
     check_names(
+        cat,
         errs,
         &format!("{plugins_path}.multiPoint"),
         plugins.and_then(|p| p.multi_point.as_ref()),
     );
     for point in ExtensionPoint::ALL {
         check_names(
+            cat,
             errs,
             &format!("{plugins_path}.{}", point.config_name()),
             specific_v1(plugins, point),
@@ -215,7 +223,7 @@ pub(crate) fn resolve_plugins(
         .iter()
         .chain(multi.enabled.iter())
     {
-        if registry::implements(name, ExtensionPoint::Score) {
+        if cat.implements(name, ExtensionPoint::Score) {
             score_weight
                 .entry(name.as_str())
                 .or_insert(if *weight == 0 { 1 } else { *weight });
@@ -229,8 +237,9 @@ pub(crate) fn resolve_plugins(
         // upstream updatePluginList: a specific point's plugins must implement it, once each.
         let mut seen: BTreeSet<&str> = BTreeSet::new();
         for (j, (name, _)) in set.enabled.iter().enumerate() {
-            if !registry::implements(name, point) {
-                let implemented: Vec<&str> = registry::plugin_extension_points(name)
+            if !cat.implements(name, point) {
+                let implemented: Vec<&str> = cat
+                    .points(name)
                     .unwrap_or_default()
                     .iter()
                     .map(|p| p.config_name())
@@ -260,7 +269,7 @@ pub(crate) fn resolve_plugins(
             let mut from_multi: Vec<&str> = Vec::new();
             for (name, _) in &multi.enabled {
                 let name = name.as_str();
-                if !registry::implements(name, point) || set.disables(name) {
+                if !cat.implements(name, point) || set.disables(name) {
                     continue;
                 }
                 if specific_names.contains(&name) {

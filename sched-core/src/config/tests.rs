@@ -1620,3 +1620,92 @@ mod properties {
         }
     }
 }
+
+/// A stand-in out-of-tree plugin (its factory is never called here).
+fn oot_factory(
+    _: &ProfileConfig,
+    _: &mut crate::intern::Interner,
+) -> Result<std::sync::Arc<dyn crate::framework::Plugin>, String> {
+    Err("not built in these tests".into())
+}
+
+fn oot_registry() -> crate::Registry {
+    let mut r = crate::Registry::new();
+    r.register(crate::PluginSpec {
+        name: "Custom",
+        points: &[ExtensionPoint::Filter, ExtensionPoint::Score],
+        factory: oot_factory,
+    })
+    .expect("registers");
+    r
+}
+
+#[test]
+fn out_of_tree_plugins_expand_from_multi_point_to_their_declared_points_only() {
+    let text = "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nprofiles:\n- schedulerName: s\n  plugins:\n    multiPoint:\n      enabled: [{name: Custom, weight: 4}]\n  pluginConfig:\n  - name: Custom\n    args: {anything: [1, 2]}\n";
+    let cfg = SchedulerConfig::from_yaml_with(text, &oot_registry()).expect("valid");
+    let p = &cfg.profiles[0];
+    let at = |point| p.plugins(point).iter().any(|r| r.name == "Custom");
+    assert!(at(ExtensionPoint::Filter) && at(ExtensionPoint::Score));
+    assert!(!at(ExtensionPoint::PreFilter) && !at(ExtensionPoint::PreScore));
+    assert_eq!(p.score_weight("Custom"), Some(4));
+    // Args are kept as written for the plugin to decode.
+    assert_eq!(
+        p.args.other["Custom"],
+        serde_json::json!({"anything": [1, 2]})
+    );
+    // Enabling it at a point it does not declare is the same error as for an in-tree plugin.
+    let bad = text.replace("multiPoint", "preFilter");
+    let e = SchedulerConfig::from_yaml_with(&bad, &oot_registry())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("profiles[0].plugins.preFilter.enabled[0]"),
+        "{e}"
+    );
+    // Without the registry the name is unknown, at the field that names it.
+    let e = SchedulerConfig::from_yaml(text).unwrap_err().to_string();
+    assert!(
+        e.contains("profiles[0].plugins.multiPoint.enabled[0]: unknown plugin \"Custom\""),
+        "{e}"
+    );
+}
+
+#[test]
+fn registering_rejects_taken_names_in_tree_names_and_points_placer_does_not_run() {
+    use crate::RegistryError;
+    let mut r = oot_registry();
+    let spec = |name, points| crate::PluginSpec {
+        name,
+        points,
+        factory: oot_factory,
+    };
+    assert_eq!(
+        r.register(spec("Custom", &[ExtensionPoint::Filter])),
+        Err(RegistryError::Duplicate("Custom".into()))
+    );
+    assert_eq!(
+        r.register(spec("NodeAffinity", &[ExtensionPoint::Filter])),
+        Err(RegistryError::InTreeName("NodeAffinity".into()))
+    );
+    assert_eq!(
+        r.register(spec("Empty", &[])),
+        Err(RegistryError::NoPoints("Empty".into()))
+    );
+    assert_eq!(
+        r.register(spec("Binder", &[ExtensionPoint::Bind])),
+        Err(RegistryError::UnsupportedPoint {
+            plugin: "Binder".into(),
+            point: "bind"
+        })
+    );
+    assert_eq!(
+        r.register_in_tree("Custom2", oot_factory),
+        Err(RegistryError::NotInTree("Custom2".into()))
+    );
+    assert!(r.register_in_tree("NodeName", oot_factory).is_ok());
+    assert_eq!(
+        r.register_in_tree("NodeName", oot_factory),
+        Err(RegistryError::Duplicate("NodeName".into()))
+    );
+}
