@@ -223,14 +223,14 @@ pub fn node_info(node: &core::Node, interner: &mut Interner) -> Result<NodeInfo>
     }
     let mut allocatable = Resources::default();
     let status = node.status.as_ref();
-    if let Some(alloc) = status.and_then(|s| s.allocatable.as_ref()) {
-        add_resource_list(
-            &ctx,
-            "status.allocatable",
-            alloc,
-            interner,
-            &mut allocatable,
-        )?;
+    // upstream API defaulting (`SetDefaults_NodeStatus`): an absent `allocatable` is a copy of
+    // `capacity` (an empty but present one stays empty), as the API server stores the node.
+    let (field, list) = match status {
+        Some(s) if s.allocatable.is_none() => ("status.capacity", s.capacity.as_ref()),
+        _ => ("status.allocatable", status.and_then(|s| s.allocatable.as_ref())),
+    };
+    if let Some(list) = list {
+        add_resource_list(&ctx, field, list, interner, &mut allocatable)?;
     }
     let mut images = Vec::new();
     for image in status.and_then(|s| s.images.as_ref()).into_iter().flatten() {

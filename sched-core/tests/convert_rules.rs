@@ -420,3 +420,31 @@ fn affinity_terms_merge_match_and_mismatch_label_keys() {
     assert_eq!(i.resolve(t.topology_key), "zone");
     assert_eq!(t.namespaces.len(), 1, "own namespace by default");
 }
+
+#[test]
+fn node_allocatable_defaults_to_capacity_when_absent() {
+    // upstream pkg/apis/core/v1/defaults.go SetDefaults_NodeStatus: a nil allocatable is a copy
+    // of capacity (what scheduler_perf's node template relies on); a present one is kept, even
+    // an empty one.
+    let node = |status: Value| {
+        let n: Node = serde_json::from_value(json!({"metadata": {"name": "n"}, "status": status}))
+            .unwrap();
+        node_info(&n, &mut Interner::new()).unwrap().allocatable
+    };
+    let only_capacity = node(json!({"capacity": {"cpu": "4", "memory": "8Gi", "pods": "110"}}));
+    assert_eq!(
+        (only_capacity.milli_cpu, only_capacity.memory, only_capacity.pods),
+        (4000, 8 << 30, 110)
+    );
+    let both = node(json!({"capacity": {"cpu": "4"}, "allocatable": {"cpu": "3500m"}}));
+    assert_eq!(both.milli_cpu, 3500);
+    let empty = node(json!({"capacity": {"cpu": "4"}, "allocatable": {}}));
+    assert_eq!(empty.milli_cpu, 0);
+    // A bad capacity quantity names the field it came from.
+    let n: Node = serde_json::from_value(
+        json!({"metadata": {"name": "n"}, "status": {"capacity": {"cpu": "four"}}}),
+    )
+    .unwrap();
+    let e = node_info(&n, &mut Interner::new()).unwrap_err().to_string();
+    assert!(e.contains("status.capacity"), "{e}");
+}

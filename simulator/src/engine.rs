@@ -270,7 +270,11 @@ impl Simulation {
         };
         sim.recount();
         for pod in pending {
-            sim.enqueue_new(pod, None);
+            if pod.terminating {
+                sim.skip_terminating(pod);
+            } else {
+                sim.enqueue_new(pod, None);
+            }
         }
         Ok(sim)
     }
@@ -437,6 +441,21 @@ impl Simulation {
     }
 
     /// Queues a new pod. Errors when a pod of that key exists (running, waiting or finished).
+    /// upstream `scheduleOne` skips a pod being deleted (`metadata.deletionTimestamp` set):
+    /// it is never scheduled and ends `deleted`, while waiting, with the reason.
+    fn skip_terminating(&mut self, pod: PodInfo) {
+        if self.index.contains_key(&pod.key) || self.state.pod(&pod.key).is_some() {
+            return;
+        }
+        let idx = self.new_record(pod.key.clone());
+        let now = self.now;
+        let rec = &mut self.records[idx];
+        rec.status = PodStatus::Deleted;
+        rec.ended = Some(now);
+        rec.message =
+            Some("not scheduled: the pod is being deleted (metadata.deletionTimestamp is set)".into());
+    }
+
     fn enqueue_new(&mut self, pod: PodInfo, duration: Option<Millis>) -> Option<usize> {
         if let Some(&idx) = self.index.get(&pod.key)
             && self.records[idx].status != PodStatus::Deleted
@@ -808,6 +827,7 @@ impl Simulation {
             let rec = &mut self.records[idx];
             rec.status = PodStatus::Deleted;
             rec.ended = Some(now);
+            rec.message = None;
             rec.generation += 1;
             return true;
         }

@@ -456,14 +456,15 @@ impl Output {
             pods.push(PodOut {
                 pod: r.key.to_string(),
                 node: r.node.as_ref().map(ToString::to_string),
-                message: if status == PodStatus::Unschedulable {
-                    Some(
+                message: match status {
+                    PodStatus::Unschedulable => Some(
                         r.message
                             .clone()
                             .unwrap_or_else(|| "not scheduled yet".into()),
-                    )
-                } else {
-                    None
+                    ),
+                    // Why a deleted pod was never scheduled (it was being deleted).
+                    PodStatus::Deleted => r.message.clone(),
+                    _ => None,
                 },
                 status,
                 evictions: r.evictions,

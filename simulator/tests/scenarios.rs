@@ -612,3 +612,25 @@ fn every_bundled_scenario_and_template_loads() {
         NodeTemplateFile::load(&path).unwrap_or_else(|e| panic!("{e}"));
     }
 }
+
+#[test]
+fn a_pending_pod_being_deleted_is_never_scheduled() {
+    // upstream scheduleOne: "skip schedule deleting pod". n1 has room for both; only `live`
+    // is scheduled, `going` ends deleted (while waiting) with the reason.
+    let going = pod("going", 1, None, 0).replacen(
+        "namespace: default}",
+        "namespace: default, deletionTimestamp: \"2026-01-01T00:00:00Z\"}",
+        1,
+    );
+    let input = cluster(&[node("n1", 4), going, pod("live", 1, None, 0)]);
+    let out = run(&input, &Request::default());
+    assert_eq!(node_of(&out, "default/live"), Some("n1"));
+    assert_eq!(status_of(&out, "default/going"), PodStatus::Deleted);
+    let going = out.pods.iter().find(|p| p.pod == "default/going").unwrap();
+    assert!(
+        going.message.as_deref().unwrap().contains("deletionTimestamp"),
+        "{going:?}"
+    );
+    assert_eq!((out.summary.deleted_waiting, out.summary.unschedulable), (1, 0));
+    assert_eq!(pods_on(&out, "n1"), 1);
+}
