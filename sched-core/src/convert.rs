@@ -227,7 +227,10 @@ pub fn node_info(node: &core::Node, interner: &mut Interner) -> Result<NodeInfo>
     // `capacity` (an empty but present one stays empty), as the API server stores the node.
     let (field, list) = match status {
         Some(s) if s.allocatable.is_none() => ("status.capacity", s.capacity.as_ref()),
-        _ => ("status.allocatable", status.and_then(|s| s.allocatable.as_ref())),
+        _ => (
+            "status.allocatable",
+            status.and_then(|s| s.allocatable.as_ref()),
+        ),
     };
     if let Some(list) = list {
         add_resource_list(&ctx, field, list, interner, &mut allocatable)?;

@@ -58,6 +58,7 @@ pub mod framework;
 pub mod intern;
 pub mod model;
 pub mod quantity;
+pub mod queue;
 pub mod scheduler;
 pub mod state;
 

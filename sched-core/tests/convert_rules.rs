@@ -427,13 +427,17 @@ fn node_allocatable_defaults_to_capacity_when_absent() {
     // of capacity (what scheduler_perf's node template relies on); a present one is kept, even
     // an empty one.
     let node = |status: Value| {
-        let n: Node = serde_json::from_value(json!({"metadata": {"name": "n"}, "status": status}))
-            .unwrap();
+        let n: Node =
+            serde_json::from_value(json!({"metadata": {"name": "n"}, "status": status})).unwrap();
         node_info(&n, &mut Interner::new()).unwrap().allocatable
     };
     let only_capacity = node(json!({"capacity": {"cpu": "4", "memory": "8Gi", "pods": "110"}}));
     assert_eq!(
-        (only_capacity.milli_cpu, only_capacity.memory, only_capacity.pods),
+        (
+            only_capacity.milli_cpu,
+            only_capacity.memory,
+            only_capacity.pods
+        ),
         (4000, 8 << 30, 110)
     );
     let both = node(json!({"capacity": {"cpu": "4"}, "allocatable": {"cpu": "3500m"}}));

@@ -452,8 +452,9 @@ impl Simulation {
         let rec = &mut self.records[idx];
         rec.status = PodStatus::Deleted;
         rec.ended = Some(now);
-        rec.message =
-            Some("not scheduled: the pod is being deleted (metadata.deletionTimestamp is set)".into());
+        rec.message = Some(
+            "not scheduled: the pod is being deleted (metadata.deletionTimestamp is set)".into(),
+        );
     }
 
     fn enqueue_new(&mut self, pod: PodInfo, duration: Option<Millis>) -> Option<usize> {

@@ -628,9 +628,16 @@ fn a_pending_pod_being_deleted_is_never_scheduled() {
     assert_eq!(status_of(&out, "default/going"), PodStatus::Deleted);
     let going = out.pods.iter().find(|p| p.pod == "default/going").unwrap();
     assert!(
-        going.message.as_deref().unwrap().contains("deletionTimestamp"),
+        going
+            .message
+            .as_deref()
+            .unwrap()
+            .contains("deletionTimestamp"),
         "{going:?}"
     );
-    assert_eq!((out.summary.deleted_waiting, out.summary.unschedulable), (1, 0));
+    assert_eq!(
+        (out.summary.deleted_waiting, out.summary.unschedulable),
+        (1, 0)
+    );
     assert_eq!(pods_on(&out, "n1"), 1);
 }

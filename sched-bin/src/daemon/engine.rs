@@ -257,7 +257,7 @@ impl Engine {
             let lead = *leading.borrow();
             if lead
                 && self.synced()
-                && let Some(p) = self.queue.pop()
+                && let Some(p) = self.queue.pop(Instant::now().into_std())
             {
                 self.schedule_one(p);
                 // Let bindings and watchers run on a single-threaded runtime too.
@@ -296,7 +296,7 @@ impl Engine {
     }
 
     fn next_deadline(&self) -> Option<Instant> {
-        let queue = self.queue.next_deadline();
+        let queue = self.queue.next_deadline().map(Instant::from_std);
         let assumed = self.assumed.values().flatten().min().copied();
         match (queue, assumed) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -305,9 +305,9 @@ impl Engine {
     }
 
     fn flush(&mut self, now: Instant) {
-        let moved = self.queue.flush_backoff_completed(now);
+        let moved = self.queue.flush_backoff_completed(now.into_std());
         self.count_incoming(Where::Active, "BackoffComplete", moved);
-        let moved = self.queue.flush_unschedulable_leftover(now);
+        let moved = self.queue.flush_unschedulable_leftover(now.into_std());
         self.count_incoming(
             Where::Active,
             ClusterEvent::UnschedulableTimeout.label(),
@@ -373,7 +373,9 @@ impl Engine {
     }
 
     fn move_all(&mut self, event: ClusterEvent) {
-        let (active, backoff) = self.queue.move_all_to_active_or_backoff(Instant::now());
+        let (active, backoff) = self
+            .queue
+            .move_all_to_active_or_backoff(Instant::now().into_std());
         self.count_incoming(Where::Active, event.label(), active);
         self.count_incoming(Where::Backoff, event.label(), backoff);
     }
@@ -574,8 +576,12 @@ impl Engine {
         );
         let gated = self.is_gated(&info);
         let known = self.queue.get(&key).is_some();
-        self.queue
-            .add_or_update(Arc::new(info), gated, spec_changed, Instant::now());
+        self.queue.add_or_update(
+            Arc::new(info),
+            gated,
+            spec_changed,
+            Instant::now().into_std(),
+        );
         if !known {
             let to = if gated { Where::Gated } else { Where::Active };
             self.count_incoming(to, "PodAdd", 1);
@@ -639,7 +645,7 @@ impl Engine {
                     profile,
                     meta.pod_ref,
                     p.attempts,
-                    p.initial_enqueue,
+                    Instant::from_std(p.initial_enqueue),
                     start,
                 );
             }
@@ -665,7 +671,7 @@ impl Engine {
                 );
             }
             Err(ScheduleError::NotReady { .. }) => {
-                self.queue.requeue_gated(&key, Instant::now());
+                self.queue.requeue_gated(&key, Instant::now().into_std());
             }
             Err(e @ ScheduleError::Internal { .. }) => {
                 self.fail(
@@ -701,9 +707,9 @@ impl Engine {
             .attempt(result, profile, start.elapsed().as_secs_f64());
         let now = Instant::now();
         if result == AttemptResult::Unschedulable {
-            self.queue.requeue_unschedulable(key, now);
+            self.queue.requeue_unschedulable(key, now.into_std());
         } else {
-            self.queue.requeue_backoff(key, now);
+            self.queue.requeue_backoff(key, now.into_std());
         }
         tracing::info!(pod = %key, %reason, err = %msg, "unable to schedule pod; waiting");
         self.feedback(key, profile, reason, msg);
@@ -834,7 +840,8 @@ impl Engine {
                         {
                             // Counted above as an error; requeue and report as upstream's
                             // handleSchedulingFailure does for a binding cycle error.
-                            self.queue.requeue_backoff(&o.key, Instant::now());
+                            self.queue
+                                .requeue_backoff(&o.key, Instant::now().into_std());
                             self.feedback(&o.key, &o.profile, "SchedulerError", &msg);
                         }
                     }

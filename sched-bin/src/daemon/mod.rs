@@ -27,7 +27,8 @@ pub mod http;
 pub mod leader;
 pub mod metrics;
 pub mod objects;
-pub mod queue;
+/// The scheduling queue (the core's, on tokio's clock through `std::time::Instant`).
+pub use sched_core::queue;
 pub mod ratelimit;
 pub mod timing;
 

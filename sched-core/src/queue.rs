@@ -1,4 +1,7 @@
-//! The scheduling queue, as upstream's `PriorityQueue` (`pkg/scheduler/backend/queue`).
+//! The scheduling queue, as upstream's `PriorityQueue` (`pkg/scheduler/backend/queue`), in
+//! the core so that every driver (the daemon on tokio time, the simulator on its virtual
+//! clock, an embedder on its own) queues pods by the same rules. The time type is the
+//! driver's ([`QueueTime`]: `std::time::Instant`, or a `Duration` since any epoch).
 //!
 //! Three sub-queues hold every pending pod this scheduler owns:
 //!
@@ -19,13 +22,41 @@
 //! The heaps are lazy: an entry carries the generation of the pod's record when it was pushed,
 //! and entries whose generation is stale are skipped when popped.
 
-use sched_core::Profile;
-use sched_core::model::PodInfo;
+use crate::Profile;
+use crate::model::PodInfo;
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::time::Instant;
+
+/// A point in the driver's time: what the queue compares backoffs and stays with.
+pub trait QueueTime: Copy + Ord + std::fmt::Debug {
+    /// `self + d`.
+    #[must_use]
+    fn plus(self, d: Duration) -> Self;
+    /// `self - earlier`, or zero when `earlier` is later.
+    #[must_use]
+    fn since(self, earlier: Self) -> Duration;
+}
+
+impl QueueTime for std::time::Instant {
+    fn plus(self, d: Duration) -> Self {
+        self + d
+    }
+    fn since(self, earlier: Self) -> Duration {
+        self.saturating_duration_since(earlier)
+    }
+}
+
+/// Time as a `Duration` since the driver's epoch (the simulator's virtual clock).
+impl QueueTime for Duration {
+    fn plus(self, d: Duration) -> Self {
+        self.saturating_add(d)
+    }
+    fn since(self, earlier: Self) -> Duration {
+        self.saturating_sub(earlier)
+    }
+}
 
 /// Upstream's `DefaultPodMaxInUnschedulablePodsDuration`.
 pub const POD_MAX_IN_UNSCHEDULABLE_PODS_DURATION: Duration = Duration::from_secs(5 * 60);
@@ -61,17 +92,17 @@ impl Where {
 
 /// A pending pod and its queueing history (upstream `QueuedPodInfo`).
 #[derive(Clone, Debug)]
-pub struct QueuedPod {
+pub struct QueuedPod<T: QueueTime = std::time::Instant> {
     /// The pod.
     pub info: Arc<PodInfo>,
     /// Scheduling attempts so far.
     pub attempts: u32,
     /// When the pod first entered the queue (for the SLI duration).
-    pub initial_enqueue: Instant,
+    pub initial_enqueue: T,
     /// When the last attempt failed.
-    pub last_failure: Option<Instant>,
+    pub last_failure: Option<T>,
     /// When the pod entered the unschedulable sub-queue.
-    pub unschedulable_since: Option<Instant>,
+    pub unschedulable_since: Option<T>,
     /// The scheduling cycle in which it was last popped.
     pub cycle: u64,
     /// Where it is.
@@ -111,9 +142,9 @@ impl Ord for ActiveEntry {
 }
 
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
-struct BackoffEntry {
+struct BackoffEntry<T: QueueTime> {
     // Reverse order: earliest expiry on top of the max-heap.
-    expiry: std::cmp::Reverse<Instant>,
+    expiry: std::cmp::Reverse<T>,
     generation: u64,
     key: Arc<str>,
 }
@@ -144,21 +175,21 @@ impl ClusterEvent {
     }
 }
 
-/// The scheduling queue.
-pub struct SchedulingQueue {
+/// The scheduling queue, on the driver's time `T`.
+pub struct SchedulingQueue<T: QueueTime = std::time::Instant> {
     order: Arc<Profile>,
     initial_backoff: Duration,
     max_backoff: Duration,
-    pods: HashMap<Arc<str>, QueuedPod>,
+    pods: HashMap<Arc<str>, QueuedPod<T>>,
     active: BinaryHeap<ActiveEntry>,
-    backoff: BinaryHeap<BackoffEntry>,
+    backoff: BinaryHeap<BackoffEntry<T>>,
     next_generation: u64,
     scheduling_cycle: u64,
     move_request_cycle: u64,
     counts: [usize; 5],
 }
 
-impl std::fmt::Debug for SchedulingQueue {
+impl<T: QueueTime> std::fmt::Debug for SchedulingQueue<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SchedulingQueue")
             .field("pods", &self.pods.len())
@@ -177,7 +208,7 @@ fn idx(w: Where) -> usize {
     }
 }
 
-impl SchedulingQueue {
+impl<T: QueueTime> SchedulingQueue<T> {
     /// An empty queue ordered by `order`'s QueueSort, with the given backoff bounds.
     #[must_use]
     pub fn new(order: Arc<Profile>, initial_backoff: Duration, max_backoff: Duration) -> Self {
@@ -215,7 +246,7 @@ impl SchedulingQueue {
 
     /// The pod with this key.
     #[must_use]
-    pub fn get(&self, key: &str) -> Option<&QueuedPod> {
+    pub fn get(&self, key: &str) -> Option<&QueuedPod<T>> {
         self.pods.get(key)
     }
 
@@ -225,12 +256,12 @@ impl SchedulingQueue {
         backoff_of(self.initial_backoff, self.max_backoff, attempts)
     }
 
-    fn backoff_expiry(&self, p: &QueuedPod) -> Option<Instant> {
+    fn backoff_expiry(&self, p: &QueuedPod<T>) -> Option<T> {
         p.last_failure
-            .map(|t| t + self.backoff_duration(p.attempts))
+            .map(|t| t.plus(self.backoff_duration(p.attempts)))
     }
 
-    fn set_place(&mut self, key: &Arc<str>, to: Where, now: Instant) {
+    fn set_place(&mut self, key: &Arc<str>, to: Where, now: T) {
         let generation = self.next_generation;
         self.next_generation += 1;
         let Some(p) = self.pods.get_mut(key) else {
@@ -249,7 +280,11 @@ impl SchedulingQueue {
             }),
             Where::Backoff => {
                 let expiry = p.last_failure.map_or(now, |t| {
-                    t + backoff_of(self.initial_backoff, self.max_backoff, p.attempts)
+                    t.plus(backoff_of(
+                        self.initial_backoff,
+                        self.max_backoff,
+                        p.attempts,
+                    ))
                 });
                 self.backoff.push(BackoffEntry {
                     expiry: std::cmp::Reverse(expiry),
@@ -264,13 +299,7 @@ impl SchedulingQueue {
     /// Adds a new pending pod (to active, or gated when `gated`), or refreshes a known one.
     /// A refreshed pod keeps its history; when `spec_changed` and it waits as unschedulable or
     /// gated, it is moved (upstream: an update may make the pod schedulable).
-    pub fn add_or_update(
-        &mut self,
-        info: Arc<PodInfo>,
-        gated: bool,
-        spec_changed: bool,
-        now: Instant,
-    ) {
+    pub fn add_or_update(&mut self, info: Arc<PodInfo>, gated: bool, spec_changed: bool, now: T) {
         let key = info.key.clone();
         if let Some(p) = self.pods.get_mut(&key) {
             p.info = info;
@@ -318,14 +347,14 @@ impl SchedulingQueue {
     }
 
     /// Removes a pod (deleted, bound by anyone, or dropped). Returns its record.
-    pub fn remove(&mut self, key: &str) -> Option<QueuedPod> {
+    pub fn remove(&mut self, key: &str) -> Option<QueuedPod<T>> {
         let p = self.pods.remove(key)?;
         self.counts[idx(p.place)] -= 1;
         Some(p)
     }
 
     /// Pops the first active pod in queue order, marking it in flight and counting an attempt.
-    pub fn pop(&mut self) -> Option<QueuedPod> {
+    pub fn pop(&mut self, now: T) -> Option<QueuedPod<T>> {
         while let Some(e) = self.active.pop() {
             let key = e.info.key.clone();
             let fresh = self
@@ -337,7 +366,6 @@ impl SchedulingQueue {
             }
             self.scheduling_cycle += 1;
             let cycle = self.scheduling_cycle;
-            let now = Instant::now();
             self.set_place(&key, Where::InFlight, now);
             let p = self.pods.get_mut(&key).expect("checked above");
             p.attempts += 1;
@@ -349,7 +377,7 @@ impl SchedulingQueue {
 
     /// Puts back a pod whose attempt found no node (upstream `AddUnschedulableIfNotPresent`):
     /// to backoff when a cluster event arrived during its attempt, else to unschedulable.
-    pub fn requeue_unschedulable(&mut self, key: &str, now: Instant) {
+    pub fn requeue_unschedulable(&mut self, key: &str, now: T) {
         let Some((key, cycle)) = self
             .pods
             .get_key_value(key)
@@ -369,7 +397,7 @@ impl SchedulingQueue {
     }
 
     /// Puts back a pod whose attempt failed with an error (binding, internal): to backoff.
-    pub fn requeue_backoff(&mut self, key: &str, now: Instant) {
+    pub fn requeue_backoff(&mut self, key: &str, now: T) {
         let Some(key) = self.pods.get_key_value(key).map(|(k, _)| k.clone()) else {
             return;
         };
@@ -380,7 +408,7 @@ impl SchedulingQueue {
     }
 
     /// Puts a pod kept out by a PreEnqueue plugin (gates) into the gated set.
-    pub fn requeue_gated(&mut self, key: &str, now: Instant) {
+    pub fn requeue_gated(&mut self, key: &str, now: T) {
         let Some(key) = self.pods.get_key_value(key).map(|(k, _)| k.clone()) else {
             return;
         };
@@ -392,7 +420,7 @@ impl SchedulingQueue {
 
     /// upstream `MoveAllToActiveOrBackoffQueue`: every unschedulable pod goes to backoff if its
     /// backoff has not expired, else to active. Returns how many moved to each.
-    pub fn move_all_to_active_or_backoff(&mut self, now: Instant) -> (usize, usize) {
+    pub fn move_all_to_active_or_backoff(&mut self, now: T) -> (usize, usize) {
         self.move_request_cycle = self.scheduling_cycle;
         let keys: Vec<Arc<str>> = self
             .pods
@@ -403,7 +431,7 @@ impl SchedulingQueue {
         self.move_keys(keys, now)
     }
 
-    fn move_keys(&mut self, keys: Vec<Arc<str>>, now: Instant) -> (usize, usize) {
+    fn move_keys(&mut self, keys: Vec<Arc<str>>, now: T) -> (usize, usize) {
         let (mut active, mut backoff) = (0, 0);
         for key in keys {
             let in_backoff = self
@@ -424,15 +452,14 @@ impl SchedulingQueue {
 
     /// upstream `flushUnschedulablePodsLeftover`: pods unschedulable for longer than
     /// [`POD_MAX_IN_UNSCHEDULABLE_PODS_DURATION`] are moved. Returns how many moved.
-    pub fn flush_unschedulable_leftover(&mut self, now: Instant) -> usize {
+    pub fn flush_unschedulable_leftover(&mut self, now: T) -> usize {
         let keys: Vec<Arc<str>> = self
             .pods
             .iter()
             .filter(|(_, p)| {
                 p.place == Where::Unschedulable
-                    && p.unschedulable_since.is_some_and(|t| {
-                        now.saturating_duration_since(t) >= POD_MAX_IN_UNSCHEDULABLE_PODS_DURATION
-                    })
+                    && p.unschedulable_since
+                        .is_some_and(|t| now.since(t) >= POD_MAX_IN_UNSCHEDULABLE_PODS_DURATION)
             })
             .map(|(k, _)| k.clone())
             .collect();
@@ -442,7 +469,7 @@ impl SchedulingQueue {
 
     /// upstream `flushBackoffQCompleted`: pods whose backoff expired move to active.
     /// Returns how many moved.
-    pub fn flush_backoff_completed(&mut self, now: Instant) -> usize {
+    pub fn flush_backoff_completed(&mut self, now: T) -> usize {
         let mut moved = 0;
         while let Some(top) = self.backoff.peek() {
             if top.expiry.0 > now {
@@ -464,7 +491,7 @@ impl SchedulingQueue {
     /// The next time something in the queue becomes due on its own: a backoff expiring, or an
     /// unschedulable pod reaching its maximum stay.
     #[must_use]
-    pub fn next_deadline(&self) -> Option<Instant> {
+    pub fn next_deadline(&self) -> Option<T> {
         let backoff = self.backoff.peek().map(|e| e.expiry.0);
         let leftover = self
             .pods
@@ -472,7 +499,7 @@ impl SchedulingQueue {
             .filter(|p| p.place == Where::Unschedulable)
             .filter_map(|p| p.unschedulable_since)
             .min()
-            .map(|t| t + POD_MAX_IN_UNSCHEDULABLE_PODS_DURATION);
+            .map(|t| t.plus(POD_MAX_IN_UNSCHEDULABLE_PODS_DURATION));
         match (backoff, leftover) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -498,10 +525,14 @@ fn backoff_of(initial: Duration, max: Duration, attempts: u32) -> Duration {
 
 #[cfg(test)]
 mod tests {
-    //! Upstream's queue rules, one case per rule, on paused time.
+    //! Upstream's queue rules, one case per rule, on a fake clock (`Duration` since 0).
     use super::*;
-    use sched_core::framework::{Plugin, QueueSortPlugin};
-    use sched_core::intern::Interner;
+    use crate::framework::{Plugin, QueueSortPlugin};
+    use crate::intern::Interner;
+
+    fn at(ms: u64) -> Duration {
+        Duration::from_millis(ms)
+    }
 
     /// PrioritySort's rule: higher priority first, then older first.
     struct Prio;
@@ -520,7 +551,7 @@ mod tests {
         }
     }
 
-    fn queue() -> SchedulingQueue {
+    fn queue() -> SchedulingQueue<Duration> {
         let profile = Profile {
             scheduler_name: "placer".into(),
             percentage_of_nodes_to_score: None,
@@ -541,11 +572,13 @@ mod tests {
     }
 
     fn pod(name: &str, priority: i32, created_secs: i64) -> Arc<PodInfo> {
-        let mut p = super::super::fake::make_pod("default", name, "placer", 100, priority);
-        p.metadata.creation_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
-            jiff::Timestamp::from_second(created_secs).unwrap(),
-        ));
-        Arc::new(sched_core::convert::pod_info(&p, &mut Interner::new()).unwrap())
+        let p: k8s_openapi::api::core::v1::Pod = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": name, "namespace": "default",
+                         "creationTimestamp": format!("2026-01-01T00:00:{created_secs:02}Z")},
+            "spec": {"schedulerName": "placer", "priority": priority, "containers": [{"name": "c"}]}
+        }))
+        .unwrap();
+        Arc::new(crate::convert::pod_info(&p, &mut Interner::new()).unwrap())
     }
 
     #[test]
@@ -555,93 +588,101 @@ mod tests {
         assert_eq!(got, [1, 2, 4, 8, 10, 10]);
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn pop_follows_priority_then_age() {
+    #[test]
+    fn pop_follows_priority_then_age() {
         let mut q = queue();
-        let now = Instant::now();
-        q.add_or_update(pod("old-low", 0, 1), false, true, now);
-        q.add_or_update(pod("new-high", 10, 5), false, true, now);
-        q.add_or_update(pod("old-high", 10, 2), false, true, now);
-        let order: Vec<String> = std::iter::from_fn(|| q.pop())
+        q.add_or_update(pod("old-low", 0, 1), false, true, at(0));
+        q.add_or_update(pod("new-high", 10, 5), false, true, at(0));
+        q.add_or_update(pod("old-high", 10, 2), false, true, at(0));
+        let order: Vec<String> = std::iter::from_fn(|| q.pop(at(0)))
             .map(|p| p.info.name.to_string())
             .collect();
         assert_eq!(order, ["old-high", "new-high", "old-low"]);
         assert_eq!(q.len(Where::InFlight), 3);
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn unschedulable_pod_waits_for_an_event_then_respects_its_backoff() {
+    #[test]
+    fn unschedulable_pod_waits_for_an_event_then_respects_its_backoff() {
         let mut q = queue();
-        q.add_or_update(pod("p", 0, 1), false, true, Instant::now());
-        let _ = q.pop().unwrap();
-        q.requeue_unschedulable("default/p", Instant::now());
+        q.add_or_update(pod("p", 0, 1), false, true, at(0));
+        let _ = q.pop(at(0)).unwrap();
+        q.requeue_unschedulable("default/p", at(0));
         assert_eq!(q.len(Where::Unschedulable), 1);
-        assert!(q.pop().is_none());
+        assert!(q.pop(at(0)).is_none());
         // An event 500 ms later: the 1 s backoff has not expired, so backoff, not active.
-        tokio::time::advance(Duration::from_millis(500)).await;
-        assert_eq!(q.move_all_to_active_or_backoff(Instant::now()), (0, 1));
-        assert_eq!(q.flush_backoff_completed(Instant::now()), 0);
-        tokio::time::advance(Duration::from_millis(500)).await;
-        assert_eq!(q.flush_backoff_completed(Instant::now()), 1);
-        assert_eq!(q.pop().unwrap().attempts, 2);
+        assert_eq!(q.move_all_to_active_or_backoff(at(500)), (0, 1));
+        assert_eq!(q.flush_backoff_completed(at(500)), 0);
+        assert_eq!(q.next_deadline(), Some(at(1000)));
+        assert_eq!(q.flush_backoff_completed(at(1000)), 1);
+        assert_eq!(q.pop(at(1000)).unwrap().attempts, 2);
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn an_event_during_the_attempt_sends_the_failure_to_backoff() {
+    #[test]
+    fn an_event_during_the_attempt_sends_the_failure_to_backoff() {
         let mut q = queue();
-        q.add_or_update(pod("p", 0, 1), false, true, Instant::now());
-        let _ = q.pop().unwrap();
+        q.add_or_update(pod("p", 0, 1), false, true, at(0));
+        let _ = q.pop(at(0)).unwrap();
         // A node is added while the pod is being scheduled (upstream moveRequestCycle).
-        q.move_all_to_active_or_backoff(Instant::now());
-        q.requeue_unschedulable("default/p", Instant::now());
+        q.move_all_to_active_or_backoff(at(1));
+        q.requeue_unschedulable("default/p", at(2));
         assert_eq!(q.len(Where::Backoff), 1);
         assert_eq!(q.len(Where::Unschedulable), 0);
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn unschedulable_pods_leave_after_the_maximum_stay() {
+    #[test]
+    fn unschedulable_pods_leave_after_the_maximum_stay() {
         let mut q = queue();
-        q.add_or_update(pod("p", 0, 1), false, true, Instant::now());
-        let _ = q.pop().unwrap();
-        q.requeue_unschedulable("default/p", Instant::now());
-        assert_eq!(
-            q.next_deadline(),
-            Some(Instant::now() + POD_MAX_IN_UNSCHEDULABLE_PODS_DURATION)
-        );
-        tokio::time::advance(POD_MAX_IN_UNSCHEDULABLE_PODS_DURATION - Duration::from_millis(1))
-            .await;
-        assert_eq!(q.flush_unschedulable_leftover(Instant::now()), 0);
-        tokio::time::advance(Duration::from_millis(1)).await;
-        assert_eq!(q.flush_unschedulable_leftover(Instant::now()), 1);
+        q.add_or_update(pod("p", 0, 1), false, true, at(0));
+        let _ = q.pop(at(0)).unwrap();
+        q.requeue_unschedulable("default/p", at(0));
+        let max = POD_MAX_IN_UNSCHEDULABLE_PODS_DURATION;
+        assert_eq!(q.next_deadline(), Some(max));
+        assert_eq!(q.flush_unschedulable_leftover(max - at(1)), 0);
+        assert_eq!(q.flush_unschedulable_leftover(max), 1);
         assert_eq!(q.len(Where::Active), 1);
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn removed_pods_are_skipped_and_status_only_updates_do_not_move() {
+    #[test]
+    fn removed_pods_are_skipped_and_status_only_updates_do_not_move() {
         let mut q = queue();
-        q.add_or_update(pod("a", 0, 1), false, true, Instant::now());
-        q.add_or_update(pod("b", 0, 2), false, true, Instant::now());
+        q.add_or_update(pod("a", 0, 1), false, true, at(0));
+        q.add_or_update(pod("b", 0, 2), false, true, at(0));
         assert!(q.remove("default/a").is_some());
-        assert_eq!(q.pop().unwrap().info.name.as_ref(), "b");
-        q.requeue_unschedulable("default/b", Instant::now());
-        q.add_or_update(pod("b", 0, 2), false, false, Instant::now());
+        assert_eq!(q.pop(at(0)).unwrap().info.name.as_ref(), "b");
+        q.requeue_unschedulable("default/b", at(0));
+        q.add_or_update(pod("b", 0, 2), false, false, at(0));
         assert_eq!(
             q.len(Where::Unschedulable),
             1,
             "an update that changes no spec leaves it parked"
         );
-        q.add_or_update(pod("b", 5, 2), false, true, Instant::now());
+        q.add_or_update(pod("b", 5, 2), false, true, at(0));
         assert_eq!(q.len(Where::Unschedulable), 0, "a spec change moves it");
         assert_eq!(q.total(), 1);
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn gated_pods_wait_until_ungated() {
+    #[test]
+    fn gated_pods_wait_until_ungated() {
         let mut q = queue();
-        q.add_or_update(pod("g", 0, 1), true, true, Instant::now());
+        q.add_or_update(pod("g", 0, 1), true, true, at(0));
         assert_eq!(q.len(Where::Gated), 1);
-        assert!(q.pop().is_none());
-        q.add_or_update(pod("g", 0, 1), false, true, Instant::now());
-        assert_eq!(q.pop().unwrap().attempts, 1);
+        assert!(q.pop(at(0)).is_none());
+        q.add_or_update(pod("g", 0, 1), false, true, at(0));
+        assert_eq!(q.pop(at(0)).unwrap().attempts, 1);
+    }
+
+    #[test]
+    fn std_instants_work_as_the_queue_time() {
+        let t0 = std::time::Instant::now();
+        let mut q: SchedulingQueue<std::time::Instant> = SchedulingQueue::new(
+            queue().order,
+            Duration::from_secs(1),
+            Duration::from_secs(10),
+        );
+        q.add_or_update(pod("p", 0, 1), false, true, t0);
+        let _ = q.pop(t0).unwrap();
+        q.requeue_backoff("default/p", t0);
+        assert_eq!(q.next_deadline(), Some(t0 + Duration::from_secs(1)));
+        assert_eq!(q.flush_backoff_completed(t0 + Duration::from_secs(1)), 1);
     }
 }
