@@ -363,8 +363,9 @@ async fn unschedulable_pod_gets_event_and_condition_then_fits_when_a_node_is_add
         "parked until an event"
     );
 
-    // A node update that changes labels retries the pod; same failure, same message: a
-    // second event but no second status patch.
+    // A label change is no event NodeResourcesFit registered (upstream: Node/Add,
+    // UpdateNodeAllocatable, UpdateNodeTaint; assigned pod Delete, UpdatePodScaleDown): the pod
+    // stays parked, no retry.
     let mut relabelled = make_node("small", 1000, 110);
     relabelled
         .metadata
@@ -372,7 +373,28 @@ async fn unschedulable_pod_gets_event_and_condition_then_fits_when_a_node_is_add
         .as_mut()
         .unwrap()
         .insert("zone".into(), "a".into());
-    fake.put_node(relabelled);
+    fake.put_node(relabelled.clone());
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    assert_eq!(
+        failed_scheduling_events(&fake),
+        1,
+        "a label change moves no pod"
+    );
+    // An allocatable change is one: the pod is retried; same failure, same message: a second
+    // event but no second status patch.
+    let mut grown = relabelled;
+    grown
+        .status
+        .as_mut()
+        .unwrap()
+        .allocatable
+        .as_mut()
+        .unwrap()
+        .insert(
+            "cpu".into(),
+            k8s_openapi::apimachinery::pkg::api::resource::Quantity("1500m".into()),
+        );
+    fake.put_node(grown);
     wait_until("second FailedScheduling", || {
         fake.events()
             .iter()
@@ -1242,4 +1264,58 @@ async fn watched_namespace_labels_decide_a_namespace_selector() {
     assert!(note.contains("anti-affinity"), "{note}");
     d.stop.cancel();
     d.handle.await.unwrap().unwrap();
+}
+
+/// upstream's queueing hints: a pod InterPodAffinity rejected is moved when an assigned pod is
+/// added (`{Pod, Add}` is among the plugin's events): here the placement of the pod it needs.
+#[tokio::test(start_paused = true)]
+async fn a_pod_waiting_for_affinity_moves_when_the_pod_it_needs_is_bound() {
+    let fake = FakeApiServer::new();
+    let mut n1 = make_node("n1", 4000, 110);
+    n1.metadata
+        .labels
+        .get_or_insert_default()
+        .insert("kubernetes.io/hostname".into(), "n1".into());
+    fake.put_node(n1);
+    let mut follower = make_pod(NS, "follower", SCHED, 100, 0);
+    follower.spec.as_mut().unwrap().affinity = Some(
+        serde_json::from_value(serde_json::json!({"podAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": [{
+                "labelSelector": {"matchLabels": {"app": "leader"}},
+                "topologyKey": "kubernetes.io/hostname"}]}}))
+        .unwrap(),
+    );
+    fake.put_pod(follower);
+    let d = start(&fake, "a", false);
+    wait_until("follower rejected", || failed_scheduling_events(&fake) == 1).await;
+    assert_eq!(
+        metric(
+            &d.endpoints,
+            r#"scheduler_pending_pods{queue="unschedulable"}"#
+        ),
+        Some(1.0)
+    );
+    // The leader arrives, is scheduled and bound: AssignedPodAdd moves the follower, which
+    // lands next to it.
+    let mut leader = make_pod(NS, "leader", SCHED, 100, 0);
+    leader
+        .metadata
+        .labels
+        .get_or_insert_default()
+        .insert("app".into(), "leader".into());
+    fake.put_pod(leader);
+    wait_until("follower bound", || bound_node(&fake, "follower").is_some()).await;
+    assert_eq!(bound_node(&fake, "follower").as_deref(), Some("n1"));
+    // Moved within its 1 s backoff: to backoff, then active when it expired.
+    assert_eq!(
+        metric(
+            &d.endpoints,
+            r#"scheduler_queue_incoming_pods_total{queue="backoff",event="AssignedPodAdd"}"#
+        ),
+        Some(1.0),
+        "{}",
+        metrics(&d.endpoints)
+    );
+    d.stop.cancel();
+    let _ = d.handle.await;
 }

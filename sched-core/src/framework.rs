@@ -258,6 +258,148 @@ impl ClusterView<'_> {
     }
 }
 
+/// Cluster events that can make a pod schedulable again (upstream `ClusterEvent`: a resource
+/// and its action types), as a bit set. A plugin declares the events that may undo its
+/// rejections ([`Plugin::events_to_register`], upstream `EventsToRegister`); the scheduling
+/// queue moves an unschedulable pod only on an event some plugin that rejected it registered.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct ClusterEvents(u32);
+
+impl ClusterEvents {
+    /// No event.
+    pub const NONE: Self = Self(0);
+    /// Node/Add.
+    pub const NODE_ADD: Self = Self(1 << 0);
+    /// Node/Delete.
+    pub const NODE_DELETE: Self = Self(1 << 1);
+    /// Node/UpdateNodeAllocatable.
+    pub const NODE_ALLOCATABLE: Self = Self(1 << 2);
+    /// Node/UpdateNodeLabel.
+    pub const NODE_LABEL: Self = Self(1 << 3);
+    /// Node/UpdateNodeTaint (taints, and `spec.unschedulable`, which upstream counts as one).
+    pub const NODE_TAINT: Self = Self(1 << 4);
+    /// Node/UpdateNodeCondition, UpdateNodeAnnotation and other node updates.
+    pub const NODE_OTHER: Self = Self(1 << 5);
+    /// An assigned pod was added (bound, or placed by another scheduler).
+    pub const ASSIGNED_POD_ADD: Self = Self(1 << 6);
+    /// An assigned pod was deleted (or terminated, evicted).
+    pub const ASSIGNED_POD_DELETE: Self = Self(1 << 7);
+    /// An assigned pod's labels changed (UpdatePodLabel).
+    pub const ASSIGNED_POD_LABEL: Self = Self(1 << 8);
+    /// An assigned pod's requests went down (UpdatePodScaleDown).
+    pub const ASSIGNED_POD_SCALE_DOWN: Self = Self(1 << 9);
+    /// Other updates of an assigned pod.
+    pub const ASSIGNED_POD_OTHER: Self = Self(1 << 10);
+    /// The unschedulable pod itself was updated (its spec, tolerations, gates).
+    pub const UNSCHEDULED_POD_UPDATE: Self = Self(1 << 11);
+    /// A Namespace was added or changed (namespace selectors).
+    pub const NAMESPACE: Self = Self(1 << 12);
+    /// A Service, ReplicaSet, StatefulSet or ReplicationController changed (default spreading).
+    pub const WORKLOAD: Self = Self(1 << 13);
+    /// Every node update.
+    pub const NODE_UPDATE: Self = Self(
+        Self::NODE_ALLOCATABLE.0 | Self::NODE_LABEL.0 | Self::NODE_TAINT.0 | Self::NODE_OTHER.0,
+    );
+    /// Every event about nodes.
+    pub const NODE_ALL: Self = Self(Self::NODE_ADD.0 | Self::NODE_DELETE.0 | Self::NODE_UPDATE.0);
+    /// Every update of an assigned pod.
+    pub const ASSIGNED_POD_UPDATE: Self = Self(
+        Self::ASSIGNED_POD_LABEL.0 | Self::ASSIGNED_POD_SCALE_DOWN.0 | Self::ASSIGNED_POD_OTHER.0,
+    );
+    /// Every event about assigned pods.
+    pub const ASSIGNED_POD_ALL: Self =
+        Self(Self::ASSIGNED_POD_ADD.0 | Self::ASSIGNED_POD_DELETE.0 | Self::ASSIGNED_POD_UPDATE.0);
+    /// Every event (upstream registers a plugin without `EventsToRegister` for all of them).
+    pub const ALL: Self = Self((1 << 14) - 1);
+
+    /// Both sets.
+    #[must_use]
+    pub const fn union(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+
+    /// Whether the sets share an event.
+    #[must_use]
+    pub const fn intersects(self, other: Self) -> bool {
+        self.0 & other.0 != 0
+    }
+
+    /// Whether every event of `other` is in `self`.
+    #[must_use]
+    pub const fn contains(self, other: Self) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// Whether the set is empty.
+    #[must_use]
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// upstream's node update action types between `old` and `new`: allocatable, labels,
+    /// taints (`spec.unschedulable` counts as a taint change, as upstream's
+    /// `UpdateNodeTaint`); none for a change no plugin reads.
+    #[must_use]
+    pub fn node_update(old: &crate::model::NodeInfo, new: &crate::model::NodeInfo) -> Self {
+        let mut events = Self::NONE;
+        if old.allocatable != new.allocatable {
+            events |= Self::NODE_ALLOCATABLE;
+        }
+        if old.labels != new.labels {
+            events |= Self::NODE_LABEL;
+        }
+        if old.taints != new.taints || old.unschedulable != new.unschedulable {
+            events |= Self::NODE_TAINT;
+        }
+        events
+    }
+
+    /// Events whose effect a plugin can only see on the node they touch (node updates, and
+    /// assigned pods leaving or shrinking): for a pod rejected only for such reasons, a retry
+    /// helps only if it now passes the filters on one of the touched nodes.
+    pub const NODE_LOCAL: Self =
+        Self(Self::NODE_ALL.0 | Self::ASSIGNED_POD_DELETE.0 | Self::ASSIGNED_POD_SCALE_DOWN.0);
+}
+
+impl std::ops::BitOr for ClusterEvents {
+    type Output = Self;
+    fn bitor(self, rhs: Self) -> Self {
+        self.union(rhs)
+    }
+}
+
+impl std::ops::BitOrAssign for ClusterEvents {
+    fn bitor_assign(&mut self, rhs: Self) {
+        *self = self.union(rhs);
+    }
+}
+
+impl std::fmt::Debug for ClusterEvents {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const NAMES: [&str; 14] = [
+            "NodeAdd",
+            "NodeDelete",
+            "NodeAllocatable",
+            "NodeLabel",
+            "NodeTaint",
+            "NodeOther",
+            "AssignedPodAdd",
+            "AssignedPodDelete",
+            "AssignedPodLabel",
+            "AssignedPodScaleDown",
+            "AssignedPodOther",
+            "UnscheduledPodUpdate",
+            "Namespace",
+            "Workload",
+        ];
+        let names: Vec<&str> = (0..14)
+            .filter(|i| self.0 & (1 << i) != 0)
+            .map(|i| NAMES[i])
+            .collect();
+        write!(f, "ClusterEvents({})", names.join("|"))
+    }
+}
+
 /// Every plugin: a name and the extension points it implements.
 pub trait Plugin: Send + Sync {
     /// The upstream plugin name.
@@ -293,6 +435,12 @@ pub trait Plugin: Send + Sync {
     /// The Reserve implementation.
     fn as_reserve(&self) -> Option<&dyn ReservePlugin> {
         None
+    }
+    /// upstream `EnqueueExtensions.EventsToRegister`: the cluster events that may make a pod
+    /// this plugin rejected schedulable. The default, as upstream's for a plugin without
+    /// `EventsToRegister`, is every event.
+    fn events_to_register(&self) -> ClusterEvents {
+        ClusterEvents::ALL
     }
 }
 
@@ -856,6 +1004,39 @@ impl std::fmt::Debug for Profile {
 }
 
 impl Profile {
+    /// The events that may make schedulable a pod that `plugins` rejected (upstream's
+    /// `isPodWorthRequeuing` over `UnschedulablePlugins`): the union of their
+    /// [`Plugin::events_to_register`]; every event when no plugin is named (the attempt failed
+    /// with an error) or a name is not in the profile.
+    #[must_use]
+    pub fn events_for<'a>(&self, plugins: impl IntoIterator<Item = &'a str>) -> ClusterEvents {
+        let mut events = ClusterEvents::NONE;
+        let mut any = false;
+        for name in plugins {
+            any = true;
+            match self.plugin(name) {
+                Some(p) => events |= p.events_to_register(),
+                None => return ClusterEvents::ALL,
+            }
+        }
+        if any { events } else { ClusterEvents::ALL }
+    }
+
+    /// The plugin instance named `name`, at whichever extension point it is.
+    #[must_use]
+    pub fn plugin(&self, name: &str) -> Option<&Arc<dyn Plugin>> {
+        self.queue_sort
+            .iter()
+            .chain(&self.pre_enqueue)
+            .chain(&self.pre_filter)
+            .chain(&self.filter)
+            .chain(&self.post_filter)
+            .chain(&self.pre_score)
+            .chain(self.score.iter().map(|(p, _)| p))
+            .chain(&self.reserve)
+            .find(|p| p.name() == name)
+    }
+
     /// Whether `a` goes before `b` in this profile's queue (upstream PrioritySort when configured;
     /// FIFO by creation time otherwise).
     #[must_use]

@@ -15,14 +15,19 @@
 //!   ([`SchedulingQueue::flush_unschedulable_leftover`]).
 //!
 //! A pod being scheduled or bound is *in flight*: it stays known to the queue (so that updates
-//! and deletions find it) but is in no sub-queue. A pod that failed while a cluster event
-//! arrived during its attempt goes to backoff, not unschedulable (upstream `moveRequestCycle`),
-//! so the event is not lost.
+//! and deletions find it) but is in no sub-queue. A pod that failed while a cluster event of
+//! interest to its rejecting plugins arrived during its attempt goes to backoff, not
+//! unschedulable (upstream's in-flight events with queueing hints), so the event is not lost.
+//!
+//! An unschedulable pod moves only on an event one of the plugins that rejected it registered
+//! ([`crate::framework::Plugin::events_to_register`]); a pod whose attempt failed with no
+//! plugin named moves on any event.
 //!
 //! The heaps are lazy: an entry carries the generation of the pod's record when it was pushed,
 //! and entries whose generation is stale are skipped when popped.
 
 use crate::Profile;
+use crate::framework::ClusterEvents;
 use crate::model::PodInfo;
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
@@ -107,6 +112,13 @@ pub struct QueuedPod<T: QueueTime = std::time::Instant> {
     pub cycle: u64,
     /// Where it is.
     pub place: Where,
+    /// The events that may make it schedulable, from the plugins that rejected it last
+    /// ([`crate::Profile::events_for`]); every event until it is rejected.
+    pub events: ClusterEvents,
+    /// Events that arrived while it was in flight (upstream's in-flight events with queueing
+    /// hints): a failure is requeued to backoff, not unschedulable, when one of them is of
+    /// interest to the plugins that rejected it.
+    pub events_in_flight: ClusterEvents,
     generation: u64,
 }
 
@@ -156,6 +168,10 @@ pub enum ClusterEvent {
     NodeAdd,
     /// A node changed in a way that may let pods fit.
     NodeUpdate,
+    /// An assigned pod was added (bound by anyone).
+    AssignedPodAdd,
+    /// An assigned pod changed (its labels).
+    AssignedPodUpdate,
     /// An assigned pod was deleted, freeing room.
     AssignedPodDelete,
     /// The pod stayed unschedulable longer than the maximum.
@@ -169,6 +185,8 @@ impl ClusterEvent {
         match self {
             ClusterEvent::NodeAdd => "NodeAdd",
             ClusterEvent::NodeUpdate => "NodeUpdate",
+            ClusterEvent::AssignedPodAdd => "AssignedPodAdd",
+            ClusterEvent::AssignedPodUpdate => "AssignedPodUpdate",
             ClusterEvent::AssignedPodDelete => "AssignedPodDelete",
             ClusterEvent::UnschedulableTimeout => "UnschedulableTimeout",
         }
@@ -185,7 +203,6 @@ pub struct SchedulingQueue<T: QueueTime = std::time::Instant> {
     backoff: BinaryHeap<BackoffEntry<T>>,
     next_generation: u64,
     scheduling_cycle: u64,
-    move_request_cycle: u64,
     counts: [usize; 5],
 }
 
@@ -221,7 +238,6 @@ impl<T: QueueTime> SchedulingQueue<T> {
             backoff: BinaryHeap::new(),
             next_generation: 0,
             scheduling_cycle: 0,
-            move_request_cycle: 0,
             counts: [0; 5],
         }
     }
@@ -339,6 +355,8 @@ impl<T: QueueTime> SchedulingQueue<T> {
                 unschedulable_since: None,
                 cycle: 0,
                 place: Where::InFlight,
+                events: ClusterEvents::ALL,
+                events_in_flight: ClusterEvents::NONE,
                 generation: 0,
             },
         );
@@ -370,25 +388,26 @@ impl<T: QueueTime> SchedulingQueue<T> {
             let p = self.pods.get_mut(&key).expect("checked above");
             p.attempts += 1;
             p.cycle = cycle;
+            p.events_in_flight = ClusterEvents::NONE;
             return Some(p.clone());
         }
         None
     }
 
-    /// Puts back a pod whose attempt found no node (upstream `AddUnschedulableIfNotPresent`):
-    /// to backoff when a cluster event arrived during its attempt, else to unschedulable.
-    pub fn requeue_unschedulable(&mut self, key: &str, now: T) {
-        let Some((key, cycle)) = self
-            .pods
-            .get_key_value(key)
-            .map(|(k, p)| (k.clone(), p.cycle))
-        else {
+    /// Puts back a pod whose attempt found no node (upstream `AddUnschedulableIfNotPresent`),
+    /// remembering `events`, the events that may help it (those of the plugins that rejected
+    /// it): to backoff when such an event arrived during its attempt, else to unschedulable.
+    pub fn requeue_unschedulable(&mut self, key: &str, now: T, events: ClusterEvents) {
+        let Some(key) = self.pods.get_key_value(key).map(|(k, _)| k.clone()) else {
             return;
         };
+        let mut missed = false;
         if let Some(p) = self.pods.get_mut(&key) {
             p.last_failure = Some(now);
+            p.events = events;
+            missed = p.events_in_flight.intersects(events);
         }
-        let to = if self.move_request_cycle >= cycle {
+        let to = if missed {
             Where::Backoff
         } else {
             Where::Unschedulable
@@ -418,16 +437,26 @@ impl<T: QueueTime> SchedulingQueue<T> {
         self.set_place(&key, Where::Gated, now);
     }
 
-    /// upstream `MoveAllToActiveOrBackoffQueue`: every unschedulable pod goes to backoff if its
-    /// backoff has not expired, else to active. Returns how many moved to each.
+    /// upstream `MoveAllToActiveOrBackoffQueue` for an event of every kind: every unschedulable
+    /// pod goes to backoff if its backoff has not expired, else to active. Returns how many
+    /// moved to each.
     pub fn move_all_to_active_or_backoff(&mut self, now: T) -> (usize, usize) {
-        self.move_request_cycle = self.scheduling_cycle;
-        let keys: Vec<Arc<str>> = self
-            .pods
-            .iter()
-            .filter(|(_, p)| p.place == Where::Unschedulable)
-            .map(|(k, _)| k.clone())
-            .collect();
+        self.move_on_event(ClusterEvents::ALL, now)
+    }
+
+    /// upstream `MoveAllToActiveOrBackoffQueue(event)` with `isPodWorthRequeuing`: the
+    /// unschedulable pods for which some plugin that rejected them registered `event` go to
+    /// backoff (if their backoff has not expired) or active; pods in flight remember the event
+    /// for their outcome. Returns how many moved to active and to backoff.
+    pub fn move_on_event(&mut self, event: ClusterEvents, now: T) -> (usize, usize) {
+        let mut keys: Vec<Arc<str>> = Vec::new();
+        for (k, p) in &mut self.pods {
+            match p.place {
+                Where::Unschedulable if p.events.intersects(event) => keys.push(k.clone()),
+                Where::InFlight => p.events_in_flight |= event,
+                _ => {}
+            }
+        }
         self.move_keys(keys, now)
     }
 
@@ -606,7 +635,7 @@ mod tests {
         let mut q = queue();
         q.add_or_update(pod("p", 0, 1), false, true, at(0));
         let _ = q.pop(at(0)).unwrap();
-        q.requeue_unschedulable("default/p", at(0));
+        q.requeue_unschedulable("default/p", at(0), ClusterEvents::ALL);
         assert_eq!(q.len(Where::Unschedulable), 1);
         assert!(q.pop(at(0)).is_none());
         // An event 500 ms later: the 1 s backoff has not expired, so backoff, not active.
@@ -624,7 +653,7 @@ mod tests {
         let _ = q.pop(at(0)).unwrap();
         // A node is added while the pod is being scheduled (upstream moveRequestCycle).
         q.move_all_to_active_or_backoff(at(1));
-        q.requeue_unschedulable("default/p", at(2));
+        q.requeue_unschedulable("default/p", at(2), ClusterEvents::ALL);
         assert_eq!(q.len(Where::Backoff), 1);
         assert_eq!(q.len(Where::Unschedulable), 0);
     }
@@ -634,7 +663,7 @@ mod tests {
         let mut q = queue();
         q.add_or_update(pod("p", 0, 1), false, true, at(0));
         let _ = q.pop(at(0)).unwrap();
-        q.requeue_unschedulable("default/p", at(0));
+        q.requeue_unschedulable("default/p", at(0), ClusterEvents::ALL);
         let max = POD_MAX_IN_UNSCHEDULABLE_PODS_DURATION;
         assert_eq!(q.next_deadline(), Some(max));
         assert_eq!(q.flush_unschedulable_leftover(max - at(1)), 0);
@@ -649,7 +678,7 @@ mod tests {
         q.add_or_update(pod("b", 0, 2), false, true, at(0));
         assert!(q.remove("default/a").is_some());
         assert_eq!(q.pop(at(0)).unwrap().info.name.as_ref(), "b");
-        q.requeue_unschedulable("default/b", at(0));
+        q.requeue_unschedulable("default/b", at(0), ClusterEvents::ALL);
         q.add_or_update(pod("b", 0, 2), false, false, at(0));
         assert_eq!(
             q.len(Where::Unschedulable),
@@ -669,6 +698,52 @@ mod tests {
         assert!(q.pop(at(0)).is_none());
         q.add_or_update(pod("g", 0, 1), false, true, at(0));
         assert_eq!(q.pop(at(0)).unwrap().attempts, 1);
+    }
+
+    #[test]
+    fn an_unschedulable_pod_moves_only_on_events_its_rejecting_plugins_registered() {
+        let mut q = queue();
+        q.add_or_update(pod("fit", 0, 1), false, true, at(0));
+        q.add_or_update(pod("affinity", 0, 2), false, true, at(0));
+        let _ = q.pop(at(0)).unwrap();
+        let _ = q.pop(at(0)).unwrap();
+        // NodeResourcesFit-like: node adds and assigned pod deletions; InterPodAffinity-like:
+        // assigned pod adds too.
+        let fit = ClusterEvents::NODE_ADD | ClusterEvents::ASSIGNED_POD_DELETE;
+        q.requeue_unschedulable("default/fit", at(0), fit);
+        q.requeue_unschedulable(
+            "default/affinity",
+            at(0),
+            fit | ClusterEvents::ASSIGNED_POD_ADD,
+        );
+        // A pod placed somewhere: only the affinity pod moves (its backoff has expired).
+        assert_eq!(
+            q.move_on_event(ClusterEvents::ASSIGNED_POD_ADD, at(5000)),
+            (1, 0)
+        );
+        assert_eq!(q.get("default/fit").unwrap().place, Where::Unschedulable);
+        // A label change on a node interests neither.
+        assert_eq!(q.move_on_event(ClusterEvents::NODE_LABEL, at(5000)), (0, 0));
+        assert_eq!(q.move_on_event(ClusterEvents::NODE_ADD, at(5000)), (1, 0));
+    }
+
+    #[test]
+    fn only_an_event_of_interest_during_the_attempt_sends_the_failure_to_backoff() {
+        let mut q = queue();
+        q.add_or_update(pod("p", 0, 1), false, true, at(0));
+        let _ = q.pop(at(0)).unwrap();
+        q.move_on_event(ClusterEvents::NODE_LABEL, at(1));
+        q.requeue_unschedulable("default/p", at(2), ClusterEvents::NODE_ADD);
+        assert_eq!(
+            q.len(Where::Unschedulable),
+            1,
+            "the label change cannot help it"
+        );
+        let _ = q.move_on_event(ClusterEvents::NODE_ADD, at(5000));
+        let _ = q.pop(at(5000)).unwrap();
+        q.move_on_event(ClusterEvents::NODE_ADD, at(5001));
+        q.requeue_unschedulable("default/p", at(5002), ClusterEvents::NODE_ADD);
+        assert_eq!(q.len(Where::Backoff), 1, "a node added during the attempt");
     }
 
     #[test]

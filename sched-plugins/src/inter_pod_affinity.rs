@@ -440,6 +440,17 @@ impl Plugin for InterPodAffinity {
     fn name(&self) -> &'static str {
         NAME
     }
+    /// upstream `EventsToRegister`: `{Pod, Add|UpdatePodLabel|Delete}`,
+    /// `{Node, Add|UpdateNodeLabel|UpdateNodeTaint}`: other pods count, anywhere in a domain.
+    fn events_to_register(&self) -> sched_core::framework::ClusterEvents {
+        use sched_core::framework::ClusterEvents as C;
+        C::ASSIGNED_POD_ADD
+            | C::ASSIGNED_POD_LABEL
+            | C::ASSIGNED_POD_DELETE
+            | C::NODE_ADD
+            | C::NODE_LABEL
+            | C::NODE_TAINT
+    }
     fn as_pre_filter(&self) -> Option<&dyn PreFilterPlugin> {
         Some(self)
     }

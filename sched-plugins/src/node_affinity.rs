@@ -172,6 +172,12 @@ impl Plugin for NodeAffinity {
     fn name(&self) -> &'static str {
         NAME
     }
+    /// upstream `EventsToRegister`: `{Node, Add|UpdateNodeLabel}` (and UpdateNodeTaint, added
+    /// for every plugin registering Node/Add).
+    fn events_to_register(&self) -> sched_core::framework::ClusterEvents {
+        use sched_core::framework::ClusterEvents as C;
+        C::NODE_ADD | C::NODE_LABEL | C::NODE_TAINT
+    }
     fn as_pre_filter(&self) -> Option<&dyn PreFilterPlugin> {
         Some(self)
     }

@@ -45,6 +45,12 @@ impl Plugin for NodeName {
     fn name(&self) -> &'static str {
         NAME
     }
+    /// upstream `EventsToRegister`: `{Node, Add}` (and UpdateNodeTaint, added for every plugin
+    /// registering Node/Add).
+    fn events_to_register(&self) -> sched_core::framework::ClusterEvents {
+        use sched_core::framework::ClusterEvents as C;
+        C::NODE_ADD | C::NODE_TAINT
+    }
     fn as_filter(&self) -> Option<&dyn FilterPlugin> {
         Some(self)
     }

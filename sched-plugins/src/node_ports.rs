@@ -63,6 +63,12 @@ impl Plugin for NodePorts {
     fn name(&self) -> &'static str {
         NAME
     }
+    /// upstream `EventsToRegister`: `{Pod, Delete}`, `{Node, Add}` (and UpdateNodeTaint, added
+    /// for every plugin registering Node/Add).
+    fn events_to_register(&self) -> sched_core::framework::ClusterEvents {
+        use sched_core::framework::ClusterEvents as C;
+        C::ASSIGNED_POD_DELETE | C::NODE_ADD | C::NODE_TAINT
+    }
     fn as_pre_filter(&self) -> Option<&dyn PreFilterPlugin> {
         Some(self)
     }

@@ -48,6 +48,12 @@ impl Plugin for SchedulingGates {
     fn name(&self) -> &'static str {
         NAME
     }
+    /// upstream `EventsToRegister`: `{Pod, UpdatePodSchedulingGatesEliminated}` of the pod
+    /// itself.
+    fn events_to_register(&self) -> sched_core::framework::ClusterEvents {
+        use sched_core::framework::ClusterEvents as C;
+        C::UNSCHEDULED_POD_UPDATE
+    }
     fn as_pre_enqueue(&self) -> Option<&dyn PreEnqueuePlugin> {
         Some(self)
     }

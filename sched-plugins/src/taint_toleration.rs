@@ -89,6 +89,12 @@ impl Plugin for TaintToleration {
     fn name(&self) -> &'static str {
         NAME
     }
+    /// upstream `EventsToRegister`: `{Node, Add|UpdateNodeTaint}`, `{Pod, UpdatePodToleration}`
+    /// of the pod itself.
+    fn events_to_register(&self) -> sched_core::framework::ClusterEvents {
+        use sched_core::framework::ClusterEvents as C;
+        C::NODE_ADD | C::NODE_TAINT | C::UNSCHEDULED_POD_UPDATE
+    }
     fn as_filter(&self) -> Option<&dyn FilterPlugin> {
         Some(self)
     }

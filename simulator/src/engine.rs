@@ -14,20 +14,20 @@
 //! recreated either way (the drain action does not model `kubectl drain --force` yet).
 //!
 //! Parked pods are retried when an event could make them fit, as upstream's queue moves
-//! pods back on cluster events with its queueing hints: a node added or changed, or a pod
-//! removed from a node. For a pod that only node-local filters rejected the hint is exact: it
-//! failed on every node, so it is retried when it passes its profile's PreFilter and Filter on
-//! one of the changed nodes (`Scheduler::passes_filters_on_any`, the same plugins as the
-//! cycle). A pod that PodTopologySpread or InterPodAffinity rejected is retried on every node
-//! or pod event, placements included, since those plugins count pods on other nodes. A retry
-//! the hints skip would have failed, so results equal retrying on every event.
+//! pods back on cluster events: a pod is retried only on an event one of the plugins that
+//! rejected it registered ([`sched_core::framework::Plugin::events_to_register`], upstream
+//! `EventsToRegister`). When those events are all node-local (node changes, assigned pods
+//! leaving), the hint is exact: the pod failed on every node, so it is retried only when it
+//! passes its profile's PreFilter and Filter on one of the changed nodes
+//! (`Scheduler::passes_filters_on_any`). A retry the hints skip would have failed, so results
+//! equal retrying on every event.
 
 use crate::scenario::{Action, Event, Location, Millis, NewPod, Scenario, ScenarioError};
 use k8s_openapi::api::core::v1::{Node, Pod};
 use rustc_hash::FxHashMap;
 use sched_core::Scheduler;
 use sched_core::config::SchedulerConfig;
-use sched_core::framework::ProfileError;
+use sched_core::framework::{ClusterEvents, ProfileError};
 use sched_core::intern::Sym;
 use sched_core::model::{PodInfo, Resources, Taint, TaintEffect};
 use sched_core::scheduler::ScheduleError;
@@ -58,14 +58,11 @@ pub enum PodStatus {
 /// Why a parked pod could be helped by a cluster event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Wait {
-    /// Retry when a changed node has room for its requests.
-    Fit,
-    /// Retry on any node or pod-removal event.
-    Any,
-    /// Retry on any node or pod event, placements included: the pod was rejected by a plugin
-    /// that counts other pods (PodTopologySpread, InterPodAffinity), whose verdict on a node
-    /// can change when a pod comes or goes anywhere in its topology domain.
-    AnyPod,
+    /// Retry on these events (those the plugins that rejected it registered, upstream
+    /// `EventsToRegister`). When they are all node-local
+    /// ([`ClusterEvents::NODE_LOCAL`]), only if the pod now passes its filters on one of the
+    /// nodes they touched (the exact queueing hint: it failed everywhere before).
+    Events(ClusterEvents),
     /// Nothing the simulator models can help (no profile, scheduling gates).
     Never,
 }
@@ -181,7 +178,8 @@ pub struct Simulation {
     dirty: Vec<NodeId>,
     dirty_mark: Vec<bool>,
     /// A pod was placed since the last requeue (wakes pods waiting on other pods).
-    placed_since_requeue: bool,
+    /// Events since the last requeue.
+    changed: ClusterEvents,
     /// Counts changes to nodes (pods placed or removed, nodes added or changed), to tell
     /// whether a parked pod's message is still current.
     changes: u64,
@@ -256,7 +254,7 @@ impl Simulation {
             parked: Vec::new(),
             dirty: Vec::new(),
             dirty_mark: Vec::new(),
-            placed_since_requeue: false,
+            changed: ClusterEvents::NONE,
             changes: 0,
             seq: 0,
             now: 0,
@@ -432,7 +430,7 @@ impl Simulation {
             pending: None,
             duration: None,
             generation: 0,
-            wait: Wait::Any,
+            wait: Wait::Events(ClusterEvents::ALL),
             queued_seq: 0,
             attempted_at_change: 0,
         });
@@ -473,8 +471,9 @@ impl Simulation {
         Some(idx)
     }
 
-    fn mark_dirty(&mut self, id: NodeId) {
+    fn mark_dirty(&mut self, id: NodeId, events: ClusterEvents) {
         self.changes += 1;
+        self.changed |= events;
         let i = id.index();
         if self.dirty_mark.len() <= i {
             self.dirty_mark.resize(i + 1, false);
@@ -485,10 +484,12 @@ impl Simulation {
         }
     }
 
-    /// Moves parked pods that a changed node could help back to the active queue.
+    /// Moves parked pods that the events since the last requeue could help back to the active
+    /// queue (upstream's `MoveAllToActiveOrBackoffQueue` with each pod's rejecting plugins'
+    /// events).
     fn requeue(&mut self) {
-        let placed = std::mem::take(&mut self.placed_since_requeue);
-        if self.dirty.is_empty() && !placed {
+        let changed = std::mem::take(&mut self.changed);
+        if changed.is_empty() {
             return;
         }
         let dirty = std::mem::take(&mut self.dirty);
@@ -501,14 +502,15 @@ impl Simulation {
             let rec = &self.records[idx];
             let wake = match rec.wait {
                 Wait::Never => false,
-                Wait::AnyPod => true,
-                Wait::Any => !dirty.is_empty(),
-                Wait::Fit if dirty.is_empty() => false,
-                Wait::Fit => {
+                Wait::Events(ev) if !ev.intersects(changed) => false,
+                Wait::Events(ev) if ClusterEvents::NODE_LOCAL.contains(ev) => {
                     let pod = rec.pending.as_ref().expect("a parked pod has its PodInfo");
-                    self.scheduler
-                        .passes_filters_on_any(pod, &self.state, &dirty)
+                    !dirty.is_empty()
+                        && self
+                            .scheduler
+                            .passes_filters_on_any(pod, &self.state, &dirty)
                 }
+                Wait::Events(_) => true,
             };
             if wake {
                 self.push_active(idx);
@@ -568,18 +570,16 @@ impl Simulation {
 
     fn park(&mut self, idx: usize, pod: PodInfo, e: &ScheduleError) {
         let wait = match e {
-            // upstream: both plugins register pod add/update/delete events (their queueing
-            // hints look at other pods), so the node-local hint below would miss a retry.
-            ScheduleError::Unschedulable(f)
-                if f.diagnosis
-                    .unschedulable_plugins
-                    .iter()
-                    .any(|p| matches!(*p, "PodTopologySpread" | "InterPodAffinity")) =>
-            {
-                Wait::AnyPod
+            ScheduleError::Unschedulable(f) => Wait::Events(
+                self.scheduler
+                    .profile(&pod.scheduler_name)
+                    .map_or(ClusterEvents::ALL, |p| {
+                        p.events_for(f.diagnosis.unschedulable_plugins.iter().copied())
+                    }),
+            ),
+            ScheduleError::NoNodes | ScheduleError::Internal { .. } => {
+                Wait::Events(ClusterEvents::ALL)
             }
-            ScheduleError::Unschedulable(_) => Wait::Fit,
-            ScheduleError::NoNodes | ScheduleError::Internal { .. } => Wait::Any,
             ScheduleError::NoProfile { .. } | ScheduleError::NotReady { .. } => Wait::Never,
         };
         let rec = &mut self.records[idx];
@@ -599,7 +599,7 @@ impl Simulation {
         // A placement helps only pods waiting on other pods (affinity, spreading); it changes
         // every waiting pod's message.
         self.changes += 1;
-        self.placed_since_requeue = true;
+        self.changed |= ClusterEvents::ASSIGNED_POD_ADD;
         self.totals.requested.add(&pod.requests);
         self.totals.pods += 1;
         let key = pod.key.clone();
@@ -631,7 +631,7 @@ impl Simulation {
             self.totals.requested.sub(&entry.info.requests);
             self.totals.pods -= 1;
         }
-        self.mark_dirty(entry.node);
+        self.mark_dirty(entry.node, ClusterEvents::ASSIGNED_POD_DELETE);
         let node = entry.node;
         let mut info = Arc::unwrap_or_clone(entry.info);
         info.node_name = None;
@@ -693,7 +693,7 @@ impl Simulation {
         let n = self.state.node(id);
         self.totals.requested.add(&n.requested.clone());
         self.totals.pods += i64::from(n.pod_count);
-        self.mark_dirty(id);
+        self.mark_dirty(id, ClusterEvents::NODE_ADD);
         Ok(id)
     }
 
@@ -719,8 +719,9 @@ impl Simulation {
             .allocatable
             .sub(&self.state.node(id).info.allocatable.clone());
         self.totals.allocatable.add(&info.allocatable);
+        let events = ClusterEvents::node_update(&self.state.node(id).info, &info);
         self.state.upsert_node(info);
-        self.mark_dirty(id);
+        self.mark_dirty(id, events);
     }
 
     /// Cordons (or uncordons) a node: `spec.unschedulable` and the lifecycle controller's
@@ -778,6 +779,7 @@ impl Simulation {
         let alloc = self.state.node(id).info.allocatable.clone();
         self.totals.allocatable.sub(&alloc);
         let _ = self.state.remove_node(&name);
+        self.changed |= ClusterEvents::NODE_DELETE;
     }
 
     fn create_pod(&mut self, p: &NewPod, location: &Location) -> Result<(), ScenarioError> {

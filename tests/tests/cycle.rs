@@ -609,3 +609,27 @@ fn preemption_dry_run_sees_a_victims_removal_through_inter_pod_affinity_remove_p
         other => panic!("expected a nomination, got {other:?}"),
     }
 }
+
+#[test]
+fn queueing_events_are_the_rejecting_plugins_registrations() {
+    // upstream EventsToRegister (queueing hints on) and isPodWorthRequeuing: a pod is moved
+    // only by events some plugin that rejected it registered; none named means any event.
+    use sched_core::framework::ClusterEvents as C;
+    let h = Harness::new(&[], &[], None, 1);
+    let profile = &h.scheduler.profiles()[0];
+    let fit = profile.events_for(["NodeResourcesFit"]);
+    assert!(fit.contains(C::NODE_ADD | C::NODE_ALLOCATABLE | C::ASSIGNED_POD_DELETE));
+    assert!(!fit.intersects(C::ASSIGNED_POD_ADD | C::NODE_LABEL));
+    assert!(C::NODE_LOCAL.contains(fit), "its verdict is the node's own");
+    let affinity = profile.events_for(["InterPodAffinity"]);
+    assert!(affinity.contains(C::ASSIGNED_POD_ADD | C::ASSIGNED_POD_LABEL | C::NODE_LABEL));
+    assert!(!C::NODE_LOCAL.contains(affinity));
+    let both = profile.events_for(["NodeResourcesFit", "TaintToleration"]);
+    assert!(both.contains(fit) && both.contains(C::UNSCHEDULED_POD_UPDATE));
+    assert_eq!(profile.events_for([]), C::ALL);
+    assert_eq!(profile.events_for(["NotInTheProfile"]), C::ALL);
+    assert_eq!(
+        profile.events_for(["SchedulingGates"]),
+        C::UNSCHEDULED_POD_UPDATE
+    );
+}

@@ -19,8 +19,8 @@ use super::timing::PointTimer;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::Client;
 use kube::runtime::watcher;
+use sched_core::framework::ClusterEvents;
 use sched_core::model::PodInfo;
-use sched_core::state::NodeState;
 use sched_core::{ClusterState, ScheduleError, Scheduler};
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
@@ -161,14 +161,6 @@ fn key_of(pod: &Pod) -> String {
         pod.metadata.namespace.as_deref().unwrap_or("default"),
         pod.metadata.name.as_deref().unwrap_or_default()
     )
-}
-
-fn node_changed(old: &NodeState, new: &sched_core::model::NodeInfo) -> bool {
-    // upstream queueing hints: allocatable, labels, taints and unschedulable matter.
-    old.info.allocatable != new.allocatable
-        || old.info.labels != new.labels
-        || old.info.taints != new.taints
-        || old.info.unschedulable != new.unschedulable
 }
 
 impl Engine {
@@ -323,7 +315,7 @@ impl Engine {
             tracing::warn!(pod = %key, "assumed pod expired without confirmation; forgetting it");
             self.assumed.remove(&key);
             if self.state.forget(&key).is_ok() {
-                self.move_all(ClusterEvent::AssignedPodDelete);
+                self.assigned_pod_deleted();
             }
         }
     }
@@ -372,12 +364,19 @@ impl Engine {
         self.shared.objects.publish(&self.state);
     }
 
-    fn move_all(&mut self, event: ClusterEvent) {
-        let (active, backoff) = self
-            .queue
-            .move_all_to_active_or_backoff(Instant::now().into_std());
-        self.count_incoming(Where::Active, event.label(), active);
-        self.count_incoming(Where::Backoff, event.label(), backoff);
+    /// Moves the unschedulable pods `events` may help (those whose rejecting plugins registered
+    /// one of them), counted under `label`.
+    fn move_on(&mut self, label: ClusterEvent, events: ClusterEvents) {
+        let (active, backoff) = self.queue.move_on_event(events, Instant::now().into_std());
+        self.count_incoming(Where::Active, label.label(), active);
+        self.count_incoming(Where::Backoff, label.label(), backoff);
+    }
+
+    fn assigned_pod_deleted(&mut self) {
+        self.move_on(
+            ClusterEvent::AssignedPodDelete,
+            ClusterEvents::ASSIGNED_POD_DELETE,
+        );
     }
 
     /// Applies one input.
@@ -407,8 +406,8 @@ impl Engine {
                 self.publish_synced();
             }
             watcher::Event::Apply(n) => {
-                if let Some(event) = self.apply_node(&n) {
-                    self.move_all(event);
+                if let Some((label, events)) = self.apply_node(&n) {
+                    self.move_on(label, events);
                 }
             }
             watcher::Event::Delete(n) => {
@@ -418,7 +417,7 @@ impl Engine {
         }
     }
 
-    fn apply_node(&mut self, n: &Node) -> Option<ClusterEvent> {
+    fn apply_node(&mut self, n: &Node) -> Option<(ClusterEvent, ClusterEvents)> {
         let info = match self.state.convert_node(n) {
             Ok(i) => i,
             Err(e) => {
@@ -427,9 +426,11 @@ impl Engine {
             }
         };
         let event = match self.state.node_id(&info.name) {
-            None => Some(ClusterEvent::NodeAdd),
-            Some(id) if node_changed(self.state.node(id), &info) => Some(ClusterEvent::NodeUpdate),
-            Some(_) => None,
+            None => Some((ClusterEvent::NodeAdd, ClusterEvents::NODE_ADD)),
+            Some(id) => {
+                let changes = ClusterEvents::node_update(&self.state.node(id).info, &info);
+                (!changes.is_empty()).then_some((ClusterEvent::NodeUpdate, changes))
+            }
         };
         self.state.upsert_node(info);
         event
@@ -450,12 +451,17 @@ impl Engine {
         for name in gone {
             let _ = self.state.remove_node(&name);
         }
-        let mut event = None;
+        // One move for the whole list, under the last event's label, for every change seen.
+        let mut label = None;
+        let mut events = ClusterEvents::NONE;
         for n in &nodes {
-            event = self.apply_node(n).or(event);
+            if let Some((l, e)) = self.apply_node(n) {
+                label = Some(l);
+                events |= e;
+            }
         }
-        if let Some(e) = event {
-            self.move_all(e);
+        if let Some(l) = label {
+            self.move_on(l, events);
         }
     }
 
@@ -507,7 +513,7 @@ impl Engine {
         self.meta.remove(key);
         self.assumed.remove(key);
         if self.state.remove_pod(key).is_ok() {
-            self.move_all(ClusterEvent::AssignedPodDelete);
+            self.assigned_pod_deleted();
         }
     }
 
@@ -539,8 +545,29 @@ impl Engine {
             self.queue.remove(&key);
             self.meta.remove(key.as_str());
             self.assumed.remove(key.as_str());
+            // upstream's informer: a pod new to the assigned-pod cache (ours confirmed, or
+            // another scheduler's) is AssignedPodAdd; a label change of one is an update.
+            let event = match self.state.pod(&key) {
+                None => Some((
+                    ClusterEvent::AssignedPodAdd,
+                    ClusterEvents::ASSIGNED_POD_ADD,
+                )),
+                Some(e) if e.assumed => Some((
+                    ClusterEvent::AssignedPodAdd,
+                    ClusterEvents::ASSIGNED_POD_ADD,
+                )),
+                Some(e) if e.info.labels != info.labels => Some((
+                    ClusterEvent::AssignedPodUpdate,
+                    ClusterEvents::ASSIGNED_POD_LABEL,
+                )),
+                Some(_) => None,
+            };
             if let Err(e) = self.state.update_pod(info) {
                 tracing::warn!(pod = %key, error = %e, "cannot account bound pod");
+                return;
+            }
+            if let Some((label, events)) = event {
+                self.move_on(label, events);
             }
             return;
         }
@@ -627,6 +654,7 @@ impl Engine {
                         AttemptResult::Error,
                         "SchedulerError",
                         &e.to_string(),
+                        ClusterEvents::ALL,
                     );
                     return;
                 }
@@ -651,6 +679,13 @@ impl Engine {
             }
             Err(ScheduleError::Unschedulable(fit)) => {
                 let msg = fit.message();
+                // upstream isPodWorthRequeuing: the events the rejecting plugins registered.
+                let events = self
+                    .scheduler
+                    .profile(&profile)
+                    .map_or(ClusterEvents::ALL, |p| {
+                        p.events_for(fit.diagnosis.unschedulable_plugins.iter().copied())
+                    });
                 self.fail(
                     &key,
                     &profile,
@@ -658,6 +693,7 @@ impl Engine {
                     AttemptResult::Unschedulable,
                     "Unschedulable",
                     &msg,
+                    events,
                 );
             }
             Err(e @ ScheduleError::NoNodes) => {
@@ -668,6 +704,7 @@ impl Engine {
                     AttemptResult::Unschedulable,
                     "Unschedulable",
                     &e.to_string(),
+                    ClusterEvents::ALL,
                 );
             }
             Err(ScheduleError::NotReady { .. }) => {
@@ -681,6 +718,7 @@ impl Engine {
                     AttemptResult::Error,
                     "SchedulerError",
                     &e.to_string(),
+                    ClusterEvents::ALL,
                 );
             }
             Err(e @ ScheduleError::NoProfile { .. }) => {
@@ -693,6 +731,10 @@ impl Engine {
 
     /// upstream handleSchedulingFailure: requeue, FailedScheduling event, PodScheduled=False
     /// patched only when it changes.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one call site per outcome, each naming every part of the failure"
+    )]
     fn fail(
         &mut self,
         key: &Arc<str>,
@@ -701,13 +743,15 @@ impl Engine {
         result: AttemptResult,
         reason: &str,
         msg: &str,
+        events: ClusterEvents,
     ) {
         self.shared
             .metrics
             .attempt(result, profile, start.elapsed().as_secs_f64());
         let now = Instant::now();
         if result == AttemptResult::Unschedulable {
-            self.queue.requeue_unschedulable(key, now.into_std());
+            self.queue
+                .requeue_unschedulable(key, now.into_std(), events);
         } else {
             self.queue.requeue_backoff(key, now.into_std());
         }
@@ -822,7 +866,7 @@ impl Engine {
                 );
                 self.assumed.remove(&o.key);
                 if self.state.forget(&o.key).is_ok() {
-                    self.move_all(ClusterEvent::AssignedPodDelete);
+                    self.assigned_pod_deleted();
                 }
                 match e {
                     BindError::Conflict(msg) | BindError::NotFound(msg) => {

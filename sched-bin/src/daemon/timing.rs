@@ -239,6 +239,9 @@ impl Plugin for Timed {
     fn name(&self) -> &'static str {
         self.inner.name()
     }
+    fn events_to_register(&self) -> sched_core::framework::ClusterEvents {
+        self.inner.events_to_register()
+    }
     fn as_queue_sort(&self) -> Option<&dyn QueueSortPlugin> {
         self.inner.as_queue_sort()
     }

@@ -161,6 +161,17 @@ impl Plugin for NodeResourcesFit {
     fn name(&self) -> &'static str {
         Self::NAME
     }
+    /// upstream `EventsToRegister` (queueing hints on): `{Pod, Delete|UpdatePodScaleDown}`,
+    /// `{Node, Add|UpdateNodeAllocatable}`, and the `{Node, UpdateNodeTaint}` upstream adds for
+    /// every plugin registering Node/Add.
+    fn events_to_register(&self) -> sched_core::framework::ClusterEvents {
+        use sched_core::framework::ClusterEvents as C;
+        C::ASSIGNED_POD_DELETE
+            | C::ASSIGNED_POD_SCALE_DOWN
+            | C::NODE_ADD
+            | C::NODE_ALLOCATABLE
+            | C::NODE_TAINT
+    }
     fn as_pre_filter(&self) -> Option<&dyn PreFilterPlugin> {
         Some(self)
     }
