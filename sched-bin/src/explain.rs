@@ -63,6 +63,18 @@ pub fn run_with(args: &ExplainArgs, plugins: &[sched_core::PluginSpec]) -> anyho
             snap.pods.len()
         );
     };
+    // As the API server would admit it: priority and preemptionPolicy from its PriorityClass.
+    let admitted = cluster
+        .priority_classes
+        .admit(pod)
+        .map_err(|(field, message)| {
+            anyhow::anyhow!(
+                "{}: Pod {}: {field}: {message}",
+                args.pod.display(),
+                pod_name(pod)
+            )
+        })?;
+    let pod = admitted.as_ref().unwrap_or(pod);
     let pod = cluster
         .state
         .convert_pod(pod)
@@ -262,4 +274,12 @@ pub fn to_table(pod: &str, eval: &Evaluation, state: &ClusterState) -> String {
         }
     }
     out
+}
+
+fn pod_name(pod: &k8s_openapi::api::core::v1::Pod) -> String {
+    format!(
+        "{}/{}",
+        pod.metadata.namespace.as_deref().unwrap_or("default"),
+        pod.metadata.name.as_deref().unwrap_or("<unnamed>")
+    )
 }

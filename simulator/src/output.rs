@@ -97,12 +97,14 @@ pub struct Loaded {
     pub stateful_sets: usize,
     /// ReplicationControllers.
     pub replication_controllers: usize,
+    /// PriorityClasses.
+    pub priority_classes: usize,
 }
 
 impl Loaded {
     /// `(label, count)` for each group, in the order of the JSON keys.
     #[must_use]
-    pub fn groups(&self) -> [(&'static str, usize); 7] {
+    pub fn groups(&self) -> [(&'static str, usize); 8] {
         [
             ("node", self.nodes),
             ("pod", self.pods),
@@ -111,6 +113,7 @@ impl Loaded {
             ("replicaset", self.replica_sets),
             ("statefulset", self.stateful_sets),
             ("replicationcontroller", self.replication_controllers),
+            ("priorityclass", self.priority_classes),
         ]
     }
 }

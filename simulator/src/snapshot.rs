@@ -14,6 +14,7 @@
 use crate::output::Loaded;
 use k8s_openapi::api::apps::v1::{ReplicaSet, StatefulSet};
 use k8s_openapi::api::core::v1::{Namespace, Node, Pod, ReplicationController, Service};
+use k8s_openapi::api::scheduling::v1::PriorityClass;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use sched_core::model::PodInfo;
 use sched_core::state::ClusterState;
@@ -22,6 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Where an object came from.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -97,6 +99,11 @@ pub enum LoadError {
         /// The parser's message.
         message: String,
     },
+    /// The input holds no object at all (an empty file or directory, a cut-off download).
+    #[error(
+        "{0}: no Kubernetes objects found (expected Nodes, Pods, … as `kubectl get -o yaml` writes them)"
+    )]
+    Empty(String),
     /// Objects were malformed (and `skip_invalid` was off).
     #[error("{} invalid object(s) in the snapshot (use --skip-invalid to load the rest):\n{}", .0.len(), .0.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))]
     Invalid(Vec<Problem>),
@@ -129,10 +136,15 @@ pub struct Snapshot {
     pub stateful_sets: Vec<(Source, StatefulSet)>,
     /// ReplicationControllers, in load order.
     pub replication_controllers: Vec<(Source, ReplicationController)>,
+    /// PriorityClasses, in load order.
+    pub priority_classes: Vec<(Source, PriorityClass)>,
     /// Objects of other kinds, counted by kind.
     pub skipped_kinds: BTreeMap<String, usize>,
     /// Objects skipped as invalid (only with `skip_invalid`).
     pub skipped_invalid: Vec<Problem>,
+    /// Non-empty documents read (a `kind: List` with `items: []` is one: an empty cluster on
+    /// purpose, unlike an empty file).
+    documents: usize,
 }
 
 impl Snapshot {
@@ -172,7 +184,7 @@ impl Snapshot {
         } else {
             snap.add_file(path, &mut problems)?;
         }
-        snap.finish(problems, opts)
+        snap.finish(problems, opts, &path.display().to_string())
     }
 
     /// Loads from text (`file` names it in messages).
@@ -183,10 +195,18 @@ impl Snapshot {
         let mut snap = Snapshot::default();
         let mut problems = Vec::new();
         snap.add_text(text, file, &mut problems)?;
-        snap.finish(problems, opts)
+        snap.finish(problems, opts, file)
     }
 
-    fn finish(mut self, problems: Vec<Problem>, opts: LoadOptions) -> Result<Snapshot> {
+    /// Whether the input held no document at all (empty, or only comments).
+    fn is_empty(&self) -> bool {
+        self.documents == 0
+    }
+
+    fn finish(mut self, problems: Vec<Problem>, opts: LoadOptions, what: &str) -> Result<Snapshot> {
+        if problems.is_empty() && self.is_empty() {
+            return Err(LoadError::Empty(what.to_string()));
+        }
         if problems.is_empty() {
             return Ok(self);
         }
@@ -224,6 +244,7 @@ impl Snapshot {
         if doc.is_null() {
             return; // an empty YAML document
         }
+        self.documents += 1;
         let kind = doc
             .get("kind")
             .and_then(Value::as_str)
@@ -293,6 +314,14 @@ impl Snapshot {
                 "ReplicationController",
                 &name,
                 &mut self.replication_controllers,
+                problems,
+            ),
+            Some("PriorityClass") => take(
+                obj,
+                source,
+                "PriorityClass",
+                &name,
+                &mut self.priority_classes,
                 problems,
             ),
             Some(other) => *self.skipped_kinds.entry(other.to_string()).or_default() += 1,
@@ -508,6 +537,8 @@ pub struct LoadedCluster {
     pub skipped_kinds: BTreeMap<String, usize>,
     /// Objects loaded into the state (or, for pending pods, into `pending`), by group.
     pub loaded: Loaded,
+    /// The snapshot's PriorityClasses, to admit pods read later (`explain --pod`).
+    pub priority_classes: PriorityClasses,
 }
 
 impl LoadedCluster {
@@ -561,9 +592,30 @@ impl LoadedCluster {
             &mut problems,
             |ss| state.apply_stateful_set(ss),
         );
+        let classes = PriorityClasses::new(&snap.priority_classes, &mut problems);
+        loaded.priority_classes = classes.loaded;
         let mut pending = Vec::new();
+        let mut pending_keys: std::collections::HashSet<Arc<str>> =
+            std::collections::HashSet::new();
         let mut terminal = 0;
         for (source, pod) in &snap.pods {
+            let admitted;
+            let pod = match classes.admit(pod) {
+                Ok(None) => pod,
+                Ok(Some(p)) => {
+                    admitted = p;
+                    &admitted
+                }
+                Err((field, message)) => {
+                    problems.push(Problem {
+                        source: source.clone(),
+                        object: format!("Pod {}", describe_pod(pod)),
+                        field: field.into(),
+                        message,
+                    });
+                    continue;
+                }
+            };
             let info = match state.convert_pod(pod) {
                 Ok(info) => info,
                 Err(e) => {
@@ -582,7 +634,9 @@ impl LoadedCluster {
                     Err(e) => problems.push(problem_from(source, &format!("Pod {key}"), e)),
                 }
             } else {
-                if pending.iter().any(|p: &PodInfo| p.key == info.key) {
+                // A pending pod named like another pending or a bound one is the same object
+                // twice: reported, not dropped in silence.
+                if state.pod(&info.key).is_some() || !pending_keys.insert(info.key.clone()) {
                     problems.push(Problem {
                         source: source.clone(),
                         object: format!("Pod {}", info.key),
@@ -603,6 +657,7 @@ impl LoadedCluster {
             skipped_invalid.extend(problems);
         }
         Ok(LoadedCluster {
+            priority_classes: classes,
             state,
             pending,
             terminal,
@@ -668,6 +723,150 @@ fn describe_pod(pod: &Pod) -> String {
         pod.metadata.namespace.as_deref().unwrap_or("default"),
         pod.metadata.name.as_deref().unwrap_or("<unnamed>")
     )
+}
+
+/// The PriorityClasses of a snapshot, applied to pods as upstream's Priority admission plugin
+/// does at pod creation (`plugin/pkg/admission/priority`): a pod without `spec.priority` gets
+/// its class's value and preemptionPolicy, or the `globalDefault` class's when it names none
+/// (0 without one); a class that does not exist is an error, and so is a priority or
+/// preemptionPolicy that differs from its class's. The two classes every API server creates,
+/// `system-cluster-critical` and `system-node-critical`, exist even when the snapshot omits them.
+#[derive(Clone, Debug, Default)]
+pub struct PriorityClasses {
+    by_name: BTreeMap<String, (i32, Option<String>)>,
+    global_default: Option<String>,
+    /// How many came from the snapshot (the system classes are not counted).
+    loaded: usize,
+}
+
+impl PriorityClasses {
+    /// upstream `SystemCriticalPriority` and the built-in classes.
+    const SYSTEM: [(&'static str, i32); 2] = [
+        ("system-cluster-critical", 2_000_000_000),
+        ("system-node-critical", 2_000_001_000),
+    ];
+
+    fn new(classes: &[(Source, PriorityClass)], problems: &mut Vec<Problem>) -> Self {
+        let mut by_name = BTreeMap::new();
+        let mut loaded = 0;
+        let mut global_default: Option<(String, i32)> = None;
+        for (source, pc) in classes {
+            let name = pc.metadata.name.clone().unwrap_or_default();
+            if name.is_empty() {
+                problems.push(Problem {
+                    source: source.clone(),
+                    object: "PriorityClass <unnamed>".into(),
+                    field: "metadata.name".into(),
+                    message: "a PriorityClass needs a name".into(),
+                });
+                continue;
+            }
+            let Some(value) = pc.value else {
+                problems.push(Problem {
+                    source: source.clone(),
+                    object: format!("PriorityClass {name}"),
+                    field: "value".into(),
+                    message: "required: the class's integer priority".into(),
+                });
+                continue;
+            };
+            if by_name
+                .insert(name.clone(), (value, pc.preemption_policy.clone()))
+                .is_none()
+            {
+                loaded += 1;
+            } else {
+                problems.push(Problem {
+                    source: source.clone(),
+                    object: format!("PriorityClass {name}"),
+                    field: "metadata.name".into(),
+                    message: "a PriorityClass with this name appears twice".into(),
+                });
+            }
+            // upstream getDefaultPriority: the globalDefault class with the lowest value when
+            // several claim it (validation allows one; a snapshot may hold a transient second).
+            if pc.global_default == Some(true)
+                && global_default.as_ref().is_none_or(|(_, v)| value < *v)
+            {
+                global_default = Some((name, value));
+            }
+        }
+        for (name, value) in Self::SYSTEM {
+            by_name
+                .entry(name.to_string())
+                .or_insert((value, Some("PreemptLowerPriority".into())));
+        }
+        PriorityClasses {
+            by_name,
+            global_default: global_default.map(|(n, _)| n),
+            loaded,
+        }
+    }
+
+    /// The pod as admission would store it: `None` when it is unchanged; an error names the
+    /// field and says why.
+    ///
+    /// # Errors
+    /// An unknown class, or a priority or preemptionPolicy its class contradicts.
+    pub fn admit(&self, pod: &Pod) -> std::result::Result<Option<Pod>, (&'static str, String)> {
+        let Some(spec) = pod.spec.as_ref() else {
+            return Ok(None);
+        };
+        let named = spec
+            .priority_class_name
+            .as_deref()
+            .filter(|n| !n.is_empty());
+        if named.is_none() && self.global_default.is_none() {
+            // Priority as written, 0 when unset, as upstream without a default class.
+            return Ok(None);
+        }
+        if let Some(p) = spec.priority {
+            // Already admitted (a live cluster's pods), or written by hand: kept, unless it
+            // contradicts a class that exists. (Admission would refuse a priority without a
+            // class; hand-written pods and scenario templates commonly give `priority` alone,
+            // and a running pod keeps its value after its class is deleted.)
+            if let Some((value, _)) = named.and_then(|n| self.by_name.get(n))
+                && p != *value
+            {
+                return Err((
+                    "spec.priority",
+                    format!(
+                        "the integer value of priority ({p}) must not be provided in pod spec; priority admission controller computed {value} from the given PriorityClass name"
+                    ),
+                ));
+            }
+            return Ok(None);
+        }
+        let (value, policy) = match named.or(self.global_default.as_deref()) {
+            None => (0, None),
+            Some(name) => match self.by_name.get(name) {
+                Some((v, p)) => (*v, p.clone()),
+                None => {
+                    return Err((
+                        "spec.priorityClassName",
+                        format!("no PriorityClass with name {name} was found"),
+                    ));
+                }
+            },
+        };
+        if let (Some(want), Some(have)) = (&policy, &spec.preemption_policy)
+            && want != have
+        {
+            return Err((
+                "spec.preemptionPolicy",
+                format!(
+                    "the string value of PreemptionPolicy ({have}) must not be provided in pod spec; priority admission controller computed {want} from the given PriorityClass name"
+                ),
+            ));
+        }
+        let mut pod = pod.clone();
+        let spec = pod.spec.as_mut().expect("checked above");
+        spec.priority = Some(value);
+        if policy.is_some() {
+            spec.preemption_policy = policy;
+        }
+        Ok(Some(pod))
+    }
 }
 
 fn problem_from(source: &Source, object: &str, e: sched_core::state::StateError) -> Problem {

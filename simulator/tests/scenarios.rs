@@ -641,3 +641,113 @@ fn a_pending_pod_being_deleted_is_never_scheduled() {
     );
     assert_eq!(pods_on(&out, "n1"), 1);
 }
+
+fn class(name: &str, value: i32, global_default: bool) -> String {
+    format!(
+        "- kind: PriorityClass\n  apiVersion: scheduling.k8s.io/v1\n  metadata: {{name: {name}}}\n  value: {value}\n  globalDefault: {global_default}\n"
+    )
+}
+
+/// `pod(...)` without `priority`, naming `class` (or none).
+fn classed(name: &str, cpu: u32, node: Option<&str>, class: Option<&str>) -> String {
+    let node = node.map(|n| format!("nodeName: {n}, ")).unwrap_or_default();
+    let class = class
+        .map(|c| format!("priorityClassName: {c}, "))
+        .unwrap_or_default();
+    format!(
+        "- kind: Pod\n  metadata: {{name: {name}, namespace: default}}\n  spec: {{{node}{class}\
+         containers: [{{name: c, resources: {{requests: {{cpu: \"{cpu}\", memory: 1Gi}}}}}}]}}\n"
+    )
+}
+
+fn load_err(items: &[String]) -> String {
+    let mut text = String::from("kind: List\nitems:\n");
+    for i in items {
+        text.push_str(i);
+    }
+    let snap = Snapshot::from_text(&text, "cluster.yaml", LoadOptions::default()).unwrap();
+    match LoadedCluster::from_snapshot(snap, LoadOptions::default()) {
+        Ok(_) => panic!("expected an error"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn priority_classes_give_pods_their_priority_as_admission_does() {
+    // upstream Priority admission: `high` (1000) makes the pending pod preempt the running one
+    // (no class: the globalDefault `low`, 10); system-node-critical exists without an object.
+    let input = cluster(&[
+        class("low", 10, true),
+        class("high", 1000, false),
+        node("n1", 4),
+        classed("running", 3, Some("n1"), None),
+        classed("urgent", 3, None, Some("high")),
+    ]);
+    let out = run(&input, &Request::default());
+    assert_eq!(
+        out.summary.loaded.priority_classes, 2,
+        "the system classes are not counted"
+    );
+    assert_eq!(node_of(&out, "default/urgent"), Some("n1"));
+    assert_eq!(out.summary.preemptions, 1);
+    // The globalDefault gives the running pod 10: a pod of the default class cannot preempt it.
+    let input = cluster(&[
+        class("low", 10, true),
+        node("n1", 4),
+        classed("running", 3, Some("n1"), None),
+        classed("peer", 3, None, None),
+        classed("critical", 3, None, Some("system-node-critical")),
+    ]);
+    let out = run(&input, &Request::default());
+    assert_eq!(node_of(&out, "default/critical"), Some("n1"));
+    assert_eq!(status_of(&out, "default/peer"), PodStatus::Unschedulable);
+}
+
+#[test]
+fn an_unknown_priority_class_or_a_contradicting_priority_is_an_error_naming_the_field() {
+    let e = load_err(&[node("n1", 4), classed("p", 1, None, Some("gold"))]);
+    assert!(
+        e.contains("Pod default/p")
+            && e.contains("spec.priorityClassName")
+            && e.contains("no PriorityClass with name gold was found"),
+        "{e}"
+    );
+    let contradicting = classed("p", 1, None, Some("high")).replace(
+        "priorityClassName: high, ",
+        "priorityClassName: high, priority: 5, ",
+    );
+    let e = load_err(&[class("high", 1000, false), node("n1", 4), contradicting]);
+    assert!(
+        e.contains("spec.priority") && e.contains("computed 1000"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_pending_pod_named_like_a_running_one_is_reported_not_dropped() {
+    let e = load_err(&[
+        node("n1", 4),
+        pod("a", 1, Some("n1"), 0),
+        pod("a", 1, None, 0),
+    ]);
+    assert!(
+        e.contains("Pod default/a") && e.contains("appears twice"),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_empty_snapshot_is_an_error_but_an_empty_list_is_an_empty_cluster() {
+    for text in ["", "\n# only a comment\n", "---\n---\n"] {
+        let e = Snapshot::from_text(text, "cluster.yaml", LoadOptions::default())
+            .err()
+            .unwrap_or_else(|| panic!("{text:?} should fail"))
+            .to_string();
+        assert!(
+            e.starts_with("cluster.yaml: no Kubernetes objects found"),
+            "{e}"
+        );
+    }
+    let empty_list = "apiVersion: v1\nkind: List\nitems: []\n";
+    assert!(Snapshot::from_text(empty_list, "cluster.yaml", LoadOptions::default()).is_ok());
+}
