@@ -53,6 +53,10 @@ pub enum PodStatus {
     Finished,
     /// Deleted by the scenario or the trace.
     Deleted,
+    /// Its `schedulerName` names none of the profiles: left to another scheduler, never
+    /// scheduled nor counted as unschedulable (serialized `other_scheduler`).
+    #[serde(rename = "other_scheduler")]
+    OtherScheduler,
 }
 
 /// Why a parked pod could be helped by a cluster event.
@@ -465,6 +469,16 @@ impl Simulation {
             return None;
         }
         let idx = self.new_record(pod.key.clone());
+        if !self.scheduler.handles(&pod) {
+            // upstream: each scheduler takes only the pods naming one of its profiles.
+            let rec = &mut self.records[idx];
+            rec.status = PodStatus::OtherScheduler;
+            rec.message = Some(format!(
+                "left to another scheduler: schedulerName {:?} names no profile",
+                &*pod.scheduler_name
+            ));
+            return Some(idx);
+        }
         self.records[idx].pending = Some(pod);
         self.records[idx].duration = duration;
         self.push_active(idx);
@@ -815,7 +829,8 @@ impl Simulation {
             match self.records[idx].status {
                 PodStatus::Deleted => return false,
                 // A finished pod's object is deleted; it held nothing and stays "finished".
-                PodStatus::Finished => return true,
+                // Another scheduler's pod is not this simulation's to track further.
+                PodStatus::Finished | PodStatus::OtherScheduler => return true,
                 PodStatus::Scheduled => {
                     self.unplace(key);
                 }

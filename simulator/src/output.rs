@@ -47,7 +47,8 @@ impl Quantities {
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Summary {
     /// Pods the simulation handled: pending in the snapshot, created by the scenario or the
-    /// trace, or evicted from a node. `pods = scheduled + unschedulable + deleted_waiting`.
+    /// trace, or evicted from a node.
+    /// `pods = scheduled + unschedulable + deleted_waiting + other_scheduler`.
     pub pods: usize,
     /// Pods on a node at the end, or that ran on one until they finished or were deleted.
     pub scheduled: usize,
@@ -78,6 +79,9 @@ pub struct Summary {
     pub skipped_kinds: BTreeMap<String, usize>,
     /// Objects of the snapshot skipped as invalid (`--skip-invalid`).
     pub skipped_invalid: usize,
+    /// Pending pods whose `schedulerName` names no profile: left to another scheduler (not
+    /// unschedulable, not planned for).
+    pub other_scheduler: usize,
 }
 
 /// `summary.loaded`: how many objects of each group the cluster snapshot loaded.
@@ -431,6 +435,7 @@ impl Output {
         let mut groups: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         let (mut scheduled, mut unschedulable, mut finished, mut deleted) = (0, 0, 0, 0);
         let mut deleted_waiting = 0;
+        let mut other_scheduler = 0;
         for r in sim.records() {
             let status = match r.status {
                 PodStatus::Pending => PodStatus::Unschedulable,
@@ -450,6 +455,7 @@ impl Output {
                         deleted_waiting += 1;
                     }
                 }
+                PodStatus::OtherScheduler => other_scheduler += 1,
                 PodStatus::Unschedulable | PodStatus::Pending => {
                     unschedulable += 1;
                     let msg = r.message.as_deref().unwrap_or("not scheduled yet");
@@ -465,8 +471,9 @@ impl Output {
                             .clone()
                             .unwrap_or_else(|| "not scheduled yet".into()),
                     ),
-                    // Why a deleted pod was never scheduled (it was being deleted).
-                    PodStatus::Deleted => r.message.clone(),
+                    // Why a deleted pod was never scheduled (it was being deleted), or whose
+                    // scheduler it is.
+                    PodStatus::Deleted | PodStatus::OtherScheduler => r.message.clone(),
                     _ => None,
                 },
                 status,
@@ -534,6 +541,7 @@ impl Output {
                 loaded: Loaded::default(),
                 skipped_kinds: BTreeMap::new(),
                 skipped_invalid: 0,
+                other_scheduler,
             },
             pods,
             nodes,
@@ -575,6 +583,12 @@ impl Output {
             } else {
                 parts.push(format!("{} deleted", s.deleted));
             }
+        }
+        if s.other_scheduler > 0 {
+            parts.push(format!(
+                "{} left to another scheduler (schedulerName names no profile)",
+                s.other_scheduler
+            ));
         }
         if s.preemptions > 0 {
             parts.push(format!("{} preemption(s)", s.preemptions));
@@ -704,6 +718,7 @@ fn table_pods(out: &mut String, pods: &[PodOut]) {
             PodStatus::Unschedulable | PodStatus::Pending => "unschedulable (see below)".into(),
             PodStatus::Finished => "finished".into(),
             PodStatus::Deleted => "deleted".into(),
+            PodStatus::OtherScheduler => "left to another scheduler".into(),
         };
         if let Some(by) = &p.evicted_by {
             let _ = write!(status, ", evicted by {by}");

@@ -188,7 +188,8 @@ fn summary_counts_each_loaded_group_and_the_skipped_kinds() {
             "seed",
             "loaded",
             "skipped_kinds",
-            "skipped_invalid"
+            "skipped_invalid",
+            "other_scheduler"
         ],
         "existing keys keep their names and order; new ones come after"
     );

@@ -751,3 +751,36 @@ fn an_empty_snapshot_is_an_error_but_an_empty_list_is_an_empty_cluster() {
     let empty_list = "apiVersion: v1\nkind: List\nitems: []\n";
     assert!(Snapshot::from_text(empty_list, "cluster.yaml", LoadOptions::default()).is_ok());
 }
+
+#[test]
+fn pods_of_another_scheduler_are_listed_apart_not_unschedulable_nor_planned_for() {
+    // `theirs` names a schedulerName no profile has: upstream's default-scheduler profile
+    // leaves it to its scheduler; it is neither unschedulable nor a reason to add nodes.
+    let theirs = pod("theirs", 1, None, 0).replacen("spec: {", "spec: {schedulerName: batch, ", 1);
+    let input = cluster(&[node("n1", 4), pod("ours", 1, None, 0), theirs]);
+    let out = run(&input, &Request::default());
+    assert_eq!(node_of(&out, "default/ours"), Some("n1"));
+    assert_eq!(status_of(&out, "default/theirs"), PodStatus::OtherScheduler);
+    let theirs = out.pods.iter().find(|p| p.pod == "default/theirs").unwrap();
+    assert!(
+        theirs.message.as_deref().unwrap().contains("\"batch\""),
+        "{theirs:?}"
+    );
+    assert_eq!(
+        (
+            out.summary.pods,
+            out.summary.scheduled,
+            out.summary.unschedulable,
+            out.summary.other_scheduler
+        ),
+        (2, 1, 0, 1)
+    );
+    assert!(out.unschedulable.is_empty());
+    let json = out.to_json();
+    assert!(json.contains("\"status\": \"other_scheduler\""), "{json}");
+    assert!(
+        out.to_table().contains("1 left to another scheduler"),
+        "{}",
+        out.to_table()
+    );
+}
