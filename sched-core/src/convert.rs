@@ -173,6 +173,13 @@ fn add_resource_list(
 ) -> Result<()> {
     for (name, q) in list {
         let q = parse_quantity(ctx, &|| format!("{field}.{name}"), q)?;
+        if q.is_negative() {
+            // upstream ValidateResourceQuantityValue / ValidateNonnegativeQuantity.
+            return Err(ctx.err(
+                format!("{field}.{name}"),
+                "must be greater than or equal to 0",
+            ));
+        }
         match classify_resource(name) {
             ResourceClass::Cpu => out.milli_cpu = out.milli_cpu.saturating_add(q.milli_value()),
             ResourceClass::Memory => out.memory = out.memory.saturating_add(q.value()),

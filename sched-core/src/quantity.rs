@@ -308,6 +308,11 @@ impl Quantity {
         self.mantissa == 0
     }
 
+    /// Whether the value is below zero (`"-1m"` is; `"-0"` is not).
+    pub fn is_negative(&self) -> bool {
+        self.mantissa < 0
+    }
+
     /// Builds a normalised quantity from a small mantissa (`|m| < 10^38`).
     fn from_parts(mut mantissa: i128, mut exponent: i64, format: Format) -> Quantity {
         if mantissa == 0 {

@@ -452,3 +452,27 @@ fn node_allocatable_defaults_to_capacity_when_absent() {
     let e = node_info(&n, &mut Interner::new()).unwrap_err().to_string();
     assert!(e.contains("status.capacity"), "{e}");
 }
+
+#[test]
+fn negative_quantities_are_invalid_with_the_field() {
+    // upstream validation (ValidateResourceQuantityValue): "must be greater than or equal to 0",
+    // for pod requests and node allocatable alike; "-0" is zero.
+    let p: Pod = serde_json::from_value(spec(json!({
+        "containers": [c("a", json!({"cpu": "1"})), c("b", json!({"cpu": "-2"}))]
+    })))
+    .unwrap();
+    let e = pod_info(&p, &mut Interner::new()).unwrap_err().to_string();
+    assert!(
+        e.contains("spec.containers[1].resources.requests.cpu")
+            && e.contains("must be greater than or equal to 0"),
+        "{e}"
+    );
+    let n: Node = serde_json::from_value(
+        json!({"metadata": {"name": "n"}, "status": {"allocatable": {"memory": "-1Mi"}}}),
+    )
+    .unwrap();
+    let e = node_info(&n, &mut Interner::new()).unwrap_err().to_string();
+    assert!(e.contains("status.allocatable.memory"), "{e}");
+    let zero = pod(spec(json!({"containers": [c("a", json!({"cpu": "-0"}))]})));
+    assert_eq!(zero.requests.milli_cpu, 0);
+}
