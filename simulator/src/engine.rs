@@ -184,6 +184,8 @@ pub struct Simulation {
     /// A pod was placed since the last requeue (wakes pods waiting on other pods).
     /// Events since the last requeue.
     changed: ClusterEvents,
+    /// Admits the pods a scenario creates (priority from their PriorityClass).
+    priority_classes: crate::snapshot::PriorityClasses,
     /// Counts changes to nodes (pods placed or removed, nodes added or changed), to tell
     /// whether a parked pod's message is still current.
     changes: u64,
@@ -259,6 +261,7 @@ impl Simulation {
             dirty: Vec::new(),
             dirty_mark: Vec::new(),
             changed: ClusterEvents::NONE,
+            priority_classes: crate::snapshot::PriorityClasses::default(),
             changes: 0,
             seq: 0,
             now: 0,
@@ -279,6 +282,12 @@ impl Simulation {
             }
         }
         Ok(sim)
+    }
+
+    /// The PriorityClasses that admit the pods a scenario creates (as the API server's
+    /// Priority admission plugin; none by default: priorities as written).
+    pub fn set_priority_classes(&mut self, classes: crate::snapshot::PriorityClasses) {
+        self.priority_classes = classes;
     }
 
     /// The cluster state.
@@ -805,6 +814,16 @@ impl Simulation {
             spec.node_name = None;
         }
         manifest.status = None;
+        if let Some(admitted) =
+            self.priority_classes
+                .admit(&manifest)
+                .map_err(|(field, message)| ScenarioError {
+                    location: location.clone(),
+                    message: format!("pod {}: {field}: {message}", p.name),
+                })?
+        {
+            manifest = admitted;
+        }
         let mut info = self
             .state
             .convert_pod(&manifest)

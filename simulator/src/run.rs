@@ -49,6 +49,8 @@ pub struct Input {
     pub skipped_kinds: BTreeMap<String, usize>,
     /// Invalid objects the snapshot skipped (for `summary.skipped_invalid`).
     pub skipped_invalid: usize,
+    /// The snapshot's PriorityClasses, which admit the pods a scenario creates.
+    pub priority_classes: crate::snapshot::PriorityClasses,
 }
 
 impl From<LoadedCluster> for Input {
@@ -59,6 +61,7 @@ impl From<LoadedCluster> for Input {
             loaded: c.loaded,
             skipped_kinds: c.skipped_kinds,
             skipped_invalid: c.skipped_invalid.len(),
+            priority_classes: c.priority_classes,
         }
     }
 }
@@ -136,6 +139,7 @@ fn run_base(
         &req.config,
         req.seed,
     )?;
+    sim.set_priority_classes(input.priority_classes.clone());
     let mut added = Vec::new();
     for (tpl, count) in &req.add_nodes {
         added.extend(add_copies(&mut sim, tpl, *count)?);

@@ -784,3 +784,32 @@ fn pods_of_another_scheduler_are_listed_apart_not_unschedulable_nor_planned_for(
         out.to_table()
     );
 }
+
+#[test]
+fn scenario_pods_are_admitted_with_the_snapshots_priority_classes() {
+    // A created pod naming `high` gets 1000 and preempts the running pod (default class 0);
+    // naming a class the snapshot lacks is an error at the event.
+    let input = cluster(&[
+        class("high", 1000, false),
+        node("n1", 4),
+        classed("running", 3, Some("n1"), None),
+    ]);
+    let req = with_scenario(
+        "templates:\n  pods:\n    urgent:\n      spec: {priorityClassName: high, containers: [{name: c, resources: {requests: {cpu: \"3\"}}}]}\n\
+         events:\n- at: 1s\n  createPods: {template: urgent}\n",
+    );
+    let out = run(&input, &req);
+    assert_eq!(node_of(&out, "default/urgent-1"), Some("n1"));
+    assert_eq!(out.summary.preemptions, 1);
+    let req = with_scenario(
+        "templates:\n  pods:\n    gold:\n      spec: {priorityClassName: gold, containers: [{name: c}]}\n\
+         events:\n- at: 1s\n  createPods: {template: gold}\n",
+    );
+    let e = simulator::simulate(&input, &req, &mut |_, _| {})
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("spec.priorityClassName") && e.contains("no PriorityClass with name gold"),
+        "{e}"
+    );
+}
