@@ -1123,10 +1123,32 @@ impl Scheduler {
         }
         // The PostFilter reads the diagnosis's statuses in place (no copy per node).
         let d = &fit.diagnosis;
+        let extensions = profile.pre_filter_extensions(skip);
+        // upstream SelectVictimsOnNode filters with RunFilterPluginsWithNominatedPods: pods
+        // nominated to the node of at least this pod's priority are added first (through AddPod
+        // too), then the node is filtered again without them.
         let run_filters = |c: &CycleState, node: &crate::state::NodeState| {
+            if view.state.has_nominations()
+                && let Some(id) = view.state.node_id(&node.info.name)
+            {
+                let mut nominated = view
+                    .state
+                    .nominated_pods(id)
+                    .iter()
+                    .filter(|p| p.priority >= pod.priority && p.key != pod.key)
+                    .peekable();
+                if nominated.peek().is_some() {
+                    let mut with = node.clone();
+                    let mut with_cycle = c.clone();
+                    for p in nominated {
+                        with.hold(p);
+                        extensions.run(&mut with_cycle, pod, p, &with, view, true);
+                    }
+                    profile.run_filters(&with_cycle, skip, pod, &with, view)?;
+                }
+            }
             profile.run_filters(c, skip, pod, node, view)
         };
-        let extensions = profile.pre_filter_extensions(skip);
         let add_pod = |c: &mut CycleState, other: &PodInfo, node: &crate::state::NodeState| {
             extensions.run(c, pod, other, node, view, true);
         };

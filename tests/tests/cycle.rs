@@ -633,3 +633,35 @@ fn queueing_events_are_the_rejecting_plugins_registrations() {
         C::UNSCHEDULED_POD_UPDATE
     );
 }
+
+#[test]
+fn preemption_dry_run_counts_pods_nominated_to_the_node() {
+    // upstream SelectVictimsOnNode runs RunFilterPluginsWithNominatedPods: a (4 cpu) runs low
+    // (3 cpu, priority 0) and has nominee (2 cpu, priority 500) nominated to it. urgent (3 cpu,
+    // priority 100) would fit once low is evicted, but not beside the nominee: no candidate.
+    // Without the nomination it preempts low.
+    let nodes = vec![node("a", "4", "4Gi", json!({}), json!([]))];
+    let pods = vec![running("low", "a", "3", "1Gi", 0)];
+    let mut urgent = pod("urgent", "3", "1Gi");
+    urgent["spec"]["priority"] = json!(100);
+    let mut plain = Harness::new(&nodes, &pods, None, 1);
+    let p = plain.pod(urgent.clone());
+    let err = plain.scheduler.schedule(&p, &plain.state).unwrap_err();
+    assert!(err.fit_error().unwrap().diagnosis.nomination.is_some());
+
+    let mut h = Harness::new(&nodes, &pods, None, 1);
+    let a = h.state.node_id("a").unwrap();
+    let mut nominee = pod("nominee", "2", "1Gi");
+    nominee["spec"]["priority"] = json!(500);
+    let nominee = h.pod(nominee);
+    h.state.nominate(nominee, a);
+    let p = h.pod(urgent);
+    let err = h.scheduler.schedule(&p, &h.state).unwrap_err();
+    let fit = err.fit_error().unwrap();
+    assert!(fit.diagnosis.nomination.is_none(), "{}", fit.message());
+    assert_eq!(
+        fit.message(),
+        "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: \
+         1 Insufficient cpu."
+    );
+}
