@@ -5,7 +5,7 @@
 
 pub mod controlplane;
 
-use k8s_openapi::api::core::v1::{Namespace, Node, Pod};
+use k8s_openapi::api::core::v1::{Namespace, Node, Pod, Toleration};
 use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{ListParams, Patch, PatchParams, PostParams};
@@ -60,7 +60,9 @@ pub async fn create_node(client: &Client, node: &Node) {
 }
 
 /// A pending pod in `ns` for `scheduler` requesting `milli_cpu`, restricted to nodes carrying
-/// `selector` (no UID or status: the API server sets them).
+/// `selector` (no UID or status: the API server sets them). It tolerates the
+/// `node.kubernetes.io/not-ready:NoSchedule` taint that the API server's `TaintNodesByCondition`
+/// admission puts on every new Node (no kubelet ever reports these Ready).
 #[must_use]
 pub fn pod(
     ns: &str,
@@ -72,15 +74,21 @@ pub fn pod(
     let mut p = make_pod(ns, name, scheduler, milli_cpu, 0);
     p.metadata.uid = None;
     p.status = None;
-    if let Some(spec) = p.spec.as_mut()
-        && !selector.is_empty()
-    {
-        spec.node_selector = Some(
-            selector
-                .iter()
-                .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
-                .collect(),
-        );
+    if let Some(spec) = p.spec.as_mut() {
+        spec.tolerations = Some(vec![Toleration {
+            key: Some("node.kubernetes.io/not-ready".into()),
+            operator: Some("Exists".into()),
+            effect: Some("NoSchedule".into()),
+            ..Toleration::default()
+        }]);
+        if !selector.is_empty() {
+            spec.node_selector = Some(
+                selector
+                    .iter()
+                    .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+                    .collect(),
+            );
+        }
     }
     p
 }
