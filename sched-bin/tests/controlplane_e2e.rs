@@ -17,6 +17,8 @@
 //! - `conflicts_*`: the test binds pods itself just before the daemon's Binding goes out; the
 //!   daemon gets 409s, drops those pods, and its cache has neither phantom usage on the node
 //!   it chose nor lost usage on the node the pods really landed on.
+//! - `apiserver_restart_*`: the API server is killed and started again under a running leader:
+//!   the leader keeps its Lease, its watches resume, and every pod is bound once.
 //! - `deploy_rbac_*`: the daemon runs as `deploy/`'s ServiceAccount (its token from the
 //!   TokenRequest API), with `deploy/`'s RBAC and configuration, and does its whole job.
 
@@ -490,6 +492,15 @@ where
     }
 }
 
+/// An admin client for the daemon with `layer` outermost.
+async fn stealing_client(cp: &ControlPlane, layer: &BindFirstLayer) -> Client {
+    kube::client::ClientBuilder::try_from(cp.admin_config().await.expect("admin config"))
+        .expect("client builder")
+        .with_layer(&tower::buffer::BufferLayer::new(1024))
+        .with_layer(layer)
+        .build()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conflicts_drop_the_pods_and_leave_no_phantom_or_lost_usage() {
     let Some((cp, client)) = control_plane().await else {
@@ -512,12 +523,7 @@ async fn conflicts_drop_the_pods_and_leave_no_phantom_or_lost_usage() {
             .expect("steal map")
             .insert(p.into(), "b".into());
     }
-    let daemon_client =
-        kube::client::ClientBuilder::try_from(cp.admin_config().await.expect("admin config"))
-            .expect("client builder")
-            .with_layer(&tower::buffer::BufferLayer::new(1024))
-            .with_layer(&layer)
-            .build();
+    let daemon_client = stealing_client(&cp, &layer).await;
     let d = start(daemon_client, &cfg, "placer-conflict");
     // 3 × 1000m: what the daemon chose for `a` fills it, what the test did fills `b`.
     for p in stolen {
@@ -590,6 +596,81 @@ async fn conflicts_drop_the_pods_and_leave_no_phantom_or_lost_usage() {
         "{text}"
     );
     d.sigterm().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apiserver_restart_keeps_the_lease_and_every_pod_is_bound() {
+    let Some((mut cp, client)) = control_plane().await else {
+        return;
+    };
+    const SCHED: &str = "placer-restart";
+    create_namespace(&client, LEASE_NS).await;
+    create_node(
+        &client,
+        &support::node("restart-node", 8000, &[("pool", "restart")]),
+    )
+    .await;
+    let cfg = config(SCHED, Some((LEASE_NS, "placer-restart")));
+    let d = start(
+        daemon_client(&cfg, &cp.kubeconfig()).await,
+        &cfg,
+        "placer-r",
+    );
+    let leases: Api<Lease> = Api::namespaced(client.clone(), LEASE_NS);
+    let before = wait_for(WAIT, "lease held by placer-r", async || {
+        let l = leases.get_opt("placer-restart").await.ok()??.spec?;
+        (holder(&l) == "placer-r").then_some(l)
+    })
+    .await;
+    let pod = |name: &str| support::pod(NS, name, SCHED, 500, &[("pool", "restart")]);
+    let names: Vec<String> = (0..6).map(|i| format!("r-{i}")).collect();
+    for name in &names[..3] {
+        create_pod(&client, &pod(name)).await;
+    }
+    for name in &names[..3] {
+        wait_for(WAIT, &format!("{name} bound"), async || {
+            bound_node(&client, NS, name).await
+        })
+        .await;
+    }
+    let outage = cp.restart_apiserver().await.expect("API server restart");
+    eprintln!("API server back after {outage:?}");
+    // Below the renew deadline (10 s) less a retry period, the leader must keep its lease.
+    assert!(
+        outage < Duration::from_secs(8),
+        "the restart took {outage:?}: too long for this test's claim"
+    );
+    let pods: Api<Pod> = Api::namespaced(client.clone(), NS);
+    for name in &names[3..] {
+        // The admin client's first request may meet a connection the restart closed.
+        wait_for(WAIT, &format!("create {name}"), async || {
+            pods.create(&PostParams::default(), &pod(name)).await.ok()
+        })
+        .await;
+    }
+    for name in &names {
+        let node = wait_for(WAIT, &format!("{name} bound"), async || {
+            bound_node(&client, NS, name).await
+        })
+        .await;
+        assert_eq!(node, "restart-node");
+        let scheduled = events_for(&client, NS, name)
+            .await
+            .into_iter()
+            .filter(|e| e.reason.as_deref() == Some("Scheduled"))
+            .count();
+        assert_eq!(scheduled, 1, "{name} has one Scheduled event");
+    }
+    assert!(!d.handle.is_finished(), "the daemon runs on");
+    let after = wait_for(WAIT, "a renewal after the restart", async || {
+        let l = leases.get_opt("placer-restart").await.ok()??.spec?;
+        (l.renew_time > before.renew_time).then_some(l)
+    })
+    .await;
+    assert_eq!(holder(&after), "placer-r", "the lease is kept");
+    assert_eq!(after.lease_transitions, before.lease_transitions);
+    assert_eq!(counter(&d.endpoints, "scheduled", SCHED).await, 6.0);
+    assert!(d.sigterm().await.released);
 }
 
 fn deploy_file(name: &str) -> String {

@@ -87,6 +87,8 @@ pub struct ControlPlane {
     children: Vec<(&'static str, Child)>,
     url: String,
     started_in: Duration,
+    /// How to start the API server again ([`ControlPlane::restart_apiserver`]).
+    apiserver: (PathBuf, Vec<String>),
 }
 
 impl ControlPlane {
@@ -97,6 +99,14 @@ impl ControlPlane {
     /// When the binaries are there but the control plane does not come up: that is a failure,
     /// not a skip.
     pub async fn start_or_skip() -> Option<ControlPlane> {
+        ControlPlane::start_or_skip_with(&[]).await
+    }
+
+    /// [`ControlPlane::start_or_skip`] with `extra` kube-apiserver flags (later flags win).
+    ///
+    /// # Panics
+    /// As [`ControlPlane::start_or_skip`].
+    pub async fn start_or_skip_with(extra: &[&str]) -> Option<ControlPlane> {
         let assets = match Assets::find() {
             Ok(a) => a,
             Err(why) => {
@@ -114,7 +124,7 @@ impl ControlPlane {
             eprintln!("skipped: the openssl command line tool is not installed");
             return None;
         }
-        match ControlPlane::start(&assets).await {
+        match ControlPlane::start(&assets, extra).await {
             Ok(cp) => Some(cp),
             Err(e) => panic!("test control plane did not start: {e:#}"),
         }
@@ -125,10 +135,10 @@ impl ControlPlane {
     ///
     /// # Errors
     /// Certificates not made, a process not started, `/readyz` not reached in time.
-    pub async fn start(assets: &Assets) -> Result<ControlPlane> {
+    pub async fn start(assets: &Assets, extra: &[&str]) -> Result<ControlPlane> {
         let mut last = None;
         for _ in 0..3 {
-            match ControlPlane::start_once(assets).await {
+            match ControlPlane::start_once(assets, extra).await {
                 Ok(cp) => return Ok(cp),
                 Err(e) => last = Some(e),
             }
@@ -136,7 +146,7 @@ impl ControlPlane {
         Err(last.unwrap_or_else(|| anyhow::anyhow!("no attempt made")))
     }
 
-    async fn start_once(assets: &Assets) -> Result<ControlPlane> {
+    async fn start_once(assets: &Assets, extra: &[&str]) -> Result<ControlPlane> {
         let t0 = Instant::now();
         let dir = make_dir()?;
         // From here on, drop cleans up whatever was started.
@@ -145,6 +155,7 @@ impl ControlPlane {
             children: Vec::new(),
             url: String::new(),
             started_in: Duration::ZERO,
+            apiserver: (assets.kube_apiserver.clone(), Vec::new()),
         };
         cp.make_credentials()?;
         let [etcd_client, etcd_peer, secure] = free_ports()?;
@@ -167,32 +178,31 @@ impl ControlPlane {
             &d.join("etcd.log"),
         )?;
         cp.children.push(("etcd", etcd));
-        let apiserver = spawn(
-            &assets.kube_apiserver,
-            &[
-                format!("--etcd-servers={etcd_url}"),
-                "--bind-address=127.0.0.1".into(),
-                "--advertise-address=127.0.0.1".into(),
-                format!("--secure-port={secure}"),
-                format!("--tls-cert-file={}", d.join("server.crt").display()),
-                format!("--tls-private-key-file={}", d.join("server.key").display()),
-                format!("--token-auth-file={}", d.join("tokens.csv").display()),
-                "--authorization-mode=RBAC".into(),
-                "--service-account-issuer=https://kubernetes.default.svc.cluster.local".into(),
-                format!("--service-account-key-file={}", d.join("sa.key").display()),
-                format!(
-                    "--service-account-signing-key-file={}",
-                    d.join("sa.key").display()
-                ),
-                "--service-cluster-ip-range=10.0.0.0/24".into(),
-                // No controller-manager creates the `default` ServiceAccounts the plugin
-                // requires before a pod may be created (envtest does the same).
-                "--disable-admission-plugins=ServiceAccount".into(),
-                "--allow-privileged=true".into(),
-                "--profiling=false".into(),
-            ],
-            &d.join("kube-apiserver.log"),
-        )?;
+        let mut args: Vec<String> = vec![
+            format!("--etcd-servers={etcd_url}"),
+            "--bind-address=127.0.0.1".into(),
+            "--advertise-address=127.0.0.1".into(),
+            format!("--secure-port={secure}"),
+            format!("--tls-cert-file={}", d.join("server.crt").display()),
+            format!("--tls-private-key-file={}", d.join("server.key").display()),
+            format!("--token-auth-file={}", d.join("tokens.csv").display()),
+            "--authorization-mode=RBAC".into(),
+            "--service-account-issuer=https://kubernetes.default.svc.cluster.local".into(),
+            format!("--service-account-key-file={}", d.join("sa.key").display()),
+            format!(
+                "--service-account-signing-key-file={}",
+                d.join("sa.key").display()
+            ),
+            "--service-cluster-ip-range=10.0.0.0/24".into(),
+            // No controller-manager creates the `default` ServiceAccounts the plugin
+            // requires before a pod may be created (envtest does the same).
+            "--disable-admission-plugins=ServiceAccount".into(),
+            "--allow-privileged=true".into(),
+            "--profiling=false".into(),
+        ];
+        args.extend(extra.iter().map(|f| (*f).to_string()));
+        let apiserver = spawn(&assets.kube_apiserver, &args, &d.join("kube-apiserver.log"))?;
+        cp.apiserver.1 = args;
         // The API server first on drop: it would otherwise log etcd's death at length.
         cp.children.insert(0, ("kube-apiserver", apiserver));
         cp.url = format!("https://127.0.0.1:{secure}");
@@ -308,6 +318,29 @@ impl ControlPlane {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// Kills the API server and starts it again with the same flags, port and etcd; returns
+    /// once `/readyz` answers (the outage, roughly).
+    ///
+    /// # Errors
+    /// The API server did not come back.
+    pub async fn restart_apiserver(&mut self) -> Result<Duration> {
+        let t0 = Instant::now();
+        let i = self
+            .children
+            .iter()
+            .position(|(n, _)| *n == "kube-apiserver")
+            .context("no kube-apiserver to restart")?;
+        let (_, mut old) = self.children.remove(i);
+        old.kill().context("killing kube-apiserver")?;
+        old.wait().context("reaping kube-apiserver")?;
+        let (bin, args) = self.apiserver.clone();
+        let log = self.dir.join("kube-apiserver.log");
+        let child = spawn_appending(&bin, &args, &log)?;
+        self.children.insert(0, ("kube-apiserver", child));
+        self.wait_ready().await?;
+        Ok(t0.elapsed())
     }
 
     /// `https://127.0.0.1:<port>`.
@@ -455,6 +488,18 @@ fn openssl(dir: &Path, args: &[&str]) -> Result<()> {
 
 fn spawn(bin: &Path, args: &[String], log: &Path) -> Result<Child> {
     let out = fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
+    spawn_to(bin, args, out)
+}
+
+fn spawn_appending(bin: &Path, args: &[String], log: &Path) -> Result<Child> {
+    let out = fs::OpenOptions::new()
+        .append(true)
+        .open(log)
+        .with_context(|| format!("opening {}", log.display()))?;
+    spawn_to(bin, args, out)
+}
+
+fn spawn_to(bin: &Path, args: &[String], out: fs::File) -> Result<Child> {
     let err = out.try_clone().context("duplicating the log file")?;
     Command::new(bin)
         .args(args)
