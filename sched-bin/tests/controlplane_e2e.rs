@@ -17,6 +17,9 @@
 //! - `conflicts_*`: the test binds pods itself just before the daemon's Binding goes out; the
 //!   daemon gets 409s, drops those pods, and its cache has neither phantom usage on the node
 //!   it chose nor lost usage on the node the pods really landed on.
+//! - `conflict_on_the_node_it_chose_*`: the same race, but the test binds the pod where the
+//!   daemon would: the 409 means the pod is bound where the daemon wanted it, which counts as
+//!   bound (with its `Scheduled` event), and the pod's usage is counted once.
 //! - `apiserver_restart_*`: the API server is killed and started again under a running leader:
 //!   the leader keeps its Lease, its watches resume, and every pod is bound once.
 //! - `deploy_rbac_*`: the daemon runs as `deploy/`'s ServiceAccount (its token from the
@@ -595,6 +598,75 @@ async fn conflicts_drop_the_pods_and_leave_no_phantom_or_lost_usage() {
         Some(0.0),
         "{text}"
     );
+    d.sigterm().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conflict_on_the_node_it_chose_counts_as_bound() {
+    let Some((cp, client)) = control_plane().await else {
+        return;
+    };
+    const SCHED: &str = "placer-same";
+    create_node(&client, &support::node("same", 2000, &[("pool", "same")])).await;
+    // The test binds s-0 where the daemon will (its only node) just before the daemon does,
+    // as when a Binding that timed out but was applied is retried: 409 "already assigned to
+    // node same".
+    let layer = BindFirstLayer {
+        admin: client.clone(),
+        steal: Arc::new(Mutex::new(HashMap::from([(
+            "s-0".to_string(),
+            "same".to_string(),
+        )]))),
+    };
+    let d = start(
+        stealing_client(&cp, &layer).await,
+        &config(SCHED, None),
+        "placer-same",
+    );
+    let pod = |name: &str| support::pod(NS, name, SCHED, 1000, &[("pool", "same")]);
+    create_pod(&client, &pod("s-0")).await;
+    let node = wait_for(WAIT, "s-0 bound", async || {
+        bound_node(&client, NS, "s-0").await
+    })
+    .await;
+    assert_eq!(node, "same");
+    let scheduled = wait_for(WAIT, "Scheduled event of s-0", async || {
+        events_for(&client, NS, "s-0")
+            .await
+            .into_iter()
+            .find(|e| e.reason.as_deref() == Some("Scheduled"))
+    })
+    .await;
+    assert_eq!(
+        scheduled.note.as_deref(),
+        Some("Successfully assigned default/s-0 to same")
+    );
+    assert!(
+        layer.steal.lock().expect("steal map").is_empty(),
+        "the daemon's Binding went out (and was refused)"
+    );
+    assert_eq!(counter(&d.endpoints, "scheduled", SCHED).await, 1.0);
+    assert_eq!(counter(&d.endpoints, "error", SCHED).await, 0.0);
+    // s-0 is counted once: s-1 takes the other half, s-2 fits nowhere.
+    create_pod(&client, &pod("s-1")).await;
+    let node = wait_for(WAIT, "s-1 bound", async || {
+        bound_node(&client, NS, "s-1").await
+    })
+    .await;
+    assert_eq!(node, "same");
+    create_pod(&client, &pod("s-2")).await;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), NS);
+    wait_for(WAIT, "s-2 PodScheduled=False", async || {
+        pods.get("s-2")
+            .await
+            .ok()?
+            .status?
+            .conditions?
+            .into_iter()
+            .find(|c| c.type_ == "PodScheduled" && c.status == "False")
+    })
+    .await;
+    assert_eq!(bound_node(&client, NS, "s-2").await, None);
     d.sigterm().await;
 }
 
