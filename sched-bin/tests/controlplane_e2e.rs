@@ -16,7 +16,8 @@
 //!   renewal and no later than one retry period after that, and every pod is bound once.
 //! - `conflicts_*`: the test binds pods itself just before the daemon's Binding goes out; the
 //!   daemon gets 409s, drops those pods, and its cache has neither phantom usage on the node
-//!   it chose nor lost usage on the node the pods really landed on.
+//!   it chose nor lost usage on the node the pods really landed on; once with the watch
+//!   telling the daemon first, once with the 409s first (its pod watch delayed).
 //! - `conflict_on_the_node_it_chose_*`: the same race, but the test binds the pod where the
 //!   daemon would: the 409 means the pod is bound where the daemon wanted it, which counts as
 //!   bound (with its `Scheduled` event), and the pod's usage is counted once.
@@ -122,6 +123,24 @@ async fn counter(e: &Endpoints, result: &str, profile: &str) -> f64 {
         &format!(r#"scheduler_schedule_attempts_total{{result="{result}",profile="{profile}"}}"#),
     )
     .unwrap_or(0.0)
+}
+
+/// How many `Scheduled` events pod `name` has, once it has one (the event follows the binding).
+async fn scheduled_events(client: &Client, name: &str) -> usize {
+    let count = async || {
+        events_for(client, NS, name)
+            .await
+            .iter()
+            .filter(|e| e.reason.as_deref() == Some("Scheduled"))
+            .count()
+    };
+    wait_for(WAIT, &format!("Scheduled event of {name}"), async || {
+        Some(count().await).filter(|n| *n > 0)
+    })
+    .await;
+    // Time for a duplicate to show.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    count().await
 }
 
 fn holder(spec: &LeaseSpec) -> &str {
@@ -383,12 +402,11 @@ async fn killed_leader_is_replaced_after_the_lease_expires_and_no_pod_is_lost() 
         })
         .await;
         *per_node.entry(node).or_default() += 1;
-        let scheduled = events_for(&client, NS, name)
-            .await
-            .into_iter()
-            .filter(|e| e.reason.as_deref() == Some("Scheduled"))
-            .count();
-        assert_eq!(scheduled, 1, "{name} has one Scheduled event");
+        assert_eq!(
+            scheduled_events(&client, name).await,
+            1,
+            "{name} has one Scheduled event"
+        );
         assert!(pods.get(name).await.is_ok());
     }
     // 4 × 500m per 2-cpu node: each node exactly full, none over.
@@ -404,6 +422,8 @@ async fn killed_leader_is_replaced_after_the_lease_expires_and_no_pod_is_lost() 
 #[derive(Clone)]
 struct BindFirstLayer {
     admin: Client,
+    /// How late the events of the daemon's pod watch arrive (zero: as they come).
+    pod_watch_delay: Duration,
     /// pod name → the node the test binds it to.
     steal: Arc<Mutex<HashMap<String, String>>>,
 }
@@ -457,15 +477,18 @@ async fn bind(client: &Client, ns: &str, pod: &str, node: &str) -> kube::Result<
     .map(|_| ())
 }
 
-impl<S, B> tower::Service<http::Request<B>> for BindFirst<S>
+impl<S, B, R> tower::Service<http::Request<B>> for BindFirst<S>
 where
-    S: tower::Service<http::Request<B>> + Clone + Send + 'static,
+    S: tower::Service<http::Request<B>, Response = http::Response<R>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     B: Send + 'static,
+    R: http_body::Body + Send + 'static,
+    R::Data: Send + Unpin,
+    R::Error: Send + Unpin,
 {
-    type Response = S::Response;
+    type Response = http::Response<Delayed<R::Data, R::Error>>;
     type Error = S::Error;
-    type Future = futures::future::BoxFuture<'static, Result<S::Response, S::Error>>;
+    type Future = futures::future::BoxFuture<'static, Result<Self::Response, S::Error>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
         self.inner.poll_ready(cx)
@@ -482,6 +505,13 @@ where
                 let node = self.layer.steal.lock().expect("steal map").remove(&pod)?;
                 Some((ns, pod, node))
             });
+        let pod_watch = req.uri().path() == "/api/v1/pods"
+            && req.uri().query().is_some_and(|q| q.contains("watch=true"));
+        let delay = if pod_watch {
+            self.layer.pod_watch_delay
+        } else {
+            Duration::ZERO
+        };
         let admin = self.layer.admin.clone();
         Box::pin(async move {
             if let Some((ns, pod, node)) = stolen
@@ -490,8 +520,70 @@ where
                 // The test then finds the pod elsewhere and fails there.
                 eprintln!("the test's own binding of {ns}/{pod} to {node} failed: {e}");
             }
-            inner.call(req).await
+            let resp = inner.call(req).await?;
+            Ok(resp.map(|body| Delayed::new(body, delay)))
         })
+    }
+}
+
+/// A frame held back and the timer that releases it.
+type Waiting<D, E> = (
+    std::pin::Pin<Box<tokio::time::Sleep>>,
+    Result<http_body::Frame<D>, E>,
+);
+
+/// A response body whose frames each arrive `delay` after the inner body produced them.
+struct Delayed<D, E> {
+    rx: tokio::sync::mpsc::UnboundedReceiver<(Instant, Result<http_body::Frame<D>, E>)>,
+    waiting: Option<Waiting<D, E>>,
+}
+
+impl<D: Send + 'static, E: Send + 'static> Delayed<D, E> {
+    fn new<R>(body: R, delay: Duration) -> Self
+    where
+        R: http_body::Body<Data = D, Error = E> + Send + 'static,
+    {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            use http_body_util::BodyExt as _;
+            let mut body = std::pin::pin!(body);
+            while let Some(frame) = body.frame().await {
+                if tx.send((Instant::now() + delay, frame)).is_err() {
+                    return;
+                }
+            }
+        });
+        Delayed { rx, waiting: None }
+    }
+}
+
+impl<D: bytes::Buf + Unpin, E: Unpin> http_body::Body for Delayed<D, E> {
+    type Data = D;
+    type Error = E;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<D>, E>>> {
+        use std::future::Future as _;
+        let this = &mut *self;
+        loop {
+            if let Some((sleep, _)) = this.waiting.as_mut() {
+                if sleep.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
+                }
+                if let Some((_, frame)) = this.waiting.take() {
+                    return Poll::Ready(Some(frame));
+                }
+            }
+            match this.rx.poll_recv(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Ready(Some((at, frame))) => {
+                    this.waiting = Some((Box::pin(tokio::time::sleep_until(at)), frame));
+                }
+            }
+        }
     }
 }
 
@@ -504,8 +596,21 @@ async fn stealing_client(cp: &ControlPlane, layer: &BindFirstLayer) -> Client {
         .build()
 }
 
+/// The daemon learns that the test bound the pods first from the watch, then from the 409s.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn conflicts_drop_the_pods_and_leave_no_phantom_or_lost_usage() {
+async fn conflicts_drop_the_pods_and_leave_no_phantom_or_lost_usage_watch_first() {
+    conflicts(Duration::ZERO).await;
+}
+
+/// The 409s reach the daemon well before the watch says where the pods went (the daemon's pod
+/// watch runs 1.5 s late). The watch would also correct a refused assumption that was not
+/// forgotten, so this checks the end state in this order, not which of the two cleared it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conflicts_drop_the_pods_and_leave_no_phantom_or_lost_usage_409_first() {
+    conflicts(Duration::from_millis(1500)).await;
+}
+
+async fn conflicts(pod_watch_delay: Duration) {
     let Some((cp, client)) = control_plane().await else {
         return;
     };
@@ -516,6 +621,7 @@ async fn conflicts_drop_the_pods_and_leave_no_phantom_or_lost_usage() {
     let cfg = config(SCHED, None);
     let layer = BindFirstLayer {
         admin: client.clone(),
+        pod_watch_delay,
         steal: Arc::new(Mutex::new(HashMap::new())),
     };
     let stolen = ["c-0", "c-1", "c-2"];
@@ -613,6 +719,7 @@ async fn conflict_on_the_node_it_chose_counts_as_bound() {
     // node same".
     let layer = BindFirstLayer {
         admin: client.clone(),
+        pod_watch_delay: Duration::ZERO,
         steal: Arc::new(Mutex::new(HashMap::from([(
             "s-0".to_string(),
             "same".to_string(),
@@ -726,12 +833,11 @@ async fn apiserver_restart_keeps_the_lease_and_every_pod_is_bound() {
         })
         .await;
         assert_eq!(node, "restart-node");
-        let scheduled = events_for(&client, NS, name)
-            .await
-            .into_iter()
-            .filter(|e| e.reason.as_deref() == Some("Scheduled"))
-            .count();
-        assert_eq!(scheduled, 1, "{name} has one Scheduled event");
+        assert_eq!(
+            scheduled_events(&client, name).await,
+            1,
+            "{name} has one Scheduled event"
+        );
     }
     assert!(!d.handle.is_finished(), "the daemon runs on");
     let after = wait_for(WAIT, "a renewal after the restart", async || {
