@@ -23,6 +23,9 @@
 //!   bound (with its `Scheduled` event), and the pod's usage is counted once.
 //! - `apiserver_restart_*`: the API server is killed and started again under a running leader:
 //!   the leader keeps its Lease, its watches resume, and every pod is bound once.
+//! - `watch_expiry_*`: the daemon's watches are cut and held back while pods and a node come
+//!   and a bound pod goes, etcd is compacted (API server without watch cache), and the watches
+//!   resume from compacted versions: `410 Gone`, a re-list, and no pod lost or over-placed.
 //! - `deploy_rbac_*`: the daemon runs as `deploy/`'s ServiceAccount (its token from the
 //!   TokenRequest API), with `deploy/`'s RBAC and configuration, and does its whole job.
 
@@ -43,6 +46,7 @@ use sched_bin::daemon::http::Endpoints;
 use sched_bin::daemon::{Daemon, Stopped};
 use sched_core::config::SchedulerConfig;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -483,7 +487,7 @@ where
     S::Future: Send + 'static,
     B: Send + 'static,
     R: http_body::Body + Send + 'static,
-    R::Data: Send + Unpin,
+    R::Data: AsRef<[u8]> + Send + Unpin,
     R::Error: Send + Unpin,
 {
     type Response = http::Response<Delayed<R::Data, R::Error>>;
@@ -521,7 +525,15 @@ where
                 eprintln!("the test's own binding of {ns}/{pod} to {node} failed: {e}");
             }
             let resp = inner.call(req).await?;
-            Ok(resp.map(|body| Delayed::new(body, delay)))
+            Ok(resp.map(|body| {
+                Delayed::new(
+                    body,
+                    Relay {
+                        delay,
+                        ..Relay::default()
+                    },
+                )
+            }))
         })
     }
 }
@@ -538,16 +550,51 @@ struct Delayed<D, E> {
     waiting: Option<Waiting<D, E>>,
 }
 
-impl<D: Send + 'static, E: Send + 'static> Delayed<D, E> {
-    fn new<R>(body: R, delay: Duration) -> Self
+/// What a [`Delayed`] body does besides forwarding.
+#[derive(Clone, Default)]
+struct Relay {
+    /// How late each frame arrives.
+    delay: Duration,
+    /// When this changes, the body ends (the stream is cut, as by a dropped connection).
+    cut: Option<tokio::sync::watch::Receiver<u64>>,
+    /// Counts frames that carry a `410 Gone` status (a watch's ERROR event).
+    gone: Option<Arc<AtomicUsize>>,
+}
+
+impl<D: AsRef<[u8]> + Send + 'static, E: Send + 'static> Delayed<D, E> {
+    fn new<R>(body: R, relay: Relay) -> Self
     where
         R: http_body::Body<Data = D, Error = E> + Send + 'static,
     {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let Relay {
+            delay,
+            mut cut,
+            gone,
+        } = relay;
         tokio::spawn(async move {
             use http_body_util::BodyExt as _;
             let mut body = std::pin::pin!(body);
-            while let Some(frame) = body.frame().await {
+            loop {
+                let cut_now = async {
+                    match cut.as_mut() {
+                        Some(c) => {
+                            let _ = c.changed().await;
+                        }
+                        None => std::future::pending().await,
+                    }
+                };
+                let frame = tokio::select! {
+                    f = body.frame() => f,
+                    () = cut_now => return,
+                };
+                let Some(frame) = frame else { return };
+                if let (Some(gone), Ok(f)) = (&gone, &frame)
+                    && let Some(data) = f.data_ref()
+                    && String::from_utf8_lossy(data.as_ref()).contains(r#""code":410"#)
+                {
+                    gone.fetch_add(1, Ordering::Relaxed);
+                }
                 if tx.send((Instant::now() + delay, frame)).is_err() {
                     return;
                 }
@@ -849,6 +896,169 @@ async fn apiserver_restart_keeps_the_lease_and_every_pod_is_bound() {
     assert_eq!(after.lease_transitions, before.lease_transitions);
     assert_eq!(counter(&d.endpoints, "scheduled", SCHED).await, 6.0);
     assert!(d.sigterm().await.released);
+}
+
+/// A client layer over the daemon's watches: [`WatchGate::cut`] ends every open watch stream
+/// (as a dropped connection does) and holds new watch requests until [`WatchGate::open`];
+/// it counts the `410 Gone` answers the watches get.
+#[derive(Clone)]
+struct WatchGate {
+    open: Arc<tokio::sync::watch::Sender<bool>>,
+    cut: Arc<tokio::sync::watch::Sender<u64>>,
+    gone: Arc<AtomicUsize>,
+}
+
+impl WatchGate {
+    fn new() -> Self {
+        WatchGate {
+            open: Arc::new(tokio::sync::watch::channel(true).0),
+            cut: Arc::new(tokio::sync::watch::channel(0).0),
+            gone: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// Ends the open watch streams and holds the next watch requests.
+    fn cut(&self) {
+        self.open.send_replace(false);
+        self.cut.send_modify(|g| *g += 1);
+    }
+
+    /// Lets the held watch requests go.
+    fn open(&self) {
+        self.open.send_replace(true);
+    }
+
+    fn gone(&self) -> usize {
+        self.gone.load(Ordering::Relaxed)
+    }
+}
+
+#[derive(Clone)]
+struct Gated<S> {
+    inner: S,
+    gate: WatchGate,
+}
+
+impl<S> tower::Layer<S> for WatchGate {
+    type Service = Gated<S>;
+    fn layer(&self, inner: S) -> Gated<S> {
+        Gated {
+            inner,
+            gate: self.clone(),
+        }
+    }
+}
+
+impl<S, B, R> tower::Service<http::Request<B>> for Gated<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<R>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+    R: http_body::Body + Send + 'static,
+    R::Data: AsRef<[u8]> + Send + Unpin,
+    R::Error: Send + Unpin,
+{
+    type Response = http::Response<Delayed<R::Data, R::Error>>;
+    type Error = S::Error;
+    type Future = futures::future::BoxFuture<'static, Result<Self::Response, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: http::Request<B>) -> Self::Future {
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let watch = req.uri().query().is_some_and(|q| q.contains("watch=true"));
+        let gate = self.gate.clone();
+        Box::pin(async move {
+            if !watch {
+                let resp = inner.call(req).await?;
+                return Ok(resp.map(|b| Delayed::new(b, Relay::default())));
+            }
+            let mut open = gate.open.subscribe();
+            let _ = open.wait_for(|o| *o).await;
+            let cut = gate.cut.subscribe();
+            let resp = inner.call(req).await?;
+            if resp.status() == http::StatusCode::GONE {
+                gate.gone.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok(resp.map(|b| {
+                Delayed::new(
+                    b,
+                    Relay {
+                        cut: Some(cut),
+                        gone: Some(gate.gone.clone()),
+                        ..Relay::default()
+                    },
+                )
+            }))
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_expiry_relists_and_loses_no_pod() {
+    // Without the watch cache, watches are served by etcd, whose compaction expires them.
+    let Some(cp) = ControlPlane::start_or_skip_with(&["--watch-cache=false"]).await else {
+        return;
+    };
+    let client = cp.client().await.expect("admin client");
+    const SCHED: &str = "placer-expiry";
+    create_node(&client, &support::node("x-1", 2000, &[("pool", "x")])).await;
+    let gate = WatchGate::new();
+    let daemon_client =
+        kube::client::ClientBuilder::try_from(cp.admin_config().await.expect("admin config"))
+            .expect("client builder")
+            .with_layer(&tower::buffer::BufferLayer::new(1024))
+            .with_layer(&gate)
+            .build();
+    let d = start(daemon_client, &config(SCHED, None), "placer-expiry");
+    let pod = |name: &str| support::pod(NS, name, SCHED, 1000, &[("pool", "x")]);
+    create_pod(&client, &pod("x-0")).await;
+    assert_eq!(
+        wait_for(WAIT, "x-0 bound", async || bound_node(&client, NS, "x-0")
+            .await)
+        .await,
+        "x-1"
+    );
+    let _ = scheduled_events(&client, "x-0").await;
+
+    // Blind the daemon, change the cluster, compact history, let it look again.
+    gate.cut();
+    let pods: Api<Pod> = Api::namespaced(client.clone(), NS);
+    pods.delete("x-0", &kube::api::DeleteParams::default().grace_period(0))
+        .await
+        .expect("delete x-0");
+    create_node(&client, &support::node("x-2", 2000, &[("pool", "x")])).await;
+    let names = ["x-a", "x-b", "x-c", "x-d"];
+    for name in names {
+        create_pod(&client, &pod(name)).await;
+    }
+    let revision = cp.compact_etcd().expect("etcd compaction");
+    eprintln!("etcd compacted at revision {revision}");
+    gate.open();
+
+    // 4 × 1000m on 2 × 2000m: everything fits only if x-0's departure and x-2 were both seen.
+    let mut per_node: HashMap<String, usize> = HashMap::new();
+    for name in names {
+        let node = wait_for(WAIT, &format!("{name} bound"), async || {
+            bound_node(&client, NS, name).await
+        })
+        .await;
+        *per_node.entry(node).or_default() += 1;
+        assert_eq!(scheduled_events(&client, name).await, 1, "{name}");
+    }
+    assert_eq!(per_node.get("x-1"), Some(&2), "{per_node:?}");
+    assert_eq!(per_node.get("x-2"), Some(&2), "{per_node:?}");
+    assert!(
+        gate.gone() >= 1,
+        "the resumed watches were answered 410 Gone ({} times)",
+        gate.gone()
+    );
+    eprintln!("410 Gone answers to the daemon's watches: {}", gate.gone());
+    assert_eq!(counter(&d.endpoints, "scheduled", SCHED).await, 5.0);
+    d.sigterm().await;
 }
 
 fn deploy_file(name: &str) -> String {

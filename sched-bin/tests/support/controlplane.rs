@@ -89,6 +89,8 @@ pub struct ControlPlane {
     started_in: Duration,
     /// How to start the API server again ([`ControlPlane::restart_apiserver`]).
     apiserver: (PathBuf, Vec<String>),
+    /// etcd's client address (`127.0.0.1:<port>`).
+    etcd: String,
 }
 
 impl ControlPlane {
@@ -156,11 +158,13 @@ impl ControlPlane {
             url: String::new(),
             started_in: Duration::ZERO,
             apiserver: (assets.kube_apiserver.clone(), Vec::new()),
+            etcd: String::new(),
         };
         cp.make_credentials()?;
         let [etcd_client, etcd_peer, secure] = free_ports()?;
         let d = cp.dir.clone();
-        let etcd_url = format!("http://127.0.0.1:{etcd_client}");
+        cp.etcd = format!("127.0.0.1:{etcd_client}");
+        let etcd_url = format!("http://{}", cp.etcd);
         let peer_url = format!("http://127.0.0.1:{etcd_peer}");
         let etcd = spawn(
             &assets.etcd,
@@ -343,6 +347,28 @@ impl ControlPlane {
         Ok(t0.elapsed())
     }
 
+    /// Compacts etcd's history up to its current revision (physically), so that a watch
+    /// resuming from any earlier `resourceVersion` is answered `410 Gone` (when the API server
+    /// runs with `--watch-cache=false`; its watch cache has a window of its own otherwise).
+    /// Returns the revision.
+    ///
+    /// # Errors
+    /// etcd's JSON gateway did not answer as expected.
+    pub fn compact_etcd(&self) -> Result<i64> {
+        // Any key: the response header carries the store's revision.
+        let range = etcd_post(&self.etcd, "/v3/kv/range", r#"{"key":"AA==","limit":1}"#)?;
+        let revision = range["header"]["revision"]
+            .as_str()
+            .and_then(|r| r.parse::<i64>().ok())
+            .with_context(|| format!("no revision in etcd's answer {range}"))?;
+        etcd_post(
+            &self.etcd,
+            "/v3/kv/compaction",
+            &format!(r#"{{"revision":"{revision}","physical":true}}"#),
+        )?;
+        Ok(revision)
+    }
+
     /// `https://127.0.0.1:<port>`.
     #[must_use]
     pub fn url(&self) -> &str {
@@ -466,6 +492,33 @@ fn free_ports<const N: usize>() -> Result<[u16; N]> {
         *p = l.local_addr().context("local address")?.port();
     }
     Ok(ports)
+}
+
+/// POSTs `body` to etcd's JSON gateway at `addr` (plain HTTP/1.0: one request, no chunking).
+fn etcd_post(addr: &str, path: &str, body: &str) -> Result<serde_json::Value> {
+    use std::io::Write as _;
+    let mut conn =
+        std::net::TcpStream::connect(addr).with_context(|| format!("connecting to etcd {addr}"))?;
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .context("etcd read timeout")?;
+    write!(
+        conn,
+        "POST {path} HTTP/1.0\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .with_context(|| format!("writing to etcd {path}"))?;
+    let mut raw = Vec::new();
+    conn.read_to_end(&mut raw)
+        .with_context(|| format!("reading etcd's answer to {path}"))?;
+    let text = String::from_utf8_lossy(&raw);
+    let (head, json) = text
+        .split_once("\r\n\r\n")
+        .with_context(|| format!("etcd {path}: no HTTP answer: {text}"))?;
+    if head.split_whitespace().nth(1) != Some("200") {
+        bail!("etcd {path}: {head}: {json}");
+    }
+    serde_json::from_str(json.trim()).with_context(|| format!("etcd {path}: not JSON: {json}"))
 }
 
 fn openssl(dir: &Path, args: &[&str]) -> Result<()> {
