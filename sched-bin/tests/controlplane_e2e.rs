@@ -11,6 +11,9 @@
 //! - `sigterm_*`: two instances on one Lease; the leader is stopped the way SIGTERM stops
 //!   `placer run` (its shutdown token cancelled); the Lease is released and the standby leads
 //!   within one retry period, then binds what comes next.
+//! - `placer_run_process_*`: the same with the `placer` binary and real signals: SIGTERM
+//!   releases the Lease and exits 0, the standby process leads within a retry period and binds;
+//!   SIGKILL leaves the Lease naming the dead holder.
 //! - `killed_leader_*`: the leader vanishes without a word (its task dropped, the in-process
 //!   SIGKILL); the standby takes over no earlier than the lease duration after the last
 //!   renewal and no later than one retry period after that, and every pod is bound once.
@@ -324,6 +327,135 @@ async fn sigterm_releases_the_lease_and_the_standby_leads_within_a_retry_period(
         holder(&lease(&client, LEASE_NS, "placer-sigterm").await),
         ""
     );
+}
+
+/// A `placer run` process, killed and reaped on drop if still running.
+struct PlacerProcess {
+    child: std::process::Child,
+    log: std::path::PathBuf,
+}
+
+impl PlacerProcess {
+    fn spawn(cp: &ControlPlane, config: &std::path::Path, identity: &str) -> PlacerProcess {
+        let log = cp.dir().join(format!("{identity}.log"));
+        let out = std::fs::File::create(&log).expect("process log");
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_placer"))
+            .arg("run")
+            .arg("--config")
+            .arg(config)
+            .arg("--kubeconfig")
+            .arg(cp.kubeconfig())
+            .args(["--listen", "127.0.0.1:0", "--identity", identity])
+            .stdin(std::process::Stdio::null())
+            .stdout(out.try_clone().expect("log file"))
+            .stderr(out)
+            .spawn()
+            .expect("start placer run");
+        PlacerProcess { child, log }
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = std::process::Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill(1)");
+        assert!(status.success(), "kill -{signal} {}", self.child.id());
+    }
+
+    /// Waits for the exit (up to `limit`).
+    async fn exited(&mut self, limit: Duration) -> std::process::ExitStatus {
+        wait_for(limit, "placer run to exit", async || {
+            self.child.try_wait().expect("try_wait")
+        })
+        .await
+    }
+
+    /// What the process logged.
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for PlacerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn placer_run_process_on_sigterm_releases_the_lease_and_exits_0_on_sigkill_keeps_it() {
+    let Some((cp, client)) = control_plane().await else {
+        return;
+    };
+    const SCHED: &str = "placer-proc";
+    create_namespace(&client, LEASE_NS).await;
+    create_node(
+        &client,
+        &support::node("proc-node", 8000, &[("pool", "proc")]),
+    )
+    .await;
+    let config = cp.dir().join("placer-proc.yaml");
+    std::fs::write(
+        &config,
+        support::config_yaml(SCHED, Some((LEASE_NS, "placer-proc"))),
+    )
+    .expect("config file");
+    let log = LeaseLog::start(&client, LEASE_NS, "placer-proc").await;
+    let mut a = PlacerProcess::spawn(&cp, &config, "proc-a");
+    log.wait_holder("proc-a", WAIT).await;
+    let b = PlacerProcess::spawn(&cp, &config, "proc-b");
+    let pod = |name: &str| support::pod(NS, name, SCHED, 500, &[("pool", "proc")]);
+    create_pod(&client, &pod("proc-0")).await;
+    wait_for(WAIT, "proc-0 bound", async || {
+        bound_node(&client, NS, "proc-0").await
+    })
+    .await;
+    // Give the standby time to have started and polled the Lease.
+    tokio::time::sleep(RETRY + SLACK).await;
+    assert_eq!(
+        holder(&lease(&client, LEASE_NS, "placer-proc").await),
+        "proc-a"
+    );
+
+    a.signal("TERM");
+    let status = a.exited(WAIT).await;
+    assert!(
+        status.success(),
+        "placer run exits 0 on SIGTERM: {status}; it logged:\n{}",
+        a.log()
+    );
+    let b_at = log.wait_holder("proc-b", RETRY * 3).await;
+    let records = log.records();
+    let (released_at, released) = records
+        .iter()
+        .find(|(_, s)| holder(s).is_empty())
+        .cloned()
+        .unwrap_or_else(|| panic!("no released record among {records:?}"));
+    assert_eq!(released.lease_duration_seconds, Some(1));
+    let handover = b_at - released_at;
+    eprintln!("process handover after SIGTERM: {handover:?}");
+    assert!(
+        handover <= RETRY + SLACK,
+        "the standby led {handover:?} after the release"
+    );
+    create_pod(&client, &pod("proc-1")).await;
+    wait_for(WAIT, "proc-1 bound", async || {
+        bound_node(&client, NS, "proc-1").await
+    })
+    .await;
+    assert_eq!(scheduled_events(&client, "proc-1").await, 1);
+
+    // SIGKILL: nothing released, the record still names the dead holder.
+    let mut b = b;
+    b.signal("KILL");
+    let status = b.exited(WAIT).await;
+    assert!(!status.success(), "killed: {status}");
+    tokio::time::sleep(RETRY).await;
+    let after = lease(&client, LEASE_NS, "placer-proc").await;
+    assert_eq!(holder(&after), "proc-b");
+    assert_eq!(after.lease_duration_seconds, Some(15));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
