@@ -29,6 +29,10 @@
 //! - `watch_expiry_*`: the daemon's watches are cut and held back while pods and a node come
 //!   and a bound pod goes, etcd is compacted (API server without watch cache), and the watches
 //!   resume from compacted versions: `410 Gone`, a re-list, and no pod lost or over-placed.
+//! - `overload_*`: the API server admits two requests in flight of each kind and answers
+//!   429 beyond (API Priority and Fairness off); the daemon, as a user those limits apply to,
+//!   still binds every pod once and within capacity. The 429s are counted on the wire, below
+//!   kube's retry layer (which retries them, honouring Retry-After).
 //! - `deploy_rbac_*`: the daemon runs as `deploy/`'s ServiceAccount (its token from the
 //!   TokenRequest API), with `deploy/`'s RBAC and configuration, and does its whole job.
 
@@ -43,6 +47,7 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::PostParams;
+use kube::client::ConfigExt as _;
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client};
 use sched_bin::daemon::http::Endpoints;
@@ -1190,6 +1195,124 @@ async fn watch_expiry_relists_and_loses_no_pod() {
     );
     eprintln!("410 Gone answers to the daemon's watches: {}", gate.gone());
     assert_eq!(counter(&d.endpoints, "scheduled", SCHED).await, 5.0);
+    d.sigterm().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overload_429s_still_bind_every_pod_once_within_capacity() {
+    // Two requests in flight of each kind, beyond which the API server answers 429 at once
+    // (the max-in-flight filter; API Priority and Fairness would queue instead).
+    let Some(cp) = ControlPlane::start_or_skip_with(&[
+        "--enable-priority-and-fairness=false",
+        "--max-requests-inflight=2",
+        "--max-mutating-requests-inflight=2",
+    ])
+    .await
+    else {
+        return;
+    };
+    // The admin (system:masters) is exempt from the limits; the daemon runs as a plain user.
+    let client = cp.client().await.expect("admin client");
+    let binding: ClusterRoleBinding = serde_json::from_value(serde_json::json!({
+        "metadata": { "name": "placer-test-user-admin" },
+        "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin" },
+        "subjects": [{ "apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": support::controlplane::USER }],
+    }))
+    .expect("binding");
+    Api::<ClusterRoleBinding>::all(client.clone())
+        .create(&PostParams::default(), &binding)
+        .await
+        .expect("bind the test user");
+    const SCHED: &str = "placer-overload";
+    const NODES: usize = 2;
+    const PODS: usize = 12;
+    for i in 0..NODES {
+        create_node(
+            &client,
+            &support::node(&format!("o-{i}"), 2400, &[("pool", "o")]),
+        )
+        .await;
+    }
+    // kube's own stack (ClientBuilder) with a counter of 429s below its retry layer: kube 5
+    // retries 429/503/504 itself (honouring Retry-After), so above it nothing is seen.
+    let throttled = Arc::new(AtomicUsize::new(0));
+    let seen = throttled.clone();
+    let count = tower::util::MapResponseLayer::new(move |r: http::Response<_>| {
+        if r.status() == http::StatusCode::TOO_MANY_REQUESTS {
+            seen.fetch_add(1, Ordering::Relaxed);
+        }
+        r
+    });
+    let cfg = config(SCHED, None);
+    let user = cp
+        .config_with_token(support::controlplane::USER_TOKEN)
+        .await
+        .expect("user config");
+    let https = user.rustls_https_connector().expect("TLS connector");
+    let hyper = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build(https);
+    let service = tower::ServiceBuilder::new()
+        .layer(tower::buffer::BufferLayer::new(1024))
+        .layer(sched_bin::daemon::ratelimit::RateLimitLayer::new(
+            f64::from(cfg.client_connection.qps),
+            cfg.client_connection.burst,
+        ))
+        .layer(user.base_uri_layer())
+        .option_layer(user.auth_layer().expect("auth layer"))
+        .layer(tower::retry::RetryLayer::new(
+            kube::client::retry::RetryPolicy::server_retry(),
+        ))
+        .map_err(tower::BoxError::from)
+        .layer(count)
+        .service(hyper);
+    let daemon_client = Client::new(service, NS);
+    // 12 × 400m on 2 × 2400m: every node exactly full once all are bound. All pending before
+    // the daemon starts, so that it binds them all at once.
+    let names: Vec<String> = (0..PODS).map(|i| format!("o-pod-{i}")).collect();
+    for name in &names {
+        create_pod(
+            &client,
+            &support::pod(NS, name, SCHED, 400, &[("pool", "o")]),
+        )
+        .await;
+    }
+    let d = start(daemon_client, &cfg, "placer-overload");
+    let mut per_node: HashMap<String, usize> = HashMap::new();
+    for name in &names {
+        let node = wait_for(
+            Duration::from_secs(60),
+            &format!("{name} bound"),
+            async || bound_node(&client, NS, name).await,
+        )
+        .await;
+        *per_node.entry(node).or_default() += 1;
+    }
+    assert!(
+        per_node.values().all(|n| *n == PODS / NODES),
+        "no node over its allocatable: {per_node:?}"
+    );
+    let throttled = throttled.load(Ordering::Relaxed);
+    eprintln!("429 answers to the daemon: {throttled}");
+    assert!(throttled > 0, "the API server was overloaded");
+    // Events are best effort (upstream's broadcaster drops them under pressure too): at most
+    // one each, and how many are missing is printed.
+    let mut missing = Vec::new();
+    for name in &names {
+        let n = events_for(&client, NS, name)
+            .await
+            .iter()
+            .filter(|e| e.reason.as_deref() == Some("Scheduled"))
+            .count();
+        assert!(n <= 1, "{name}: {n} Scheduled events");
+        if n == 0 {
+            missing.push(name.clone());
+        }
+    }
+    eprintln!(
+        "pods without a Scheduled event: {} of {PODS}",
+        missing.len()
+    );
+    assert_eq!(counter(&d.endpoints, "scheduled", SCHED).await, PODS as f64);
     d.sigterm().await;
 }
 

@@ -10,7 +10,8 @@
 //!
 //! - a CA and a serving certificate signed by it for `127.0.0.1` / `localhost` (made with the
 //!   `openssl` command line tool), and an RSA key signing service-account tokens;
-//! - a static token file: the admin token, user `placer-test-admin` in `system:masters`;
+//! - a static token file: the admin token, user `placer-test-admin` in `system:masters`, and
+//!   [`USER_TOKEN`] for user [`USER`], whom RBAC grants nothing by default;
 //! - etcd's data, both processes' logs, and `kubeconfig` (server, CA, admin token).
 //!
 //! The API server runs with `--authorization-mode=RBAC`, so every identity other than the admin
@@ -29,6 +30,14 @@ use std::time::{Duration, Instant};
 
 /// The admin's bearer token (in `system:masters`).
 pub const ADMIN_TOKEN: &str = "placer-test-admin-token";
+
+/// The bearer token of user [`USER`]: in no group but `system:authenticated`, so RBAC grants it
+/// nothing until a test binds it a role (and the API server's in-flight limits apply to it,
+/// which `system:masters` escapes).
+pub const USER_TOKEN: &str = "placer-test-user-token";
+
+/// The user of [`USER_TOKEN`].
+pub const USER: &str = "placer-test-user";
 
 /// How long the API server may take to report ready.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -281,7 +290,10 @@ impl ControlPlane {
         openssl(d, &["genrsa", "-out", "sa.key", "2048"])?;
         fs::write(
             d.join("tokens.csv"),
-            format!("{ADMIN_TOKEN},placer-test-admin,placer-test-admin,\"system:masters\"\n"),
+            format!(
+                "{ADMIN_TOKEN},placer-test-admin,placer-test-admin,\"system:masters\"\n\
+                 {USER_TOKEN},{USER},{USER}\n"
+            ),
         )
         .context("writing tokens.csv")?;
         Ok(())
