@@ -34,7 +34,9 @@
 //!   still binds every pod once and within capacity. The 429s are counted on the wire, below
 //!   kube's retry layer (which retries them, honouring Retry-After).
 //! - `deploy_rbac_*`: the daemon runs as `deploy/`'s ServiceAccount (its token from the
-//!   TokenRequest API), with `deploy/`'s RBAC and configuration, and does its whole job.
+//!   TokenRequest API), with `deploy/`'s RBAC and configuration, and does its whole job;
+//!   `deploy_rbac_each_*` take each permission away in turn and name what breaks (and the
+//!   three grants the daemon does not use).
 
 mod support;
 
@@ -1368,11 +1370,9 @@ async fn apply_deploy_file(client: &Client, name: &str) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deploy_rbac_service_account_does_the_whole_job() {
-    let Some((cp, client)) = control_plane().await else {
-        return;
-    };
+/// Applies `deploy/`'s namespace, ServiceAccount, RBAC and ConfigMap; returns the configuration
+/// the ConfigMap holds and a kubeconfig with a token of the ServiceAccount (TokenRequest API).
+async fn deploy_setup(cp: &ControlPlane, client: &Client) -> (SchedulerConfig, std::path::PathBuf) {
     for f in [
         "namespace.yaml",
         "serviceaccount.yaml",
@@ -1380,7 +1380,7 @@ async fn deploy_rbac_service_account_does_the_whole_job() {
         "role-lease.yaml",
         "configmap.yaml",
     ] {
-        apply_deploy_file(&client, f).await;
+        apply_deploy_file(client, f).await;
     }
     let cm: ConfigMap = Api::namespaced(client.clone(), LEASE_NS)
         .get("placer-config")
@@ -1391,10 +1391,6 @@ async fn deploy_rbac_service_account_does_the_whole_job() {
         .and_then(|mut d| d.remove("config.yaml"))
         .expect("config.yaml");
     let cfg = SchedulerConfig::from_yaml(&text).expect("deploy's configuration");
-    let sched = cfg.profiles[0].scheduler_name.clone();
-    let le = cfg.leader_election.clone();
-    assert!(le.leader_elect);
-
     let sa: Api<ServiceAccount> = Api::namespaced(client.clone(), LEASE_NS);
     let token = sa
         .create_token_request(
@@ -1418,6 +1414,18 @@ async fn deploy_rbac_service_account_does_the_whole_job() {
     let kubeconfig = cp
         .write_token_kubeconfig("placer-sa", &token)
         .expect("SA kubeconfig");
+    (cfg, kubeconfig)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deploy_rbac_service_account_does_the_whole_job() {
+    let Some((cp, client)) = control_plane().await else {
+        return;
+    };
+    let (cfg, kubeconfig) = deploy_setup(&cp, &client).await;
+    let sched = cfg.profiles[0].scheduler_name.clone();
+    let le = cfg.leader_election.clone();
+    assert!(le.leader_elect);
     let sa_client = daemon_client(&cfg, &kubeconfig).await;
     // The token authenticates as the ServiceAccount, which RBAC limits: no Secrets.
     let secrets: Api<k8s_openapi::api::core::v1::Secret> = Api::namespaced(sa_client.clone(), NS);
@@ -1506,4 +1514,366 @@ async fn deploy_rbac_service_account_does_the_whole_job() {
         holder(&lease(&client, &le.resource_namespace, &le.resource_name).await),
         ""
     );
+}
+
+/// `deploy/`'s ClusterRole and leader-election Role as shipped.
+struct DeployRbac {
+    cluster_role: ClusterRole,
+    role: Role,
+}
+
+impl DeployRbac {
+    fn read() -> DeployRbac {
+        let one = |file: &str, kind: &str| -> serde_json::Value {
+            let docs: Vec<serde_json::Value> =
+                serde_saphyr::from_str_multiple(&deploy_file(file)).expect("deploy YAML");
+            docs.into_iter()
+                .find(|d| d["kind"] == kind)
+                .unwrap_or_else(|| panic!("{file}: no {kind}"))
+        };
+        DeployRbac {
+            cluster_role: serde_json::from_value(one("clusterrole.yaml", "ClusterRole"))
+                .expect("ClusterRole"),
+            role: serde_json::from_value(one("role-lease.yaml", "Role")).expect("Role"),
+        }
+    }
+
+    /// Both objects with `verb` on `group`/`resource` taken out (other resources and verbs of
+    /// the same rule kept).
+    fn without(&self, group: &str, resource: &str, verb: &str) -> (ClusterRole, Role) {
+        use k8s_openapi::api::rbac::v1::PolicyRule;
+        let cut = |rules: &[PolicyRule]| -> Vec<PolicyRule> {
+            let mut out = Vec::new();
+            for r in rules {
+                let groups = r.api_groups.clone().unwrap_or_default();
+                let resources = r.resources.clone().unwrap_or_default();
+                if !groups.iter().any(|g| g == group)
+                    || !resources.iter().any(|x| x == resource)
+                    || !r.verbs.iter().any(|v| v == verb)
+                {
+                    out.push(r.clone());
+                    continue;
+                }
+                let others: Vec<String> = resources
+                    .iter()
+                    .filter(|x| *x != resource)
+                    .cloned()
+                    .collect();
+                if !others.is_empty() {
+                    out.push(PolicyRule {
+                        resources: Some(others),
+                        ..r.clone()
+                    });
+                }
+                let verbs: Vec<String> = r.verbs.iter().filter(|v| *v != verb).cloned().collect();
+                if !verbs.is_empty() {
+                    out.push(PolicyRule {
+                        resources: Some(vec![resource.to_string()]),
+                        verbs,
+                        ..r.clone()
+                    });
+                }
+            }
+            out
+        };
+        let mut cr = self.cluster_role.clone();
+        cr.rules = cr.rules.as_deref().map(cut);
+        let mut role = self.role.clone();
+        role.rules = role.rules.as_deref().map(cut);
+        assert!(
+            cr != self.cluster_role || role != self.role,
+            "deploy/ grants no {verb} on {group}/{resource}"
+        );
+        (cr, role)
+    }
+
+    /// Puts `cr` and `role` in place of the current objects and gives the authorizer a moment.
+    async fn install(client: &Client, cr: &ClusterRole, role: &Role) {
+        let crs: Api<ClusterRole> = Api::all(client.clone());
+        let mut cr = cr.clone();
+        cr.metadata.resource_version = crs
+            .get("placer")
+            .await
+            .expect("ClusterRole")
+            .metadata
+            .resource_version;
+        crs.replace("placer", &PostParams::default(), &cr)
+            .await
+            .expect("replace ClusterRole");
+        let roles: Api<Role> = Api::namespaced(client.clone(), LEASE_NS);
+        let mut role = role.clone();
+        role.metadata.resource_version = roles
+            .get("placer-leader-election")
+            .await
+            .expect("Role")
+            .metadata
+            .resource_version;
+        roles
+            .replace("placer-leader-election", &PostParams::default(), &role)
+            .await
+            .expect("replace Role");
+        // RBAC is read from informers: let them catch up.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+    }
+}
+
+/// What taking one permission away must break (or, for `Unused`, must not).
+#[derive(Clone, Copy, Debug)]
+enum Breaks {
+    /// The cache never syncs: not ready, nothing bound.
+    NeverReady,
+    /// The first list works, later objects of the kind are never seen: a pod needing a Node
+    /// created after the start stays unbound.
+    LateNodes,
+    /// As `LateNodes`, for a pod created after the start.
+    LatePods,
+    /// Nothing is bound; the attempts count as errors.
+    Binding,
+    /// No `PodScheduled=False` condition although `FailedScheduling` was written.
+    Condition,
+    /// No events at all although the pods were handled.
+    Events,
+    /// The Lease is never taken: nothing bound, no Lease.
+    NeverLeads,
+    /// Leads, but the Lease cannot be released on SIGTERM.
+    NoRelease,
+    /// Nothing: the whole job is done without it.
+    Unused,
+}
+
+/// Runs `deploy/`'s daemon as its ServiceAccount with each `(group, resource, verb)` taken out
+/// of `deploy/`'s RBAC in turn and checks that `Breaks` names what fails.
+async fn rbac_matrix(cases: &[(&str, &str, &str, Breaks)]) {
+    let Some((cp, client)) = control_plane().await else {
+        return;
+    };
+    let (cfg, kubeconfig) = deploy_setup(&cp, &client).await;
+    let sched = cfg.profiles[0].scheduler_name.clone();
+    let rbac = DeployRbac::read();
+    let leases: Api<Lease> = Api::namespaced(client.clone(), LEASE_NS);
+    let pods: Api<Pod> = Api::namespaced(client.clone(), NS);
+    let quiet = Duration::from_secs(4);
+    for (i, &(group, resource, verb, breaks)) in cases.iter().enumerate() {
+        let what = format!("without {verb} on {group}/{resource}");
+        eprintln!("{what}: expect {breaks:?}");
+        let (cr, role) = rbac.without(group, resource, verb);
+        DeployRbac::install(&client, &cr, &role).await;
+        let pool = format!("rb{i}");
+        create_node(
+            &client,
+            &support::node(&format!("rb{i}-n"), 4000, &[("pool", &pool)]),
+        )
+        .await;
+        let (fit, big, late) = (
+            format!("rb{i}-fit"),
+            format!("rb{i}-big"),
+            format!("rb{i}-late"),
+        );
+        create_pod(
+            &client,
+            &support::pod(NS, &fit, &sched, 1000, &[("pool", &pool)]),
+        )
+        .await;
+        create_pod(
+            &client,
+            &support::pod(NS, &big, &sched, 8000, &[("pool", &pool)]),
+        )
+        .await;
+        let identity = format!("placer-sa-{i}");
+        let d = start(daemon_client(&cfg, &kubeconfig).await, &cfg, &identity);
+        let ready = || d.endpoints.respond(&http::Method::GET, "/readyz").status() == 200;
+        let condition = async |name: &str| {
+            pods.get(name)
+                .await
+                .ok()?
+                .status?
+                .conditions?
+                .into_iter()
+                .find(|c| c.type_ == "PodScheduled" && c.status == "False")
+        };
+        let event = async |name: &str, reason: &str| {
+            events_for(&client, NS, name)
+                .await
+                .into_iter()
+                .find(|e| e.reason.as_deref() == Some(reason))
+        };
+        match breaks {
+            Breaks::NeverReady => {
+                tokio::time::sleep(quiet).await;
+                assert!(!ready(), "{what}: the daemon became ready");
+                assert_eq!(bound_node(&client, NS, &fit).await, None, "{what}");
+            }
+            Breaks::NeverLeads => {
+                tokio::time::sleep(quiet).await;
+                assert_eq!(bound_node(&client, NS, &fit).await, None, "{what}");
+                assert!(
+                    leases
+                        .get_opt("placer")
+                        .await
+                        .expect("lease read")
+                        .is_none(),
+                    "{what}: a Lease was written"
+                );
+            }
+            Breaks::Binding => {
+                wait_for(WAIT, &format!("{what}: an error"), async || {
+                    (counter(&d.endpoints, "error", &sched).await >= 1.0).then_some(())
+                })
+                .await;
+                assert_eq!(bound_node(&client, NS, &fit).await, None, "{what}");
+            }
+            Breaks::Condition => {
+                wait_for(WAIT, &format!("{what}: FailedScheduling"), async || {
+                    event(&big, "FailedScheduling").await
+                })
+                .await;
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                assert!(condition(&big).await.is_none(), "{what}: condition written");
+            }
+            Breaks::Events => {
+                wait_for(WAIT, &format!("{what}: {fit} bound"), async || {
+                    bound_node(&client, NS, &fit).await
+                })
+                .await;
+                wait_for(WAIT, &format!("{what}: {big} condition"), async || {
+                    condition(&big).await
+                })
+                .await;
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                assert!(events_for(&client, NS, &fit).await.is_empty(), "{what}");
+                assert!(events_for(&client, NS, &big).await.is_empty(), "{what}");
+            }
+            Breaks::LateNodes | Breaks::LatePods => {
+                wait_for(WAIT, &format!("{what}: {fit} bound"), async || {
+                    bound_node(&client, NS, &fit).await
+                })
+                .await;
+                let late_pool = if matches!(breaks, Breaks::LateNodes) {
+                    let p = format!("rb{i}-late");
+                    create_node(
+                        &client,
+                        &support::node(&format!("rb{i}-n2"), 4000, &[("pool", &p)]),
+                    )
+                    .await;
+                    p
+                } else {
+                    pool.clone()
+                };
+                create_pod(
+                    &client,
+                    &support::pod(NS, &late, &sched, 1000, &[("pool", &late_pool)]),
+                )
+                .await;
+                tokio::time::sleep(quiet).await;
+                assert_eq!(bound_node(&client, NS, &late).await, None, "{what}");
+            }
+            Breaks::NoRelease => {
+                wait_for(WAIT, &format!("{what}: {fit} bound"), async || {
+                    bound_node(&client, NS, &fit).await
+                })
+                .await;
+                // SIGTERM: the release is an update, which is not granted.
+                d.stop.cancel();
+                let released = d
+                    .handle
+                    .await
+                    .expect("daemon task")
+                    .is_ok_and(|s| s.released);
+                assert!(!released, "{what}: released");
+                let l = leases.get("placer").await.expect("lease");
+                assert_eq!(holder(&l.spec.unwrap_or_default()), identity, "{what}");
+                cleanup(&client, &[&fit, &big, &late], &[&format!("rb{i}-n")]).await;
+                continue;
+            }
+            Breaks::Unused => {
+                wait_for(WAIT, &format!("{what}: {fit} bound"), async || {
+                    bound_node(&client, NS, &fit).await
+                })
+                .await;
+                wait_for(WAIT, &format!("{what}: Scheduled"), async || {
+                    event(&fit, "Scheduled").await
+                })
+                .await;
+                wait_for(WAIT, &format!("{what}: {big} condition"), async || {
+                    condition(&big).await
+                })
+                .await;
+                wait_for(WAIT, &format!("{what}: FailedScheduling"), async || {
+                    event(&big, "FailedScheduling").await
+                })
+                .await;
+            }
+        }
+        let stopped = d.sigterm().await;
+        if matches!(breaks, Breaks::Unused) {
+            assert!(stopped.released, "{what}: released");
+        }
+        cleanup(
+            &client,
+            &[&fit, &big, &late],
+            &[&format!("rb{i}-n"), &format!("rb{i}-n2")],
+        )
+        .await;
+    }
+}
+
+/// Deletes pods and nodes (the ones that exist) and the Lease, so that the next run starts
+/// afresh.
+async fn cleanup(client: &Client, pods: &[&str], nodes: &[&str]) {
+    let dp = kube::api::DeleteParams::default().grace_period(0);
+    let pod_api: Api<Pod> = Api::namespaced(client.clone(), NS);
+    for p in pods {
+        let _ = pod_api.delete(p, &dp).await;
+    }
+    let node_api: Api<k8s_openapi::api::core::v1::Node> = Api::all(client.clone());
+    for n in nodes {
+        let _ = node_api.delete(n, &dp).await;
+    }
+    let _ = Api::<Lease>::namespaced(client.clone(), LEASE_NS)
+        .delete("placer", &dp)
+        .await;
+}
+
+/// Each read `deploy/`'s ClusterRole grants is needed: without `list` the cache never syncs;
+/// without `watch` on Nodes or Pods, later ones are never seen. (Without `watch` on the other
+/// five kinds only spreading and affinity over later objects would suffer, which plain pods
+/// do not show; those are not checked.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deploy_rbac_each_read_is_needed() {
+    rbac_matrix(&[
+        ("", "nodes", "list", Breaks::NeverReady),
+        ("", "nodes", "watch", Breaks::LateNodes),
+        ("", "pods", "list", Breaks::NeverReady),
+        ("", "pods", "watch", Breaks::LatePods),
+        ("", "namespaces", "list", Breaks::NeverReady),
+        ("", "services", "list", Breaks::NeverReady),
+        ("", "replicationcontrollers", "list", Breaks::NeverReady),
+        ("apps", "replicasets", "list", Breaks::NeverReady),
+        ("apps", "statefulsets", "list", Breaks::NeverReady),
+    ])
+    .await;
+}
+
+/// Each write and Lease permission of `deploy/` is needed, and three it grants are not used.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deploy_rbac_each_write_is_needed_and_three_grants_are_unused() {
+    rbac_matrix(&[
+        ("", "pods/binding", "create", Breaks::Binding),
+        ("", "pods/status", "patch", Breaks::Condition),
+        ("events.k8s.io", "events", "create", Breaks::Events),
+        (
+            "coordination.k8s.io",
+            "leases",
+            "create",
+            Breaks::NeverLeads,
+        ),
+        ("coordination.k8s.io", "leases", "get", Breaks::NeverLeads),
+        ("coordination.k8s.io", "leases", "update", Breaks::NoRelease),
+        // The daemon never GETs a Node or a Pod (it watches them) and never PATCHes an event
+        // (no event series): these grants can go.
+        ("", "nodes", "get", Breaks::Unused),
+        ("", "pods", "get", Breaks::Unused),
+        ("events.k8s.io", "events", "patch", Breaks::Unused),
+    ])
+    .await;
 }
