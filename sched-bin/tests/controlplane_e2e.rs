@@ -14,6 +14,10 @@
 //! - `placer_run_process_*`: the same with the `placer` binary and real signals: SIGTERM
 //!   releases the Lease and exits 0, the standby process leads within a retry period and binds;
 //!   SIGKILL leaves the Lease naming the dead holder.
+//! - `placer_run_processes_killed_repeatedly_*`: three processes; the leader is SIGKILLed twice
+//!   while pods stream in: each takeover comes no earlier than the lease duration after the
+//!   last renewal (and within two retry periods after that), every pod is bound once, no node
+//!   over its allocatable.
 //! - `killed_leader_*`: the leader vanishes without a word (its task dropped, the in-process
 //!   SIGKILL); the standby takes over no earlier than the lease duration after the last
 //!   renewal and no later than one retry period after that, and every pod is bound once.
@@ -340,6 +344,7 @@ async fn sigterm_releases_the_lease_and_the_standby_leads_within_a_retry_period(
 struct PlacerProcess {
     child: std::process::Child,
     log: std::path::PathBuf,
+    identity: String,
 }
 
 impl PlacerProcess {
@@ -358,7 +363,11 @@ impl PlacerProcess {
             .stderr(out)
             .spawn()
             .expect("start placer run");
-        PlacerProcess { child, log }
+        PlacerProcess {
+            child,
+            log,
+            identity: identity.to_string(),
+        }
     }
 
     fn signal(&self, signal: &str) {
@@ -463,6 +472,120 @@ async fn placer_run_process_on_sigterm_releases_the_lease_and_exits_0_on_sigkill
     let after = lease(&client, LEASE_NS, "placer-proc").await;
     assert_eq!(holder(&after), "proc-b");
     assert_eq!(after.lease_duration_seconds, Some(15));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn placer_run_processes_killed_repeatedly_while_pods_stream_in_lose_no_pod() {
+    let Some((cp, client)) = control_plane().await else {
+        return;
+    };
+    const SCHED: &str = "placer-failover";
+    const PODS: usize = 24;
+    create_namespace(&client, LEASE_NS).await;
+    // 24 × 500m on 3 × 4000m: exactly full once all are bound, so a new leader that missed
+    // a binding puts more than a node holds somewhere.
+    for i in 0..3 {
+        create_node(
+            &client,
+            &support::node(&format!("f-{i}"), 4000, &[("pool", "failover")]),
+        )
+        .await;
+    }
+    let config = cp.dir().join("placer-failover.yaml");
+    std::fs::write(
+        &config,
+        support::config_yaml(SCHED, Some((LEASE_NS, "placer-failover"))),
+    )
+    .expect("config file");
+    let log = LeaseLog::start(&client, LEASE_NS, "placer-failover").await;
+    let mut procs = vec![PlacerProcess::spawn(&cp, &config, "f-a")];
+    log.wait_holder("f-a", WAIT).await;
+    procs.push(PlacerProcess::spawn(&cp, &config, "f-b"));
+    procs.push(PlacerProcess::spawn(&cp, &config, "f-c"));
+    // Pods stream in, one every 1.5 s, for the whole run.
+    let streamer = {
+        let client = client.clone();
+        tokio::spawn(async move {
+            for i in 0..PODS {
+                create_pod(
+                    &client,
+                    &support::pod(
+                        NS,
+                        &format!("f-pod-{i}"),
+                        SCHED,
+                        500,
+                        &[("pool", "failover")],
+                    ),
+                )
+                .await;
+                tokio::time::sleep(Duration::from_millis(1500)).await;
+            }
+        })
+    };
+    // Kill the leader twice: a, then whoever took over.
+    let mut leaders = vec!["f-a".to_string()];
+    for _ in 0..2 {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let current = leaders.last().cloned().expect("a leader");
+        let p = procs
+            .iter_mut()
+            .find(|p| p.identity == current)
+            .expect("the leader's process");
+        p.signal("KILL");
+        let _ = p.exited(WAIT).await;
+        let killed_at = Instant::now();
+        let next = wait_for(LEASE + RETRY * 4, "a new leader", async || {
+            log.records()
+                .into_iter()
+                .find(|(t, s)| *t > killed_at && !holder(s).is_empty() && holder(s) != current)
+                .map(|(t, s)| (t, holder(&s).to_string()))
+        })
+        .await;
+        let last_renewal = log
+            .records()
+            .iter()
+            .filter(|(_, s)| holder(s) == current)
+            .map(|(t, _)| *t)
+            .max()
+            .expect("a renewal by the killed leader");
+        let takeover = next.0 - last_renewal;
+        eprintln!(
+            "{} took over {takeover:?} after {current}'s last renewal ({:?} after the kill)",
+            next.1,
+            next.0 - killed_at
+        );
+        assert!(
+            takeover + Duration::from_millis(250) >= LEASE,
+            "{} took over {takeover:?} after the last renewal: before the lease ran out",
+            next.1
+        );
+        assert!(
+            takeover <= LEASE + RETRY * 2 + SLACK,
+            "{} took over {takeover:?} after the last renewal",
+            next.1
+        );
+        leaders.push(next.1);
+    }
+    streamer.await.expect("pod streamer");
+    let mut per_node: HashMap<String, i64> = HashMap::new();
+    for i in 0..PODS {
+        let name = format!("f-pod-{i}");
+        let node = wait_for(WAIT, &format!("{name} bound"), async || {
+            bound_node(&client, NS, &name).await
+        })
+        .await;
+        *per_node.entry(node).or_default() += 500;
+        assert_eq!(
+            scheduled_events(&client, &name).await,
+            1,
+            "{name} was bound once"
+        );
+    }
+    assert!(
+        per_node.values().all(|m| *m <= 4000),
+        "no node over its allocatable: {per_node:?}"
+    );
+    eprintln!("leaders in turn: {leaders:?}; cpu per node: {per_node:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
