@@ -20,7 +20,7 @@
 //!   over its allocatable.
 //! - `killed_leader_*`: the leader vanishes without a word (its task dropped, the in-process
 //!   SIGKILL); the standby takes over no earlier than the lease duration after the last
-//!   renewal and no later than one retry period after that, and every pod is bound once.
+//!   renewal and within two retry periods after that, and every pod is bound once.
 //! - `conflicts_*`: the test binds pods itself just before the daemon's Binding goes out; the
 //!   daemon gets 409s, drops those pods, and its cache has neither phantom usage on the node
 //!   it chose nor lost usage on the node the pods really landed on; once with the watch
