@@ -37,6 +37,11 @@
 //!   429 beyond (API Priority and Fairness off); the daemon, as a user those limits apply to,
 //!   still binds every pod once and within capacity. The 429s are counted on the wire, below
 //!   kube's retry layer (which retries them, honouring Retry-After).
+//! - `failed_scheduling_messages_*`: upstream kube-scheduler (v1.28.7 where checked; found
+//!   beside the other binaries, optional) and Placer each see the same unschedulable pods:
+//!   their `PodScheduled=False` messages are equal once the differences between 1.28 and 1.35
+//!   (Placer follows 1.35) are applied, each named in `as_1_35`, and the one where the rules
+//!   themselves changed is asserted on both sides.
 //! - `deploy_rbac_*`: the daemon runs as `deploy/`'s ServiceAccount (its token from the
 //!   TokenRequest API), with `deploy/`'s RBAC and configuration, and does its whole job;
 //!   `deploy_rbac_each_*` take each permission away in turn and name what breaks (and the
@@ -2006,4 +2011,188 @@ async fn deploy_rbac_each_write_is_needed_and_three_grants_are_unused() {
         ("events.k8s.io", "events", "patch", Breaks::Unused),
     ])
     .await;
+}
+
+/// Upstream's kube-scheduler from `KUBEBUILDER_ASSETS` (not part of envtest's set: optional).
+fn kube_scheduler_binary() -> Option<std::path::PathBuf> {
+    let dir = std::env::var_os("KUBEBUILDER_ASSETS")?;
+    let p = std::path::Path::new(&dir).join("kube-scheduler");
+    p.is_file().then_some(p)
+}
+
+/// A child process killed and reaped on drop.
+struct Reaped(std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Upstream 1.28.7's `FailedScheduling` text as 1.35 writes it, for the differences these
+/// cases meet:
+///
+/// - TaintToleration's reason names the taint in 1.28 (`node(s) had untolerated taint
+///   {dedicated: gpu}`), not in 1.35 (`node(s) had untolerated taint(s)`);
+/// - 1.28 ends the preemption part with a doubled period (`scheduling..`), 1.35 with one.
+fn as_1_35(upstream_1_28: &str) -> String {
+    let mut s = String::new();
+    let mut rest = upstream_1_28;
+    while let Some(i) = rest.find("untolerated taint {") {
+        s.push_str(&rest[..i]);
+        s.push_str("untolerated taint(s)");
+        rest = rest[i..].find('}').map_or("", |j| &rest[i + j + 1..]);
+    }
+    s.push_str(rest);
+    if s.ends_with("..") {
+        s.pop();
+    }
+    s
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_scheduling_messages_equal_kube_schedulers() {
+    let Some(bin) = kube_scheduler_binary() else {
+        eprintln!("skipped: no kube-scheduler in KUBEBUILDER_ASSETS");
+        return;
+    };
+    let Some((cp, client)) = control_plane().await else {
+        return;
+    };
+    const SCHED: &str = "placer-cmp";
+    let log = std::fs::File::create(cp.dir().join("kube-scheduler.log")).expect("log");
+    let _upstream = Reaped(
+        std::process::Command::new(&bin)
+            .arg(format!("--kubeconfig={}", cp.kubeconfig().display()))
+            .args(["--leader-elect=false", "--secure-port=0"])
+            .stdin(std::process::Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("start kube-scheduler"),
+    );
+    // Three 2-cpu nodes: cmp-1 (disk=ssd) and cmp-2 each with 1500m held by a pod bound at
+    // creation, cmp-3 tainted dedicated=gpu:NoSchedule.
+    create_node(
+        &client,
+        &support::node("cmp-1", 2000, &[("pool", "cmp"), ("disk", "ssd")]),
+    )
+    .await;
+    create_node(&client, &support::node("cmp-2", 2000, &[("pool", "cmp")])).await;
+    let mut tainted = support::node("cmp-3", 2000, &[("pool", "cmp")]);
+    if let Some(spec) = tainted.spec.as_mut() {
+        spec.taints = Some(vec![k8s_openapi::api::core::v1::Taint {
+            key: "dedicated".into(),
+            value: Some("gpu".into()),
+            effect: "NoSchedule".into(),
+            ..Default::default()
+        }]);
+    }
+    create_node(&client, &tainted).await;
+    for n in ["cmp-1", "cmp-2"] {
+        let mut filler = support::pod(NS, &format!("filler-{n}"), "nobody", 1500, &[]);
+        if let Some(spec) = filler.spec.as_mut() {
+            spec.node_name = Some(n.into());
+        }
+        create_pod(&client, &filler).await;
+    }
+    let d = start(client.clone(), &config(SCHED, None), "placer-cmp");
+
+    type Shape = fn(&mut Pod);
+    let selector: Shape = |p| {
+        if let Some(s) = p.spec.as_mut() {
+            s.node_selector = Some([("disk".to_string(), "hdd".to_string())].into());
+        }
+    };
+    let ssd: Shape = |p| {
+        if let Some(s) = p.spec.as_mut() {
+            s.node_selector = Some([("disk".to_string(), "ssd".to_string())].into());
+        }
+    };
+    let affinity: Shape = |p| {
+        let aff: k8s_openapi::api::core::v1::Affinity = serde_json::from_value(serde_json::json!({
+            "nodeAffinity": { "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [{ "matchExpressions": [
+                    { "key": "disk", "operator": "In", "values": ["nvme"] }
+                ]}]
+            }}
+        }))
+        .expect("affinity");
+        if let Some(s) = p.spec.as_mut() {
+            s.affinity = Some(aff);
+        }
+    };
+    let none: Shape = |_| {};
+    // (case, cpu request, shape): resources (fits no free share; preemption finds no victim),
+    // a node selector, required node affinity, resources and a selector together.
+    let cases: [(&str, i64, Shape); 4] = [
+        ("cpu", 1000, none),
+        ("selector", 100, selector),
+        ("affinity", 100, affinity),
+        ("cpu-and-selector", 1000, ssd),
+    ];
+    // More than any node's allocatable: 1.35's NodeResourcesFit calls that unresolvable
+    // ("Preemption is not helpful"); 1.28 looked for victims ("No preemption victims found").
+    let beyond = ("beyond-allocatable", 3000, none);
+    for (case, cpu, shape) in cases.iter().chain(std::iter::once(&beyond)) {
+        for (who, sched) in [("upstream", "default-scheduler"), ("placer", SCHED)] {
+            let mut p = support::pod(NS, &format!("cmp-{case}-{who}"), sched, *cpu, &[]);
+            shape(&mut p);
+            create_pod(&client, &p).await;
+        }
+    }
+    let pods: Api<Pod> = Api::namespaced(client.clone(), NS);
+    let message = async |name: &str| {
+        wait_for(WAIT, &format!("{name} PodScheduled=False"), async || {
+            pods.get(name)
+                .await
+                .ok()?
+                .status?
+                .conditions?
+                .into_iter()
+                .find(|c| c.type_ == "PodScheduled" && c.status == "False")?
+                .message
+        })
+        .await
+    };
+    for (case, _, _) in &cases {
+        let up = message(&format!("cmp-{case}-upstream")).await;
+        let ours = message(&format!("cmp-{case}-placer")).await;
+        eprintln!("{case}:\n  kube-scheduler: {up}\n  placer:         {ours}");
+        assert_eq!(ours, as_1_35(&up), "{case}: upstream wrote {up:?}");
+        let note = wait_for(
+            WAIT,
+            &format!("{case}: Placer's FailedScheduling"),
+            async || {
+                events_for(&client, NS, &format!("cmp-{case}-placer"))
+                    .await
+                    .into_iter()
+                    .find(|e| e.reason.as_deref() == Some("FailedScheduling"))?
+                    .note
+            },
+        )
+        .await;
+        assert_eq!(note, ours, "{case}: the event says what the condition says");
+    }
+    let up = message("cmp-beyond-allocatable-upstream").await;
+    let ours = message("cmp-beyond-allocatable-placer").await;
+    eprintln!("beyond-allocatable:\n  kube-scheduler: {up}\n  placer:         {ours}");
+    let reasons =
+        "0/3 nodes are available: 1 node(s) had untolerated taint(s), 2 Insufficient cpu.";
+    assert_eq!(
+        as_1_35(&up),
+        format!(
+            "{reasons} preemption: 0/3 nodes are available: 1 Preemption is not helpful for \
+             scheduling, 2 No preemption victims found for incoming pod."
+        )
+    );
+    assert_eq!(
+        ours,
+        format!(
+            "{reasons} preemption: 0/3 nodes are available: 3 Preemption is not helpful for \
+             scheduling."
+        )
+    );
+    d.sigterm().await;
 }
