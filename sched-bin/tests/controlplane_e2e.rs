@@ -1125,6 +1125,9 @@ async fn apiserver_restart_keeps_the_lease_and_every_pod_is_bound() {
             bound_node(&client, NS, name).await
         })
         .await;
+        // The event follows the binding: an event write the restart cuts off is lost (kube
+        // retries 429/503/504 answers, not broken connections), so let them land first.
+        assert_eq!(scheduled_events(&client, name).await, 1, "{name}");
     }
     let outage = cp.restart_apiserver().await.expect("API server restart");
     eprintln!("API server back after {outage:?}");

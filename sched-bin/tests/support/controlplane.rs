@@ -18,7 +18,14 @@
 //! gets exactly what RBAC grants it. The start waits for `/readyz`. [`Drop`] kills and reaps the
 //! two processes it started (nothing else) and removes the directory; it runs when a test
 //! fails or panics too, and prints the tail of the API server's log when the thread panics.
-//! `PLACER_TEST_KEEP_DIR=1` keeps the directory for inspection.
+//! `PLACER_TEST_KEEP_DIR=1` keeps the directory for inspection. (A test process killed with
+//! SIGKILL cannot run `Drop`: its etcd and kube-apiserver then outlive it; Ctrl-C reaches them
+//! through the terminal's process group.)
+//!
+//! Tests can also restart the API server ([`ControlPlane::restart_apiserver`]), compact etcd
+//! ([`ControlPlane::compact_etcd`]), pass extra API server flags
+//! ([`ControlPlane::start_or_skip_with`]) and authenticate as an unprivileged user
+//! ([`USER_TOKEN`]) or with any token ([`ControlPlane::config_with_token`]).
 
 use anyhow::{Context, Result, bail};
 use std::fs;
