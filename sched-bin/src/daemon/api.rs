@@ -54,6 +54,8 @@ impl PodRef {
 }
 
 /// Binds `pod` to `node` through `pods/{name}/binding`, with the pod's UID as precondition.
+/// A 409 saying the pod is already assigned to `node` counts as success: the pod is bound
+/// where it was to be (e.g. an earlier attempt that timed out was applied).
 ///
 /// # Errors
 /// See [`BindError`].
@@ -82,10 +84,23 @@ pub async fn bind(client: &Client, pod: &PodRef, node: &str) -> Result<(), BindE
         .await
     {
         Ok(_) => Ok(()),
+        Err(kube::Error::Api(s)) if s.code == 409 && already_assigned_to(&s.message, node) => {
+            Ok(())
+        }
         Err(kube::Error::Api(s)) if s.code == 409 => Err(BindError::Conflict(s.message)),
         Err(kube::Error::Api(s)) if s.code == 404 => Err(BindError::NotFound(s.message)),
         Err(e) => Err(BindError::Other(e)),
     }
+}
+
+/// Whether a 409 message is the API server's refusal of a binding because the pod is already
+/// assigned to `node` (`pod <name> is already assigned to node "<node>"`, in
+/// `pkg/registry/core/pod/storage`).
+#[must_use]
+pub fn already_assigned_to(message: &str, node: &str) -> bool {
+    message
+        .strip_suffix(&format!("is already assigned to node \"{node}\""))
+        .is_some_and(|rest| rest.ends_with(' '))
 }
 
 /// Truncates an event note to the API's 1 kB limit as upstream does (`…` marks the cut).
@@ -241,5 +256,19 @@ pub async fn patch_pod_scheduled_false(client: &Client, pod: &PodRef, reason: &s
         .await
     {
         tracing::warn!(pod = %format!("{}/{}", pod.namespace, pod.name), error = %e, "failed to update pod condition");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::already_assigned_to;
+
+    #[test]
+    fn a_conflict_naming_the_chosen_node_is_recognised() {
+        let msg = r#"Operation cannot be fulfilled on pods/binding "p1": pod p1 is already assigned to node "n1""#;
+        assert!(already_assigned_to(msg, "n1"));
+        assert!(!already_assigned_to(msg, "n2"));
+        assert!(!already_assigned_to(msg, "1"), "the whole node name");
+        assert!(!already_assigned_to("Conflict", "n1"));
     }
 }
