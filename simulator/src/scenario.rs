@@ -20,6 +20,14 @@ use std::sync::Arc;
 /// Virtual time in milliseconds since the start of the run.
 pub type Millis = i64;
 
+/// The longest `at` or `duration` a scenario may give: 100 years of virtual time, so that
+/// sums of times never come near `i64::MAX`.
+pub const MAX_MILLIS: Millis = 100 * 365 * 86_400_000;
+
+/// The most objects one `createPods` or `addNodes` event may make, so that a few bytes of
+/// scenario cannot ask for unbounded memory.
+pub const MAX_COUNT: u64 = 1_000_000;
+
 /// Where something was written: file, line, column and field path.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Location {
@@ -357,7 +365,11 @@ impl Parser {
 
     fn count(&self, node: &YNode, field: &str) -> Result<u64> {
         match node.value {
-            Kind::Int(i) if i >= 1 => Ok(i.unsigned_abs()),
+            Kind::Int(i) if i >= 1 && i.unsigned_abs() <= MAX_COUNT => Ok(i.unsigned_abs()),
+            Kind::Int(i) if i >= 1 => err(
+                self.loc(node, field),
+                format!("{i} is too many: at most {MAX_COUNT} objects per event"),
+            ),
             _ => err(
                 self.loc(node, field),
                 "expected a positive whole number".to_string(),
@@ -372,6 +384,18 @@ impl Parser {
             Kind::Str(s) => parse_duration(s),
             _ => None,
         };
+        if let Some(ms) = parsed
+            && ms > MAX_MILLIS
+        {
+            return err(
+                self.loc(node, field),
+                format!(
+                    "{} is too long: at most {} ({MAX_MILLIS} ms) of virtual time",
+                    describe_value(node),
+                    format_millis(MAX_MILLIS)
+                ),
+            );
+        }
         parsed.ok_or_else(|| ScenarioError {
             location: self.loc(node, field),
             message: format!(

@@ -813,3 +813,42 @@ fn scenario_pods_are_admitted_with_the_snapshots_priority_classes() {
         "{e}"
     );
 }
+
+#[test]
+fn times_and_counts_are_bounded_with_the_field_in_the_error() {
+    // `at` near i64::MAX would wrap the virtual clock; a huge count in a few bytes would ask for
+    // unbounded memory: both are errors naming the field.
+    let cases = [
+        (
+            "events:\n- at: 9223372036854775s\n  cordon: n1\n",
+            "events[0].at",
+            "is too long",
+        ),
+        (
+            "templates:\n  pods:\n    w:\n      spec: {containers: [{name: c}]}\nevents:\n- at: 0s\n  createPods: {template: w, count: 100000000}\n",
+            "events[0].createPods.count",
+            "at most 1000000 objects per event",
+        ),
+        (
+            "templates:\n  pods:\n    w:\n      spec: {containers: [{name: c}]}\nevents:\n- at: 0s\n  createPods: {template: w, duration: 1e300}\n",
+            "events[0].createPods.duration",
+            "is too long",
+        ),
+    ];
+    for (text, field, want) in cases {
+        let e = Scenario::from_text(text, "scenario.yaml", Path::new("."))
+            .err()
+            .unwrap_or_else(|| panic!("{text} should fail"))
+            .to_string();
+        assert!(e.contains(field) && e.contains(want), "{text}: {e}");
+    }
+    // 100 years is still fine.
+    assert!(
+        Scenario::from_text(
+            "events:\n- at: 36500d\n  cordon: n1\n",
+            "scenario.yaml",
+            Path::new(".")
+        )
+        .is_ok()
+    );
+}
