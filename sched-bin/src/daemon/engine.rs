@@ -93,6 +93,9 @@ pub struct Engine {
     state: ClusterState,
     scheduler: Scheduler,
     queue: SchedulingQueue,
+    /// While a whole list is applied (a pod re-list): the moves it asks for, made once at the
+    /// end (one pass over the queue instead of one per listed pod).
+    deferred_move: Option<Option<(ClusterEvent, ClusterEvents)>>,
     meta: HashMap<Arc<str>, PodMeta>,
     /// Assumed pods: `None` while binding, then the time they expire unless confirmed.
     assumed: HashMap<Arc<str>, Option<Instant>>,
@@ -195,6 +198,7 @@ impl Engine {
             pod_buf: None,
             objects: ObjectCaches::default(),
             binds_in_flight: 0,
+            deferred_move: None,
             client: parts.client,
             recorders,
             shared: parts.shared,
@@ -367,6 +371,12 @@ impl Engine {
     /// Moves the unschedulable pods `events` may help (those whose rejecting plugins registered
     /// one of them), counted under `label`.
     fn move_on(&mut self, label: ClusterEvent, events: ClusterEvents) {
+        if let Some(deferred) = &mut self.deferred_move {
+            // The last label names the batch; every event counts.
+            let all = deferred.map_or(events, |(_, e)| e | events);
+            *deferred = Some((label, all));
+            return;
+        }
         let (active, backoff) = self.queue.move_on_event(events, Instant::now().into_std());
         self.count_incoming(Where::Active, label.label(), active);
         self.count_incoming(Where::Backoff, label.label(), backoff);
@@ -500,11 +510,15 @@ impl Engine {
             .chain(self.queue.keys().cloned())
             .filter(|k| !listed.contains(&**k))
             .collect();
+        self.deferred_move = Some(None);
         for key in gone {
             self.delete_pod(&key);
         }
         for p in &pods {
             self.apply_pod(p);
+        }
+        if let Some(Some((label, events))) = self.deferred_move.take() {
+            self.move_on(label, events);
         }
     }
 
