@@ -199,6 +199,9 @@ pub struct SchedulingQueue<T: QueueTime = std::time::Instant> {
     initial_backoff: Duration,
     max_backoff: Duration,
     pods: HashMap<Arc<str>, QueuedPod<T>>,
+    /// Keys of the pods unschedulable or in flight: what an event looks at, so that an event
+    /// costs O(those pods), not O(every pending pod).
+    watching: std::collections::HashSet<Arc<str>>,
     active: BinaryHeap<ActiveEntry>,
     backoff: BinaryHeap<BackoffEntry<T>>,
     next_generation: u64,
@@ -234,6 +237,7 @@ impl<T: QueueTime> SchedulingQueue<T> {
             initial_backoff,
             max_backoff,
             pods: HashMap::new(),
+            watching: std::collections::HashSet::new(),
             active: BinaryHeap::new(),
             backoff: BinaryHeap::new(),
             next_generation: 0,
@@ -285,6 +289,16 @@ impl<T: QueueTime> SchedulingQueue<T> {
         };
         self.counts[idx(p.place)] -= 1;
         self.counts[idx(to)] += 1;
+        let watched = |w: Where| matches!(w, Where::Unschedulable | Where::InFlight);
+        match (watched(p.place), watched(to)) {
+            (false, true) => {
+                self.watching.insert(key.clone());
+            }
+            (true, false) => {
+                self.watching.remove(key);
+            }
+            _ => {}
+        }
         p.place = to;
         p.generation = generation;
         p.unschedulable_since = (to == Where::Unschedulable).then_some(now);
@@ -361,6 +375,7 @@ impl<T: QueueTime> SchedulingQueue<T> {
             },
         );
         self.counts[idx(Where::InFlight)] += 1;
+        self.watching.insert(key.clone());
         self.set_place(&key, to, now);
     }
 
@@ -368,6 +383,7 @@ impl<T: QueueTime> SchedulingQueue<T> {
     pub fn remove(&mut self, key: &str) -> Option<QueuedPod<T>> {
         let p = self.pods.remove(key)?;
         self.counts[idx(p.place)] -= 1;
+        self.watching.remove(key);
         Some(p)
     }
 
@@ -450,13 +466,18 @@ impl<T: QueueTime> SchedulingQueue<T> {
     /// for their outcome. Returns how many moved to active and to backoff.
     pub fn move_on_event(&mut self, event: ClusterEvents, now: T) -> (usize, usize) {
         let mut keys: Vec<Arc<str>> = Vec::new();
-        for (k, p) in &mut self.pods {
+        for k in &self.watching {
+            let Some(p) = self.pods.get_mut(k) else {
+                continue;
+            };
             match p.place {
                 Where::Unschedulable if p.events.intersects(event) => keys.push(k.clone()),
                 Where::InFlight => p.events_in_flight |= event,
                 _ => {}
             }
         }
+        // The set's order is arbitrary: move in key order, so that runs repeat exactly.
+        keys.sort();
         self.move_keys(keys, now)
     }
 
@@ -482,16 +503,19 @@ impl<T: QueueTime> SchedulingQueue<T> {
     /// upstream `flushUnschedulablePodsLeftover`: pods unschedulable for longer than
     /// [`POD_MAX_IN_UNSCHEDULABLE_PODS_DURATION`] are moved. Returns how many moved.
     pub fn flush_unschedulable_leftover(&mut self, now: T) -> usize {
-        let keys: Vec<Arc<str>> = self
-            .pods
+        let mut keys: Vec<Arc<str>> = self
+            .watching
             .iter()
-            .filter(|(_, p)| {
-                p.place == Where::Unschedulable
-                    && p.unschedulable_since
-                        .is_some_and(|t| now.since(t) >= POD_MAX_IN_UNSCHEDULABLE_PODS_DURATION)
+            .filter(|k| {
+                self.pods.get(*k).is_some_and(|p| {
+                    p.place == Where::Unschedulable
+                        && p.unschedulable_since
+                            .is_some_and(|t| now.since(t) >= POD_MAX_IN_UNSCHEDULABLE_PODS_DURATION)
+                })
             })
-            .map(|(k, _)| k.clone())
+            .cloned()
             .collect();
+        keys.sort();
         let (a, b) = self.move_keys(keys, now);
         a + b
     }
@@ -523,8 +547,9 @@ impl<T: QueueTime> SchedulingQueue<T> {
     pub fn next_deadline(&self) -> Option<T> {
         let backoff = self.backoff.peek().map(|e| e.expiry.0);
         let leftover = self
-            .pods
-            .values()
+            .watching
+            .iter()
+            .filter_map(|k| self.pods.get(k))
             .filter(|p| p.place == Where::Unschedulable)
             .filter_map(|p| p.unschedulable_since)
             .min()
