@@ -57,9 +57,15 @@ struct RunArgs {
     /// Log format.
     #[arg(long, value_enum, default_value = "text")]
     log_format: LogFormatArg,
-    /// Address for /healthz, /livez, /readyz and /metrics (plain HTTP).
-    #[arg(long, default_value = "0.0.0.0:10259")]
+    /// Address for /healthz, /livez, /readyz and /metrics (plain HTTP; loopback by default,
+    /// e.g. `0.0.0.0:10259` to let a Prometheus scrape it).
+    #[arg(long, default_value = "127.0.0.1:10259")]
     listen: SocketAddr,
+    /// The most bindings in flight at once (each: a Binding POST and its `Scheduled` event).
+    /// Halved on a 429 or 504 answer to a binding, grown back by one per success.
+    #[arg(long, default_value_t = crate::daemon::DEFAULT_MAX_BINDS_IN_FLIGHT,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    max_binds_in_flight: u32,
     /// Leader election identity (default: hostname plus a random suffix).
     #[arg(long)]
     identity: Option<String>,
@@ -79,6 +85,7 @@ fn run_daemon(args: RunArgs, plugins: &[PluginSpec]) -> anyhow::Result<ExitCode>
         log_format,
         listen: args.listen,
         identity: args.identity,
+        max_binds_in_flight: args.max_binds_in_flight as usize,
         plugins: plugins.to_vec(),
     };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;

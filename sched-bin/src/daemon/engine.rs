@@ -105,6 +105,7 @@ pub struct Engine {
     pod_buf: Option<Vec<Pod>>,
     objects: ObjectCaches,
     binds_in_flight: usize,
+    window: BindWindow,
     client: Client,
     recorders: HashMap<String, Recorder>,
     shared: Arc<Shared>,
@@ -142,6 +143,48 @@ pub struct EngineParts {
     pub shared: Arc<Shared>,
     /// The sender side of the loop's input (given to bindings).
     pub tx: mpsc::Sender<Input>,
+    /// The most bindings in flight at once.
+    pub max_binds_in_flight: usize,
+}
+
+/// How many bindings may be in flight: at most the configured maximum, halved when the API
+/// server answers a binding 429 or 504 (overloaded), grown back by one per success (AIMD).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BindWindow {
+    max: usize,
+    current: usize,
+}
+
+impl BindWindow {
+    /// A window open to `max` (at least 1).
+    #[must_use]
+    pub fn new(max: usize) -> Self {
+        let max = max.max(1);
+        BindWindow { max, current: max }
+    }
+
+    /// The bindings allowed in flight now.
+    #[must_use]
+    pub fn current(&self) -> usize {
+        self.current
+    }
+
+    /// A binding succeeded.
+    pub fn success(&mut self) {
+        self.current = (self.current + 1).min(self.max);
+    }
+
+    /// The server was overloaded (429 or 504).
+    pub fn overloaded(&mut self) {
+        self.current = (self.current / 2).max(1);
+    }
+}
+
+/// Whether a binding error is the server saying it is overloaded (429 Too Many Requests or
+/// 504 Gateway Timeout).
+#[must_use]
+pub fn is_overload(e: &BindError) -> bool {
+    matches!(e, BindError::Other(kube::Error::Api(s)) if s.code == 429 || s.code == 504)
 }
 
 fn spec_hash(pod: &Pod) -> u64 {
@@ -198,6 +241,7 @@ impl Engine {
             pod_buf: None,
             objects: ObjectCaches::default(),
             binds_in_flight: 0,
+            window: BindWindow::new(parts.max_binds_in_flight),
             deferred_move: None,
             client: parts.client,
             recorders,
@@ -253,6 +297,7 @@ impl Engine {
             let lead = *leading.borrow();
             if lead
                 && self.synced()
+                && self.binds_in_flight < self.window.current()
                 && let Some(p) = self.queue.pop(Instant::now().into_std())
             {
                 self.schedule_one(p);
@@ -769,7 +814,7 @@ impl Engine {
         } else {
             self.queue.requeue_backoff(key, now.into_std());
         }
-        tracing::info!(pod = %key, %reason, err = %msg, "unable to schedule pod; waiting");
+        tracing::debug!(pod = %key, %reason, err = %msg, "unable to schedule pod; waiting");
         self.feedback(key, profile, reason, msg);
     }
 
@@ -848,7 +893,8 @@ impl Engine {
         let m = &self.shared.metrics;
         match o.result {
             Ok(()) => {
-                tracing::info!(pod = %o.key, node = %o.node, attempts = o.attempts, "successfully bound pod");
+                self.window.success();
+                tracing::debug!(pod = %o.key, node = %o.node, attempts = o.attempts, "successfully bound pod");
                 m.attempt(
                     AttemptResult::Scheduled,
                     &o.profile,
@@ -873,6 +919,10 @@ impl Engine {
                 }
             }
             Err(e) => {
+                if is_overload(&e) {
+                    self.window.overloaded();
+                    tracing::warn!(pod = %o.key, error = %e, window = self.window.current(), "API server overloaded; fewer bindings in flight");
+                }
                 m.attempt(
                     AttemptResult::Error,
                     &o.profile,
@@ -885,7 +935,7 @@ impl Engine {
                 match e {
                     BindError::Conflict(msg) | BindError::NotFound(msg) => {
                         // Already bound, being deleted or gone: the watch tells the rest.
-                        tracing::info!(pod = %o.key, err = %msg, "binding refused; dropping pod");
+                        tracing::debug!(pod = %o.key, err = %msg, "binding refused; dropping pod");
                         self.queue.remove(&o.key);
                         self.meta.remove(&o.key);
                     }
@@ -913,5 +963,27 @@ async fn sleep_until_opt(deadline: Option<Instant>) {
     match deadline {
         Some(d) => tokio::time::sleep_until(d).await,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod window_tests {
+    use super::BindWindow;
+
+    #[test]
+    fn bind_window_halves_on_overload_and_grows_back_by_one_to_the_max() {
+        let mut w = BindWindow::new(8);
+        assert_eq!(w.current(), 8);
+        w.overloaded();
+        assert_eq!(w.current(), 4);
+        w.overloaded();
+        w.overloaded();
+        w.overloaded();
+        assert_eq!(w.current(), 1, "never below one");
+        for _ in 0..20 {
+            w.success();
+        }
+        assert_eq!(w.current(), 8, "never above the max");
+        assert_eq!(BindWindow::new(0).current(), 1);
     }
 }

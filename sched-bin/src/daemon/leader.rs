@@ -371,8 +371,21 @@ pub async fn run(
             () = shutdown.cancelled() => break,
             () = tokio::time::sleep(cfg.retry_period) => {}
         }
-        if try_acquire_or_renew(&api, &mut elector).await {
-            continue;
+        // A renewal may not outlast the renew deadline: a hung request must not keep this
+        // instance leading past it (the standby takes over a lease duration after it last saw
+        // the record change).
+        let deadline = elector
+            .last_renew
+            .map_or_else(Instant::now, |t| t + cfg.renew_deadline);
+        let attempt_start = Instant::now();
+        match tokio::time::timeout_at(deadline, try_acquire_or_renew(&api, &mut elector)).await {
+            Ok(true) => {
+                // Count the renewal from when it was sent, not when the answer came back.
+                elector.last_renew = Some(attempt_start);
+                continue;
+            }
+            Ok(false) => {}
+            Err(_) => tracing::warn!(%lease, "lease renewal timed out at the renew deadline"),
         }
         if !elector.is_leader() || elector.renewal_overdue(Instant::now()) {
             // Another holder took over, or renewals failed past the deadline.

@@ -55,6 +55,9 @@ use tokio_util::sync::CancellationToken;
 /// Upstream's secure port. Placer serves plain HTTP on it.
 pub const DEFAULT_PORT: u16 = 10259;
 
+/// Default of `--max-binds-in-flight`.
+pub const DEFAULT_MAX_BINDS_IN_FLIGHT: u32 = 64;
+
 /// The field selector of the Pod watch (upstream: non-terminal pods only).
 pub const NON_TERMINAL_PODS: &str = "status.phase!=Succeeded,status.phase!=Failed";
 
@@ -79,12 +82,14 @@ pub struct DaemonOptions {
     /// Log format.
     pub log_format: LogFormat,
     /// Where `/healthz`, `/livez`, `/readyz` and `/metrics` are served (plain HTTP; default
-    /// `0.0.0.0:10259`, upstream's secure port number).
+    /// `127.0.0.1:10259`, upstream's secure port number on loopback).
     pub listen: SocketAddr,
     /// Leader election identity (default `<hostname>_<random>`).
     pub identity: Option<String>,
     /// Out-of-tree plugins the profiles may use, besides the in-tree ones.
     pub plugins: Vec<sched_core::PluginSpec>,
+    /// The most bindings in flight at once ([`DEFAULT_MAX_BINDS_IN_FLIGHT`]).
+    pub max_binds_in_flight: usize,
 }
 
 impl DaemonOptions {
@@ -95,9 +100,10 @@ impl DaemonOptions {
             config,
             kubeconfig: None,
             log_format: LogFormat::Text,
-            listen: SocketAddr::from(([0, 0, 0, 0], DEFAULT_PORT)),
+            listen: SocketAddr::from(([127, 0, 0, 1], DEFAULT_PORT)),
             identity: None,
             plugins: Vec::new(),
+            max_binds_in_flight: DEFAULT_MAX_BINDS_IN_FLIGHT as usize,
         }
     }
 }
@@ -142,6 +148,8 @@ pub struct Settings {
     pub max_backoff: Duration,
     /// `reportingInstance` suffix of events (the hostname).
     pub instance: String,
+    /// The most bindings in flight at once.
+    pub max_binds_in_flight: usize,
 }
 
 impl Settings {
@@ -162,6 +170,7 @@ impl Settings {
             initial_backoff: cfg.pod_initial_backoff,
             max_backoff: cfg.pod_max_backoff,
             instance: hostname(),
+            max_binds_in_flight: DEFAULT_MAX_BINDS_IN_FLIGHT as usize,
         }
     }
 }
@@ -205,6 +214,9 @@ pub struct Stopped {
 /// A daemon ready to run: client, cache, profiles and settings.
 pub struct Daemon {
     client: Client,
+    /// The Lease's own client (own connection and rate limiter), so renewals never wait
+    /// behind bindings; `None`: the main client.
+    pub lease_client: Option<Client>,
     state: ClusterState,
     profiles: Vec<Profile>,
     percentage_of_nodes_to_score: Option<u32>,
@@ -242,6 +254,7 @@ impl Daemon {
         let metrics = metrics::Metrics::new(&mut registry);
         Ok(Daemon {
             client,
+            lease_client: None,
             state,
             profiles,
             percentage_of_nodes_to_score,
@@ -312,6 +325,7 @@ impl Daemon {
     pub async fn run(self, shutdown: CancellationToken) -> Result<Stopped> {
         let Daemon {
             client,
+            lease_client,
             state,
             profiles,
             percentage_of_nodes_to_score,
@@ -398,12 +412,16 @@ impl Daemon {
             instance: settings.instance.clone(),
             shared: shared.clone(),
             tx,
+            max_binds_in_flight: settings.max_binds_in_flight,
         });
         let (lead_tx, lead_rx) = watch::channel(settings.election.is_none());
         let engine_stop = CancellationToken::new();
         let election_stop = CancellationToken::new();
         let mut election = settings.election.clone().map(|cfg| {
-            let api: Api<Lease> = Api::namespaced(client.clone(), &cfg.lease_namespace);
+            let api: Api<Lease> = Api::namespaced(
+                lease_client.clone().unwrap_or_else(|| client.clone()),
+                &cfg.lease_namespace,
+            );
             let gauge = shared
                 .metrics
                 .leader
@@ -557,6 +575,44 @@ pub async fn client(cfg: &SchedulerConfig, kubeconfig: Option<&std::path::Path>)
         .build())
 }
 
+/// The leader election's client: the same kubeconfig, its own connection pool and its own
+/// `qps` / `burst` token bucket (upstream kube-scheduler gives leader election its own
+/// client too), each request bounded by the renew deadline.
+///
+/// # Errors
+/// [`Error::Client`].
+pub async fn lease_client(
+    cfg: &SchedulerConfig,
+    kubeconfig: Option<&std::path::Path>,
+) -> Result<Client> {
+    let path = kubeconfig
+        .map(std::path::Path::to_path_buf)
+        .or_else(|| cfg.client_connection.kubeconfig.as_ref().map(PathBuf::from));
+    let mut config = match path {
+        Some(p) => {
+            let kc = kube::config::Kubeconfig::read_from(&p)
+                .map_err(|e| Error::Client(format!("{}: {e}", p.display())))?;
+            kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
+                .await
+                .map_err(|e| Error::Client(e.to_string()))?
+        }
+        None => kube::Config::infer()
+            .await
+            .map_err(|e| Error::Client(e.to_string()))?,
+    };
+    config.read_timeout = Some(cfg.leader_election.renew_deadline);
+    config.write_timeout = Some(cfg.leader_election.renew_deadline);
+    let builder =
+        kube::client::ClientBuilder::try_from(config).map_err(|e| Error::Client(e.to_string()))?;
+    Ok(builder
+        .with_layer(&tower::buffer::BufferLayer::new(64))
+        .with_layer(&ratelimit::RateLimitLayer::new(
+            f64::from(cfg.client_connection.qps),
+            cfg.client_connection.burst,
+        ))
+        .build())
+}
+
 /// The log subscriber of `placer run`: events passing `filter`, formatted as `format`, written
 /// to `writer`. [`LogFormat::Json`] writes one JSON object per line, the event's fields
 /// (`message` included) at the top level beside `timestamp`, `level`, `target` and the
@@ -619,7 +675,9 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
     let identity = opts.identity.clone().unwrap_or_else(default_identity);
     let client = client(&opts.config, opts.kubeconfig.as_deref()).await?;
     let registry = crate::common::registry(&opts.plugins)?;
-    let daemon = Daemon::from_config_with(client, &opts.config, &identity, &registry)?;
+    let mut daemon = Daemon::from_config_with(client, &opts.config, &identity, &registry)?;
+    daemon.settings.max_binds_in_flight = opts.max_binds_in_flight.max(1);
+    daemon.lease_client = Some(lease_client(&opts.config, opts.kubeconfig.as_deref()).await?);
     let shutdown = CancellationToken::new();
     let (addr, serve) = http::bind(opts.listen, daemon.endpoints(), shutdown.child_token()).await?;
     tracing::info!(%addr, %identity, profiles = opts.config.profiles.len(), "serving /healthz /livez /readyz /metrics (plain HTTP)");
@@ -637,9 +695,7 @@ pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
             tracing::info!(released = s.released, "stopped");
             Ok(())
         }
-        Err(e) => {
-            tracing::error!(error = %e, "exiting");
-            Err(e.into())
-        }
+        // Printed once, by the caller.
+        Err(e) => Err(e.into()),
     }
 }
