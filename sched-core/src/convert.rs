@@ -783,12 +783,12 @@ pub fn disruption_budget(
         },
         (None, None) => BudgetRule::Unset,
     };
-    // upstream: a nil or empty selector selects no pod (policy/v1).
+    // A nil or unparsable selector selects nothing; `{}` is kept (see DisruptionBudget).
     let selector = spec
         .selector
         .as_ref()
         .map(|s| compile_label_selector(s, interner))
-        .filter(|s| !s.invalid && !s.requirements.is_empty());
+        .filter(|s| !s.invalid);
     let status = pdb.status.as_ref();
     let mut disrupted_pods: Vec<Arc<str>> = status
         .and_then(|s| s.disrupted_pods.as_ref())

@@ -540,8 +540,10 @@ pub struct DisruptionBudget {
     pub namespace: Sym,
     /// `metadata.name`.
     pub name: Arc<str>,
-    /// `spec.selector`; `None` when unset, empty or unparsable (upstream: it then selects no
-    /// pod, both in preemption's `filterPodsWithPDBViolation` and in the eviction API).
+    /// `spec.selector`; `None` when unset or unparsable (selects no pod). An empty selector
+    /// `{}` selects every pod of the namespace for the eviction API and the disruption
+    /// controller (policy/v1), but none for preemption (upstream `filterPodsWithPDBViolation`
+    /// skips `selector.Empty()`).
     pub selector: Option<LabelSelector>,
     /// `spec.minAvailable` or `spec.maxUnavailable` (at most one is set).
     pub rule: BudgetRule,
@@ -569,9 +571,19 @@ pub enum BudgetRule {
 }
 
 impl DisruptionBudget {
-    /// Whether the budget covers `pod` (same namespace, a non-empty selector that matches).
+    /// Whether preemption counts `pod` against the budget (upstream
+    /// `filterPodsWithPDBViolation`: same namespace, the pod has labels, a non-empty selector
+    /// that matches them).
     #[must_use]
     pub fn covers(&self, pod: &PodInfo, interner: &Interner) -> bool {
+        self.selector.as_ref().is_some_and(|s| !s.is_empty()) && self.guards(pod, interner)
+    }
+
+    /// Whether the eviction API counts `pod` against the budget (upstream
+    /// `GetPodPodDisruptionBudgets`, policy/v1: same namespace, the pod has labels, the
+    /// selector matches them; `{}` matches every such pod).
+    #[must_use]
+    pub fn guards(&self, pod: &PodInfo, interner: &Interner) -> bool {
         self.namespace == pod.namespace_sym
             && !pod.labels.0.is_empty()
             && self

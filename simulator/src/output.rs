@@ -103,12 +103,14 @@ pub struct Loaded {
     pub replication_controllers: usize,
     /// PriorityClasses.
     pub priority_classes: usize,
+    /// PodDisruptionBudgets (`policy/v1`).
+    pub pod_disruption_budgets: usize,
 }
 
 impl Loaded {
     /// `(label, count)` for each group, in the order of the JSON keys.
     #[must_use]
-    pub fn groups(&self) -> [(&'static str, usize); 8] {
+    pub fn groups(&self) -> [(&'static str, usize); 9] {
         [
             ("node", self.nodes),
             ("pod", self.pods),
@@ -118,6 +120,7 @@ impl Loaded {
             ("statefulset", self.stateful_sets),
             ("replicationcontroller", self.replication_controllers),
             ("priorityclass", self.priority_classes),
+            ("poddisruptionbudget", self.pod_disruption_budgets),
         ]
     }
 }
