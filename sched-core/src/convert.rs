@@ -8,8 +8,9 @@
 
 use crate::intern::{Interner, Sym};
 use crate::model::{
-    BudgetRule, ControllerRef, DisruptionBudget, DrainFacts, InclusionPolicy, LabelSelector, PodAffinity, PodAffinityTerm,
-    TopologySpreadConstraint, WeightedPodAffinityTerm, WhenUnsatisfiable, WorkloadKind,
+    BudgetRule, ControllerRef, DisruptionBudget, DrainFacts, InclusionPolicy, LabelSelector,
+    PodAffinity, PodAffinityTerm, TopologySpreadConstraint, WeightedPodAffinityTerm,
+    WhenUnsatisfiable, WorkloadKind,
 };
 use crate::model::{
     DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST, FieldRequirement, HostPort,
@@ -737,7 +738,10 @@ pub fn disruption_budget(
     use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
     let namespace = pdb.metadata.namespace.as_deref().unwrap_or("default");
     let name = pdb.metadata.name.as_deref().unwrap_or_default();
-    let object = format!("{namespace}/{}", if name.is_empty() { "<unnamed>" } else { name });
+    let object = format!(
+        "{namespace}/{}",
+        if name.is_empty() { "<unnamed>" } else { name }
+    );
     let ctx = Ctx {
         kind: "PodDisruptionBudget",
         object: &object,
@@ -768,10 +772,7 @@ pub fn disruption_budget(
     };
     let rule = match (&spec.min_available, &spec.max_unavailable) {
         (Some(_), Some(_)) => {
-            return Err(ctx.err(
-                "spec",
-                "minAvailable and maxUnavailable cannot be both set",
-            ));
+            return Err(ctx.err("spec", "minAvailable and maxUnavailable cannot be both set"));
         }
         (Some(v), None) => match value("minAvailable", v)? {
             (false, n) => BudgetRule::MinAvailable(n),

@@ -77,13 +77,14 @@ mod tests {
     use serde_json::json;
 
     fn budget(c: &mut TestCluster, name: &str, app: &str, allowed: i32) {
-        let pdb: k8s_openapi::api::policy::v1::PodDisruptionBudget = serde_json::from_value(json!({
-            "metadata": {"name": name, "namespace": "default"},
-            "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": app}}},
-            "status": {"disruptionsAllowed": allowed, "currentHealthy": 0, "desiredHealthy": 0,
-                       "expectedPods": 0, "observedGeneration": 1}
-        }))
-        .unwrap();
+        let pdb: k8s_openapi::api::policy::v1::PodDisruptionBudget =
+            serde_json::from_value(json!({
+                "metadata": {"name": name, "namespace": "default"},
+                "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": app}}},
+                "status": {"disruptionsAllowed": allowed, "currentHealthy": 0, "desiredHealthy": 0,
+                           "expectedPods": 0, "observedGeneration": 1}
+            }))
+            .unwrap();
         c.state.apply_disruption_budget(&pdb).unwrap();
     }
 
@@ -108,7 +109,8 @@ mod tests {
             pod(&mut c, "d", Some("db")),
             pod(&mut c, "e", Some("web")),
         ];
-        let (bad, good) = split_by_violation(victims, c.state.disruption_budgets(), c.state.interner());
+        let (bad, good) =
+            split_by_violation(victims, c.state.disruption_budgets(), c.state.interner());
         let names = |v: &[Arc<PodInfo>]| v.iter().map(|p| p.name.to_string()).collect::<Vec<_>>();
         assert_eq!(names(&bad), ["b", "e"]);
         assert_eq!(names(&good), ["a", "c", "d"]);
@@ -118,16 +120,18 @@ mod tests {
     #[test]
     fn disrupted_pods_do_not_spend_the_allowance() {
         let mut c = TestCluster::new();
-        let pdb: k8s_openapi::api::policy::v1::PodDisruptionBudget = serde_json::from_value(json!({
-            "metadata": {"name": "web", "namespace": "default"},
-            "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "web"}}},
-            "status": {"disruptionsAllowed": 0, "currentHealthy": 0, "desiredHealthy": 0,
-                       "expectedPods": 0, "disruptedPods": {"a": "2024-01-01T00:00:00Z"}}
-        }))
-        .unwrap();
+        let pdb: k8s_openapi::api::policy::v1::PodDisruptionBudget =
+            serde_json::from_value(json!({
+                "metadata": {"name": "web", "namespace": "default"},
+                "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "web"}}},
+                "status": {"disruptionsAllowed": 0, "currentHealthy": 0, "desiredHealthy": 0,
+                           "expectedPods": 0, "disruptedPods": {"a": "2024-01-01T00:00:00Z"}}
+            }))
+            .unwrap();
         c.state.apply_disruption_budget(&pdb).unwrap();
         let victims = vec![pod(&mut c, "a", Some("web")), pod(&mut c, "b", Some("web"))];
-        let (bad, good) = split_by_violation(victims, c.state.disruption_budgets(), c.state.interner());
+        let (bad, good) =
+            split_by_violation(victims, c.state.disruption_budgets(), c.state.interner());
         assert_eq!(bad.len(), 1);
         assert_eq!(&*bad[0].name, "b");
         assert_eq!(&*good[0].name, "a");
@@ -137,14 +141,16 @@ mod tests {
     #[test]
     fn empty_selector_selects_nothing() {
         let mut c = TestCluster::new();
-        let pdb: k8s_openapi::api::policy::v1::PodDisruptionBudget = serde_json::from_value(json!({
-            "metadata": {"name": "all", "namespace": "default"},
-            "spec": {"maxUnavailable": 0, "selector": {}},
-        }))
-        .unwrap();
+        let pdb: k8s_openapi::api::policy::v1::PodDisruptionBudget =
+            serde_json::from_value(json!({
+                "metadata": {"name": "all", "namespace": "default"},
+                "spec": {"maxUnavailable": 0, "selector": {}},
+            }))
+            .unwrap();
         c.state.apply_disruption_budget(&pdb).unwrap();
         let victims = vec![pod(&mut c, "a", Some("web"))];
-        let (bad, _) = split_by_violation(victims, c.state.disruption_budgets(), c.state.interner());
+        let (bad, _) =
+            split_by_violation(victims, c.state.disruption_budgets(), c.state.interner());
         assert!(bad.is_empty());
     }
 }

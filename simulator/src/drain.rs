@@ -110,10 +110,12 @@ impl NodeDrain {
     #[must_use]
     pub fn complete(&self) -> bool {
         self.ended.is_some()
-            && self
-                .pods
-                .iter()
-                .all(|p| matches!(p.outcome, Outcome::Evicted { .. } | Outcome::Left | Outcome::Gone))
+            && self.pods.iter().all(|p| {
+                matches!(
+                    p.outcome,
+                    Outcome::Evicted { .. } | Outcome::Left | Outcome::Gone
+                )
+            })
     }
 }
 
@@ -149,12 +151,12 @@ impl Drains {
 }
 
 /// kubectl's filters for one pod: `None` to evict, or the outcome and reason.
-fn filter(
-    pod: &sched_core::model::PodInfo,
-    opts: DrainOptions,
-) -> Option<(Outcome, &'static str)> {
+fn filter(pod: &sched_core::model::PodInfo, opts: DrainOptions) -> Option<(Outcome, &'static str)> {
     if pod.drain.daemon_set {
-        return Some((Outcome::Left, "DaemonSet-managed pod: ignored (--ignore-daemonsets)"));
+        return Some((
+            Outcome::Left,
+            "DaemonSet-managed pod: ignored (--ignore-daemonsets)",
+        ));
     }
     if pod.drain.mirror {
         return Some((
@@ -261,11 +263,16 @@ pub fn run_due(sim: &mut Simulation, now: Millis) {
                 if p.outcome == Outcome::Waiting {
                     p.outcome = Outcome::TimedOut;
                     let why = p.reason.take().unwrap_or_default();
-                    p.reason = Some(format!("timed out after {}: {why}", crate::scenario::format_millis(now - r.started)));
+                    p.reason = Some(format!(
+                        "timed out after {}: {why}",
+                        crate::scenario::format_millis(now - r.started)
+                    ));
                 }
             }
         } else {
-            job.next = now.saturating_add(RETRY_INTERVAL).min(job.deadline.max(now + 1));
+            job.next = now
+                .saturating_add(RETRY_INTERVAL)
+                .min(job.deadline.max(now + 1));
             keep.push(job);
         }
     }
@@ -324,4 +331,3 @@ fn round(sim: &mut Simulation, job: &Job, now: Millis) -> bool {
         .iter()
         .all(|p| p.outcome != Outcome::Waiting)
 }
-

@@ -118,7 +118,11 @@ pub fn request(sim: &mut Simulation, pod: &PodInfo, guards: &[usize]) -> Verdict
 /// upstream taint eviction controller `getMinTolerationTime` over the tolerations `pod` uses
 /// for the `NoExecute` taints of its node: `Err(())` when some taint is not tolerated (evict
 /// now), `Ok(None)` when none bounds the time, `Ok(Some(ms))` otherwise (0 = now).
-fn toleration_time(state: &ClusterState, pod: &PodInfo, node: NodeId) -> Result<Option<Millis>, ()> {
+fn toleration_time(
+    state: &ClusterState,
+    pod: &PodInfo,
+    node: NodeId,
+) -> Result<Option<Millis>, ()> {
     let mut min: Option<Millis> = None;
     for taint in state
         .node(node)
@@ -167,7 +171,13 @@ pub fn process_node(sim: &mut Simulation, node: NodeId, only: Option<&str>) -> V
     let now = sim.now();
     let mut keys: Vec<Arc<str>> = match only {
         Some(k) => vec![Arc::from(k)],
-        None => sim.state().node(node).pods.iter().map(|p| p.key.clone()).collect(),
+        None => sim
+            .state()
+            .node(node)
+            .pods
+            .iter()
+            .map(|p| p.key.clone())
+            .collect(),
     };
     keys.sort();
     let mut evict = Vec::new();
@@ -224,9 +234,16 @@ pub fn run_due(sim: &mut Simulation, now: Millis) {
             continue;
         }
         // Still tainted and still not tolerated forever: evicted now.
-        if let Ok(Some(_)) | Err(()) = toleration_time(sim.state(), &sim.state().pod(&key).expect("on the node").info, node) {
+        if let Ok(Some(_)) | Err(()) = toleration_time(
+            sim.state(),
+            &sim.state().pod(&key).expect("on the node").info,
+            node,
+        ) {
             let name = sim.state().node(node).info.name.clone();
-            sim.evict_pod(&key, &format!("NoExecute taint on {name} (tolerationSeconds elapsed)"));
+            sim.evict_pod(
+                &key,
+                &format!("NoExecute taint on {name} (tolerationSeconds elapsed)"),
+            );
         }
     }
 }

@@ -882,7 +882,9 @@ impl Parser {
                 other => {
                     return err(
                         self.loc(c, &join(field, "condition")),
-                        format!("unknown condition {other:?}: expected unreachable (Ready Unknown) or not-ready (Ready False)"),
+                        format!(
+                            "unknown condition {other:?}: expected unreachable (Ready Unknown) or not-ready (Ready False)"
+                        ),
                     );
                 }
             },

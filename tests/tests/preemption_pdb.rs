@@ -72,7 +72,10 @@ fn preemption_picks_the_node_with_fewest_pdb_violations() {
     let mut h = Harness::new(&nodes, &pods, None, 1);
     assert_eq!(nominate(&mut h).0, "a");
     budget(&mut h, "guarded", 0);
-    assert_eq!(nominate(&mut h), ("b".to_string(), vec!["default/vb".to_string()]));
+    assert_eq!(
+        nominate(&mut h),
+        ("b".to_string(), vec!["default/vb".to_string()])
+    );
     // A budget that still allows the disruption is no violation: a wins again.
     budget(&mut h, "guarded", 1);
     assert_eq!(nominate(&mut h).0, "a");
