@@ -42,6 +42,17 @@ pub struct SimulateArgs {
     /// After the run, drain these nodes: can every pod on them be placed elsewhere?
     #[arg(long, value_name = "NODE[,NODE…]", value_delimiter = ',')]
     pub drain: Vec<String>,
+    /// With --drain: delete pods that no controller manages too (`kubectl drain --force`).
+    #[arg(long)]
+    pub force: bool,
+    /// With --drain: delete pods with emptyDir volumes too (`kubectl drain
+    /// --delete-emptydir-data`).
+    #[arg(long)]
+    pub delete_emptydir_data: bool,
+    /// With --drain: give up on evictions PodDisruptionBudgets still refuse after this much
+    /// virtual time (`kubectl drain --timeout`; e.g. 90s, 5m).
+    #[arg(long, value_name = "DURATION", default_value = "5m")]
+    pub drain_timeout: String,
     /// Add COUNT copies of a Node template file before the run (repeatable).
     #[arg(long = "add-nodes", value_name = "TEMPLATE=COUNT")]
     pub add_nodes: Vec<String>,
@@ -137,6 +148,16 @@ pub fn execute_with(
             .filter(|d| !d.is_empty())
             .cloned()
             .collect(),
+        drain_options: simulator::drain::DrainOptions {
+            force: args.force,
+            delete_emptydir_data: args.delete_emptydir_data,
+            timeout: simulator::scenario::parse_duration(&args.drain_timeout).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--drain-timeout: expected a duration such as 90s or 5m, got {:?}",
+                    args.drain_timeout
+                )
+            })?,
+        },
         plan,
         plugins: plugins.to_vec(),
     };

@@ -8,8 +8,9 @@
 
 use crate::intern::{Interner, Sym};
 use crate::model::{
-    ControllerRef, InclusionPolicy, LabelSelector, PodAffinity, PodAffinityTerm,
-    TopologySpreadConstraint, WeightedPodAffinityTerm, WhenUnsatisfiable, WorkloadKind,
+    BudgetRule, ControllerRef, DisruptionBudget, DrainFacts, InclusionPolicy, LabelSelector,
+    PodAffinity, PodAffinityTerm, TopologySpreadConstraint, WeightedPodAffinityTerm,
+    WhenUnsatisfiable, WorkloadKind,
 };
 use crate::model::{
     DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST, FieldRequirement, HostPort,
@@ -578,6 +579,7 @@ pub fn pod_info(pod: &core::Pod, interner: &mut Interner) -> Result<PodInfo> {
             operator,
             value: interner.intern(t.value.as_deref().unwrap_or_default()),
             effect,
+            seconds: t.toleration_seconds,
         });
     }
 
@@ -642,6 +644,19 @@ pub fn pod_info(pod: &core::Pod, interner: &mut Interner) -> Result<PodInfo> {
     let owners = pod.metadata.owner_references.as_deref().unwrap_or_default();
     let controller = controller_ref(owners);
     let has_controller = owners.iter().any(|o| o.controller == Some(true));
+    // kubectl drain's daemonSetFilter reads the controller's kind only.
+    let drain = DrainFacts {
+        daemon_set: owners
+            .iter()
+            .find(|o| o.controller == Some(true))
+            .is_some_and(|o| o.kind == "DaemonSet"),
+        mirror: pod
+            .metadata
+            .annotations
+            .as_ref()
+            .is_some_and(|a| a.contains_key(MIRROR_POD_ANNOTATION)),
+        empty_dir: spec.volumes.iter().flatten().any(|v| v.empty_dir.is_some()),
+    };
 
     let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
     let node_name_str = spec.node_name.as_deref().filter(|n| !n.is_empty());
@@ -703,6 +718,91 @@ pub fn pod_info(pod: &core::Pod, interner: &mut Interner) -> Result<PodInfo> {
         topology_spread,
         controller,
         has_controller,
+        drain,
+    })
+}
+
+/// The annotation the kubelet puts on the API object of a static pod (upstream
+/// `corev1.MirrorPodAnnotationKey`).
+pub const MIRROR_POD_ANNOTATION: &str = "kubernetes.io/config.mirror";
+
+/// Converts a `policy/v1` PodDisruptionBudget: its selector interned, its budget and status.
+///
+/// # Errors
+/// A missing name, both `minAvailable` and `maxUnavailable` set (the API server rejects it),
+/// a negative number, or a percentage that is not `0%`–`100%`.
+pub fn disruption_budget(
+    pdb: &k8s_openapi::api::policy::v1::PodDisruptionBudget,
+    interner: &mut Interner,
+) -> Result<DisruptionBudget> {
+    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+    let namespace = pdb.metadata.namespace.as_deref().unwrap_or("default");
+    let name = pdb.metadata.name.as_deref().unwrap_or_default();
+    let object = format!(
+        "{namespace}/{}",
+        if name.is_empty() { "<unnamed>" } else { name }
+    );
+    let ctx = Ctx {
+        kind: "PodDisruptionBudget",
+        object: &object,
+    };
+    if name.is_empty() {
+        return Err(ctx.err("metadata.name", "required"));
+    }
+    let spec = pdb.spec.clone().unwrap_or_default();
+    let value = |field: &str, v: &IntOrString| -> Result<(bool, i32)> {
+        match v {
+            IntOrString::Int(n) if *n >= 0 => Ok((false, *n)),
+            IntOrString::Int(n) => Err(ctx.err(
+                format!("spec.{field}"),
+                format!("{n} is negative: expected a number of pods ≥ 0 or a percentage"),
+            )),
+            IntOrString::String(s) => s
+                .strip_suffix('%')
+                .and_then(|p| p.parse::<i32>().ok())
+                .filter(|p| (0..=100).contains(p))
+                .map(|p| (true, p))
+                .ok_or_else(|| {
+                    ctx.err(
+                        format!("spec.{field}"),
+                        format!("{s:?}: expected a number of pods or a percentage 0%–100%"),
+                    )
+                }),
+        }
+    };
+    let rule = match (&spec.min_available, &spec.max_unavailable) {
+        (Some(_), Some(_)) => {
+            return Err(ctx.err("spec", "minAvailable and maxUnavailable cannot be both set"));
+        }
+        (Some(v), None) => match value("minAvailable", v)? {
+            (false, n) => BudgetRule::MinAvailable(n),
+            (true, p) => BudgetRule::MinAvailablePercent(p),
+        },
+        (None, Some(v)) => match value("maxUnavailable", v)? {
+            (false, n) => BudgetRule::MaxUnavailable(n),
+            (true, p) => BudgetRule::MaxUnavailablePercent(p),
+        },
+        (None, None) => BudgetRule::Unset,
+    };
+    // A nil or unparsable selector selects nothing; `{}` is kept (see DisruptionBudget).
+    let selector = spec
+        .selector
+        .as_ref()
+        .map(|s| compile_label_selector(s, interner))
+        .filter(|s| !s.invalid);
+    let status = pdb.status.as_ref();
+    let mut disrupted_pods: Vec<Arc<str>> = status
+        .and_then(|s| s.disrupted_pods.as_ref())
+        .map(|m| m.keys().map(|k| Arc::from(k.as_str())).collect())
+        .unwrap_or_default();
+    disrupted_pods.sort();
+    Ok(DisruptionBudget {
+        namespace: interner.intern(namespace),
+        name: Arc::from(name),
+        selector,
+        rule,
+        disruptions_allowed: status.and_then(|s| s.disruptions_allowed).unwrap_or(0),
+        disrupted_pods,
     })
 }
 

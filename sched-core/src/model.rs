@@ -177,6 +177,9 @@ pub struct Toleration {
     pub value: Sym,
     /// Effect (`None` = every effect).
     pub effect: Option<TaintEffect>,
+    /// `tolerationSeconds`: for a `NoExecute` taint, how long the pod stays bound after the
+    /// taint is added (`None` = forever; zero or negative = evicted at once, as upstream).
+    pub seconds: Option<i64>,
 }
 
 impl Toleration {
@@ -515,6 +518,110 @@ pub struct PodInfo {
     /// Some `metadata.ownerReferences` entry has `controller: true` (of any kind): a controller
     /// recreates the pod when it is deleted (evicted, preempted).
     pub has_controller: bool,
+    /// What `kubectl drain` looks at besides the controller.
+    pub drain: DrainFacts,
+}
+
+/// What `kubectl drain`'s pod filters read, besides [`PodInfo::has_controller`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DrainFacts {
+    /// The controller owner reference is of kind `DaemonSet` (`apps` group).
+    pub daemon_set: bool,
+    /// A mirror pod: the `kubernetes.io/config.mirror` annotation (a kubelet static pod).
+    pub mirror: bool,
+    /// Some volume is an `emptyDir` (local data `--delete-emptydir-data` must allow).
+    pub empty_dir: bool,
+}
+
+/// A PodDisruptionBudget (`policy/v1`), compiled: what preemption and the eviction API read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DisruptionBudget {
+    /// `metadata.namespace`, interned.
+    pub namespace: Sym,
+    /// `metadata.name`.
+    pub name: Arc<str>,
+    /// `spec.selector`; `None` when unset or unparsable (selects no pod). An empty selector
+    /// `{}` selects every pod of the namespace for the eviction API and the disruption
+    /// controller (policy/v1), but none for preemption (upstream `filterPodsWithPDBViolation`
+    /// skips `selector.Empty()`).
+    pub selector: Option<LabelSelector>,
+    /// `spec.minAvailable` or `spec.maxUnavailable` (at most one is set).
+    pub rule: BudgetRule,
+    /// `status.disruptionsAllowed` (0 when the object has no status).
+    pub disruptions_allowed: i32,
+    /// Names of the pods in `status.disruptedPods` (evictions the API server has accepted and
+    /// the disruption controller has not yet seen processed), sorted.
+    pub disrupted_pods: Vec<Arc<str>>,
+}
+
+/// The budget of a [`DisruptionBudget`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BudgetRule {
+    /// `minAvailable` as a number of pods.
+    MinAvailable(i32),
+    /// `minAvailable` as a percentage of the expected pods.
+    MinAvailablePercent(i32),
+    /// `maxUnavailable` as a number of pods.
+    MaxUnavailable(i32),
+    /// `maxUnavailable` as a percentage of the expected pods.
+    MaxUnavailablePercent(i32),
+    /// Neither is set: upstream's disruption controller then wants no pod healthy
+    /// (`desiredHealthy` 0): every healthy pod may be disrupted.
+    Unset,
+}
+
+impl DisruptionBudget {
+    /// Whether preemption counts `pod` against the budget (upstream
+    /// `filterPodsWithPDBViolation`: same namespace, the pod has labels, a non-empty selector
+    /// that matches them).
+    #[must_use]
+    pub fn covers(&self, pod: &PodInfo, interner: &Interner) -> bool {
+        self.selector.as_ref().is_some_and(|s| !s.is_empty()) && self.guards(pod, interner)
+    }
+
+    /// Whether the eviction API counts `pod` against the budget (upstream
+    /// `GetPodPodDisruptionBudgets`, policy/v1: same namespace, the pod has labels, the
+    /// selector matches them; `{}` matches every such pod).
+    #[must_use]
+    pub fn guards(&self, pod: &PodInfo, interner: &Interner) -> bool {
+        self.namespace == pod.namespace_sym
+            && !pod.labels.0.is_empty()
+            && self
+                .selector
+                .as_ref()
+                .is_some_and(|s| s.matches(&pod.labels, interner))
+    }
+
+    /// Whether `pod` is listed in `status.disruptedPods`.
+    #[must_use]
+    pub fn has_disrupted(&self, name: &str) -> bool {
+        self.disrupted_pods
+            .binary_search_by(|p| (**p).cmp(name))
+            .is_ok()
+    }
+
+    /// upstream disruption controller `getExpectedPodCount` + `updatePdbStatus`: how many
+    /// disruptions `healthy` running pods out of `expected` allow (never negative).
+    #[must_use]
+    pub fn allowed_for(&self, healthy: i32, expected: i32) -> i32 {
+        // Percentages round up (upstream GetScaledValueFromIntOrPercent with roundUp=true).
+        let pct = |p: i32| -> i32 {
+            let v = i64::from(p) * i64::from(expected);
+            i32::try_from((v + 99) / 100).unwrap_or(i32::MAX)
+        };
+        let desired = match self.rule {
+            BudgetRule::MinAvailable(n) => n,
+            BudgetRule::MinAvailablePercent(p) => pct(p),
+            BudgetRule::MaxUnavailable(n) => expected.saturating_sub(n).max(0),
+            BudgetRule::MaxUnavailablePercent(p) => expected.saturating_sub(pct(p)).max(0),
+            BudgetRule::Unset => 0,
+        };
+        // upstream updatePdbStatus: no expected pods, or not more healthy than desired: 0.
+        if expected <= 0 {
+            return 0;
+        }
+        healthy.saturating_sub(desired).max(0)
+    }
 }
 
 /// A compiled `metav1.LabelSelector`: `matchLabels` and `matchExpressions`, ANDed.

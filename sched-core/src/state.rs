@@ -318,6 +318,8 @@ pub struct ClusterState {
     nominated_at: FxHashMap<Arc<str>, NodeId>,
     /// How many held pods have each priority (preemption asks whether any pod is lower).
     priorities: std::collections::BTreeMap<i32, u32>,
+    /// PodDisruptionBudgets, sorted by (namespace, name).
+    budgets: Vec<crate::model::DisruptionBudget>,
 }
 
 impl ClusterState {
@@ -874,6 +876,44 @@ impl ClusterState {
         if let Some(ns) = self.interner.get(namespace) {
             self.objects.workloads.remove(&(kind, ns, Arc::from(name)));
         }
+    }
+
+    /// Adds or replaces a PodDisruptionBudget (`policy/v1`).
+    ///
+    /// # Errors
+    /// A budget that does not convert ([`convert::disruption_budget`]).
+    pub fn apply_disruption_budget(
+        &mut self,
+        pdb: &k8s_openapi::api::policy::v1::PodDisruptionBudget,
+    ) -> Result<()> {
+        let b = convert::disruption_budget(pdb, &mut self.interner)?;
+        self.put_disruption_budget(b);
+        Ok(())
+    }
+
+    /// Adds or replaces a compiled PodDisruptionBudget.
+    pub fn put_disruption_budget(&mut self, b: crate::model::DisruptionBudget) {
+        let interner = &self.interner;
+        let key = |x: &crate::model::DisruptionBudget| {
+            (interner.resolve(x.namespace).to_string(), x.name.clone())
+        };
+        let k = key(&b);
+        match self.budgets.binary_search_by(|x| key(x).cmp(&k)) {
+            Ok(i) => self.budgets[i] = b,
+            Err(i) => self.budgets.insert(i, b),
+        }
+    }
+
+    /// The PodDisruptionBudgets, sorted by namespace and name.
+    #[must_use]
+    pub fn disruption_budgets(&self) -> &[crate::model::DisruptionBudget] {
+        &self.budgets
+    }
+
+    /// The PodDisruptionBudgets, to update their status (the eviction API, the disruption
+    /// controller).
+    pub fn disruption_budgets_mut(&mut self) -> &mut [crate::model::DisruptionBudget] {
+        &mut self.budgets
     }
 
     /// Number of Namespaces held.

@@ -8,7 +8,9 @@
 //! When no node qualifies, the message is upstream's
 //! `preemption: 0/N nodes are available: …` text. When one does, the pod is nominated there
 //! with its victims; the caller decides whether to evict (the simulator does; `explain`
-//! reports it). PodDisruptionBudgets are not modelled: every victim counts as non-violating.
+//! reports it). PodDisruptionBudgets follow upstream (`preemption_pdb`): victims whose
+//! eviction would break a budget are reprieved first, and the node with the fewest such
+//! victims wins.
 //! Only upstream's candidate sample is dry-run: `minCandidateNodesPercentage` /
 //! `minCandidateNodesAbsolute` of the potential nodes, from an offset the seed decides.
 
@@ -105,6 +107,8 @@ fn more_important(a: &PodInfo, b: &PodInfo) -> std::cmp::Ordering {
 struct Candidate {
     node: NodeId,
     victims: Vec<Arc<PodInfo>>,
+    /// upstream `NumPDBViolations`: victims whose eviction breaks a PodDisruptionBudget.
+    pdb_violations: usize,
 }
 
 /// upstream `SelectVictimsOnNode`'s status when no pod on the node has a lower priority.
@@ -149,8 +153,18 @@ fn select_victims_on_node(
     }
     (input.run_filters)(&cycle, trial)?;
     victims.sort_by(|a, b| more_important(a, b));
+    // upstream: reprieve the PDB-violating victims first, then the others, each group most
+    // important first.
+    let (violating, non_violating) = crate::preemption_pdb::split_by_violation(
+        victims,
+        input.view.state.disruption_budgets(),
+        input.view.interner(),
+    );
+    let both = !violating.is_empty() && !non_violating.is_empty();
+    let num_violating = violating.len();
     let mut evicted = Vec::new();
-    for v in victims {
+    let mut pdb_violations = 0;
+    for (i, v) in violating.into_iter().chain(non_violating).enumerate() {
         trial.hold(&v);
         if input.extensions {
             (input.add_pod)(cycle.to_mut(), &v, trial);
@@ -160,12 +174,19 @@ fn select_victims_on_node(
             if input.extensions {
                 (input.remove_pod)(cycle.to_mut(), &v, trial);
             }
+            if i < num_violating {
+                pdb_violations += 1;
+            }
             evicted.push(v);
         }
+    }
+    if both {
+        evicted.sort_by(|a, b| more_important(a, b));
     }
     Ok(Candidate {
         node: id,
         victims: evicted,
+        pdb_violations,
     })
 }
 
@@ -233,13 +254,19 @@ impl PostFilterPlugin for DefaultPreemption {
                 };
             }
             let mut trial = NodeState::scratch();
+            let mut non_violating_found = false;
             for i in 0..n {
-                if candidates.len() >= want {
+                // upstream dryRunPreemption stops once some candidate breaks no budget and
+                // enough candidates are found.
+                if candidates.len() >= want && non_violating_found {
                     break;
                 }
                 let id = potential[(offset + i) % n];
                 match select_victims_on_node(input, id, &mut trial) {
-                    Ok(c) => candidates.push(c),
+                    Ok(c) => {
+                        non_violating_found |= c.pdb_violations == 0;
+                        candidates.push(c);
+                    }
                     Err((plugin, r)) => statuses.push((id, plugin, r)),
                 }
             }
@@ -258,8 +285,8 @@ impl PostFilterPlugin for DefaultPreemption {
                 message: format!("preemption: {}", fit.message()),
             };
         }
-        // upstream pickOneNodeForPreemption, without PDBs: lowest highest-victim priority, then
-        // lowest priority sum, then fewest victims, then the latest earliest start among the
+        // upstream pickOneNodeForPreemption: fewest PDB violations, then lowest highest-victim
+        // priority, then lowest priority sum, then fewest victims, then the latest earliest start among the
         // highest-priority victims (`GetEarliestPodStartTime`); the first in node order on a
         // full tie (upstream takes the first of a map's iteration, which Go randomizes).
         let key = |c: &Candidate| {
@@ -283,6 +310,7 @@ impl PostFilterPlugin for DefaultPreemption {
                 .min()
                 .unwrap_or(i64::MIN);
             (
+                c.pdb_violations,
                 highest,
                 sum,
                 c.victims.len(),

@@ -16,6 +16,7 @@ pub mod node_ports;
 pub mod node_resources;
 pub mod node_unschedulable;
 pub mod pod_topology_spread;
+pub mod preemption_pdb;
 pub mod priority_sort;
 pub mod registry;
 pub mod scheduling_gates;

@@ -10,8 +10,9 @@
 //! the preemptor is retried at once (victims leave instantly on the virtual clock). A pod
 //! evicted by preemption, node removal or a `NoExecute` taint is deleted, as upstream deletes
 //! it: one with a controller owner (`ownerReferences[].controller: true`) is recreated pending,
-//! as its controller would, and competes for room again; a bare pod is gone. A drained pod is
-//! recreated either way (the drain action does not model `kubectl drain --force` yet).
+//! as its controller would, and competes for room again; a bare pod is gone. Drains follow
+//! `kubectl drain` (`crate::drain`); `NoExecute` taints evict on the taint eviction
+//! controller's timers (`crate::eviction`).
 //!
 //! Parked pods are retried when an event could make them fit, as upstream's queue moves
 //! pods back on cluster events: a pod is retried only on an event one of the plugins that
@@ -198,6 +199,10 @@ pub struct Simulation {
     step_scheduled: u32,
     stats: Stats,
     seed: u64,
+    /// `kubectl drain`s in progress and done (`crate::drain`).
+    drains: crate::drain::Drains,
+    /// The taint eviction controller's timers (`crate::eviction`).
+    timers: crate::eviction::NoExecuteTimers,
 }
 
 impl std::fmt::Debug for Simulation {
@@ -272,6 +277,8 @@ impl Simulation {
             step_scheduled: 0,
             stats: Stats::default(),
             seed,
+            drains: crate::drain::Drains::default(),
+            timers: crate::eviction::NoExecuteTimers::default(),
         };
         sim.recount();
         for pod in pending {
@@ -294,6 +301,69 @@ impl Simulation {
     #[must_use]
     pub fn state(&self) -> &ClusterState {
         &self.state
+    }
+
+    // ---- hooks for `crate::drain` and `crate::eviction` -------------------------------------
+
+    pub(crate) fn state_mut(&mut self) -> &mut ClusterState {
+        &mut self.state
+    }
+
+    pub(crate) fn drains_mut(&mut self) -> &mut crate::drain::Drains {
+        &mut self.drains
+    }
+
+    pub(crate) fn timers_mut(&mut self) -> &mut crate::eviction::NoExecuteTimers {
+        &mut self.timers
+    }
+
+    /// The drains started so far (`--drain`, the scenario's `drain`).
+    #[must_use]
+    pub fn drains(&self) -> &crate::drain::Drains {
+        &self.drains
+    }
+
+    /// Evicts a placed pod (deleted; recreated pending when it has a controller).
+    pub(crate) fn evict_pod(&mut self, key: &str, cause: &str) {
+        self.evict(key, cause, false);
+    }
+
+    /// The pods waiting in the queue (active and unschedulable).
+    pub(crate) fn queued_pods(&self) -> impl Iterator<Item = &PodInfo> {
+        self.active
+            .iter()
+            .chain(&self.parked)
+            .filter_map(|&i| self.records[i].pending.as_ref())
+    }
+
+    /// The next virtual time a drain retries or a `NoExecute` timer fires.
+    fn next_timer(&self) -> Option<Millis> {
+        match (self.drains.next_due(), self.timers.next_due()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Fires the timers due at the current time, then schedules.
+    fn run_timers(&mut self) {
+        let now = self.now;
+        crate::eviction::run_due(self, now);
+        crate::drain::run_due(self, now);
+    }
+
+    /// After the run: advances the clock through the pending drain retries and `NoExecute`
+    /// timers (pods whose duration ends meanwhile finish), scheduling after each, until none
+    /// is left or `limit` is passed.
+    pub fn run_timers_until(&mut self, limit: Millis) {
+        while let Some(t) = self.next_timer() {
+            if t > limit {
+                break;
+            }
+            self.now = self.now.max(t);
+            self.finish_due(self.now);
+            self.run_timers();
+            self.schedule_pending();
+        }
     }
 
     /// The scheduler.
@@ -645,6 +715,17 @@ impl Simulation {
             self.finishes.push(Reverse((now + d, self.seq, idx, g)));
         }
         self.step_scheduled += 1;
+        // The taint eviction controller sees the pod bound to a node with NoExecute taints.
+        if self
+            .state
+            .node(node)
+            .info
+            .taints
+            .iter()
+            .any(|t| t.effect == TaintEffect::NoExecute)
+        {
+            crate::eviction::process_node(self, node, Some(&key));
+        }
     }
 
     /// Removes a placed pod from the state, keeping the totals right.
@@ -814,6 +895,9 @@ impl Simulation {
             spec.node_name = None;
         }
         manifest.status = None;
+        if let Some(defaulted) = crate::admission::default_toleration_seconds(&manifest) {
+            manifest = defaulted;
+        }
         if let Some(admitted) =
             self.priority_classes
                 .admit(&manifest)
@@ -952,10 +1036,30 @@ impl Simulation {
                     self.set_cordon(id, cordon);
                 }
             }
-            Action::Drain(names) => {
+            Action::Drain(names, opts) => {
+                let mut ids = Vec::new();
+                for n in names {
+                    ids.push(self.node_id(n)?);
+                }
+                crate::drain::start(self, &ids, *opts);
+            }
+            Action::NodeFailure(names, condition) => {
                 for n in names {
                     let id = self.node_id(n)?;
-                    self.drain_node(id);
+                    // The node lifecycle controller: NoSchedule and NoExecute taints for the
+                    // Ready condition (Unknown → unreachable, False → not-ready).
+                    let key = self.state.interner_mut().intern(condition.taint());
+                    self.update_node(id, |info, _| {
+                        info.taints.retain(|t| t.key != key);
+                        for effect in [TaintEffect::NoSchedule, TaintEffect::NoExecute] {
+                            info.taints.push(Taint {
+                                key,
+                                value: Sym::EMPTY,
+                                effect,
+                            });
+                        }
+                    });
+                    crate::eviction::process_node(self, id, None);
                 }
             }
             Action::Taint {
@@ -977,21 +1081,8 @@ impl Simulation {
                         info.taints.push(taint);
                     });
                     if *effect == TaintEffect::NoExecute {
-                        // upstream's taint eviction controller: pods that do not tolerate a
-                        // NoExecute taint are evicted (tolerationSeconds is not modelled).
-                        let mut victims: Vec<Arc<str>> = self
-                            .state
-                            .node(id)
-                            .pods
-                            .iter()
-                            .filter(|p| !p.tolerations.iter().any(|t| t.tolerates(&taint)))
-                            .map(|p| p.key.clone())
-                            .collect();
-                        victims.sort();
-                        let cause = format!("NoExecute taint {key} on {}", n.name);
-                        for v in victims {
-                            self.evict(&v, &cause, false);
-                        }
+                        // upstream's taint eviction controller (tolerationSeconds timers).
+                        crate::eviction::process_node(self, id, None);
                     }
                 }
             }
@@ -1006,6 +1097,8 @@ impl Simulation {
                         return Err(no_taint(n, key));
                     }
                     self.update_node(id, |info, _| info.taints.retain(|t| !matches(t)));
+                    // Timers of pods that no longer need to leave are cancelled.
+                    crate::eviction::process_node(self, id, None);
                 }
             }
             Action::TraceArrive(row) => {
@@ -1124,6 +1217,10 @@ impl Simulation {
         loop {
             let next_event = events.get(i).map(|e| e.at);
             let next_finish = self.finishes.peek().map(|Reverse((at, ..))| *at);
+            let next_finish = match (next_finish, self.next_timer()) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
             let t = match (next_event, next_finish) {
                 (Some(a), Some(b)) => a.min(b),
                 (Some(a), None) => a,
@@ -1140,6 +1237,7 @@ impl Simulation {
             self.now = t;
             let finished_before = self.stats.finished;
             self.finish_due(t);
+            self.run_timers();
             let finished = self.stats.finished - finished_before;
             let mut labels = Vec::new();
             if finished > 0 {
@@ -1170,7 +1268,7 @@ impl Simulation {
             }
             self.schedule_pending();
             self.record_step(labels);
-            if i >= total && self.finishes.is_empty() {
+            if i >= total && self.finishes.is_empty() && self.next_timer().is_none() {
                 break;
             }
         }

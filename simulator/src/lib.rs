@@ -12,7 +12,10 @@
 //!
 //! Everything is deterministic for a given input and seed: no wall clock, no hash-order
 //! iteration reaches the output.
+pub mod admission;
+pub mod drain;
 pub mod engine;
+pub mod eviction;
 pub mod output;
 pub mod report;
 pub mod run;

@@ -103,12 +103,14 @@ pub struct Loaded {
     pub replication_controllers: usize,
     /// PriorityClasses.
     pub priority_classes: usize,
+    /// PodDisruptionBudgets (`policy/v1`).
+    pub pod_disruption_budgets: usize,
 }
 
 impl Loaded {
     /// `(label, count)` for each group, in the order of the JSON keys.
     #[must_use]
-    pub fn groups(&self) -> [(&'static str, usize); 8] {
+    pub fn groups(&self) -> [(&'static str, usize); 9] {
         [
             ("node", self.nodes),
             ("pod", self.pods),
@@ -118,6 +120,7 @@ impl Loaded {
             ("statefulset", self.stateful_sets),
             ("replicationcontroller", self.replication_controllers),
             ("priorityclass", self.priority_classes),
+            ("poddisruptionbudget", self.pod_disruption_budgets),
         ]
     }
 }
@@ -223,16 +226,37 @@ impl Serialize for BTreeMapOrdered {
 pub struct DrainOut {
     /// The drained nodes.
     pub nodes: Vec<String>,
-    /// Every pod placed and every pod cannot be placed: the drain is safe.
+    /// Every pod that had to leave left and found a node: the drain is safe.
     pub ok: bool,
+    /// Every pod that had to leave was evicted (none refused, none timed out).
+    pub complete: bool,
     /// Pods evicted from the drained nodes.
     pub evicted: usize,
     /// Of those, pods that found another node.
     pub rescheduled: usize,
     /// Pods without a node after the drain (evicted ones, and any they preempted).
     pub stranded: usize,
+    /// Virtual time from the cordon to the last eviction (or the timeout), e.g. `10s`.
+    pub duration: String,
     /// Each pod the drain moved: from where, to where, or why not.
     pub pods: Vec<DrainPod>,
+    /// Pods that blocked the drain: refused by kubectl's filters (no controller without
+    /// `--force`, `emptyDir` without `--delete-emptydir-data`), or whose eviction a
+    /// PodDisruptionBudget refused until the timeout, with why.
+    pub blocked: Vec<DrainBlock>,
+    /// Pods left on the drained nodes on purpose: DaemonSet pods, mirror pods.
+    pub left: Vec<DrainBlock>,
+}
+
+/// A pod a drain did not evict, and why.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct DrainBlock {
+    /// `namespace/name`.
+    pub pod: String,
+    /// Its node.
+    pub node: String,
+    /// Why it was not evicted.
+    pub reason: String,
 }
 
 /// One pod moved by a drain.
@@ -246,6 +270,10 @@ pub struct DrainPod {
     pub node: Option<String>,
     /// Why it could not be placed, or null.
     pub message: Option<String>,
+    /// When its eviction was accepted (virtual time since the start, e.g. `15s`).
+    pub evicted_at: String,
+    /// How many times a PodDisruptionBudget refused its eviction first (429, retried 5 s later).
+    pub refusals: u32,
 }
 
 /// `plan`: the smallest number of nodes of a template that schedules every pending pod.
@@ -850,18 +878,31 @@ fn table_nodes(out: &mut String, nodes: &[NodeOut]) {
 fn table_drain(out: &mut String, d: &DrainOut) {
     let _ = writeln!(
         out,
-        "\nDrain of {}: {} — {} pod(s) evicted, {} placed elsewhere, {} without a node.",
+        "\nDrain of {}: {} — {} pod(s) evicted in {}, {} placed elsewhere, {} without a node, {} blocking, {} left in place.",
         d.nodes.join(", "),
         if d.ok { "possible" } else { "NOT possible" },
         d.evicted,
+        d.duration,
         d.rescheduled,
-        d.stranded
+        d.stranded,
+        d.blocked.len(),
+        d.left.len()
     );
-    let mut rows = vec![vec!["POD".to_string(), "FROM".into(), "TO".into()]];
+    let mut rows = vec![vec![
+        "POD".to_string(),
+        "FROM".into(),
+        "EVICTED".into(),
+        "TO".into(),
+    ]];
     for p in d.pods.iter().take(TABLE_ROWS) {
         rows.push(vec![
             p.pod.clone(),
             p.from.clone(),
+            if p.refusals > 0 {
+                format!("{} (after {} PDB refusal(s))", p.evicted_at, p.refusals)
+            } else {
+                p.evicted_at.clone()
+            },
             match (&p.node, &p.message) {
                 (Some(n), _) => n.clone(),
                 (None, Some(m)) => format!("nowhere: {m}"),
@@ -870,6 +911,20 @@ fn table_drain(out: &mut String, d: &DrainOut) {
         ]);
     }
     columns(out, &rows);
+    for (title, list) in [
+        ("Blocking the drain", &d.blocked),
+        ("Left in place", &d.left),
+    ] {
+        if list.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "{title}:");
+        let mut rows = vec![vec!["POD".to_string(), "NODE".into(), "WHY".into()]];
+        for b in list.iter().take(TABLE_ROWS) {
+            rows.push(vec![b.pod.clone(), b.node.clone(), b.reason.clone()]);
+        }
+        columns(out, &rows);
+    }
 }
 
 fn table_plan(out: &mut String, p: &PlanOut) {

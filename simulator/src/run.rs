@@ -5,8 +5,9 @@
 //! pods and schedules them again; a plan adds `k` template nodes to a fresh copy of the input
 //! and runs everything again, for each `k` its search tries.
 
+use crate::drain::{DrainOptions, Outcome};
 use crate::engine::{PodStatus, SetupError, Simulation};
-use crate::output::{DrainOut, DrainPod, Loaded, Output, PlanOut, Probe, ReasonGroup};
+use crate::output::{DrainBlock, DrainOut, DrainPod, Loaded, Output, PlanOut, Probe, ReasonGroup};
 use crate::scenario::{NodeTemplateFile, Scenario, ScenarioError};
 use crate::snapshot::LoadedCluster;
 use sched_core::config::SchedulerConfig;
@@ -86,7 +87,7 @@ pub struct Request {
     pub scenario: Option<Scenario>,
     /// Nodes to add before the run: a template and how many copies.
     pub add_nodes: Vec<(NodeTemplateFile, u64)>,
-    /// Nodes to drain after the run (what-if).
+    /// Nodes to drain after the run (what-if), as `kubectl drain --ignore-daemonsets`.
     pub drain: Vec<String>,
     /// A template for the plan search.
     pub plan: Option<NodeTemplateFile>,
@@ -175,7 +176,7 @@ pub fn simulate(input: &Input, req: &Request, progress: Progress<'_>) -> Result<
     let drain = if req.drain.is_empty() {
         None
     } else {
-        Some(drain(&mut sim, &req.drain)?)
+        Some(drain(&mut sim, &req.drain, DrainOptions::default())?)
     };
     let mut out = output_of(&sim, input);
     out.added_nodes = added;
@@ -183,11 +184,14 @@ pub fn simulate(input: &Input, req: &Request, progress: Progress<'_>) -> Result<
     Ok(out)
 }
 
-/// Drains `nodes` after the run: cordon, evict, schedule the evicted pods elsewhere.
+/// Drains `nodes` after the run as `kubectl drain --ignore-daemonsets` would
+/// ([`crate::drain`]): cordon, evict what kubectl's filters allow through the eviction API
+/// (PodDisruptionBudgets), retrying refused evictions every 5 s of virtual time until the
+/// timeout, scheduling the recreated pods elsewhere after each round.
 ///
 /// # Errors
 /// A node that does not exist.
-pub fn drain(sim: &mut Simulation, nodes: &[String]) -> Result<DrainOut> {
+pub fn drain(sim: &mut Simulation, nodes: &[String], opts: DrainOptions) -> Result<DrainOut> {
     let mut ids = Vec::new();
     for n in nodes {
         ids.push(
@@ -196,48 +200,75 @@ pub fn drain(sim: &mut Simulation, nodes: &[String]) -> Result<DrainOut> {
                 .ok_or_else(|| Error::UnknownDrainNode(n.clone()))?,
         );
     }
-    let before: BTreeMap<Arc<str>, u32> = sim
-        .records()
-        .iter()
-        .map(|r| (r.key.clone(), r.evictions))
-        .collect();
-    let mut evicted = 0;
-    for id in ids {
-        evicted += sim.drain_node(id).len();
-    }
+    let started = sim.now();
+    let reports = crate::drain::start(sim, &ids, opts);
     sim.schedule_pending();
+    sim.run_timers_until(started.saturating_add(opts.timeout));
     sim.refresh_messages();
     sim.record_step(vec![format!("drain {}", nodes.join(","))]);
     let mut pods = Vec::new();
-    let (mut rescheduled, mut stranded) = (0, 0);
-    for r in sim.records() {
-        if before.get(&r.key).copied().unwrap_or(0) == r.evictions {
-            continue;
+    let mut blocked = Vec::new();
+    let mut left = Vec::new();
+    let (mut evicted, mut rescheduled, mut stranded) = (0, 0, 0);
+    let mut finished = started;
+    for &r in &reports {
+        let report = &sim.drains().reports[r];
+        finished = finished.max(report.ended.unwrap_or(sim.now()));
+        for p in &report.pods {
+            let item = || DrainBlock {
+                pod: p.key.to_string(),
+                node: report.node.to_string(),
+                reason: p.reason.clone().unwrap_or_default(),
+            };
+            match p.outcome {
+                Outcome::Evicted { at } => {
+                    evicted += 1;
+                    let rec = sim.record(&p.key);
+                    let placed = rec.is_some_and(|r| r.status == PodStatus::Scheduled);
+                    if placed {
+                        rescheduled += 1;
+                    } else {
+                        stranded += 1;
+                    }
+                    pods.push(DrainPod {
+                        pod: p.key.to_string(),
+                        from: report.node.to_string(),
+                        node: if placed {
+                            rec.and_then(|r| r.node.as_ref()).map(ToString::to_string)
+                        } else {
+                            None
+                        },
+                        message: match rec {
+                            Some(r) if r.status == PodStatus::Deleted => {
+                                Some("deleted: no controller recreates it (--force)".to_string())
+                            }
+                            Some(r) if !placed => r.message.clone(),
+                            _ => None,
+                        },
+                        evicted_at: crate::scenario::format_millis(at),
+                        refusals: p.retries,
+                    });
+                }
+                Outcome::Left => left.push(item()),
+                Outcome::Gone => {}
+                Outcome::Refused | Outcome::TimedOut | Outcome::Failed | Outcome::Waiting => {
+                    blocked.push(item());
+                }
+            }
         }
-        let placed = r.status == PodStatus::Scheduled;
-        if placed {
-            rescheduled += 1;
-        } else {
-            stranded += 1;
-        }
-        pods.push(DrainPod {
-            pod: r.key.to_string(),
-            from: r.evicted_from.as_deref().unwrap_or_default().to_string(),
-            node: if placed {
-                r.node.as_ref().map(ToString::to_string)
-            } else {
-                None
-            },
-            message: if placed { None } else { r.message.clone() },
-        });
     }
+    // Pods whose eviction the drain's evictions caused elsewhere (preemption) are not listed.
     Ok(DrainOut {
         nodes: nodes.to_vec(),
-        ok: stranded == 0,
+        ok: stranded == 0 && blocked.is_empty(),
+        complete: blocked.is_empty(),
         evicted,
         rescheduled,
         stranded,
+        duration: crate::scenario::format_millis(finished - started),
         pods,
+        blocked,
+        left,
     })
 }
 

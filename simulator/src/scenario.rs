@@ -121,7 +121,10 @@ pub enum Action {
     /// Mark nodes schedulable.
     Uncordon(Vec<Named>),
     /// Cordon nodes and evict their pods, which are recreated pending and rescheduled.
-    Drain(Vec<Named>),
+    Drain(Vec<Named>, crate::drain::DrainOptions),
+    /// The node lifecycle controller marks nodes failed: `NoSchedule` and `NoExecute` taints
+    /// for the condition.
+    NodeFailure(Vec<Named>, FailureCondition),
     /// Add (or replace, same key and effect) a taint on nodes. `NoExecute` evicts pods that
     /// do not tolerate it.
     Taint {
@@ -147,6 +150,26 @@ pub enum Action {
     TraceArrive(u32),
     /// Trace pod `row` leaves (is deleted).
     TraceDepart(u32),
+}
+
+/// What failed on a node, as the node lifecycle controller reads its Ready condition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailureCondition {
+    /// Ready is Unknown (the kubelet stopped reporting): `node.kubernetes.io/unreachable`.
+    Unreachable,
+    /// Ready is False: `node.kubernetes.io/not-ready`.
+    NotReady,
+}
+
+impl FailureCondition {
+    /// The taint key the node lifecycle controller applies.
+    #[must_use]
+    pub fn taint(self) -> &'static str {
+        match self {
+            FailureCondition::Unreachable => crate::admission::UNREACHABLE_TAINT,
+            FailureCondition::NotReady => crate::admission::NOT_READY_TAINT,
+        }
+    }
 }
 
 impl Action {
@@ -176,7 +199,8 @@ impl Action {
             Action::RemoveNodes(n) => format!("remove node {}", names(n)),
             Action::Cordon(n) => format!("cordon {}", names(n)),
             Action::Uncordon(n) => format!("uncordon {}", names(n)),
-            Action::Drain(n) => format!("drain {}", names(n)),
+            Action::Drain(n, _) => format!("drain {}", names(n)),
+            Action::NodeFailure(n, c) => format!("node failure ({}) {}", c.taint(), names(n)),
             Action::Taint {
                 nodes,
                 key,
@@ -599,6 +623,8 @@ impl Parser {
             "cordon",
             "uncordon",
             "drain",
+            "nodeFailure",
+            "node-failure",
             "taint",
             "untaint",
         ];
@@ -633,7 +659,8 @@ impl Parser {
             "removeNodes" => Action::RemoveNodes(self.names(body, &f)?),
             "cordon" => Action::Cordon(self.names(body, &f)?),
             "uncordon" => Action::Uncordon(self.names(body, &f)?),
-            "drain" => Action::Drain(self.names(body, &f)?),
+            "drain" => self.drain(body, &f)?,
+            "nodeFailure" | "node-failure" => self.node_failure(body, &f)?,
             "taint" | "untaint" => self.taint(body, &f, name == "taint")?,
             _ => unreachable!("checked against ACTIONS"),
         };
@@ -788,6 +815,81 @@ impl Parser {
                 "expected either template (with an optional count) or nodes (a list of Node manifests)",
             ),
         }
+    }
+
+    fn bool(&self, node: &YNode, field: &str) -> Result<bool> {
+        match node.value {
+            Kind::Bool(b) => Ok(b),
+            ref other => err(
+                self.loc(node, field),
+                format!("expected true or false, found {}", other.type_name()),
+            ),
+        }
+    }
+
+    /// `node`/`nodes` of a map-form action, or the body itself as names.
+    fn action_nodes(&self, node: &YNode, field: &str) -> Result<Vec<Named>> {
+        match (node.get("node"), node.get("nodes")) {
+            (Some(n), None) => self.names(n, &join(field, "node")),
+            (None, Some(n)) => self.names(n, &join(field, "nodes")),
+            _ => err(
+                self.loc(node, field),
+                "expected node (one name) or nodes (a list)",
+            ),
+        }
+    }
+
+    /// `drain: NAME`, `drain: [NAMES]` or `drain: {node|nodes, force, deleteEmptydirData,
+    /// timeout}`.
+    fn drain(&self, node: &YNode, field: &str) -> Result<Action> {
+        let mut opts = crate::drain::DrainOptions::default();
+        if !matches!(node.value, Kind::Map(_)) {
+            return Ok(Action::Drain(self.names(node, field)?, opts));
+        }
+        self.map(
+            node,
+            field,
+            &["node", "nodes", "force", "deleteEmptydirData", "timeout"],
+        )?;
+        let nodes = self.action_nodes(node, field)?;
+        if let Some(v) = node.get("force") {
+            opts.force = self.bool(v, &join(field, "force"))?;
+        }
+        if let Some(v) = node.get("deleteEmptydirData") {
+            opts.delete_emptydir_data = self.bool(v, &join(field, "deleteEmptydirData"))?;
+        }
+        if let Some(v) = node.get("timeout") {
+            opts.timeout = self.duration(v, &join(field, "timeout"))?;
+        }
+        Ok(Action::Drain(nodes, opts))
+    }
+
+    /// `nodeFailure: NAME`, `[NAMES]` or `{node|nodes, condition: unreachable|not-ready}`.
+    fn node_failure(&self, node: &YNode, field: &str) -> Result<Action> {
+        if !matches!(node.value, Kind::Map(_)) {
+            return Ok(Action::NodeFailure(
+                self.names(node, field)?,
+                FailureCondition::Unreachable,
+            ));
+        }
+        self.map(node, field, &["node", "nodes", "condition"])?;
+        let nodes = self.action_nodes(node, field)?;
+        let condition = match node.get("condition") {
+            None => FailureCondition::Unreachable,
+            Some(c) => match self.string(c, &join(field, "condition"))?.as_str() {
+                "unreachable" => FailureCondition::Unreachable,
+                "not-ready" => FailureCondition::NotReady,
+                other => {
+                    return err(
+                        self.loc(c, &join(field, "condition")),
+                        format!(
+                            "unknown condition {other:?}: expected unreachable (Ready Unknown) or not-ready (Ready False)"
+                        ),
+                    );
+                }
+            },
+        };
+        Ok(Action::NodeFailure(nodes, condition))
     }
 
     fn taint(&self, node: &YNode, field: &str, add: bool) -> Result<Action> {

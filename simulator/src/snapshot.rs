@@ -4,8 +4,8 @@
 //!
 //! Accepted: a `kind: List` (YAML or JSON), a multi-document YAML stream, a single object, a
 //! directory of such files (`*.yaml`, `*.yml`, `*.json`, in name order), or `-` for stdin.
-//! Read kinds: Node, Pod, Namespace, Service, ReplicaSet, StatefulSet, ReplicationController
-//! (the last five only for what the scheduler needs of them: names, namespace labels,
+//! Read kinds: Node, Pod, Namespace, Service, ReplicaSet, StatefulSet, ReplicationController,
+//! PriorityClass, PodDisruptionBudget (`policy/v1`; all but Node and Pod only for what the scheduler needs of them: names, namespace labels,
 //! selectors). Objects of other kinds are skipped and counted. Every problem names the file, the document,
 //! the list item, the object (`ns/name`) and the field, with the line and column where YAML
 //! gives them. A malformed object never disappears silently: the load fails with the list of
@@ -14,6 +14,7 @@
 use crate::output::Loaded;
 use k8s_openapi::api::apps::v1::{ReplicaSet, StatefulSet};
 use k8s_openapi::api::core::v1::{Namespace, Node, Pod, ReplicationController, Service};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::scheduling::v1::PriorityClass;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use sched_core::model::PodInfo;
@@ -138,6 +139,8 @@ pub struct Snapshot {
     pub replication_controllers: Vec<(Source, ReplicationController)>,
     /// PriorityClasses, in load order.
     pub priority_classes: Vec<(Source, PriorityClass)>,
+    /// PodDisruptionBudgets, in load order.
+    pub pod_disruption_budgets: Vec<(Source, PodDisruptionBudget)>,
     /// Objects of other kinds, counted by kind.
     pub skipped_kinds: BTreeMap<String, usize>,
     /// Objects skipped as invalid (only with `skip_invalid`).
@@ -324,6 +327,14 @@ impl Snapshot {
                 &mut self.priority_classes,
                 problems,
             ),
+            Some("PodDisruptionBudget") => take(
+                obj,
+                source,
+                "PodDisruptionBudget",
+                &name,
+                &mut self.pod_disruption_budgets,
+                problems,
+            ),
             Some(other) => *self.skipped_kinds.entry(other.to_string()).or_default() += 1,
             None => problems.push(Problem {
                 source,
@@ -356,8 +367,9 @@ fn take<T: serde::de::DeserializeOwned>(
 }
 
 /// Kinds whose objects live in a namespace (`default` when `metadata.namespace` is missing).
-const NAMESPACED: [&str; 5] = [
+const NAMESPACED: [&str; 6] = [
     "Pod",
+    "PodDisruptionBudget",
     "Service",
     "ReplicaSet",
     "StatefulSet",
@@ -592,6 +604,12 @@ impl LoadedCluster {
             &mut problems,
             |ss| state.apply_stateful_set(ss),
         );
+        apply_objects(
+            &snap.pod_disruption_budgets,
+            &mut loaded.pod_disruption_budgets,
+            &mut problems,
+            |pdb| state.apply_disruption_budget(pdb),
+        );
         let classes = PriorityClasses::new(&snap.priority_classes, &mut problems);
         loaded.priority_classes = classes.loaded;
         let mut pending = Vec::new();
@@ -600,6 +618,15 @@ impl LoadedCluster {
         let mut terminal = 0;
         for (source, pod) in &snap.pods {
             let admitted;
+            let defaulted;
+            // The DefaultTolerationSeconds admission plugin, then Priority.
+            let pod = match crate::admission::default_toleration_seconds(pod) {
+                Some(p) => {
+                    defaulted = p;
+                    &defaulted
+                }
+                None => pod,
+            };
             let pod = match classes.admit(pod) {
                 Ok(None) => pod,
                 Ok(Some(p)) => {

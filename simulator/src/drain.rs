@@ -1,0 +1,333 @@
+//! `kubectl drain --ignore-daemonsets` on the virtual clock.
+//!
+//! As `kubectl drain` (k8s.io/kubectl `pkg/drain`): every named node is cordoned first, then
+//! each node's pods go through kubectl's filters, in kubectl's order:
+//!
+//! 1. a pod whose controller is a DaemonSet is left in place (`--ignore-daemonsets`);
+//! 2. a mirror pod (annotation `kubernetes.io/config.mirror`, a kubelet static pod) is left in
+//!    place: the API cannot delete it;
+//! 3. a pod with an `emptyDir` volume is refused unless `--delete-emptydir-data`;
+//! 4. a pod without a controller owner reference is refused unless `--force`.
+//!
+//! Terminal pods hold nothing and are not on a node here. When some pod of a node is refused,
+//! nothing on that node is evicted (kubectl fails the node before evicting) and the result
+//! names each refused pod and why; the other nodes are still drained.
+//!
+//! The others are evicted through the eviction API's rules (`pkg/registry/core/pod/storage/
+//! eviction.go`): a pod guarded by more than one PodDisruptionBudget cannot be evicted (an
+//! error, not retried); one guarded by a budget whose `disruptionsAllowed` is 0 is refused
+//! with 429 and kubectl retries it every [`RETRY_INTERVAL`] until the drain's timeout; an
+//! accepted eviction spends one disruption of its budget and deletes the pod. A pod with a
+//! controller is recreated pending by it and scheduled like any pod; a bare pod (`--force`) is
+//! gone. Before each round of evictions, every budget guarding a pod still to evict has its
+//! status recomputed as the disruption controller would (`crate::eviction::sync_budget`).
+
+use crate::engine::Simulation;
+use crate::scenario::Millis;
+use sched_core::state::NodeId;
+use std::sync::Arc;
+
+/// kubectl drain retries an eviction refused with 429 every 5 seconds.
+pub const RETRY_INTERVAL: Millis = 5_000;
+
+/// Placer's default `--drain-timeout`: kubectl's own default (`--timeout=0s`) waits forever,
+/// which a simulation cannot; after this long the evictions still refused are given up and
+/// reported.
+pub const DEFAULT_TIMEOUT: Millis = 5 * 60 * 1000;
+
+/// kubectl drain flags Placer models (`--ignore-daemonsets` is always on).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DrainOptions {
+    /// `--force`: delete pods without a controller too.
+    pub force: bool,
+    /// `--delete-emptydir-data`: delete pods with `emptyDir` volumes too.
+    pub delete_emptydir_data: bool,
+    /// `--timeout` (virtual time).
+    pub timeout: Millis,
+}
+
+impl Default for DrainOptions {
+    fn default() -> Self {
+        DrainOptions {
+            force: false,
+            delete_emptydir_data: false,
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+}
+
+/// What happened to one pod of a drained node.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Evicted at this virtual time.
+    Evicted {
+        /// When (virtual time, milliseconds).
+        at: Millis,
+    },
+    /// Left on the node (DaemonSet, mirror pod).
+    Left,
+    /// Refused by kubectl's filters: the node's drain did not evict anything.
+    Refused,
+    /// The eviction API refused it until the timeout (a PodDisruptionBudget).
+    TimedOut,
+    /// The eviction API returned an error that kubectl does not retry.
+    Failed,
+    /// Its eviction was still being retried when the run ended.
+    Waiting,
+    /// It left the node some other way while the drain waited (deleted, finished).
+    Gone,
+}
+
+/// One pod of a drained node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PodDrain {
+    /// `namespace/name`.
+    pub key: Arc<str>,
+    /// What happened.
+    pub outcome: Outcome,
+    /// Why (for everything but a plain eviction; for an evicted pod, what delayed it).
+    pub reason: Option<String>,
+    /// Refusals (429) of its eviction so far.
+    pub retries: u32,
+}
+
+/// One node's drain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeDrain {
+    /// The node.
+    pub node: Arc<str>,
+    /// When it started (virtual time).
+    pub started: Millis,
+    /// When the last eviction was accepted or given up (virtual time), once done.
+    pub ended: Option<Millis>,
+    /// Each pod that was on the node, in key order.
+    pub pods: Vec<PodDrain>,
+}
+
+impl NodeDrain {
+    /// Whether every pod that had to go went.
+    #[must_use]
+    pub fn complete(&self) -> bool {
+        self.ended.is_some()
+            && self.pods.iter().all(|p| {
+                matches!(
+                    p.outcome,
+                    Outcome::Evicted { .. } | Outcome::Left | Outcome::Gone
+                )
+            })
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Job {
+    node: NodeId,
+    report: usize,
+    deadline: Millis,
+    next: Millis,
+    cause: String,
+}
+
+/// Drains in progress and done.
+#[derive(Clone, Debug, Default)]
+pub struct Drains {
+    jobs: Vec<Job>,
+    /// Every drain started, in order.
+    pub reports: Vec<NodeDrain>,
+}
+
+impl Drains {
+    /// The next virtual time a drain retries evictions.
+    #[must_use]
+    pub fn next_due(&self) -> Option<Millis> {
+        self.jobs.iter().map(|j| j.next).min()
+    }
+
+    /// Whether some drain still retries.
+    #[must_use]
+    pub fn active(&self) -> bool {
+        !self.jobs.is_empty()
+    }
+}
+
+/// kubectl's filters for one pod: `None` to evict, or the outcome and reason.
+fn filter(pod: &sched_core::model::PodInfo, opts: DrainOptions) -> Option<(Outcome, &'static str)> {
+    if pod.drain.daemon_set {
+        return Some((
+            Outcome::Left,
+            "DaemonSet-managed pod: ignored (--ignore-daemonsets)",
+        ));
+    }
+    if pod.drain.mirror {
+        return Some((
+            Outcome::Left,
+            "mirror pod (kubelet static pod): the API cannot delete it",
+        ));
+    }
+    if pod.drain.empty_dir && !opts.delete_emptydir_data {
+        return Some((
+            Outcome::Refused,
+            "cannot delete Pods with local storage (use --delete-emptydir-data to override)",
+        ));
+    }
+    if !pod.has_controller && !opts.force {
+        return Some((
+            Outcome::Refused,
+            "cannot delete Pods that declare no controller (use --force to override)",
+        ));
+    }
+    None
+}
+
+/// Cordons `nodes`, then starts draining each in order: refused nodes are reported at once,
+/// the others get a first round of evictions now. Returns the indexes of their reports in
+/// [`Drains::reports`].
+pub fn start(sim: &mut Simulation, nodes: &[NodeId], opts: DrainOptions) -> Vec<usize> {
+    for &id in nodes {
+        sim.set_cordon(id, true);
+    }
+    let now = sim.now();
+    let mut started = Vec::new();
+    for &id in nodes {
+        let node = sim.state().node(id);
+        let name = node.info.name.clone();
+        let mut keys: Vec<Arc<str>> = node.pods.iter().map(|p| p.key.clone()).collect();
+        keys.sort();
+        let mut pods = Vec::with_capacity(keys.len());
+        let mut refused = false;
+        for k in keys {
+            let pod = &sim.state().pod(&k).expect("a pod of the node").info;
+            let (outcome, reason) = match filter(pod, opts) {
+                None => (Outcome::Waiting, None),
+                Some((o, r)) => {
+                    refused |= o == Outcome::Refused;
+                    (o, Some(r.to_string()))
+                }
+            };
+            pods.push(PodDrain {
+                key: k,
+                outcome,
+                reason,
+                retries: 0,
+            });
+        }
+        let report = NodeDrain {
+            node: name.clone(),
+            started: now,
+            ended: refused.then_some(now),
+            pods,
+        };
+        let drains = sim.drains_mut();
+        drains.reports.push(report);
+        let r = drains.reports.len() - 1;
+        started.push(r);
+        if refused {
+            // kubectl: the node fails before any eviction; the pods that would have been
+            // evicted stay where they are.
+            for p in &mut drains.reports[r].pods {
+                if p.outcome == Outcome::Waiting {
+                    p.outcome = Outcome::Refused;
+                    p.reason = Some("not evicted: other pods of the node were refused".into());
+                }
+            }
+            continue;
+        }
+        drains.jobs.push(Job {
+            node: id,
+            report: r,
+            deadline: now.saturating_add(opts.timeout),
+            next: now,
+            cause: format!("drain of {name}"),
+        });
+    }
+    run_due(sim, now);
+    started
+}
+
+/// Runs the rounds of evictions due at `now` (call after the clock reached it).
+pub fn run_due(sim: &mut Simulation, now: Millis) {
+    let mut jobs = std::mem::take(&mut sim.drains_mut().jobs);
+    jobs.sort_by_key(|j| j.report);
+    let mut keep = Vec::new();
+    for mut job in jobs {
+        if job.next > now {
+            keep.push(job);
+            continue;
+        }
+        if round(sim, &job, now) {
+            sim.drains_mut().reports[job.report].ended = Some(now);
+        } else if now >= job.deadline {
+            let r = &mut sim.drains_mut().reports[job.report];
+            r.ended = Some(now);
+            for p in &mut r.pods {
+                if p.outcome == Outcome::Waiting {
+                    p.outcome = Outcome::TimedOut;
+                    let why = p.reason.take().unwrap_or_default();
+                    p.reason = Some(format!(
+                        "timed out after {}: {why}",
+                        crate::scenario::format_millis(now - r.started)
+                    ));
+                }
+            }
+        } else {
+            job.next = now
+                .saturating_add(RETRY_INTERVAL)
+                .min(job.deadline.max(now + 1));
+            keep.push(job);
+        }
+    }
+    keep.append(&mut sim.drains_mut().jobs);
+    sim.drains_mut().jobs = keep;
+}
+
+/// One round of evictions of a job's waiting pods at `now`. `true` when none is left waiting.
+fn round(sim: &mut Simulation, job: &Job, now: Millis) -> bool {
+    let waiting: Vec<usize> = sim.drains_mut().reports[job.report]
+        .pods
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.outcome == Outcome::Waiting)
+        .map(|(i, _)| i)
+        .collect();
+    // The disruption controller has caught up since the last round.
+    let mut synced: Vec<usize> = Vec::new();
+    for &i in &waiting {
+        let key = sim.drains_mut().reports[job.report].pods[i].key.clone();
+        let on_node = sim.state().pod(&key).is_some_and(|e| e.node == job.node);
+        if !on_node {
+            let p = &mut sim.drains_mut().reports[job.report].pods[i];
+            p.outcome = Outcome::Gone;
+            p.reason = Some("left the node before its eviction".into());
+            continue;
+        }
+        let info = sim.state().pod(&key).expect("on the node").info.clone();
+        let guards = crate::eviction::guarding_budgets(sim.state(), &info);
+        for &b in &guards {
+            if !synced.contains(&b) {
+                crate::eviction::sync_budget(sim, b);
+                synced.push(b);
+            }
+        }
+        let verdict = crate::eviction::request(sim, &info, &guards);
+        let p = &mut sim.drains_mut().reports[job.report].pods[i];
+        match verdict {
+            crate::eviction::Verdict::Accepted => {
+                p.outcome = Outcome::Evicted { at: now };
+                sim.evict_pod(&key, &job.cause);
+            }
+            crate::eviction::Verdict::TooManyRequests(why) => {
+                p.retries += 1;
+                p.reason = Some(why);
+            }
+            crate::eviction::Verdict::Error(why) => {
+                p.outcome = Outcome::Failed;
+                p.reason = Some(why);
+            }
+        }
+    }
+    sim.schedule_pending();
+    sim.drains_mut().reports[job.report]
+        .pods
+        .iter()
+        .all(|p| p.outcome != Outcome::Waiting)
+}
