@@ -91,6 +91,7 @@ fn replay(dir: &Path) -> (simulator::Output, usize) {
     let scenario = Scenario::load(&dir.join("scenario.yaml")).expect("scenario loads");
     let events = scenario.len();
     let request = Request {
+        drain_options: Default::default(),
         scenario: Some(scenario),
         ..Request::default()
     };

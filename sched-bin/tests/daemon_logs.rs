@@ -87,7 +87,8 @@ async fn json_log_format_writes_one_object_per_line() {
     let logs = Captured::default();
     let dispatch = log_dispatch(
         LogFormat::Json,
-        tracing_subscriber::EnvFilter::new("info"),
+        // Per-pod lines are DEBUG (a periodic summary is INFO): enable them for the daemon.
+        tracing_subscriber::EnvFilter::new("info,sched_bin=debug"),
         logs.clone(),
     );
     // The test runtime has one thread: every task of the daemon logs through this default.
@@ -147,7 +148,7 @@ profiles:
             .unwrap_or_else(|| panic!("no {msg:?} in:\n{text}"))
     };
     let bound = find("successfully bound pod");
-    assert_eq!(bound["level"], "INFO");
+    assert_eq!(bound["level"], "DEBUG", "per-pod lines are DEBUG");
     assert_eq!(bound["pod"], "default/p1");
     assert_eq!(bound["node"], "small");
     let failed = find("unable to schedule pod; waiting");

@@ -181,9 +181,10 @@ async fn renewal_conflicts_past_the_renew_deadline_lose_leadership() {
         step(Method::GET, LEASE, any, 200, lease("1", None)),
         step(Method::PUT, LEASE, any, 200, lease("2", Some("a"))),
     ];
-    // Every renewal is answered 409 (someone wrote in between); at 2 s each, the fifth
-    // failure is 10 s after the last success.
-    for _ in 0..5 {
+    // Every renewal is answered 409 (someone wrote in between), one every 2 s. The fifth
+    // attempt starts at the renew deadline (10 s after the last success): it is cut off after
+    // before it is answered, and leadership is lost then.
+    for _ in 0..4 {
         steps.push(step(Method::GET, LEASE, any, 200, lease("2", Some("a"))));
         steps.push(step(Method::PUT, LEASE, any, 409, status(409, "Conflict")));
     }

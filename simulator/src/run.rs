@@ -89,6 +89,8 @@ pub struct Request {
     pub add_nodes: Vec<(NodeTemplateFile, u64)>,
     /// Nodes to drain after the run (what-if), as `kubectl drain --ignore-daemonsets`.
     pub drain: Vec<String>,
+    /// `kubectl drain` flags for `drain` (`--force`, `--delete-emptydir-data`, `--timeout`).
+    pub drain_options: DrainOptions,
     /// A template for the plan search.
     pub plan: Option<NodeTemplateFile>,
     /// Out-of-tree plugins the profiles may use, besides the in-tree ones (parse `config`
@@ -176,7 +178,7 @@ pub fn simulate(input: &Input, req: &Request, progress: Progress<'_>) -> Result<
     let drain = if req.drain.is_empty() {
         None
     } else {
-        Some(drain(&mut sim, &req.drain, DrainOptions::default())?)
+        Some(drain(&mut sim, &req.drain, req.drain_options)?)
     };
     let mut out = output_of(&sim, input);
     out.added_nodes = added;

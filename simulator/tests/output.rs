@@ -23,6 +23,7 @@ fn run(input: &Input, req: &Request) -> Output {
 
 fn busy_morning() -> Request {
     Request {
+        drain_options: Default::default(),
         scenario: Some(Scenario::load(&examples().join("scenarios/busy-morning.yaml")).unwrap()),
         ..Request::default()
     }
@@ -51,11 +52,13 @@ fn example_scenario_json() {
 #[test]
 fn example_drain_and_plan_tables() {
     let drain = Request {
+        drain_options: Default::default(),
         drain: vec!["worker-a2".into(), "worker-b1".into()],
         ..Request::default()
     };
     insta::assert_snapshot!("drain", run(&example_cluster(), &drain).to_table());
     let plan = Request {
+        drain_options: Default::default(),
         plan: Some(
             NodeTemplateFile::load(&examples().join("templates/highmem-32x128.yaml")).unwrap(),
         ),
@@ -63,6 +66,7 @@ fn example_drain_and_plan_tables() {
     };
     insta::assert_snapshot!("plan", run(&example_cluster(), &plan).to_table());
     let no_plan = Request {
+        drain_options: Default::default(),
         plan: Some(
             NodeTemplateFile::load(&examples().join("templates/worker-16x64.yaml")).unwrap(),
         ),
@@ -100,6 +104,7 @@ fn churn() -> Request {
                 - at: 30s\n  removeNodes: n40\n\
                 - at: 90s\n  createPods: {template: j, count: 80, duration: 30s}\n";
     Request {
+        drain_options: Default::default(),
         scenario: Some(Scenario::from_text(text, "churn.yaml", Path::new(".")).unwrap()),
         ..Request::default()
     }
@@ -125,6 +130,7 @@ fn the_seed_decides_ties() {
     let a = run(
         &input,
         &Request {
+            drain_options: Default::default(),
             seed: 1,
             ..Request::default()
         },
@@ -132,6 +138,7 @@ fn the_seed_decides_ties() {
     let b = run(
         &input,
         &Request {
+            drain_options: Default::default(),
             seed: 2,
             ..Request::default()
         },
@@ -217,6 +224,7 @@ fn summary_counts_each_loaded_group_and_the_skipped_kinds() {
     );
     // A plan run reports the same load.
     let plan = Request {
+        drain_options: Default::default(),
         plan: Some(
             NodeTemplateFile::load(&examples().join("templates/worker-16x64.yaml")).unwrap(),
         ),

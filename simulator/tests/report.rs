@@ -17,6 +17,7 @@ fn the_report_has_the_summary_plots_and_reasons() {
         LoadedCluster::load(&examples().join("cluster.yaml"), LoadOptions::default()).unwrap(),
     );
     let req = Request {
+        drain_options: Default::default(),
         scenario: Some(Scenario::load(&examples().join("scenarios/busy-morning.yaml")).unwrap()),
         drain: vec!["worker-b1".into()],
         ..Request::default()

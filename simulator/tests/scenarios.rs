@@ -45,6 +45,7 @@ fn run(input: &Input, req: &Request) -> Output {
 
 fn with_scenario(text: &str) -> Request {
     Request {
+        drain_options: Default::default(),
         scenario: Some(scenario(text)),
         ..Request::default()
     }
@@ -86,6 +87,7 @@ fn a_drain_that_succeeds_moves_every_pod() {
     let out = run(
         &input,
         &Request {
+            drain_options: Default::default(),
             drain: vec!["n1".into()],
             ..Request::default()
         },
@@ -114,6 +116,7 @@ fn a_drain_that_cannot_names_the_stranded_pod_and_why() {
     let out = run(
         &input,
         &Request {
+            drain_options: Default::default(),
             drain: vec!["n1".into()],
             ..Request::default()
         },
@@ -140,6 +143,7 @@ fn a_drain_that_cannot_names_the_stranded_pod_and_why() {
 fn draining_an_unknown_node_is_an_error() {
     let input = cluster(&[node("n1", 4)]);
     let req = Request {
+        drain_options: Default::default(),
         drain: vec!["nope".into()],
         ..Request::default()
     };
@@ -426,6 +430,7 @@ fn plan_finds_the_smallest_number_of_nodes() {
     }
     let input = cluster(&items);
     let req = Request {
+        drain_options: Default::default(),
         plan: Some(template("plan", 4)),
         ..Request::default()
     };
@@ -458,6 +463,7 @@ fn plan_says_why_no_number_helps() {
         pod("ok", 3, None, 0),
     ]);
     let req = Request {
+        drain_options: Default::default(),
         plan: Some(template("noplan", 4)),
         ..Request::default()
     };
@@ -484,6 +490,7 @@ fn plan_needs_nothing_when_everything_fits() {
     let out = run(
         &input,
         &Request {
+            drain_options: Default::default(),
             plan: Some(template("zero", 4)),
             ..Request::default()
         },
@@ -498,6 +505,7 @@ fn add_nodes_before_the_run() {
     let out = run(
         &input,
         &Request {
+            drain_options: Default::default(),
             add_nodes: vec![(template("add", 4), 2)],
             ..Request::default()
         },
@@ -551,6 +559,7 @@ fn an_openb_trace_replays_arrivals_departures_and_gpu_models() {
     let out = run(
         &cluster(&[]),
         &Request {
+            drain_options: Default::default(),
             scenario: Some(s),
             ..Request::default()
         },

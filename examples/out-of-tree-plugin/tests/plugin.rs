@@ -40,6 +40,7 @@ fn simulate(config_text: &str, pods: &[String]) -> simulator::output::Output {
     let snap = Snapshot::from_text(&text, "cluster.yaml", LoadOptions::default()).unwrap();
     let input = Input::from(LoadedCluster::from_snapshot(snap, LoadOptions::default()).unwrap());
     let req = Request {
+        drain_options: Default::default(),
         config: SchedulerConfig::from_yaml_with(config_text, &registry()).expect("config"),
         plugins: vec![SPEC],
         ..Request::default()
