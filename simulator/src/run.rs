@@ -227,9 +227,11 @@ pub fn drain(sim: &mut Simulation, nodes: &[String], opts: DrainOptions) -> Resu
                     evicted += 1;
                     let rec = sim.record(&p.key);
                     let placed = rec.is_some_and(|r| r.status == PodStatus::Scheduled);
+                    // A bare pod deleted under --force is what the user asked for, not stranded.
+                    let deleted = rec.is_some_and(|r| r.status == PodStatus::Deleted);
                     if placed {
                         rescheduled += 1;
-                    } else {
+                    } else if !deleted {
                         stranded += 1;
                     }
                     pods.push(DrainPod {

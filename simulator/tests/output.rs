@@ -205,6 +205,7 @@ fn summary_counts_each_loaded_group_and_the_skipped_kinds() {
         serde_json::json!({
             "nodes": 1, "pods": 1, "namespaces": 2, "services": 1, "replica_sets": 1,
             "stateful_sets": 1, "replication_controllers": 1, "priority_classes": 0,
+            "pod_disruption_budgets": 0,
         })
     );
     assert_eq!(
@@ -216,7 +217,7 @@ fn summary_counts_each_loaded_group_and_the_skipped_kinds() {
     assert!(
         table.contains(
             "Loaded from the snapshot: 1 node(s), 1 pod(s), 2 namespace(s), 1 service(s), \
-             1 replicaset(s), 1 statefulset(s), 1 replicationcontroller(s), 0 priorityclass(s); \
+             1 replicaset(s), 1 statefulset(s), 1 replicationcontroller(s), 0 priorityclass(s), 0 poddisruptionbudget(s); \
              skipped 3 object(s) of other kinds (ConfigMap 2, Deployment 1); \
              skipped 1 invalid object(s).\n"
         ),

@@ -17,7 +17,11 @@ fn the_report_has_the_summary_plots_and_reasons() {
         LoadedCluster::load(&examples().join("cluster.yaml"), LoadOptions::default()).unwrap(),
     );
     let req = Request {
-        drain_options: Default::default(),
+        // search-indexer on worker-b1 has no controller: --force lets the drain evict it.
+        drain_options: simulator::drain::DrainOptions {
+            force: true,
+            ..Default::default()
+        },
         scenario: Some(Scenario::load(&examples().join("scenarios/busy-morning.yaml")).unwrap()),
         drain: vec!["worker-b1".into()],
         ..Request::default()
@@ -48,8 +52,8 @@ fn the_report_has_the_summary_plots_and_reasons() {
         "<img id=\"allocation-plot\" src=\"allocation.svg\"",
         "<img id=\"nodes-plot\" src=\"nodes.svg\"",
         "<h2 id=\"unschedulable\">",
-        // A reason string (was the PodTopologySpread guard's before that plugin was built).
-        "Insufficient cpu",
+        // The forced drain's deleted bare pod, with why.
+        "deleted: no controller recreates it (--force)",
         "<h2 id=\"drain\">Drain of worker-b1</h2>",
         "<h2 id=\"timeline\">",
         "<p>Loaded from the snapshot: 6 node(s), 15 pod(s), 0 namespace(s),",

@@ -26,6 +26,16 @@ fn pod(name: &str, cpu: u32, node: Option<&str>, priority: i32) -> String {
     )
 }
 
+/// `pod` owned by a ReplicaSet (a controller recreates it when it is evicted).
+fn controlled(pod: String) -> String {
+    pod.replacen(
+        "namespace: default}",
+        "namespace: default, ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, \
+         name: rs, uid: rs-uid, controller: true}]}",
+        1,
+    )
+}
+
 fn cluster(items: &[String]) -> Input {
     let mut text = String::from("kind: List\nitems:\n");
     for i in items {
@@ -80,8 +90,8 @@ fn a_drain_that_succeeds_moves_every_pod() {
     let input = cluster(&[
         node("n1", 4),
         node("n2", 4),
-        pod("a", 1, Some("n1"), 0),
-        pod("b", 1, Some("n1"), 0),
+        controlled(pod("a", 1, Some("n1"), 0)),
+        controlled(pod("b", 1, Some("n1"), 0)),
         pod("c", 1, Some("n2"), 0),
     ]);
     let out = run(
@@ -104,13 +114,58 @@ fn a_drain_that_succeeds_moves_every_pod() {
 }
 
 #[test]
+fn kubectl_drain_refuses_bare_pods_unless_force_then_deletes_them() {
+    // kubectl drain: "cannot delete Pods that declare no controller (use --force to
+    // override)"; one refused pod means nothing on that node is evicted.
+    let input = cluster(&[
+        node("n1", 4),
+        node("n2", 4),
+        pod("a", 1, Some("n1"), 0),
+        controlled(pod("b", 1, Some("n1"), 0)),
+    ]);
+    let plain = Request {
+        drain: vec!["n1".into()],
+        ..Request::default()
+    };
+    let out = run(&input, &plain);
+    let d = out.drain.as_ref().unwrap();
+    assert!(!d.ok && !d.complete, "{d:?}");
+    assert_eq!(d.evicted, 0);
+    assert_eq!(d.blocked.len(), 2, "{d:?}");
+    let a = d.blocked.iter().find(|b| b.pod == "default/a").unwrap();
+    assert_eq!(
+        a.reason,
+        "cannot delete Pods that declare no controller (use --force to override)"
+    );
+    assert_eq!(pods_on(&out, "n1"), 2);
+    let forced = Request {
+        drain_options: simulator::drain::DrainOptions {
+            force: true,
+            ..Default::default()
+        },
+        ..plain
+    };
+    let out = run(&input, &forced);
+    let d = out.drain.as_ref().unwrap();
+    assert!(d.ok && d.complete, "{d:?}");
+    assert_eq!((d.evicted, d.rescheduled, d.stranded), (2, 1, 0));
+    assert_eq!(node_of(&out, "default/b"), Some("n2"));
+    let a = out.pods.iter().find(|p| p.pod == "default/a").unwrap();
+    assert_eq!(
+        a.status,
+        simulator::engine::PodStatus::Deleted,
+        "a bare pod is gone"
+    );
+}
+
+#[test]
 fn a_drain_that_cannot_names_the_stranded_pod_and_why() {
     // a needs 3 cpu; n2 has 4 - 2 = 2 free; n1 is cordoned by the drain. Priorities are
     // equal, so preemption finds no victims on n2 and cannot help on the cordoned n1.
     let input = cluster(&[
         node("n1", 4),
         node("n2", 4),
-        pod("a", 3, Some("n1"), 0),
+        controlled(pod("a", 3, Some("n1"), 0)),
         pod("c", 2, Some("n2"), 0),
     ]);
     let out = run(
@@ -327,7 +382,7 @@ fn cordon_taint_and_noexecute() {
     let w = out.pods.iter().find(|p| p.pod == "default/w-1").unwrap();
     assert_eq!(w.node.as_deref(), Some("n1"));
     assert_eq!(w.evictions, 1);
-    assert_eq!(w.evicted_by.as_deref(), Some("NoExecute taint k on n2"));
+    assert_eq!(w.evicted_by.as_deref(), Some("NoExecute taint on n2"));
     assert_eq!(out.timeline[1].events, ["cordon n1", "create pod w-1"]);
 }
 
