@@ -163,9 +163,7 @@ fn cluster_role_is_minimal_and_sufficient() {
         .iter()
         .map(|(g, r, v)| ((*g).to_string(), (*r).to_string(), (*v).to_string()))
         .collect();
-    for (r, v) in [("nodes", "list")] {
-        expected.insert((String::new(), r.to_string(), v.to_string()));
-    }
+    expected.insert((String::new(), "nodes".to_string(), "list".to_string()));
     assert_eq!(granted, expected, "nothing beyond the list above");
     assert!(
         r.iter().all(|x| x.get("resourceNames").is_none()
