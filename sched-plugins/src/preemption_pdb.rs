@@ -17,15 +17,15 @@ use sched_core::model::{DisruptionBudget, PodInfo};
 use std::sync::Arc;
 
 /// The budgets of namespace `ns` out of `budgets` (sorted by namespace, then name).
-fn budgets_of<'a>(
-    budgets: &'a [DisruptionBudget],
+fn budgets_of(
+    budgets: &[DisruptionBudget],
     pod: &PodInfo,
     interner: &Interner,
-) -> &'a [DisruptionBudget] {
+) -> std::ops::Range<usize> {
     let ns = &*pod.namespace;
     let start = budgets.partition_point(|b| interner.resolve(b.namespace) < ns);
     let len = budgets[start..].partition_point(|b| interner.resolve(b.namespace) == ns);
-    &budgets[start..start + len]
+    start..start + len
 }
 
 /// upstream `filterPodsWithPDBViolation`: splits `victims` (in their order, which it keeps)
@@ -46,11 +46,9 @@ pub fn split_by_violation(
     for v in victims {
         let mut violated = false;
         if !v.labels.0.is_empty() {
-            let ns = budgets_of(budgets, &v, interner);
-            // Offset of the namespace's slice in `budgets`.
-            let base = ns.as_ptr() as usize - budgets.as_ptr() as usize;
-            let base = base / std::mem::size_of::<DisruptionBudget>();
-            for (i, b) in ns.iter().enumerate() {
+            let range = budgets_of(budgets, &v, interner);
+            let base = range.start;
+            for (i, b) in budgets[range].iter().enumerate() {
                 if !b.covers(&v, interner) || b.has_disrupted(&v.name) {
                     continue;
                 }
