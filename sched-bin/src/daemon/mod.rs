@@ -549,21 +549,7 @@ async fn forward<K, S>(
 /// # Errors
 /// [`Error::Client`].
 pub async fn client(cfg: &SchedulerConfig, kubeconfig: Option<&std::path::Path>) -> Result<Client> {
-    let path = kubeconfig
-        .map(std::path::Path::to_path_buf)
-        .or_else(|| cfg.client_connection.kubeconfig.as_ref().map(PathBuf::from));
-    let config = match path {
-        Some(p) => {
-            let kc = kube::config::Kubeconfig::read_from(&p)
-                .map_err(|e| Error::Client(format!("{}: {e}", p.display())))?;
-            kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
-                .await
-                .map_err(|e| Error::Client(e.to_string()))?
-        }
-        None => kube::Config::infer()
-            .await
-            .map_err(|e| Error::Client(e.to_string()))?,
-    };
+    let config = kube_config(cfg, kubeconfig).await?;
     let builder =
         kube::client::ClientBuilder::try_from(config).map_err(|e| Error::Client(e.to_string()))?;
     Ok(builder
@@ -573,6 +559,29 @@ pub async fn client(cfg: &SchedulerConfig, kubeconfig: Option<&std::path::Path>)
             cfg.client_connection.burst,
         ))
         .build())
+}
+
+/// The client configuration: `kubeconfig`, else `clientConnection.kubeconfig`, else in-cluster
+/// or `$KUBECONFIG` (kube's inference).
+async fn kube_config(
+    cfg: &SchedulerConfig,
+    kubeconfig: Option<&std::path::Path>,
+) -> Result<kube::Config> {
+    let path = kubeconfig
+        .map(std::path::Path::to_path_buf)
+        .or_else(|| cfg.client_connection.kubeconfig.as_ref().map(PathBuf::from));
+    match path {
+        Some(p) => {
+            let kc = kube::config::Kubeconfig::read_from(&p)
+                .map_err(|e| Error::Client(format!("{}: {e}", p.display())))?;
+            kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
+                .await
+                .map_err(|e| Error::Client(e.to_string()))
+        }
+        None => kube::Config::infer()
+            .await
+            .map_err(|e| Error::Client(e.to_string())),
+    }
 }
 
 /// The leader election's client: the same kubeconfig, its own connection pool and its own
@@ -585,21 +594,7 @@ pub async fn lease_client(
     cfg: &SchedulerConfig,
     kubeconfig: Option<&std::path::Path>,
 ) -> Result<Client> {
-    let path = kubeconfig
-        .map(std::path::Path::to_path_buf)
-        .or_else(|| cfg.client_connection.kubeconfig.as_ref().map(PathBuf::from));
-    let mut config = match path {
-        Some(p) => {
-            let kc = kube::config::Kubeconfig::read_from(&p)
-                .map_err(|e| Error::Client(format!("{}: {e}", p.display())))?;
-            kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
-                .await
-                .map_err(|e| Error::Client(e.to_string()))?
-        }
-        None => kube::Config::infer()
-            .await
-            .map_err(|e| Error::Client(e.to_string()))?,
-    };
+    let mut config = kube_config(cfg, kubeconfig).await?;
     config.read_timeout = Some(cfg.leader_election.renew_deadline);
     config.write_timeout = Some(cfg.leader_election.renew_deadline);
     let builder =
