@@ -683,6 +683,12 @@ pub fn pod_info(pod: &core::Pod, interner: &mut Interner) -> Result<PodInfo> {
             .map_or(PodInfo::NOT_STARTED, |t| t.0.as_millisecond()),
         node_name: node_name_str.map(|n| interner.intern(n)),
         node_name_str: node_name_str.map(Arc::from),
+        nominated_node_name: pod
+            .status
+            .as_ref()
+            .and_then(|s| s.nominated_node_name.as_deref())
+            .filter(|n| !n.is_empty())
+            .map(Arc::from),
         terminal: matches!(phase, Some("Succeeded" | "Failed")),
         non_zero_milli_cpu: non_zero.milli_cpu,
         non_zero_memory: non_zero.memory,

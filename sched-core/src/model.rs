@@ -473,6 +473,9 @@ pub struct PodInfo {
     pub node_name: Option<Sym>,
     /// `spec.nodeName` as text.
     pub node_name_str: Option<Arc<str>>,
+    /// `status.nominatedNodeName`: the node an earlier preemption made room on. Upstream's
+    /// `findNodesThatFitPod` tries it first and takes it when it passes every filter.
+    pub nominated_node_name: Option<Arc<str>>,
     /// The pod is in a terminal phase (Succeeded/Failed) and holds nothing.
     pub terminal: bool,
     /// Effective requests (upstream `PodRequests`, no defaults): what NodeResourcesFit filters on.

@@ -590,6 +590,28 @@ impl Scheduler {
                 )),
             )
         });
+        // upstream findNodesThatFitPod: a pod nominated by an earlier preemption tries its
+        // nominated node first ("likely the only candidate that will fit"), whatever PreFilter
+        // narrowed to; when it passes every filter it is the only feasible node, chosen
+        // without scoring and without moving the start index. Otherwise the scan runs as usual.
+        if reach != Reach::AllNodes
+            && let Some(id) = pod
+                .nominated_node_name
+                .as_deref()
+                .and_then(|name| state.node_id(name))
+            && self.passes_filters_on_node(profile, &cycle, &skip, pod, id, view)
+        {
+            eval.result = Ok(Placement {
+                node: id,
+                node_name: state.node(id).info.name.clone(),
+                feasible_nodes: 1,
+                evaluated_nodes: 1,
+            });
+            if reach == Reach::Preview {
+                eval.evaluated.insert(id);
+            }
+            return eval;
+        }
         let candidates: &[NodeId] = narrowed_ids.as_deref().unwrap_or(all);
         let n = candidates.len();
 
@@ -961,6 +983,43 @@ impl Scheduler {
             };
         }
         eval
+    }
+
+    /// Whether `pod` passes every Filter on node `id` (upstream
+    /// `RunFilterPluginsWithNominatedPods`: with the pods nominated there of at least its
+    /// priority, and without them).
+    fn passes_filters_on_node(
+        &self,
+        profile: &Profile,
+        cycle: &CycleState,
+        skip: &SkipSet,
+        pod: &PodInfo,
+        id: NodeId,
+        view: ClusterView<'_>,
+    ) -> bool {
+        let state = view.state;
+        let node = state.node(id);
+        let mut nominated = state
+            .nominated_pods(id)
+            .iter()
+            .filter(|p| p.priority >= pod.priority && p.key != pod.key)
+            .peekable();
+        if nominated.peek().is_some() {
+            let extensions = profile.pre_filter_extensions(skip);
+            let mut with = node.clone();
+            let mut with_cycle = cycle.clone();
+            for p in nominated {
+                with.hold(p);
+                extensions.run(&mut with_cycle, pod, p, &with, view, true);
+            }
+            if profile
+                .run_filters(&with_cycle, skip, pod, &with, view)
+                .is_err()
+            {
+                return false;
+            }
+        }
+        profile.run_filters(cycle, skip, pod, node, view).is_ok()
     }
 
     /// Runs the profile's PreFilter plugins (upstream `RunPreFilterPlugins`): the typed cycle

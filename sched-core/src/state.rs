@@ -185,6 +185,35 @@ impl Clone for NodeState {
 }
 
 impl NodeState {
+    /// Copies `source` into `self`, reusing the buffers, without the pods `removed` picks:
+    /// they are left out of [`NodeState::pods`] and their contributions released, as
+    /// upstream's `SelectVictimsOnNode` removes every lower-priority pod from its copy of the
+    /// node. Returns how many were removed.
+    pub fn clone_without(
+        &mut self,
+        source: &NodeState,
+        mut removed: impl FnMut(&PodInfo) -> bool,
+    ) -> usize {
+        self.info.clone_from(&source.info);
+        self.exists = source.exists;
+        self.requested.clone_from(&source.requested);
+        self.non_zero_milli_cpu = source.non_zero_milli_cpu;
+        self.non_zero_memory = source.non_zero_memory;
+        self.pod_count = source.pod_count;
+        self.used_ports.clone_from(&source.used_ports);
+        self.pods.clear();
+        let mut n = 0;
+        for p in &source.pods {
+            if removed(p) {
+                self.release(p);
+                n += 1;
+            } else {
+                self.pods.push(Arc::clone(p));
+            }
+        }
+        n
+    }
+
     /// An empty node, as scratch space to [`Clone::clone_from`] a real one into.
     #[must_use]
     pub fn scratch() -> Self {

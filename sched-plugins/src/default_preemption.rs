@@ -14,6 +14,7 @@
 //! Only upstream's candidate sample is dry-run: `minCandidateNodesPercentage` /
 //! `minCandidateNodesAbsolute` of the potential nodes, from an offset the seed decides.
 
+use rayon::prelude::*;
 use sched_core::config::ProfileConfig;
 use sched_core::framework::{
     Code, Plugin, PostFilterInput, PostFilterOutcome, PostFilterPlugin, PreEnqueuePlugin, Rejection,
@@ -24,6 +25,10 @@ use sched_core::scheduler::Diagnosis;
 use sched_core::scheduler::FitError;
 use sched_core::state::{NodeId, NodeState};
 use std::sync::Arc;
+
+/// Nodes dry-run per parallel batch (and the fewest potential nodes for which it goes
+/// parallel).
+const DRY_RUN_CHUNK: usize = 256;
 
 /// upstream `DefaultPreemption`, with its `DefaultPreemptionArgs`.
 #[derive(Debug, Clone, Copy)]
@@ -104,9 +109,9 @@ fn more_important(a: &PodInfo, b: &PodInfo) -> std::cmp::Ordering {
         .then(a.start_millis.cmp(&b.start_millis))
 }
 
-struct Candidate {
+struct Candidate<'a> {
     node: NodeId,
-    victims: Vec<Arc<PodInfo>>,
+    victims: Vec<&'a Arc<PodInfo>>,
     /// upstream `NumPDBViolations`: victims whose eviction breaks a PodDisruptionBudget.
     pdb_violations: usize,
 }
@@ -124,40 +129,46 @@ fn not_helpful_status() -> Rejection {
 /// upstream `SelectVictimsOnNode`: remove every lower-priority pod (updating the PreFilter
 /// state through RemovePod), check the pod fits, then reprieve victims most important first
 /// (AddPod) while it still fits.
-/// `trial` is scratch space the node is copied into (one buffer for every node tried).
-fn select_victims_on_node(
-    input: &PostFilterInput<'_>,
+/// `trial` is scratch space the node is copied into and `victims` a scratch list (one of each
+/// for every node tried: nothing is allocated for a node where preemption cannot help).
+fn select_victims_on_node<'a>(
+    input: &PostFilterInput<'a>,
     id: NodeId,
     trial: &mut NodeState,
-) -> Result<Candidate, (&'static str, Rejection)> {
+    victims: &mut Vec<&'a Arc<PodInfo>>,
+) -> Result<Candidate<'a>, (&'static str, Rejection)> {
     let pod = input.pod;
-    let node = input.view.state.node(id);
-    if !node.pods.iter().any(|p| p.priority < pod.priority) {
+    let state = input.view.state;
+    let node = state.node(id);
+    victims.clear();
+    victims.extend(node.pods.iter().filter(|p| p.priority < pod.priority));
+    if victims.is_empty() {
         return Err(("DefaultPreemption", no_victims_status()));
     }
-    let mut victims: Vec<Arc<PodInfo>> = node
-        .pods
-        .iter()
-        .filter(|p| p.priority < pod.priority)
-        .cloned()
-        .collect();
     // upstream clones the cycle state for each node; without extensions nothing writes it,
     // so it is copied only when an extension runs.
     let mut cycle = std::borrow::Cow::Borrowed(input.cycle);
-    trial.clone_from(node);
-    for v in &victims {
-        trial.release(v);
-        if input.extensions {
+    if input.extensions {
+        // upstream removes the victims one at a time, each followed by RemovePod on the node
+        // as it is then.
+        trial.clone_without(node, |_| false);
+        for v in victims.iter() {
+            trial.release(v);
+            if let Some(i) = trial.pods.iter().position(|p| Arc::ptr_eq(p, v)) {
+                trial.pods.swap_remove(i);
+            }
             (input.remove_pod)(cycle.to_mut(), v, trial);
         }
+    } else {
+        trial.clone_without(node, |p| p.priority < pod.priority);
     }
     (input.run_filters)(&cycle, trial)?;
     victims.sort_by(|a, b| more_important(a, b));
     // upstream: reprieve the PDB-violating victims first, then the others, each group most
     // important first.
     let (violating, non_violating) = crate::preemption_pdb::split_by_violation(
-        victims,
-        input.view.state.disruption_budgets(),
+        victims.clone(),
+        state.disruption_budgets(),
         input.view.interner(),
     );
     let both = !violating.is_empty() && !non_violating.is_empty();
@@ -165,14 +176,16 @@ fn select_victims_on_node(
     let mut evicted = Vec::new();
     let mut pdb_violations = 0;
     for (i, v) in violating.into_iter().chain(non_violating).enumerate() {
-        trial.hold(&v);
+        trial.hold(v);
+        trial.pods.push(Arc::clone(v));
         if input.extensions {
-            (input.add_pod)(cycle.to_mut(), &v, trial);
+            (input.add_pod)(cycle.to_mut(), v, trial);
         }
         if (input.run_filters)(&cycle, trial).is_err() {
-            trial.release(&v);
+            trial.release(v);
+            trial.pods.pop();
             if input.extensions {
-                (input.remove_pod)(cycle.to_mut(), &v, trial);
+                (input.remove_pod)(cycle.to_mut(), v, trial);
             }
             if i < num_violating {
                 pdb_violations += 1;
@@ -191,7 +204,7 @@ fn select_victims_on_node(
 }
 
 impl PostFilterPlugin for DefaultPreemption {
-    fn post_filter(&self, input: &PostFilterInput<'_>) -> PostFilterOutcome {
+    fn post_filter<'a>(&self, input: &PostFilterInput<'a>) -> PostFilterOutcome {
         let pod = input.pod;
         if pod.preempt_never {
             return PostFilterOutcome::Unschedulable {
@@ -218,7 +231,7 @@ impl PostFilterPlugin for DefaultPreemption {
                     .is_some_and(|r| r.code == Code::Unschedulable)
             });
         let mut statuses: Vec<(NodeId, &'static str, Rejection)> = Vec::new();
-        let mut candidates: Vec<Candidate> = Vec::new();
+        let mut candidates: Vec<Candidate<'a>> = Vec::new();
         if !potential.is_empty() {
             // upstream GetOffsetAndNumCandidates + dryRunPreemption: start at a random offset
             // (here drawn from the scheduler's seed and the pod), stop once enough candidates are
@@ -253,21 +266,58 @@ impl PostFilterPlugin for DefaultPreemption {
                     message: format!("preemption: {}", fit.message()),
                 };
             }
-            let mut trial = NodeState::scratch();
             let mut non_violating_found = false;
-            for i in 0..n {
-                // upstream dryRunPreemption stops once some candidate breaks no budget and
-                // enough candidates are found.
-                if candidates.len() >= want && non_violating_found {
-                    break;
-                }
-                let id = potential[(offset + i) % n];
-                match select_victims_on_node(input, id, &mut trial) {
-                    Ok(c) => {
-                        non_violating_found |= c.pdb_violations == 0;
-                        candidates.push(c);
+            // upstream dryRunPreemption stops once some candidate breaks no budget and
+            // enough candidates are found. Node statuses are only read when no node is a
+            // candidate, so they are kept only until the first candidate.
+            let mut take =
+                |id: NodeId, tried: Result<Candidate<'a>, (&'static str, Rejection)>| -> bool {
+                    match tried {
+                        Ok(c) => {
+                            non_violating_found |= c.pdb_violations == 0;
+                            candidates.push(c);
+                        }
+                        Err((plugin, r)) if candidates.is_empty() => statuses.push((id, plugin, r)),
+                        Err(_) => {}
                     }
-                    Err((plugin, r)) => statuses.push((id, plugin, r)),
+                    candidates.len() >= want && non_violating_found
+                };
+            if n >= DRY_RUN_CHUNK && rayon::current_num_threads() > 1 {
+                // upstream dry-runs nodes in parallel (16 workers) and cancels once enough
+                // candidates are found, so which nodes it tries depends on timing. Here chunks
+                // of nodes are tried in parallel and their results taken in node order, so the
+                // outcome is the sequential walk's, whatever the threads do.
+                let mut next = 0;
+                'chunks: while next < n {
+                    let end = (next + DRY_RUN_CHUNK).min(n);
+                    let tried: Vec<_> = (next..end)
+                        .into_par_iter()
+                        .map_init(
+                            || (NodeState::scratch(), Vec::new()),
+                            |(trial, victims), i| {
+                                let id = potential[(offset + i) % n];
+                                (id, select_victims_on_node(input, id, trial, victims))
+                            },
+                        )
+                        .collect();
+                    for (id, r) in tried {
+                        if take(id, r) {
+                            break 'chunks;
+                        }
+                    }
+                    next = end;
+                }
+            } else {
+                let mut trial = NodeState::scratch();
+                let mut victims = Vec::new();
+                for i in 0..n {
+                    let id = potential[(offset + i) % n];
+                    if take(
+                        id,
+                        select_victims_on_node(input, id, &mut trial, &mut victims),
+                    ) {
+                        break;
+                    }
                 }
             }
         }

@@ -14,7 +14,6 @@
 
 use sched_core::intern::Interner;
 use sched_core::model::{DisruptionBudget, PodInfo};
-use std::sync::Arc;
 
 /// The budgets of namespace `ns` out of `budgets` (sorted by namespace, then name).
 fn budgets_of(
@@ -31,11 +30,11 @@ fn budgets_of(
 /// upstream `filterPodsWithPDBViolation`: splits `victims` (in their order, which it keeps)
 /// into those whose eviction would break a budget and the others.
 #[must_use]
-pub fn split_by_violation(
-    victims: Vec<Arc<PodInfo>>,
+pub fn split_by_violation<P: AsRef<PodInfo>>(
+    victims: Vec<P>,
     budgets: &[DisruptionBudget],
     interner: &Interner,
-) -> (Vec<Arc<PodInfo>>, Vec<Arc<PodInfo>>) {
+) -> (Vec<P>, Vec<P>) {
     if budgets.is_empty() {
         return (Vec::new(), victims);
     }
@@ -43,13 +42,14 @@ pub fn split_by_violation(
     let mut allowed: Vec<i32> = budgets.iter().map(|b| b.disruptions_allowed).collect();
     let mut violating = Vec::new();
     let mut non_violating = Vec::new();
-    for v in victims {
+    for p in victims {
+        let v = p.as_ref();
         let mut violated = false;
         if !v.labels.0.is_empty() {
-            let range = budgets_of(budgets, &v, interner);
+            let range = budgets_of(budgets, v, interner);
             let base = range.start;
             for (i, b) in budgets[range].iter().enumerate() {
-                if !b.covers(&v, interner) || b.has_disrupted(&v.name) {
+                if !b.covers(v, interner) || b.has_disrupted(&v.name) {
                     continue;
                 }
                 let a = &mut allowed[base + i];
@@ -60,9 +60,9 @@ pub fn split_by_violation(
             }
         }
         if violated {
-            violating.push(v);
+            violating.push(p);
         } else {
-            non_violating.push(v);
+            non_violating.push(p);
         }
     }
     (violating, non_violating)
@@ -73,6 +73,7 @@ mod tests {
     use super::*;
     use crate::testing::TestCluster;
     use serde_json::json;
+    use std::sync::Arc;
 
     fn budget(c: &mut TestCluster, name: &str, app: &str, allowed: i32) {
         let pdb: k8s_openapi::api::policy::v1::PodDisruptionBudget =

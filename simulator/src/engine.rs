@@ -629,7 +629,7 @@ impl Simulation {
     }
 
     fn attempt(&mut self, idx: usize) {
-        let pod = self.records[idx]
+        let mut pod = self.records[idx]
             .pending
             .take()
             .expect("a queued pod has its PodInfo");
@@ -645,8 +645,11 @@ impl Simulation {
                 Err(ScheduleError::Unschedulable(fit))
                     if !preempted && fit.diagnosis.nomination.is_some() =>
                 {
-                    let (_, victims) = fit.diagnosis.nomination.clone().expect("checked");
+                    let (node, victims) = fit.diagnosis.nomination.clone().expect("checked");
                     preempted = true;
+                    // upstream sets status.nominatedNodeName; the next cycle tries that node
+                    // first.
+                    pod.nominated_node_name = Some(self.state.node(node).info.name.clone());
                     self.stats.preemptions += 1;
                     let cause = format!("preempted by {}", pod.key);
                     for v in victims {
@@ -689,6 +692,8 @@ impl Simulation {
         // The kubelet starts it at once on the virtual clock (`status.startTime`, which
         // preemption's victim order reads).
         pod.start_millis = self.origin + self.now;
+        // Bound: the nomination is spent (a pod recreated from this one starts without it).
+        pod.nominated_node_name = None;
         // A placement helps only pods waiting on other pods (affinity, spreading); it changes
         // every waiting pod's message.
         self.changes += 1;
