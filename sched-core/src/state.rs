@@ -138,8 +138,8 @@ impl NodeSummary {
 /// A node and the aggregates of the pods placed on it.
 #[derive(Debug)]
 pub struct NodeState {
-    /// The node's static attributes.
-    pub info: NodeInfo,
+    /// The node's static attributes, shared (preemption's dry-run copies of a node share them).
+    pub info: Arc<NodeInfo>,
     /// Whether the node object exists (false for a placeholder that only pods reference).
     pub exists: bool,
     /// Σ effective requests of the pods on the node (upstream `NodeInfo.Requested`).
@@ -222,7 +222,7 @@ impl NodeState {
 
     fn placeholder(name: Arc<str>, name_sym: Sym) -> Self {
         NodeState {
-            info: NodeInfo {
+            info: Arc::new(NodeInfo {
                 name,
                 name_sym,
                 labels: Labels::default(),
@@ -230,7 +230,7 @@ impl NodeState {
                 unschedulable: false,
                 allocatable: Resources::default(),
                 images: Vec::new(),
-            },
+            }),
             exists: false,
             requested: Resources::default(),
             non_zero_milli_cpu: 0,
@@ -469,7 +469,7 @@ impl ClusterState {
     pub fn upsert_node(&mut self, info: NodeInfo) -> NodeId {
         let id = self.slot_for(&info.name);
         if self.nodes[id.index()].exists {
-            let old = std::mem::take(&mut self.nodes[id.index()].info.images);
+            let old = self.nodes[id.index()].info.images.clone();
             self.count_images(&old, -1);
             self.topology
                 .account(&self.nodes[id.index()].info, id, false);
@@ -479,7 +479,7 @@ impl ClusterState {
         self.count_images(&info.images, 1);
         self.topology.account(&info, id, true);
         let slot = &mut self.nodes[id.index()];
-        slot.info = info;
+        slot.info = Arc::new(info);
         slot.exists = true;
         self.refresh(id);
         id
@@ -511,7 +511,7 @@ impl ClusterState {
         let id = self
             .node_id(name)
             .ok_or_else(|| StateError::NodeNotFound(name.to_string()))?;
-        let old = std::mem::take(&mut self.nodes[id.index()].info.images);
+        let old = self.nodes[id.index()].info.images.clone();
         self.count_images(&old, -1);
         self.topology
             .account(&self.nodes[id.index()].info, id, false);

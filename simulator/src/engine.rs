@@ -822,7 +822,7 @@ impl Simulation {
         id: NodeId,
         f: impl FnOnce(&mut sched_core::model::NodeInfo, &mut ClusterState),
     ) {
-        let mut info = self.state.node(id).info.clone();
+        let mut info = (*self.state.node(id).info).clone();
         f(&mut info, &mut self.state);
         self.totals
             .allocatable
