@@ -203,6 +203,8 @@ pub struct Simulation {
     drains: crate::drain::Drains,
     /// The taint eviction controller's timers (`crate::eviction`).
     timers: crate::eviction::NoExecuteTimers,
+    /// The workloads `scale` events act on (`crate::workloads`).
+    workloads: crate::workloads::Workloads,
 }
 
 impl std::fmt::Debug for Simulation {
@@ -279,6 +281,7 @@ impl Simulation {
             seed,
             drains: crate::drain::Drains::default(),
             timers: crate::eviction::NoExecuteTimers::default(),
+            workloads: crate::workloads::Workloads::default(),
         };
         sim.recount();
         for pod in pending {
@@ -295,6 +298,12 @@ impl Simulation {
     /// Priority admission plugin; none by default: priorities as written).
     pub fn set_priority_classes(&mut self, classes: crate::snapshot::PriorityClasses) {
         self.priority_classes = classes;
+    }
+
+    /// The ReplicaSets, StatefulSets and Deployments a scenario's `scale` events act on (the
+    /// snapshot's, from [`crate::snapshot::LoadedCluster::workloads`]).
+    pub fn set_workloads(&mut self, workloads: crate::workloads::Workloads) {
+        self.workloads = workloads;
     }
 
     /// The cluster state.
@@ -997,6 +1006,29 @@ impl Simulation {
                     self.create_pod(p, &event.location)?;
                 }
             }
+            Action::Scale {
+                kind,
+                name,
+                replicas,
+            } => {
+                let Some(idx) = self.workloads.find(*kind, &name.name) else {
+                    return Err(ScenarioError {
+                        location: name.location.clone(),
+                        message: format!(
+                            "no {} {} with a pod template in the snapshot",
+                            kind.as_str(),
+                            name.name
+                        ),
+                    });
+                };
+                let mut workloads = std::mem::take(&mut self.workloads);
+                let result = workloads.scale(idx, *replicas, self);
+                self.workloads = workloads;
+                result.map_err(|message| ScenarioError {
+                    location: event.location.clone(),
+                    message,
+                })?;
+            }
             Action::DeletePods(names) => {
                 for n in names {
                     let key = if n.name.contains('/') {
@@ -1290,5 +1322,35 @@ fn trace_location(trace: &crate::trace::Trace, row: u32) -> Location {
         line: trace.pods[row as usize].line,
         column: 0,
         field: String::new(),
+    }
+}
+
+impl crate::workloads::PodHost for Simulation {
+    fn place_of(&self, key: &str) -> crate::workloads::PodPlace {
+        use crate::workloads::PodPlace;
+        if let Some(entry) = self.state.pod(key) {
+            return PodPlace::Placed(self.state.node(entry.node).info.name.clone());
+        }
+        match self.index.get(key).map(|&i| self.records[i].status) {
+            Some(PodStatus::Pending | PodStatus::Unschedulable | PodStatus::OtherScheduler) => {
+                PodPlace::Waiting
+            }
+            _ => PodPlace::Gone,
+        }
+    }
+
+    fn create(&mut self, pod: Pod) -> Result<(), String> {
+        let name = pod.metadata.name.clone().unwrap_or_default();
+        let new = NewPod {
+            manifest: Arc::new(pod),
+            name,
+            duration: None,
+        };
+        self.create_pod(&new, &Location::default())
+            .map_err(|e| e.message)
+    }
+
+    fn delete(&mut self, key: &str) {
+        self.delete_pod(key);
     }
 }

@@ -146,6 +146,16 @@ pub enum Action {
         /// Only this effect (all when `None`).
         effect: Option<TaintEffect>,
     },
+    /// Scale a ReplicaSet, StatefulSet or Deployment (its current ReplicaSet) to `replicas`,
+    /// as its controller would (`crate::workloads::Workloads::scale`).
+    Scale {
+        /// The kind.
+        kind: crate::workloads::Kind,
+        /// `namespace/name`.
+        name: Named,
+        /// The new `spec.replicas`.
+        replicas: i64,
+    },
     /// Trace pod `row` arrives.
     TraceArrive(u32),
     /// Trace pod `row` leaves (is deleted).
@@ -215,6 +225,11 @@ impl Action {
                 format!("taint {} {key}{v}:{}", names(nodes), effect.as_str())
             }
             Action::Untaint { nodes, key, .. } => format!("untaint {} {key}", names(nodes)),
+            Action::Scale {
+                kind,
+                name,
+                replicas,
+            } => format!("scale {} {} to {replicas}", kind.as_str(), name.name),
             Action::TraceArrive(_) => "trace arrival".into(),
             Action::TraceDepart(_) => "trace departure".into(),
         }
@@ -627,6 +642,7 @@ impl Parser {
             "node-failure",
             "taint",
             "untaint",
+            "scale",
         ];
         let mut allowed = vec!["at"];
         allowed.extend_from_slice(ACTIONS);
@@ -662,6 +678,7 @@ impl Parser {
             "drain" => self.drain(body, &f)?,
             "nodeFailure" | "node-failure" => self.node_failure(body, &f)?,
             "taint" | "untaint" => self.taint(body, &f, name == "taint")?,
+            "scale" => self.scale(body, &f)?,
             _ => unreachable!("checked against ACTIONS"),
         };
         Ok(Event {
@@ -890,6 +907,71 @@ impl Parser {
             },
         };
         Ok(Action::NodeFailure(nodes, condition))
+    }
+
+    /// `scale: {kind: Deployment|ReplicaSet|StatefulSet, name: ns/name, replicas: N}`.
+    fn scale(&self, node: &YNode, field: &str) -> Result<Action> {
+        use crate::workloads::{Kind as W, MAX_WORKLOAD_PODS};
+        self.map(node, field, &["kind", "name", "replicas"])?;
+        let required = |key: &str, what: &str| {
+            node.get(key).ok_or_else(|| ScenarioError {
+                location: self.loc(node, &join(field, key)),
+                message: format!("required: {what}"),
+            })
+        };
+        let k = required("kind", "Deployment, ReplicaSet or StatefulSet")?;
+        let kind_field = join(field, "kind");
+        let kind = match W::parse(&self.string(k, &kind_field)?) {
+            Some(w @ (W::Deployment | W::ReplicaSet | W::StatefulSet)) => w,
+            Some(W::DaemonSet) => {
+                return err(
+                    self.loc(k, &kind_field),
+                    "a DaemonSet runs one pod per eligible node: it has no replicas to scale",
+                );
+            }
+            Some(W::Job) => {
+                return err(
+                    self.loc(k, &kind_field),
+                    "scaling a Job (its parallelism) is not supported: expected Deployment, ReplicaSet or StatefulSet",
+                );
+            }
+            None => {
+                return err(
+                    self.loc(k, &kind_field),
+                    format!(
+                        "unknown kind {}: expected Deployment, ReplicaSet or StatefulSet",
+                        describe_value(k)
+                    ),
+                );
+            }
+        };
+        let n = required("name", "the workload's namespace/name")?;
+        let name_field = join(field, "name");
+        let mut name = self.string(n, &name_field)?;
+        if !name.contains('/') {
+            name = format!("default/{name}");
+        }
+        let r = required("replicas", "the new number of replicas")?;
+        let replicas = match r.value {
+            Kind::Int(i) if (0..=MAX_WORKLOAD_PODS).contains(&i) => i,
+            _ => {
+                return err(
+                    self.loc(r, &join(field, "replicas")),
+                    format!(
+                        "expected a whole number from 0 to {MAX_WORKLOAD_PODS}, found {}",
+                        describe_value(r)
+                    ),
+                );
+            }
+        };
+        Ok(Action::Scale {
+            kind,
+            name: Named {
+                name,
+                location: self.loc(n, &name_field),
+            },
+            replicas,
+        })
     }
 
     fn taint(&self, node: &YNode, field: &str, add: bool) -> Result<Action> {
