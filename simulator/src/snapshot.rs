@@ -1133,8 +1133,8 @@ items:
 - apiVersion: v1
   kind: ConfigMap
   metadata: {name: cm, namespace: shop}
-- apiVersion: apps/v1
-  kind: Deployment
+- apiVersion: batch/v1
+  kind: CronJob
   metadata: {name: web, namespace: shop}
 - apiVersion: v1
   kind: ConfigMap
@@ -1152,7 +1152,7 @@ items:
         assert_eq!(snap.services[0].0.item, Some(1));
         assert_eq!(
             snap.skipped_kinds,
-            [("ConfigMap".to_string(), 2), ("Deployment".to_string(), 1)]
+            [("ConfigMap".to_string(), 2), ("CronJob".to_string(), 1)]
                 .into_iter()
                 .collect()
         );
@@ -1165,9 +1165,15 @@ items:
                 replica_sets: 1,
                 stateful_sets: 1,
                 replication_controllers: 1,
+                // spec.replicas defaults to 1: the ReplicaSet's and the StatefulSet's pod.
+                created_pods: 2,
                 ..Loaded::default()
             }
         );
+        let mut made: Vec<&str> = c.pending.iter().map(|p| &*p.key).collect();
+        made.sort_unstable();
+        assert_eq!(made[0], "shop/db-0");
+        assert!(made[1].starts_with("shop/web-5d4f-"), "{made:?}");
         assert_eq!(c.state.num_namespaces(), 1);
         assert_eq!(c.state.num_services(), 1);
         assert_eq!(c.state.num_workloads(), 3);

@@ -1027,8 +1027,15 @@ pub fn expand(snap: &Snapshot, state: &mut ClusterState, problems: &mut Vec<Prob
             .filter(|e| e.active)
             .filter_map(|e| e.target_node.clone())
             .collect();
-        let Ok(probe) = state.convert_pod(&base) else {
-            continue;
+        let mut probe = base.clone();
+        probe.metadata.name = Some(format!("{name}-probe"));
+        let probe = match state.convert_pod(&probe) {
+            Ok(p) => p,
+            Err(e) => {
+                let e = ("spec.template".to_string(), e.to_string());
+                problems.push(problem(source, "DaemonSet", &key, e));
+                continue;
+            }
         };
         let fixed_node = base
             .spec
