@@ -1333,7 +1333,7 @@ impl Workloads {
                     (o >= end || o < set.start).then(|| (o, m.clone()))
                 })
                 .collect();
-            to_delete.sort_by(|a, b| b.0.cmp(&a.0));
+            to_delete.sort_by_key(|d| std::cmp::Reverse(d.0));
             for (_, m) in to_delete {
                 host.delete(&format!("{ns}/{m}"));
                 result.deleted.push(m);
