@@ -1022,7 +1022,25 @@ impl Simulation {
                     });
                 };
                 let mut workloads = std::mem::take(&mut self.workloads);
+                if *kind == crate::workloads::Kind::Deployment {
+                    workloads.set_deployment_replicas(&name.name, *replicas);
+                }
                 let result = workloads.scale(idx, *replicas, self);
+                self.workloads = workloads;
+                result.map_err(|message| ScenarioError {
+                    location: event.location.clone(),
+                    message,
+                })?;
+            }
+            Action::Rollout { name, template } => {
+                let Some(d) = self.workloads.deployment(&name.name) else {
+                    return Err(ScenarioError {
+                        location: name.location.clone(),
+                        message: format!("no Deployment {} in the snapshot", name.name),
+                    });
+                };
+                let mut workloads = std::mem::take(&mut self.workloads);
+                let result = workloads.rollout(d, (**template).clone(), self);
                 self.workloads = workloads;
                 result.map_err(|message| ScenarioError {
                     location: event.location.clone(),
@@ -1352,5 +1370,16 @@ impl crate::workloads::PodHost for Simulation {
 
     fn delete(&mut self, key: &str) {
         self.delete_pod(key);
+    }
+
+    fn schedule(&mut self) {
+        self.schedule_pending();
+    }
+
+    fn add_replica_set(
+        &mut self,
+        rs: &k8s_openapi::api::apps::v1::ReplicaSet,
+    ) -> Result<(), String> {
+        self.state.apply_replica_set(rs).map_err(|e| e.to_string())
     }
 }

@@ -156,6 +156,13 @@ pub enum Action {
         /// The new `spec.replicas`.
         replicas: i64,
     },
+    /// Roll a Deployment out to a new pod template (`crate::workloads::Workloads::rollout`).
+    Rollout {
+        /// The Deployment's `namespace/name`.
+        name: Named,
+        /// The new template (labels, annotations and spec of a `templates.pods` entry).
+        template: Arc<k8s_openapi::api::core::v1::PodTemplateSpec>,
+    },
     /// Trace pod `row` arrives.
     TraceArrive(u32),
     /// Trace pod `row` leaves (is deleted).
@@ -230,6 +237,7 @@ impl Action {
                 name,
                 replicas,
             } => format!("scale {} {} to {replicas}", kind.as_str(), name.name),
+            Action::Rollout { name, .. } => format!("rollout Deployment {}", name.name),
             Action::TraceArrive(_) => "trace arrival".into(),
             Action::TraceDepart(_) => "trace departure".into(),
         }
@@ -643,6 +651,7 @@ impl Parser {
             "taint",
             "untaint",
             "scale",
+            "rollout",
         ];
         let mut allowed = vec!["at"];
         allowed.extend_from_slice(ACTIONS);
@@ -679,6 +688,7 @@ impl Parser {
             "nodeFailure" | "node-failure" => self.node_failure(body, &f)?,
             "taint" | "untaint" => self.taint(body, &f, name == "taint")?,
             "scale" => self.scale(body, &f)?,
+            "rollout" => self.rollout(body, &f)?,
             _ => unreachable!("checked against ACTIONS"),
         };
         Ok(Event {
@@ -907,6 +917,69 @@ impl Parser {
             },
         };
         Ok(Action::NodeFailure(nodes, condition))
+    }
+
+    /// `rollout: {kind: Deployment, name: ns/name, template: POD_TEMPLATE}`.
+    fn rollout(&self, node: &YNode, field: &str) -> Result<Action> {
+        self.map(node, field, &["kind", "name", "template"])?;
+        if let Some(k) = node.get("kind") {
+            let kf = join(field, "kind");
+            if crate::workloads::Kind::parse(&self.string(k, &kf)?)
+                != Some(crate::workloads::Kind::Deployment)
+            {
+                return err(
+                    self.loc(k, &kf),
+                    format!(
+                        "rollout is implemented for Deployments only, found {}",
+                        describe_value(k)
+                    ),
+                );
+            }
+        }
+        let Some(n) = node.get("name") else {
+            return err(
+                self.loc(node, &join(field, "name")),
+                "required: the Deployment's namespace/name",
+            );
+        };
+        let name_field = join(field, "name");
+        let mut name = self.string(n, &name_field)?;
+        if !name.contains('/') {
+            name = format!("default/{name}");
+        }
+        let Some(t) = node.get("template") else {
+            return err(
+                self.loc(node, &join(field, "template")),
+                "required: the name of a templates.pods entry (its labels and spec become the Deployment's pod template)",
+            );
+        };
+        let tf = join(field, "template");
+        let tname = self.string(t, &tf)?;
+        let Some(tpl) = self.pod_templates.get(&tname) else {
+            return err(
+                self.loc(t, &tf),
+                format!(
+                    "no pod template {tname:?} in templates.pods (known: {})",
+                    known(self.pod_templates.keys())
+                ),
+            );
+        };
+        let m = &tpl.manifest.metadata;
+        let template = k8s_openapi::api::core::v1::PodTemplateSpec {
+            metadata: Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                labels: m.labels.clone(),
+                annotations: m.annotations.clone(),
+                ..Default::default()
+            }),
+            spec: tpl.manifest.spec.clone(),
+        };
+        Ok(Action::Rollout {
+            name: Named {
+                name,
+                location: self.loc(n, &name_field),
+            },
+            template: Arc::new(template),
+        })
     }
 
     /// `scale: {kind: Deployment|ReplicaSet|StatefulSet, name: ns/name, replicas: N}`.

@@ -503,6 +503,8 @@ pub struct PodSet {
     pub name: String,
     /// The pod every new one starts from (labels, owner reference, spec; no name).
     pub template: Arc<Pod>,
+    /// The ReplicaSet's pod template (to tell a Deployment's ReplicaSets apart).
+    pub source_template: Option<PodTemplateSpec>,
     /// `spec.replicas`.
     pub replicas: i64,
     /// Its pods' names, in creation order (some may be gone since).
@@ -563,6 +565,12 @@ pub struct DeploymentRec {
     pub name: String,
     /// The index in [`Workloads::sets`] of its current ReplicaSet.
     pub current: Option<usize>,
+    /// Every ReplicaSet of it in [`Workloads::sets`] (old ones included).
+    pub sets: Vec<usize>,
+    /// The Deployment as the snapshot has it (selector, template, strategy, replicas).
+    pub object: Arc<Deployment>,
+    /// Its uid (the snapshot's, or a generated one).
+    pub uid: String,
 }
 
 /// The workloads of a run, for `scale` events.
@@ -744,6 +752,9 @@ pub fn expand(snap: &Snapshot, state: &mut ClusterState, problems: &mut Vec<Prob
             namespace: ns.clone(),
             name: name.clone(),
             current: None,
+            sets: Vec::new(),
+            object: Arc::new(d.clone()),
+            uid: uid.clone(),
         });
         if current || spec.paused == Some(true) {
             // The snapshot's current ReplicaSet keeps its replicas (a rollout or scale in
@@ -878,6 +889,7 @@ pub fn expand(snap: &Snapshot, state: &mut ClusterState, problems: &mut Vec<Prob
                 .iter()
                 .position(|d| d.namespace == ns && &d.name == dname);
             if let Some(p) = d_pos {
+                out.workloads.deployments[p].sets.push(idx);
                 let is_current = made_for.is_some()
                     || snap.deployments.iter().any(|(_, d)| {
                         meta_key(&d.metadata) == (ns.clone(), dname.clone())
@@ -893,6 +905,7 @@ pub fn expand(snap: &Snapshot, state: &mut ClusterState, problems: &mut Vec<Prob
             namespace: ns,
             name,
             template: Arc::new(base),
+            source_template: Some(template.clone()),
             replicas,
             members,
             deployment,
@@ -947,6 +960,7 @@ pub fn expand(snap: &Snapshot, state: &mut ClusterState, problems: &mut Vec<Prob
             namespace: ns.clone(),
             name: name.clone(),
             template: Arc::new(base),
+            source_template: None,
             replicas,
             members: Vec::new(),
             deployment: None,
@@ -1277,6 +1291,14 @@ pub trait PodHost {
     fn create(&mut self, pod: Pod) -> Result<(), String>;
     /// Deletes a pod.
     fn delete(&mut self, key: &str);
+    /// Runs the scheduling queue until it is empty (a rollout waits for new pods to be placed,
+    /// which in the simulation is at once).
+    fn schedule(&mut self);
+    /// Records a new ReplicaSet's selector (topology spreading's default constraints read it).
+    ///
+    /// # Errors
+    /// The state refuses it, as a message.
+    fn add_replica_set(&mut self, rs: &ReplicaSet) -> Result<(), String>;
 }
 
 /// What one scale did: pods created and deleted.
@@ -1405,5 +1427,284 @@ impl Workloads {
             }
         }
         Ok(result)
+    }
+}
+
+/// What one rollout did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RolloutResult {
+    /// The new (or reused) ReplicaSet's name.
+    pub replica_set: String,
+    /// Pods created and deleted, over every step.
+    pub created: usize,
+    /// Pods deleted.
+    pub deleted: usize,
+    /// Steps of the rolling update (each: scale the new ReplicaSet up, schedule, scale old
+    /// ones down).
+    pub steps: usize,
+    /// The rollout completed: the new ReplicaSet has every replica placed and the old ones
+    /// have none. `false`: it stalled (new pods that do not fit), as upstream's would until its
+    /// progress deadline.
+    pub complete: bool,
+}
+
+impl Workloads {
+    /// Rolls Deployment `d` out to `template`, as upstream's deployment controller does
+    /// (`rolling.go`, `recreate.go`), every step at the same virtual instant (a pod counts as
+    /// available once placed; `minReadySeconds` and readiness are not modelled):
+    /// - the new ReplicaSet is the one whose template equals `template` but for
+    ///   `pod-template-hash` (a rollback reuses it), or `<deployment>-<hash>`;
+    /// - RollingUpdate: the new ReplicaSet grows up to `replicas + maxSurge` pods in all, the
+    ///   queue runs, then old ReplicaSets shrink, first by their pods not placed
+    ///   (`cleanupUnhealthyReplicas`), then as long as `replicas - maxUnavailable` pods stay
+    ///   placed (oldest ReplicaSet first); repeated until nothing changes;
+    /// - Recreate: old ReplicaSets to 0, then the new one to `replicas`.
+    ///
+    /// # Errors
+    /// A template the Deployment's selector does not select, or a pod that cannot be created.
+    pub fn rollout(
+        &mut self,
+        d: usize,
+        template: PodTemplateSpec,
+        host: &mut dyn PodHost,
+    ) -> Result<RolloutResult, String> {
+        let rec = self.deployments[d].clone();
+        let spec = &rec.object.spec;
+        check_selector(
+            "Deployment",
+            &spec.selector,
+            template.metadata.as_ref().and_then(|m| m.labels.as_ref()),
+        )
+        .map_err(|(f, m)| format!("Deployment {}/{}: {f}: {m}", rec.namespace, rec.name))?;
+        check_template_spec(template.spec.as_ref())
+            .map_err(|(f, m)| format!("Deployment {}/{}: {f}: {m}", rec.namespace, rec.name))?;
+        let desired = i64::from(spec.replicas.unwrap_or(1));
+        let new = match rec.sets.iter().copied().find(|&i| {
+            self.sets[i]
+                .source_template
+                .as_ref()
+                .is_some_and(|t| equal_ignore_hash(t, &template))
+        }) {
+            Some(i) => i,
+            None => self.new_replica_set(d, &template, host)?,
+        };
+        let mut result = RolloutResult {
+            replica_set: self.sets[new].name.clone(),
+            ..RolloutResult::default()
+        };
+        self.deployments[d].current = Some(new);
+        let mut updated = (*rec.object).clone();
+        updated.spec.template = template;
+        let (surge, unavailable) = fenceposts(&updated, desired);
+        self.deployments[d].object = Arc::new(updated);
+        let old: Vec<usize> = self.deployments[d]
+            .sets
+            .iter()
+            .copied()
+            .filter(|&i| i != new)
+            .collect();
+        let recreate = rec
+            .object
+            .spec
+            .strategy
+            .as_ref()
+            .and_then(|s| s.type_.as_deref())
+            == Some("Recreate");
+        let tally = |r: ScaleResult, result: &mut RolloutResult| {
+            result.created += r.created.len();
+            result.deleted += r.deleted.len();
+        };
+        if recreate {
+            for &o in &old {
+                let r = self.scale(o, 0, host)?;
+                tally(r, &mut result);
+            }
+            let r = self.scale(new, desired, host)?;
+            tally(r, &mut result);
+            host.schedule();
+            result.steps = 1;
+        } else {
+            // Bounded: each step changes some count by at least one.
+            for _ in 0..=(2 * desired + 2 * old.len() as i64 + 2) {
+                let before = (result.created, result.deleted);
+                result.steps += 1;
+                let total: i64 = std::iter::once(new)
+                    .chain(old.iter().copied())
+                    .map(|i| self.sets[i].replicas)
+                    .sum();
+                let new_replicas = self.sets[new].replicas;
+                if new_replicas < desired {
+                    let up = (desired + surge - total).min(desired - new_replicas);
+                    if up > 0 {
+                        let r = self.scale(new, new_replicas + up, host)?;
+                        tally(r, &mut result);
+                    }
+                } else if new_replicas > desired {
+                    let r = self.scale(new, desired, host)?;
+                    tally(r, &mut result);
+                }
+                host.schedule();
+                let placed = |w: &Workloads, i: usize, host: &dyn PodHost| -> i64 {
+                    let ns = &w.sets[i].namespace;
+                    w.sets[i]
+                        .members
+                        .iter()
+                        .filter(|m| {
+                            matches!(host.place_of(&format!("{ns}/{m}")), PodPlace::Placed(_))
+                        })
+                        .count() as i64
+                };
+                let min_available = desired - unavailable;
+                let all: i64 = std::iter::once(new)
+                    .chain(old.iter().copied())
+                    .map(|i| self.sets[i].replicas)
+                    .sum();
+                let new_placed = placed(self, new, host);
+                let new_unavailable = self.sets[new].replicas - new_placed;
+                let mut budget = all - min_available - new_unavailable;
+                // cleanupUnhealthyReplicas: old pods that are not placed go first.
+                for &o in &old {
+                    if budget <= 0 {
+                        break;
+                    }
+                    let unhealthy = self.sets[o].replicas - placed(self, o, host);
+                    let cut = unhealthy.min(budget);
+                    if cut > 0 {
+                        let to = self.sets[o].replicas - cut;
+                        let r = self.scale(o, to, host)?;
+                        budget -= cut;
+                        tally(r, &mut result);
+                    }
+                }
+                // scaleDownOldReplicaSetsForRollingUpdate: keep min_available placed.
+                let available: i64 = std::iter::once(new)
+                    .chain(old.iter().copied())
+                    .map(|i| placed(self, i, host))
+                    .sum();
+                let mut removable = available - min_available;
+                for &o in &old {
+                    if removable <= 0 {
+                        break;
+                    }
+                    let cut = self.sets[o].replicas.min(removable);
+                    if cut > 0 {
+                        let to = self.sets[o].replicas - cut;
+                        let r = self.scale(o, to, host)?;
+                        removable -= cut;
+                        tally(r, &mut result);
+                    }
+                }
+                host.schedule();
+                if (result.created, result.deleted) == before {
+                    break;
+                }
+            }
+        }
+        let old_left: i64 = old.iter().map(|&i| self.sets[i].replicas).sum();
+        let new_placed = {
+            let ns = &self.sets[new].namespace;
+            self.sets[new]
+                .members
+                .iter()
+                .filter(|m| matches!(host.place_of(&format!("{ns}/{m}")), PodPlace::Placed(_)))
+                .count() as i64
+        };
+        result.complete =
+            old_left == 0 && new_placed == desired && self.sets[new].replicas == desired;
+        Ok(result)
+    }
+
+    /// upstream `getNewReplicaSet`: `<deployment>-<hash>` with replicas 0 (the rollout grows it).
+    fn new_replica_set(
+        &mut self,
+        d: usize,
+        template: &PodTemplateSpec,
+        host: &mut dyn PodHost,
+    ) -> Result<usize, String> {
+        let rec = &self.deployments[d];
+        let (ns, name) = (rec.namespace.clone(), rec.name.clone());
+        let mut collision = 0;
+        let (hash, rs_name) = loop {
+            let h = template_hash(template, collision);
+            let n = format!("{name}-{h}");
+            if !self
+                .sets
+                .iter()
+                .any(|s| s.kind == Kind::ReplicaSet && s.namespace == ns && s.name == n)
+            {
+                break (h, n);
+            }
+            collision += 1;
+        };
+        let mut t = template.clone();
+        t.metadata
+            .get_or_insert_with(ObjectMeta::default)
+            .labels
+            .get_or_insert_with(BTreeMap::new)
+            .insert(POD_TEMPLATE_HASH.into(), hash.clone());
+        let mut selector = rec.object.spec.selector.clone();
+        selector
+            .match_labels
+            .get_or_insert_with(BTreeMap::new)
+            .insert(POD_TEMPLATE_HASH.into(), hash);
+        let uid = synthetic_uid("ReplicaSet", &ns, &rs_name);
+        let rs = ReplicaSet {
+            metadata: ObjectMeta {
+                name: Some(rs_name.clone()),
+                namespace: Some(ns.clone()),
+                uid: Some(uid.clone()),
+                owner_references: Some(vec![owner_ref("apps/v1", "Deployment", &name, &rec.uid)]),
+                ..ObjectMeta::default()
+            },
+            spec: ReplicaSetSpec {
+                replicas: Some(0),
+                selector,
+                template: Some(t.clone()),
+                min_ready_seconds: rec.object.spec.min_ready_seconds,
+            },
+            status: None,
+        };
+        host.add_replica_set(&rs)?;
+        let base = pod_from_template(
+            &t,
+            &ns,
+            "",
+            owner_ref("apps/v1", "ReplicaSet", &rs_name, &uid),
+        );
+        let idx = self.sets.len();
+        self.sets.push(PodSet {
+            kind: Kind::ReplicaSet,
+            namespace: ns,
+            name: rs_name,
+            template: Arc::new(base),
+            source_template: Some(t),
+            replicas: 0,
+            members: Vec::new(),
+            deployment: Some(name),
+            start: 0,
+            service: None,
+            claims: Vec::new(),
+            issued: 0,
+        });
+        self.deployments[d].sets.push(idx);
+        Ok(idx)
+    }
+
+    /// Records a Deployment's new `spec.replicas` (a later rollout aims at it).
+    pub fn set_deployment_replicas(&mut self, key: &str, replicas: i64) {
+        if let Some(d) = self.deployment(key) {
+            let mut obj = (*self.deployments[d].object).clone();
+            obj.spec.replicas = Some(i32::try_from(replicas).unwrap_or(i32::MAX));
+            self.deployments[d].object = Arc::new(obj);
+        }
+    }
+
+    /// The Deployment `ns/name`'s index in [`Workloads::deployments`].
+    #[must_use]
+    pub fn deployment(&self, key: &str) -> Option<usize> {
+        let (ns, name) = key.split_once('/').unwrap_or(("default", key));
+        self.deployments
+            .iter()
+            .position(|d| d.namespace == ns && d.name == name)
     }
 }
