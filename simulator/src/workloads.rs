@@ -698,10 +698,45 @@ pub fn fenceposts(d: &Deployment, replicas: i64) -> (i64, i64) {
 /// nothing.
 pub fn expand(snap: &Snapshot, state: &mut ClusterState, problems: &mut Vec<Problem>) -> Expansion {
     let mut out = Expansion::default();
+    let stamps_pods = !snap.deployments.is_empty()
+        || !snap.daemon_sets.is_empty()
+        || !snap.jobs.is_empty()
+        || snap
+            .replica_sets
+            .iter()
+            .any(|(_, rs)| rs.spec.template.as_ref().is_some_and(|t| t.spec.is_some()))
+        || snap
+            .stateful_sets
+            .iter()
+            .any(|(_, ss)| ss.spec.template.spec.is_some());
+    if !stamps_pods {
+        return out; // nothing to index the pods for (selector-only workloads)
+    }
     let mut owned = Owned::new(&snap.pods);
 
     // Deployments: find (or make) the current ReplicaSet.
     let mut made_rs: Vec<(Source, ReplicaSet, usize)> = Vec::new();
+    // The snapshot's ReplicaSets by controlling Deployment (with the reference's uid), and
+    // their names: looked up, not scanned, per Deployment.
+    let mut rs_by_deployment: HashMap<(String, String), Vec<(usize, String)>> = HashMap::new();
+    let mut rs_names: HashSet<(String, String)> = HashSet::new();
+    for (i, (_, rs)) in snap.replica_sets.iter().enumerate() {
+        let (rns, rname) = meta_key(&rs.metadata);
+        if let Some(o) = rs
+            .metadata
+            .owner_references
+            .iter()
+            .flatten()
+            .find(|o| o.controller == Some(true) && o.kind == "Deployment")
+        {
+            rs_by_deployment
+                .entry((rns.clone(), o.name.clone()))
+                .or_default()
+                .push((i, o.uid.clone()));
+        }
+        rs_names.insert((rns, rname));
+    }
+    let mut deployment_at: HashMap<(String, String), usize> = HashMap::new();
     for (source, d) in &snap.deployments {
         let (ns, name) = meta_key(&d.metadata);
         let key = format!("{ns}/{name}");
@@ -727,20 +762,15 @@ pub fn expand(snap: &Snapshot, state: &mut ClusterState, problems: &mut Vec<Prob
         let uid = uid_of(&d.metadata, "Deployment", &ns, &name);
         let replicas = i64::from(spec.replicas.unwrap_or(1));
         // Its ReplicaSets: controller-owned by it.
-        let mine: Vec<&(Source, ReplicaSet)> = snap
-            .replica_sets
-            .iter()
-            .filter(|(_, rs)| {
-                let (rns, _) = meta_key(&rs.metadata);
-                rns == ns
-                    && rs.metadata.owner_references.iter().flatten().any(|o| {
-                        o.controller == Some(true)
-                            && o.kind == "Deployment"
-                            && o.name == name
-                            && (o.uid.is_empty()
-                                || d.metadata.uid.as_deref().is_none_or(|u| u == o.uid))
-                    })
+        let mine: Vec<&(Source, ReplicaSet)> = rs_by_deployment
+            .get(&(ns.clone(), name.clone()))
+            .into_iter()
+            .flatten()
+            .map(|&(i, ref owner_uid)| (&snap.replica_sets[i], owner_uid))
+            .filter(|(_, owner_uid)| {
+                owner_uid.is_empty() || d.metadata.uid.as_deref().is_none_or(|u| u == *owner_uid)
             })
+            .map(|(rs, _)| rs)
             .collect();
         let current = mine.iter().any(|(_, rs)| {
             rs.spec
@@ -748,6 +778,7 @@ pub fn expand(snap: &Snapshot, state: &mut ClusterState, problems: &mut Vec<Prob
                 .as_ref()
                 .is_some_and(|t| equal_ignore_hash(t, &spec.template))
         });
+        deployment_at.insert((ns.clone(), name.clone()), out.workloads.deployments.len());
         out.workloads.deployments.push(DeploymentRec {
             namespace: ns.clone(),
             name: name.clone(),
@@ -777,11 +808,7 @@ pub fn expand(snap: &Snapshot, state: &mut ClusterState, problems: &mut Vec<Prob
         let (hash, rs_name) = loop {
             let h = template_hash(&spec.template, collision);
             let n = format!("{name}-{h}");
-            let taken = snap
-                .replica_sets
-                .iter()
-                .any(|(_, rs)| meta_key(&rs.metadata) == (ns.clone(), n.clone()));
-            if !taken {
+            if !rs_names.contains(&(ns.clone(), n.clone())) {
                 break (h, n);
             }
             collision += 1;
@@ -883,18 +910,13 @@ pub fn expand(snap: &Snapshot, state: &mut ClusterState, problems: &mut Vec<Prob
         if let Some(dname) = &deployment {
             // The Deployment's current ReplicaSet: the one made for it, or the snapshot's
             // whose template is the Deployment's.
-            let d_pos = out
-                .workloads
-                .deployments
-                .iter()
-                .position(|d| d.namespace == ns && &d.name == dname);
-            if let Some(p) = d_pos {
+            if let Some(&p) = deployment_at.get(&(ns.clone(), dname.clone())) {
                 out.workloads.deployments[p].sets.push(idx);
                 let is_current = made_for.is_some()
-                    || snap.deployments.iter().any(|(_, d)| {
-                        meta_key(&d.metadata) == (ns.clone(), dname.clone())
-                            && equal_ignore_hash(&d.spec.template, template)
-                    });
+                    || equal_ignore_hash(
+                        &out.workloads.deployments[p].object.spec.template,
+                        template,
+                    );
                 if is_current {
                     out.workloads.deployments[p].current = Some(idx);
                 }
@@ -1212,7 +1234,7 @@ pub fn expand(snap: &Snapshot, state: &mut ClusterState, problems: &mut Vec<Prob
         if indexed {
             let c = completions.unwrap_or(0);
             let mut taken: BTreeSet<i64> =
-                parse_indexes(status.and_then(|s| s.completed_indexes.as_deref()));
+                parse_indexes(status.and_then(|s| s.completed_indexes.as_deref()), c);
             taken.extend(
                 existing
                     .iter()
@@ -1250,17 +1272,19 @@ pub fn expand(snap: &Snapshot, state: &mut ClusterState, problems: &mut Vec<Prob
 }
 
 /// `1,3-5` (a Job's `status.completedIndexes`) as a set; malformed parts are ignored.
-fn parse_indexes(s: Option<&str>) -> BTreeSet<i64> {
+fn parse_indexes(s: Option<&str>, below: i64) -> BTreeSet<i64> {
     let mut out = BTreeSet::new();
     for part in s.unwrap_or_default().split(',').filter(|p| !p.is_empty()) {
         match part.split_once('-') {
             Some((a, b)) => {
                 if let (Ok(a), Ok(b)) = (a.trim().parse::<i64>(), b.trim().parse::<i64>()) {
-                    out.extend(a..=b.min(a.saturating_add(MAX_WORKLOAD_PODS)));
+                    out.extend(a.max(0)..=b.min(below - 1));
                 }
             }
             None => {
-                if let Ok(i) = part.trim().parse() {
+                if let Ok(i) = part.trim().parse::<i64>()
+                    && (0..below).contains(&i)
+                {
                     out.insert(i);
                 }
             }
