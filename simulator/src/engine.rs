@@ -807,6 +807,24 @@ impl Simulation {
         self.totals.requested.add(&n.requested.clone());
         self.totals.pods += i64::from(n.pod_count);
         self.mark_dirty(id, ClusterEvents::NODE_ADD);
+        // The DaemonSet controller runs its pod on the new node when it is eligible.
+        let daemons = self.workloads.daemons_for_node(&mut self.state, id);
+        if !daemons.is_empty() {
+            use crate::workloads::{PodHost, PodPlace};
+            let node_name = self.state.node(id).info.name.clone();
+            let mut workloads = std::mem::take(&mut self.workloads);
+            let mut result = Ok(id);
+            for d in daemons {
+                let pod =
+                    workloads.daemon_pod(d, &node_name, &|k| self.place_of(k) != PodPlace::Gone);
+                if let Err(e) = self.create(pod) {
+                    result = Err(e);
+                    break;
+                }
+            }
+            self.workloads = workloads;
+            return result;
+        }
         Ok(id)
     }
 
@@ -887,7 +905,14 @@ impl Simulation {
         keys.sort();
         let cause = format!("removal of node {name}");
         for k in &keys {
-            self.evict(k, &cause, false);
+            // A DaemonSet pod goes with its node (upstream PodGC deletes it; the DaemonSet
+            // controller makes none for a node that no longer exists).
+            let daemon = self.state.pod(k).is_some_and(|p| p.info.drain.daemon_set);
+            if daemon {
+                self.delete_pod(k);
+            } else {
+                self.evict(k, &cause, false);
+            }
         }
         let alloc = self.state.node(id).info.allocatable.clone();
         self.totals.allocatable.sub(&alloc);

@@ -450,6 +450,37 @@ fn pin_to_node(spec: &mut PodSpec, node: &str) {
     });
 }
 
+/// upstream DaemonSet `Predicates`: fitsNodeName, fitsNodeAffinity (nodeSelector and required
+/// node affinity), fitsTaints (every NoSchedule and NoExecute taint tolerated, with the
+/// controller's tolerations). `spec.unschedulable` is not read: DaemonSet pods tolerate
+/// `node.kubernetes.io/unschedulable`.
+fn daemon_fits(
+    probe: &sched_core::model::PodInfo,
+    fixed_node: Option<&str>,
+    info: &sched_core::model::NodeInfo,
+    interner: &sched_core::intern::Interner,
+) -> bool {
+    let fits_name = fixed_node.is_none_or(|n| n == &*info.name);
+    let fits_affinity = sched_plugins::node_affinity::pod_matches_required(probe, info, interner);
+    let fits_taints = info.taints.iter().all(|t| {
+        matches!(t.effect, sched_core::model::TaintEffect::PreferNoSchedule)
+            || probe.tolerations.iter().any(|tol| tol.tolerates(t))
+    });
+    fits_name && fits_affinity && fits_taints
+}
+
+/// A DaemonSet, to run its pod on nodes added during the run.
+#[derive(Clone, Debug)]
+pub struct DaemonRec {
+    /// Namespace.
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// The pod every new one starts from (with the controller's tolerations; no node yet).
+    pub base: Arc<Pod>,
+    issued: u64,
+}
+
 /// Which of the five kinds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -580,6 +611,8 @@ pub struct Workloads {
     pub sets: Vec<PodSet>,
     /// Deployments.
     pub deployments: Vec<DeploymentRec>,
+    /// DaemonSets.
+    pub daemon_sets: Vec<DaemonRec>,
 }
 
 impl Workloads {
@@ -1081,23 +1114,11 @@ pub fn expand(snap: &Snapshot, state: &mut ClusterState, problems: &mut Vec<Prob
         let mut eligible = Vec::new();
         for &id in state.node_ids() {
             let node = state.node(id);
-            if !node.exists {
-                continue;
-            }
-            let info = &node.info;
-            // upstream daemon Predicates: fitsNodeName, fitsNodeAffinity (nodeSelector and
-            // required node affinity), fitsTaints (NoSchedule and NoExecute taints tolerated,
-            // with the tolerations above). spec.unschedulable is not read: the DaemonSet
-            // pod tolerates node.kubernetes.io/unschedulable.
-            let fits_name = fixed_node.as_deref().is_none_or(|n| n == &*info.name);
-            let fits_affinity =
-                sched_plugins::node_affinity::pod_matches_required(&probe, info, state.interner());
-            let fits_taints = info.taints.iter().all(|t| {
-                matches!(t.effect, sched_core::model::TaintEffect::PreferNoSchedule)
-                    || probe.tolerations.iter().any(|tol| tol.tolerates(t))
-            });
-            if fits_name && fits_affinity && fits_taints && !covered.contains(&*info.name) {
-                eligible.push(info.name.to_string());
+            if node.exists
+                && daemon_fits(&probe, fixed_node.as_deref(), &node.info, state.interner())
+                && !covered.contains(&*node.info.name)
+            {
+                eligible.push(node.info.name.to_string());
             }
         }
         for node in eligible {
@@ -1110,6 +1131,12 @@ pub fn expand(snap: &Snapshot, state: &mut ClusterState, problems: &mut Vec<Prob
             }
             out.pods.push((source.clone(), pod));
         }
+        out.workloads.daemon_sets.push(DaemonRec {
+            namespace: ns,
+            name,
+            base: Arc::new(base),
+            issued: 0,
+        });
     }
 
     // Jobs: active pods up to min(parallelism, completions - succeeded).
@@ -1712,6 +1739,55 @@ impl Workloads {
         });
         self.deployments[d].sets.push(idx);
         Ok(idx)
+    }
+
+    /// The DaemonSets whose pod should run on node `id` (just added), as
+    /// [`daemon_fits`] decides.
+    #[must_use]
+    pub fn daemons_for_node(
+        &self,
+        state: &mut ClusterState,
+        id: sched_core::state::NodeId,
+    ) -> Vec<usize> {
+        let mut out = Vec::new();
+        for (i, d) in self.daemon_sets.iter().enumerate() {
+            let mut probe = (*d.base).clone();
+            probe.metadata.name = Some(format!("{}-probe", d.name));
+            let Ok(probe) = state.convert_pod(&probe) else {
+                continue; // checked at load: cannot fail for a DaemonSet registered here
+            };
+            let fixed = d
+                .base
+                .spec
+                .as_ref()
+                .and_then(|s| s.node_name.as_deref())
+                .filter(|n| !n.is_empty());
+            if daemon_fits(&probe, fixed, &state.node(id).info, state.interner()) {
+                out.push(i);
+            }
+        }
+        out
+    }
+
+    /// DaemonSet `ds`'s pod for `node`: `<ds>-<5 chars>` (a name `taken` says is free),
+    /// pinned to the node by required node affinity.
+    pub fn daemon_pod(&mut self, ds: usize, node: &str, taken: &dyn Fn(&str) -> bool) -> Pod {
+        let d = &mut self.daemon_sets[ds];
+        let name = loop {
+            let seed = format!("{}/{}-#node", d.namespace, d.name);
+            let n = format!("{}-{}", d.name, suffix(&seed, d.issued));
+            d.issued += 1;
+            if !taken(&format!("{}/{n}", d.namespace)) {
+                break n;
+            }
+        };
+        let mut pod = (*d.base).clone();
+        pod.metadata.name = Some(name);
+        if let Some(ps) = pod.spec.as_mut() {
+            ps.node_name = None;
+            pin_to_node(ps, node);
+        }
+        pod
     }
 
     /// Records a Deployment's new `spec.replicas` (a later rollout aims at it).

@@ -701,3 +701,38 @@ fn rollout_errors() {
         "{e}"
     );
 }
+
+#[test]
+fn a_node_added_during_the_run_gets_the_daemon_set_pod_and_a_removed_one_takes_it_along() {
+    let input = Input::from(load(&list(&[&node("a", ""), &daemon_set("")])));
+    let req = scenario(
+        "templates:\n  nodes:\n    worker:\n      metadata: {labels: {role: worker}}\n      \
+         status: {allocatable: {cpu: \"4\", memory: 8Gi, pods: \"110\"}}\n    \
+         infra:\n      metadata: {labels: {role: infra}}\n      \
+         status: {allocatable: {cpu: \"4\", memory: 8Gi, pods: \"110\"}}\n\
+         events:\n\
+         - {at: 10s, addNodes: {template: worker}}\n\
+         - {at: 10s, addNodes: {template: infra}}\n\
+         - {at: 20s, removeNodes: a}\n",
+    );
+    let out = run(&input, &req);
+    let agents: Vec<(&str, PodStatus, Option<&str>)> = out
+        .pods
+        .iter()
+        .filter(|p| p.pod.starts_with("kube-system/agent-"))
+        .map(|p| (p.pod.as_str(), p.status, p.node.as_deref()))
+        .collect();
+    // One on a (deleted with it, not recreated pending), one on the new worker, none on infra.
+    assert_eq!(agents.len(), 2, "{agents:?}");
+    assert!(
+        agents
+            .iter()
+            .any(|(_, s, n)| *s == PodStatus::Scheduled && *n == Some("worker-1")),
+        "{agents:?}"
+    );
+    assert!(
+        agents.iter().any(|(_, s, _)| *s == PodStatus::Deleted),
+        "{agents:?}"
+    );
+    assert_eq!(out.summary.unschedulable, 0);
+}
