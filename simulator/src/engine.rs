@@ -1057,6 +1057,47 @@ impl Simulation {
                     message,
                 })?;
             }
+            Action::CreateWorkloads(snap) => {
+                let mut problems = Vec::new();
+                let exp = crate::workloads::expand(snap, &mut self.state, &mut problems);
+                if let Some(p) = problems.first() {
+                    return Err(ScenarioError {
+                        location: event.location.clone(),
+                        message: format!("{}: {}: {}", p.object, p.field, p.message),
+                    });
+                }
+                if let Some(dup) = self.workloads.first_clash(&exp.workloads) {
+                    return Err(ScenarioError {
+                        location: event.location.clone(),
+                        message: format!("{dup} already exists"),
+                    });
+                }
+                for (_, rs) in snap.replica_sets.iter().chain(&exp.replica_sets) {
+                    self.state
+                        .apply_replica_set(rs)
+                        .map_err(|e| ScenarioError {
+                            location: event.location.clone(),
+                            message: e.to_string(),
+                        })?;
+                }
+                for (_, ss) in &snap.stateful_sets {
+                    self.state
+                        .apply_stateful_set(ss)
+                        .map_err(|e| ScenarioError {
+                            location: event.location.clone(),
+                            message: e.to_string(),
+                        })?;
+                }
+                self.workloads.absorb(exp.workloads);
+                for (_, pod) in exp.pods {
+                    crate::workloads::PodHost::create(self, pod).map_err(|message| {
+                        ScenarioError {
+                            location: event.location.clone(),
+                            message,
+                        }
+                    })?;
+                }
+            }
             Action::Rollout { name, template } => {
                 let Some(d) = self.workloads.deployment(&name.name) else {
                     return Err(ScenarioError {

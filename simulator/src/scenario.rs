@@ -163,6 +163,9 @@ pub enum Action {
         /// The new template (labels, annotations and spec of a `templates.pods` entry).
         template: Arc<k8s_openapi::api::core::v1::PodTemplateSpec>,
     },
+    /// Create workloads (Deployments, ReplicaSets, StatefulSets, DaemonSets, Jobs): their
+    /// controllers create their pods now (`crate::workloads::expand` on the cluster as it is).
+    CreateWorkloads(Arc<crate::snapshot::Snapshot>),
     /// Trace pod `row` arrives.
     TraceArrive(u32),
     /// Trace pod `row` leaves (is deleted).
@@ -238,6 +241,14 @@ impl Action {
                 replicas,
             } => format!("scale {} {} to {replicas}", kind.as_str(), name.name),
             Action::Rollout { name, .. } => format!("rollout Deployment {}", name.name),
+            Action::CreateWorkloads(snap) => {
+                let n = snap.deployments.len()
+                    + snap.replica_sets.len()
+                    + snap.stateful_sets.len()
+                    + snap.daemon_sets.len()
+                    + snap.jobs.len();
+                format!("create {n} workload(s)")
+            }
             Action::TraceArrive(_) => "trace arrival".into(),
             Action::TraceDepart(_) => "trace departure".into(),
         }
@@ -652,6 +663,7 @@ impl Parser {
             "untaint",
             "scale",
             "rollout",
+            "createWorkloads",
         ];
         let mut allowed = vec!["at"];
         allowed.extend_from_slice(ACTIONS);
@@ -689,6 +701,7 @@ impl Parser {
             "taint" | "untaint" => self.taint(body, &f, name == "taint")?,
             "scale" => self.scale(body, &f)?,
             "rollout" => self.rollout(body, &f)?,
+            "createWorkloads" => self.create_workloads(body, &f)?,
             _ => unreachable!("checked against ACTIONS"),
         };
         Ok(Event {
@@ -917,6 +930,81 @@ impl Parser {
             },
         };
         Ok(Action::NodeFailure(nodes, condition))
+    }
+
+    /// `createWorkloads: [manifests]`: Deployments, ReplicaSets, StatefulSets, DaemonSets and
+    /// Jobs, checked as the snapshot's are.
+    fn create_workloads(&self, node: &YNode, field: &str) -> Result<Action> {
+        const KINDS: [&str; 5] = [
+            "Deployment",
+            "ReplicaSet",
+            "StatefulSet",
+            "DaemonSet",
+            "Job",
+        ];
+        let Kind::Seq(items) = &node.value else {
+            return err(
+                self.loc(node, field),
+                format!(
+                    "expected a list of workload manifests ({}), found {}",
+                    KINDS.join(", "),
+                    node.value.type_name()
+                ),
+            );
+        };
+        let mut snap = crate::snapshot::Snapshot::default();
+        for (i, item) in items.iter().enumerate() {
+            let f = format!("{field}[{i}]");
+            let kind = item
+                .get("kind")
+                .map(|k| self.string(k, &join(&f, "kind")))
+                .transpose()?;
+            if !kind.as_deref().is_some_and(|k| KINDS.contains(&k)) {
+                return err(
+                    self.loc(item.get("kind").unwrap_or(item), &join(&f, "kind")),
+                    format!(
+                        "expected one of {}, found {}",
+                        KINDS.join(", "),
+                        kind.map_or_else(|| "none".to_string(), |k| format!("{k:?}"))
+                    ),
+                );
+            }
+            let source = crate::snapshot::Source {
+                file: self.file.to_string(),
+                document: 1,
+                item: Some(i),
+                line: Some(item.line),
+                column: Some(item.column),
+            };
+            let mut problems = Vec::new();
+            snap.add_one(item.to_json(), source, &mut problems);
+            if let Some(p) = problems.first() {
+                let target = item.locate(&p.field);
+                return err(
+                    self.loc(target, &join(&f, &p.field)),
+                    format!("{}: {}", p.object, p.message),
+                );
+            }
+        }
+        // Checked now, as the snapshot's workloads are at load (selector, replicas, template).
+        let mut problems = Vec::new();
+        crate::workloads::expand(
+            &snap,
+            &mut sched_core::state::ClusterState::new(),
+            &mut problems,
+        );
+        if let Some(p) = problems.first() {
+            let i = p.source.item.unwrap_or(0);
+            let item = &items[i];
+            return err(
+                self.loc(
+                    item.locate(&p.field),
+                    &join(&format!("{field}[{i}]"), &p.field),
+                ),
+                format!("{}: {}", p.object, p.message),
+            );
+        }
+        Ok(Action::CreateWorkloads(Arc::new(snap)))
     }
 
     /// `rollout: {kind: Deployment, name: ns/name, template: POD_TEMPLATE}`.

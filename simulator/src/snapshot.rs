@@ -287,6 +287,12 @@ impl Snapshot {
         }
     }
 
+    /// Adds one object (a scenario's `createWorkloads` entry) as if read from a file.
+    pub(crate) fn add_one(&mut self, obj: Value, source: Source, problems: &mut Vec<Problem>) {
+        self.documents += 1;
+        self.add_object(obj, source, problems);
+    }
+
     fn add_object(&mut self, obj: Value, source: Source, problems: &mut Vec<Problem>) {
         let kind = obj.get("kind").and_then(Value::as_str).map(str::to_string);
         let name = describe(&obj);

@@ -1790,6 +1790,57 @@ impl Workloads {
         pod
     }
 
+    /// The first workload of `other` whose kind and namespace/name this already holds, as
+    /// `Kind ns/name`.
+    #[must_use]
+    pub fn first_clash(&self, other: &Workloads) -> Option<String> {
+        let d = other
+            .deployments
+            .iter()
+            .find(|d| {
+                self.deployment(&format!("{}/{}", d.namespace, d.name))
+                    .is_some()
+            })
+            .map(|d| format!("Deployment {}/{}", d.namespace, d.name));
+        let s = || {
+            other
+                .sets
+                .iter()
+                .filter(|s| s.deployment.is_none() || s.kind == Kind::StatefulSet)
+                .find(|s| {
+                    self.find(s.kind, &format!("{}/{}", s.namespace, s.name))
+                        .is_some()
+                })
+                .map(|s| format!("{} {}/{}", s.kind.as_str(), s.namespace, s.name))
+        };
+        let ds = || {
+            other
+                .daemon_sets
+                .iter()
+                .find(|o| {
+                    self.daemon_sets
+                        .iter()
+                        .any(|d| d.namespace == o.namespace && d.name == o.name)
+                })
+                .map(|d| format!("DaemonSet {}/{}", d.namespace, d.name))
+        };
+        d.or_else(s).or_else(ds)
+    }
+
+    /// Takes `other`'s workloads in (created by a scenario event).
+    pub fn absorb(&mut self, other: Workloads) {
+        let offset = self.sets.len();
+        self.sets.extend(other.sets);
+        for mut d in other.deployments {
+            d.current = d.current.map(|i| i + offset);
+            for i in &mut d.sets {
+                *i += offset;
+            }
+            self.deployments.push(d);
+        }
+        self.daemon_sets.extend(other.daemon_sets);
+    }
+
     /// Records a Deployment's new `spec.replicas` (a later rollout aims at it).
     pub fn set_deployment_replicas(&mut self, key: &str, replicas: i64) {
         if let Some(d) = self.deployment(key) {

@@ -736,3 +736,65 @@ fn a_node_added_during_the_run_gets_the_daemon_set_pod_and_a_removed_one_takes_i
     );
     assert_eq!(out.summary.unschedulable, 0);
 }
+
+#[test]
+fn a_scenario_creates_workloads_whose_controllers_make_their_pods() {
+    let input = Input::from(load(&list(&[&node("a", ""), &node("b", "")])));
+    let req = scenario(&format!(
+        "events:\n- at: 5s\n  createWorkloads:\n{}{}",
+        indent(&DEPLOYMENT.replace("replicas: 3", "replicas: 2")),
+        indent(&daemon_set("")),
+    ));
+    let out = run(&input, &req);
+    let web = live(&out, "shop/web-");
+    assert_eq!(web.len(), 2, "{web:?}");
+    let agents = live(&out, "kube-system/agent-");
+    assert_eq!(agents.len(), 2, "one per node: {agents:?}");
+    assert!(
+        web.iter()
+            .chain(&agents)
+            .all(|(_, s)| *s == PodStatus::Scheduled),
+        "{web:?} {agents:?}"
+    );
+    // The Deployment made then can be scaled later.
+    let req = scenario(&format!(
+        "events:\n- at: 5s\n  createWorkloads:\n{}- {{at: 6s, scale: {{kind: Deployment, name: shop/web, replicas: 4}}}}\n",
+        indent(DEPLOYMENT),
+    ));
+    assert_eq!(live(&run(&input, &req), "shop/web-").len(), 4);
+}
+
+#[test]
+fn create_workloads_errors_name_the_item_and_field_at_load() {
+    let bad = [
+        (
+            "  - {kind: ConfigMap, metadata: {name: x}}\n",
+            "events[0].createWorkloads[0].kind",
+            "expected one of Deployment",
+        ),
+        (
+            &*indent(&DEPLOYMENT.replace("replicas: 3", "replicas: -4")),
+            "events[0].createWorkloads[0].spec.replicas",
+            "Deployment shop/web: -4: must be greater than or equal to 0",
+        ),
+        (
+            &*indent(&DEPLOYMENT.replace("replicas: 3", "replicas: [3]")),
+            "events[0].createWorkloads[0].spec.replicas",
+            "Deployment shop/web",
+        ),
+    ];
+    for (items, field, message) in bad {
+        let text = format!("events:\n- at: 5s\n  createWorkloads:\n{items}");
+        let e = Scenario::from_text(&text, "s.yaml", Path::new("."))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("s.yaml:"), "{e}");
+        assert!(e.contains(field), "{e}");
+        assert!(e.contains(message), "{e}");
+    }
+}
+
+/// `text` indented by two spaces (a list item under an event key).
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("  {l}\n")).collect()
+}
