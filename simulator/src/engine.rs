@@ -1024,6 +1024,20 @@ impl Simulation {
     /// # Errors
     /// An event naming a node or pod that does not exist (or a pod or node that already does).
     pub fn apply(&mut self, event: &Event, scenario: &Scenario) -> Result<(), ScenarioError> {
+        self.apply_action(event, scenario)?;
+        if !self.workloads.rolling.is_empty() && !matches!(event.action, Action::Rollout { .. }) {
+            let mut workloads = std::mem::take(&mut self.workloads);
+            let result = workloads.advance_rollouts(self);
+            self.workloads = workloads;
+            result.map_err(|message| ScenarioError {
+                location: event.location.clone(),
+                message,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn apply_action(&mut self, event: &Event, scenario: &Scenario) -> Result<(), ScenarioError> {
         self.stats.events += 1;
         match &event.action {
             Action::CreatePods(pods) => {

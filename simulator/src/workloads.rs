@@ -613,6 +613,8 @@ pub struct Workloads {
     pub deployments: Vec<DeploymentRec>,
     /// DaemonSets.
     pub daemon_sets: Vec<DaemonRec>,
+    /// Deployments whose rollout has not completed (stalled): taken up again after each event.
+    pub rolling: Vec<usize>,
 }
 
 impl Workloads {
@@ -1662,7 +1664,24 @@ impl Workloads {
         };
         result.complete =
             old_left == 0 && new_placed == desired && self.sets[new].replicas == desired;
+        self.rolling.retain(|&r| r != d);
+        if !result.complete {
+            self.rolling.push(d);
+        }
         Ok(result)
+    }
+
+    /// Takes every stalled rollout up again (room may have been freed since), as the
+    /// deployment controller does on each pod and ReplicaSet change.
+    ///
+    /// # Errors
+    /// A pod that could not be created.
+    pub fn advance_rollouts(&mut self, host: &mut dyn PodHost) -> Result<(), String> {
+        for d in self.rolling.clone() {
+            let template = self.deployments[d].object.spec.template.clone();
+            self.rollout(d, template, host)?;
+        }
+        Ok(())
     }
 
     /// upstream `getNewReplicaSet`: `<deployment>-<hash>` with replicas 0 (the rollout grows it).

@@ -798,3 +798,26 @@ fn create_workloads_errors_name_the_item_and_field_at_load() {
 fn indent(text: &str) -> String {
     text.lines().map(|l| format!("  {l}\n")).collect()
 }
+
+#[test]
+fn a_stalled_rollout_resumes_when_a_later_event_frees_room() {
+    // As a_rollout_that_does_not_fit_stalls_keeping_min_available (1 old + 2 new placed, 2
+    // new waiting), then a second 8-cpu node: the controller takes the rollout up again, the
+    // waiting new pods land there and the last old pod goes.
+    let four = DEPLOYMENT.replace("replicas: 3", "replicas: 4");
+    let input = Input::from(load(&list(&[&node("n1", ""), &four])));
+    let text = "templates:\n  pods:\n    web-v2:\n      metadata: {labels: {app: web, version: v2}}\n      \
+                spec: {containers: [{name: c, resources: {requests: {cpu: \"3\"}}}]}\n  \
+                nodes:\n    big:\n      status: {allocatable: {cpu: \"8\", memory: 16Gi, pods: \"110\"}}\n\
+                events:\n- {at: 10s, rollout: {kind: Deployment, name: shop/web, template: web-v2}}\n\
+                - {at: 20s, addNodes: {template: big}}\n";
+    let out = run(&input, &scenario(text));
+    let left = live(&out, "shop/web-");
+    assert_eq!(left.len(), 4, "{left:?}");
+    assert!(
+        left.iter().all(|(_, s)| *s == PodStatus::Scheduled),
+        "{left:?}"
+    );
+    let cpu: Vec<u32> = out.nodes.iter().map(|n| n.pods).collect();
+    assert_eq!(cpu.iter().sum::<u32>(), 4, "{cpu:?}");
+}
