@@ -218,6 +218,77 @@ fn check_selector(
     Ok(())
 }
 
+/// upstream `ValidateDeploymentStrategy` / `ValidateRollingUpdateDeployment`: `type`
+/// RollingUpdate or Recreate (no `rollingUpdate` with Recreate); `maxSurge` and
+/// `maxUnavailable` non-negative integers or `N%` strings, `maxUnavailable` at most 100%, and
+/// not both 0.
+fn check_strategy(d: &Deployment) -> Result<(), (String, String)> {
+    let Some(st) = d.spec.strategy.as_ref() else {
+        return Ok(());
+    };
+    match st.type_.as_deref() {
+        None | Some("RollingUpdate") => {}
+        Some("Recreate") if st.rolling_update.is_some() => {
+            return Err((
+                "spec.strategy.rollingUpdate".into(),
+                "may not be specified when strategy `type` is 'Recreate'".into(),
+            ));
+        }
+        Some("Recreate") => return Ok(()),
+        Some(other) => {
+            return Err((
+                "spec.strategy.type".into(),
+                format!("{other:?}: expected RollingUpdate or Recreate"),
+            ));
+        }
+    }
+    let Some(ru) = st.rolling_update.as_ref() else {
+        return Ok(());
+    };
+    // (is zero, percent value when a percent)
+    let one = |v: Option<&IntOrString>,
+               key: &str|
+     -> Result<(bool, Option<i64>), (String, String)> {
+        let field = format!("spec.strategy.rollingUpdate.{key}");
+        match v {
+            None => Ok((false, None)),
+            Some(IntOrString::Int(i)) if *i < 0 => {
+                Err((field, format!("{i}: must be greater than or equal to 0")))
+            }
+            Some(IntOrString::Int(i)) => Ok((*i == 0, None)),
+            Some(IntOrString::String(s)) => {
+                let digits = s
+                    .strip_suffix('%')
+                    .filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()));
+                match digits.and_then(|d| d.parse::<i64>().ok()) {
+                    Some(p) => Ok((p == 0, Some(p))),
+                    None => Err((
+                        field,
+                        format!(
+                            "{s:?}: a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%', or '93%')"
+                        ),
+                    )),
+                }
+            }
+        }
+    };
+    let (surge_zero, _) = one(ru.max_surge.as_ref(), "maxSurge")?;
+    let (unavailable_zero, pct) = one(ru.max_unavailable.as_ref(), "maxUnavailable")?;
+    if pct.is_some_and(|p| p > 100) {
+        return Err((
+            "spec.strategy.rollingUpdate.maxUnavailable".into(),
+            "must not be greater than 100%".into(),
+        ));
+    }
+    if surge_zero && unavailable_zero {
+        return Err((
+            "spec.strategy.rollingUpdate.maxUnavailable".into(),
+            "may not be 0 when `maxSurge` is 0".into(),
+        ));
+    }
+    Ok(())
+}
+
 fn check_count(v: Option<i32>, field: &str) -> Result<(), (String, String)> {
     match v {
         Some(n) if n < 0 => Err((
@@ -645,7 +716,7 @@ pub struct Expansion {
     pub replica_sets: Vec<(Source, ReplicaSet)>,
     /// The scalable workloads.
     pub workloads: Workloads,
-    /// Deployments, DaemonSets and Jobs read (valid ones).
+    /// Deployments read (valid ones).
     pub deployments: usize,
     /// DaemonSets read.
     pub daemon_sets: usize,
@@ -710,6 +781,7 @@ pub fn fenceposts(d: &Deployment, replicas: i64) -> (i64, i64) {
         match v {
             Some(IntOrString::Int(i)) => i64::from(*i),
             Some(IntOrString::String(s)) => {
+                // Checked at load (check_strategy): a bad string cannot reach here.
                 let p: i64 = s.trim_end_matches('%').parse().unwrap_or(25);
                 let x = replicas * p;
                 if up { (x + 99) / 100 } else { x / 100 }
@@ -777,6 +849,7 @@ pub fn expand(snap: &Snapshot, state: &mut ClusterState, problems: &mut Vec<Prob
         let key = format!("{ns}/{name}");
         let spec = &d.spec;
         let checked = check_count(spec.replicas, "spec.replicas")
+            .and_then(|()| check_strategy(d))
             .and_then(|()| check_template_spec(spec.template.spec.as_ref()))
             .and_then(|()| {
                 check_selector(
@@ -1531,6 +1604,12 @@ impl Workloads {
         .map_err(|(f, m)| format!("Deployment {}/{}: {f}: {m}", rec.namespace, rec.name))?;
         check_template_spec(template.spec.as_ref())
             .map_err(|(f, m)| format!("Deployment {}/{}: {f}: {m}", rec.namespace, rec.name))?;
+        if spec.paused == Some(true) {
+            return Err(format!(
+                "Deployment {}/{} is paused (spec.paused): its controller does not roll it out",
+                rec.namespace, rec.name
+            ));
+        }
         let desired = i64::from(spec.replicas.unwrap_or(1));
         let new = match rec.sets.iter().copied().find(|&i| {
             self.sets[i]

@@ -421,6 +421,22 @@ fn bad_workloads_name_the_file_the_object_and_the_field() {
             "lots",
         ),
         (
+            DEPLOYMENT.replace(
+                "replicas: 3\n",
+                "replicas: 3\n    strategy: {rollingUpdate: {maxSurge: lots}}\n",
+            ),
+            "Deployment shop/web: spec.strategy.rollingUpdate.maxSurge",
+            "a valid percent string must be a numeric string followed by an ending '%'",
+        ),
+        (
+            DEPLOYMENT.replace(
+                "replicas: 3\n",
+                "replicas: 3\n    strategy: {rollingUpdate: {maxSurge: 0, maxUnavailable: 0%}}\n",
+            ),
+            "Deployment shop/web: spec.strategy.rollingUpdate.maxUnavailable",
+            "may not be 0 when `maxSurge` is 0",
+        ),
+        (
             DEPLOYMENT.replace("replicas: 3", "replicas: 2000000"),
             "Deployment shop/web: spec.replicas",
             "too many",
