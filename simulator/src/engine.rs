@@ -203,6 +203,8 @@ pub struct Simulation {
     drains: crate::drain::Drains,
     /// The taint eviction controller's timers (`crate::eviction`).
     timers: crate::eviction::NoExecuteTimers,
+    /// The workloads `scale` events act on (`crate::workloads`).
+    workloads: crate::workloads::Workloads,
 }
 
 impl std::fmt::Debug for Simulation {
@@ -279,6 +281,7 @@ impl Simulation {
             seed,
             drains: crate::drain::Drains::default(),
             timers: crate::eviction::NoExecuteTimers::default(),
+            workloads: crate::workloads::Workloads::default(),
         };
         sim.recount();
         for pod in pending {
@@ -295,6 +298,12 @@ impl Simulation {
     /// Priority admission plugin; none by default: priorities as written).
     pub fn set_priority_classes(&mut self, classes: crate::snapshot::PriorityClasses) {
         self.priority_classes = classes;
+    }
+
+    /// The ReplicaSets, StatefulSets and Deployments a scenario's `scale` events act on (the
+    /// snapshot's, from [`crate::snapshot::LoadedCluster::workloads`]).
+    pub fn set_workloads(&mut self, workloads: crate::workloads::Workloads) {
+        self.workloads = workloads;
     }
 
     /// The cluster state.
@@ -803,6 +812,24 @@ impl Simulation {
         self.totals.requested.add(&n.requested.clone());
         self.totals.pods += i64::from(n.pod_count);
         self.mark_dirty(id, ClusterEvents::NODE_ADD);
+        // The DaemonSet controller runs its pod on the new node when it is eligible.
+        let daemons = self.workloads.daemons_for_node(&mut self.state, id);
+        if !daemons.is_empty() {
+            use crate::workloads::{PodHost, PodPlace};
+            let node_name = self.state.node(id).info.name.clone();
+            let mut workloads = std::mem::take(&mut self.workloads);
+            let mut result = Ok(id);
+            for d in daemons {
+                let pod =
+                    workloads.daemon_pod(d, &node_name, &|k| self.place_of(k) != PodPlace::Gone);
+                if let Err(e) = self.create(pod) {
+                    result = Err(e);
+                    break;
+                }
+            }
+            self.workloads = workloads;
+            return result;
+        }
         Ok(id)
     }
 
@@ -883,7 +910,14 @@ impl Simulation {
         keys.sort();
         let cause = format!("removal of node {name}");
         for k in &keys {
-            self.evict(k, &cause, false);
+            // A DaemonSet pod goes with its node (upstream PodGC deletes it; the DaemonSet
+            // controller makes none for a node that no longer exists).
+            let daemon = self.state.pod(k).is_some_and(|p| p.info.drain.daemon_set);
+            if daemon {
+                self.delete_pod(k);
+            } else {
+                self.evict(k, &cause, false);
+            }
         }
         let alloc = self.state.node(id).info.allocatable.clone();
         self.totals.allocatable.sub(&alloc);
@@ -995,12 +1029,108 @@ impl Simulation {
     /// # Errors
     /// An event naming a node or pod that does not exist (or a pod or node that already does).
     pub fn apply(&mut self, event: &Event, scenario: &Scenario) -> Result<(), ScenarioError> {
+        self.apply_action(event, scenario)?;
+        if !self.workloads.rolling.is_empty() && !matches!(event.action, Action::Rollout { .. }) {
+            let mut workloads = std::mem::take(&mut self.workloads);
+            let result = workloads.advance_rollouts(self);
+            self.workloads = workloads;
+            result.map_err(|message| ScenarioError {
+                location: event.location.clone(),
+                message,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn apply_action(&mut self, event: &Event, scenario: &Scenario) -> Result<(), ScenarioError> {
         self.stats.events += 1;
         match &event.action {
             Action::CreatePods(pods) => {
                 for p in pods {
                     self.create_pod(p, &event.location)?;
                 }
+            }
+            Action::Scale {
+                kind,
+                name,
+                replicas,
+            } => {
+                let Some(idx) = self.workloads.find(*kind, &name.name) else {
+                    return Err(ScenarioError {
+                        location: name.location.clone(),
+                        message: format!(
+                            "no {} {} with a pod template in the snapshot",
+                            kind.as_str(),
+                            name.name
+                        ),
+                    });
+                };
+                let mut workloads = std::mem::take(&mut self.workloads);
+                if *kind == crate::workloads::Kind::Deployment {
+                    workloads.set_deployment_replicas(&name.name, *replicas);
+                }
+                let result = workloads.scale(idx, *replicas, self);
+                self.workloads = workloads;
+                result.map_err(|message| ScenarioError {
+                    location: event.location.clone(),
+                    message,
+                })?;
+            }
+            Action::CreateWorkloads(snap) => {
+                let mut problems = Vec::new();
+                let exp = crate::workloads::expand(snap, &mut self.state, &mut problems);
+                if let Some(p) = problems.first() {
+                    return Err(ScenarioError {
+                        location: event.location.clone(),
+                        message: format!("{}: {}: {}", p.object, p.field, p.message),
+                    });
+                }
+                if let Some(dup) = self.workloads.first_clash(&exp.workloads) {
+                    return Err(ScenarioError {
+                        location: event.location.clone(),
+                        message: format!("{dup} already exists"),
+                    });
+                }
+                for (_, rs) in snap.replica_sets.iter().chain(&exp.replica_sets) {
+                    self.state
+                        .apply_replica_set(rs)
+                        .map_err(|e| ScenarioError {
+                            location: event.location.clone(),
+                            message: e.to_string(),
+                        })?;
+                }
+                for (_, ss) in &snap.stateful_sets {
+                    self.state
+                        .apply_stateful_set(ss)
+                        .map_err(|e| ScenarioError {
+                            location: event.location.clone(),
+                            message: e.to_string(),
+                        })?;
+                }
+                self.workloads.absorb(exp.workloads);
+                for (_, pod) in exp.pods {
+                    crate::workloads::PodHost::create(self, pod).map_err(|message| {
+                        ScenarioError {
+                            location: event.location.clone(),
+                            message,
+                        }
+                    })?;
+                }
+            }
+            Action::Rollout { name, template } => {
+                let Some(d) = self.workloads.deployment(&name.name) else {
+                    return Err(ScenarioError {
+                        location: name.location.clone(),
+                        message: format!("no Deployment {} in the snapshot", name.name),
+                    });
+                };
+                let mut workloads = std::mem::take(&mut self.workloads);
+                let result = workloads.rollout(d, (**template).clone(), self);
+                self.workloads = workloads;
+                result.map_err(|message| ScenarioError {
+                    location: event.location.clone(),
+                    message,
+                })?;
             }
             Action::DeletePods(names) => {
                 for n in names {
@@ -1295,5 +1425,46 @@ fn trace_location(trace: &crate::trace::Trace, row: u32) -> Location {
         line: trace.pods[row as usize].line,
         column: 0,
         field: String::new(),
+    }
+}
+
+impl crate::workloads::PodHost for Simulation {
+    fn place_of(&self, key: &str) -> crate::workloads::PodPlace {
+        use crate::workloads::PodPlace;
+        if let Some(entry) = self.state.pod(key) {
+            return PodPlace::Placed(self.state.node(entry.node).info.name.clone());
+        }
+        match self.index.get(key).map(|&i| self.records[i].status) {
+            Some(PodStatus::Pending | PodStatus::Unschedulable | PodStatus::OtherScheduler) => {
+                PodPlace::Waiting
+            }
+            _ => PodPlace::Gone,
+        }
+    }
+
+    fn create(&mut self, pod: Pod) -> Result<(), String> {
+        let name = pod.metadata.name.clone().unwrap_or_default();
+        let new = NewPod {
+            manifest: Arc::new(pod),
+            name,
+            duration: None,
+        };
+        self.create_pod(&new, &Location::default())
+            .map_err(|e| e.message)
+    }
+
+    fn delete(&mut self, key: &str) {
+        self.delete_pod(key);
+    }
+
+    fn schedule(&mut self) {
+        self.schedule_pending();
+    }
+
+    fn add_replica_set(
+        &mut self,
+        rs: &k8s_openapi::api::apps::v1::ReplicaSet,
+    ) -> Result<(), String> {
+        self.state.apply_replica_set(rs).map_err(|e| e.to_string())
     }
 }

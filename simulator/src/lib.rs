@@ -22,6 +22,7 @@ pub mod run;
 pub mod scenario;
 pub mod snapshot;
 pub mod trace;
+pub mod workloads;
 pub mod yaml;
 
 pub use engine::Simulation;

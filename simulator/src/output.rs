@@ -105,12 +105,22 @@ pub struct Loaded {
     pub priority_classes: usize,
     /// PodDisruptionBudgets (`policy/v1`).
     pub pod_disruption_budgets: usize,
+    /// Deployments.
+    pub deployments: usize,
+    /// DaemonSets.
+    pub daemon_sets: usize,
+    /// Jobs.
+    pub jobs: usize,
+    /// Pods the workloads' controllers created because the snapshot lacked them (pending).
+    pub created_pods: usize,
+    /// ReplicaSets created for Deployments whose current ReplicaSet the snapshot lacked.
+    pub created_replica_sets: usize,
 }
 
 impl Loaded {
     /// `(label, count)` for each group, in the order of the JSON keys.
     #[must_use]
-    pub fn groups(&self) -> [(&'static str, usize); 9] {
+    pub fn groups(&self) -> [(&'static str, usize); 12] {
         [
             ("node", self.nodes),
             ("pod", self.pods),
@@ -121,6 +131,9 @@ impl Loaded {
             ("replicationcontroller", self.replication_controllers),
             ("priorityclass", self.priority_classes),
             ("poddisruptionbudget", self.pod_disruption_budgets),
+            ("deployment", self.deployments),
+            ("daemonset", self.daemon_sets),
+            ("job", self.jobs),
         ]
     }
 }
@@ -679,6 +692,13 @@ impl Summary {
             .map(|(label, n)| format!("{n} {label}(s)"))
             .collect();
         let mut out = format!("Loaded from the snapshot: {}", groups.join(", "));
+        if self.loaded.created_pods > 0 || self.loaded.created_replica_sets > 0 {
+            let _ = write!(
+                out,
+                "; created by workload controllers: {} pod(s), {} replicaset(s)",
+                self.loaded.created_pods, self.loaded.created_replica_sets
+            );
+        }
         if !self.skipped_kinds.is_empty() {
             let total: usize = self.skipped_kinds.values().sum();
             let kinds: Vec<String> = self

@@ -52,6 +52,8 @@ pub struct Input {
     pub skipped_invalid: usize,
     /// The snapshot's PriorityClasses, which admit the pods a scenario creates.
     pub priority_classes: crate::snapshot::PriorityClasses,
+    /// The snapshot's workloads, which a scenario's `scale` events act on.
+    pub workloads: crate::workloads::Workloads,
 }
 
 impl From<LoadedCluster> for Input {
@@ -63,6 +65,7 @@ impl From<LoadedCluster> for Input {
             skipped_kinds: c.skipped_kinds,
             skipped_invalid: c.skipped_invalid.len(),
             priority_classes: c.priority_classes,
+            workloads: c.workloads,
         }
     }
 }
@@ -143,6 +146,7 @@ fn run_base(
         req.seed,
     )?;
     sim.set_priority_classes(input.priority_classes.clone());
+    sim.set_workloads(input.workloads.clone());
     let mut added = Vec::new();
     for (tpl, count) in &req.add_nodes {
         added.extend(add_copies(&mut sim, tpl, *count)?);

@@ -146,6 +146,26 @@ pub enum Action {
         /// Only this effect (all when `None`).
         effect: Option<TaintEffect>,
     },
+    /// Scale a ReplicaSet, StatefulSet or Deployment (its current ReplicaSet) to `replicas`,
+    /// as its controller would (`crate::workloads::Workloads::scale`).
+    Scale {
+        /// The kind.
+        kind: crate::workloads::Kind,
+        /// `namespace/name`.
+        name: Named,
+        /// The new `spec.replicas`.
+        replicas: i64,
+    },
+    /// Roll a Deployment out to a new pod template (`crate::workloads::Workloads::rollout`).
+    Rollout {
+        /// The Deployment's `namespace/name`.
+        name: Named,
+        /// The new template (labels, annotations and spec of a `templates.pods` entry).
+        template: Arc<k8s_openapi::api::core::v1::PodTemplateSpec>,
+    },
+    /// Create workloads (Deployments, ReplicaSets, StatefulSets, DaemonSets, Jobs): their
+    /// controllers create their pods now (`crate::workloads::expand` on the cluster as it is).
+    CreateWorkloads(Arc<crate::snapshot::Snapshot>),
     /// Trace pod `row` arrives.
     TraceArrive(u32),
     /// Trace pod `row` leaves (is deleted).
@@ -215,6 +235,20 @@ impl Action {
                 format!("taint {} {key}{v}:{}", names(nodes), effect.as_str())
             }
             Action::Untaint { nodes, key, .. } => format!("untaint {} {key}", names(nodes)),
+            Action::Scale {
+                kind,
+                name,
+                replicas,
+            } => format!("scale {} {} to {replicas}", kind.as_str(), name.name),
+            Action::Rollout { name, .. } => format!("rollout Deployment {}", name.name),
+            Action::CreateWorkloads(snap) => {
+                let n = snap.deployments.len()
+                    + snap.replica_sets.len()
+                    + snap.stateful_sets.len()
+                    + snap.daemon_sets.len()
+                    + snap.jobs.len();
+                format!("create {n} workload(s)")
+            }
             Action::TraceArrive(_) => "trace arrival".into(),
             Action::TraceDepart(_) => "trace departure".into(),
         }
@@ -627,6 +661,9 @@ impl Parser {
             "node-failure",
             "taint",
             "untaint",
+            "scale",
+            "rollout",
+            "createWorkloads",
         ];
         let mut allowed = vec!["at"];
         allowed.extend_from_slice(ACTIONS);
@@ -662,6 +699,9 @@ impl Parser {
             "drain" => self.drain(body, &f)?,
             "nodeFailure" | "node-failure" => self.node_failure(body, &f)?,
             "taint" | "untaint" => self.taint(body, &f, name == "taint")?,
+            "scale" => self.scale(body, &f)?,
+            "rollout" => self.rollout(body, &f)?,
+            "createWorkloads" => self.create_workloads(body, &f)?,
             _ => unreachable!("checked against ACTIONS"),
         };
         Ok(Event {
@@ -890,6 +930,209 @@ impl Parser {
             },
         };
         Ok(Action::NodeFailure(nodes, condition))
+    }
+
+    /// `createWorkloads: [manifests]`: Deployments, ReplicaSets, StatefulSets, DaemonSets and
+    /// Jobs, checked as the snapshot's are.
+    fn create_workloads(&self, node: &YNode, field: &str) -> Result<Action> {
+        const KINDS: [&str; 5] = [
+            "Deployment",
+            "ReplicaSet",
+            "StatefulSet",
+            "DaemonSet",
+            "Job",
+        ];
+        let Kind::Seq(items) = &node.value else {
+            return err(
+                self.loc(node, field),
+                format!(
+                    "expected a list of workload manifests ({}), found {}",
+                    KINDS.join(", "),
+                    node.value.type_name()
+                ),
+            );
+        };
+        let mut snap = crate::snapshot::Snapshot::default();
+        for (i, item) in items.iter().enumerate() {
+            let f = format!("{field}[{i}]");
+            let kind = item
+                .get("kind")
+                .map(|k| self.string(k, &join(&f, "kind")))
+                .transpose()?;
+            if !kind.as_deref().is_some_and(|k| KINDS.contains(&k)) {
+                return err(
+                    self.loc(item.get("kind").unwrap_or(item), &join(&f, "kind")),
+                    format!(
+                        "expected one of {}, found {}",
+                        KINDS.join(", "),
+                        kind.map_or_else(|| "none".to_string(), |k| format!("{k:?}"))
+                    ),
+                );
+            }
+            let source = crate::snapshot::Source {
+                file: self.file.to_string(),
+                document: 1,
+                item: Some(i),
+                line: Some(item.line),
+                column: Some(item.column),
+            };
+            let mut problems = Vec::new();
+            snap.add_one(item.to_json(), source, &mut problems);
+            if let Some(p) = problems.first() {
+                let target = item.locate(&p.field);
+                return err(
+                    self.loc(target, &join(&f, &p.field)),
+                    format!("{}: {}", p.object, p.message),
+                );
+            }
+        }
+        // Checked now, as the snapshot's workloads are at load (selector, replicas, template).
+        let mut problems = Vec::new();
+        crate::workloads::expand(
+            &snap,
+            &mut sched_core::state::ClusterState::new(),
+            &mut problems,
+        );
+        if let Some(p) = problems.first() {
+            let i = p.source.item.unwrap_or(0);
+            let item = &items[i];
+            return err(
+                self.loc(
+                    item.locate(&p.field),
+                    &join(&format!("{field}[{i}]"), &p.field),
+                ),
+                format!("{}: {}", p.object, p.message),
+            );
+        }
+        Ok(Action::CreateWorkloads(Arc::new(snap)))
+    }
+
+    /// `rollout: {kind: Deployment, name: ns/name, template: POD_TEMPLATE}`.
+    fn rollout(&self, node: &YNode, field: &str) -> Result<Action> {
+        self.map(node, field, &["kind", "name", "template"])?;
+        if let Some(k) = node.get("kind") {
+            let kf = join(field, "kind");
+            if crate::workloads::Kind::parse(&self.string(k, &kf)?)
+                != Some(crate::workloads::Kind::Deployment)
+            {
+                return err(
+                    self.loc(k, &kf),
+                    format!(
+                        "rollout is implemented for Deployments only, found {}",
+                        describe_value(k)
+                    ),
+                );
+            }
+        }
+        let Some(n) = node.get("name") else {
+            return err(
+                self.loc(node, &join(field, "name")),
+                "required: the Deployment's namespace/name",
+            );
+        };
+        let name_field = join(field, "name");
+        let mut name = self.string(n, &name_field)?;
+        if !name.contains('/') {
+            name = format!("default/{name}");
+        }
+        let Some(t) = node.get("template") else {
+            return err(
+                self.loc(node, &join(field, "template")),
+                "required: the name of a templates.pods entry (its labels and spec become the Deployment's pod template)",
+            );
+        };
+        let tf = join(field, "template");
+        let tname = self.string(t, &tf)?;
+        let Some(tpl) = self.pod_templates.get(&tname) else {
+            return err(
+                self.loc(t, &tf),
+                format!(
+                    "no pod template {tname:?} in templates.pods (known: {})",
+                    known(self.pod_templates.keys())
+                ),
+            );
+        };
+        let m = &tpl.manifest.metadata;
+        let template = k8s_openapi::api::core::v1::PodTemplateSpec {
+            metadata: Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                labels: m.labels.clone(),
+                annotations: m.annotations.clone(),
+                ..Default::default()
+            }),
+            spec: tpl.manifest.spec.clone(),
+        };
+        Ok(Action::Rollout {
+            name: Named {
+                name,
+                location: self.loc(n, &name_field),
+            },
+            template: Arc::new(template),
+        })
+    }
+
+    /// `scale: {kind: Deployment|ReplicaSet|StatefulSet, name: ns/name, replicas: N}`.
+    fn scale(&self, node: &YNode, field: &str) -> Result<Action> {
+        use crate::workloads::{Kind as W, MAX_WORKLOAD_PODS};
+        self.map(node, field, &["kind", "name", "replicas"])?;
+        let required = |key: &str, what: &str| {
+            node.get(key).ok_or_else(|| ScenarioError {
+                location: self.loc(node, &join(field, key)),
+                message: format!("required: {what}"),
+            })
+        };
+        let k = required("kind", "Deployment, ReplicaSet or StatefulSet")?;
+        let kind_field = join(field, "kind");
+        let kind = match W::parse(&self.string(k, &kind_field)?) {
+            Some(w @ (W::Deployment | W::ReplicaSet | W::StatefulSet)) => w,
+            Some(W::DaemonSet) => {
+                return err(
+                    self.loc(k, &kind_field),
+                    "a DaemonSet runs one pod per eligible node: it has no replicas to scale",
+                );
+            }
+            Some(W::Job) => {
+                return err(
+                    self.loc(k, &kind_field),
+                    "scaling a Job (its parallelism) is not supported: expected Deployment, ReplicaSet or StatefulSet",
+                );
+            }
+            None => {
+                return err(
+                    self.loc(k, &kind_field),
+                    format!(
+                        "unknown kind {}: expected Deployment, ReplicaSet or StatefulSet",
+                        describe_value(k)
+                    ),
+                );
+            }
+        };
+        let n = required("name", "the workload's namespace/name")?;
+        let name_field = join(field, "name");
+        let mut name = self.string(n, &name_field)?;
+        if !name.contains('/') {
+            name = format!("default/{name}");
+        }
+        let r = required("replicas", "the new number of replicas")?;
+        let replicas = match r.value {
+            Kind::Int(i) if (0..=MAX_WORKLOAD_PODS).contains(&i) => i,
+            _ => {
+                return err(
+                    self.loc(r, &join(field, "replicas")),
+                    format!(
+                        "expected a whole number from 0 to {MAX_WORKLOAD_PODS}, found {}",
+                        describe_value(r)
+                    ),
+                );
+            }
+        };
+        Ok(Action::Scale {
+            kind,
+            name: Named {
+                name,
+                location: self.loc(n, &name_field),
+            },
+            replicas,
+        })
     }
 
     fn taint(&self, node: &YNode, field: &str, add: bool) -> Result<Action> {

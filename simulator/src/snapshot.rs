@@ -12,7 +12,8 @@
 //! problems, or, with `skip_invalid`, loads the rest and reports each skip.
 
 use crate::output::Loaded;
-use k8s_openapi::api::apps::v1::{ReplicaSet, StatefulSet};
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{Namespace, Node, Pod, ReplicationController, Service};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::scheduling::v1::PriorityClass;
@@ -141,6 +142,12 @@ pub struct Snapshot {
     pub priority_classes: Vec<(Source, PriorityClass)>,
     /// PodDisruptionBudgets, in load order.
     pub pod_disruption_budgets: Vec<(Source, PodDisruptionBudget)>,
+    /// Deployments, in load order.
+    pub deployments: Vec<(Source, Deployment)>,
+    /// DaemonSets, in load order.
+    pub daemon_sets: Vec<(Source, DaemonSet)>,
+    /// Jobs, in load order.
+    pub jobs: Vec<(Source, Job)>,
     /// Objects of other kinds, counted by kind.
     pub skipped_kinds: BTreeMap<String, usize>,
     /// Objects skipped as invalid (only with `skip_invalid`).
@@ -280,6 +287,12 @@ impl Snapshot {
         }
     }
 
+    /// Adds one object (a scenario's `createWorkloads` entry) as if read from a file.
+    pub(crate) fn add_one(&mut self, obj: Value, source: Source, problems: &mut Vec<Problem>) {
+        self.documents += 1;
+        self.add_object(obj, source, problems);
+    }
+
     fn add_object(&mut self, obj: Value, source: Source, problems: &mut Vec<Problem>) {
         let kind = obj.get("kind").and_then(Value::as_str).map(str::to_string);
         let name = describe(&obj);
@@ -335,6 +348,23 @@ impl Snapshot {
                 &mut self.pod_disruption_budgets,
                 problems,
             ),
+            Some("Deployment") => take(
+                obj,
+                source,
+                "Deployment",
+                &name,
+                &mut self.deployments,
+                problems,
+            ),
+            Some("DaemonSet") => take(
+                obj,
+                source,
+                "DaemonSet",
+                &name,
+                &mut self.daemon_sets,
+                problems,
+            ),
+            Some("Job") => take(obj, source, "Job", &name, &mut self.jobs, problems),
             Some(other) => *self.skipped_kinds.entry(other.to_string()).or_default() += 1,
             None => problems.push(Problem {
                 source,
@@ -367,8 +397,11 @@ fn take<T: serde::de::DeserializeOwned>(
 }
 
 /// Kinds whose objects live in a namespace (`default` when `metadata.namespace` is missing).
-const NAMESPACED: [&str; 6] = [
+const NAMESPACED: [&str; 9] = [
     "Pod",
+    "Deployment",
+    "DaemonSet",
+    "Job",
     "PodDisruptionBudget",
     "Service",
     "ReplicaSet",
@@ -551,6 +584,8 @@ pub struct LoadedCluster {
     pub loaded: Loaded,
     /// The snapshot's PriorityClasses, to admit pods read later (`explain --pod`).
     pub priority_classes: PriorityClasses,
+    /// The ReplicaSets, StatefulSets and Deployments a scenario's `scale` events act on.
+    pub workloads: crate::workloads::Workloads,
 }
 
 impl LoadedCluster {
@@ -592,9 +627,24 @@ impl LoadedCluster {
             &mut problems,
             |rc| state.apply_replication_controller(rc),
         );
+        let mut snap = snap;
+        dedup(&mut snap.deployments, &mut problems);
+        dedup(&mut snap.daemon_sets, &mut problems);
+        dedup(&mut snap.jobs, &mut problems);
+        // The workload controllers, once: the pods (and Deployments' ReplicaSets) missing.
+        let expansion = crate::workloads::expand(&snap, &mut state, &mut problems);
+        loaded.deployments = expansion.deployments;
+        loaded.daemon_sets = expansion.daemon_sets;
+        loaded.jobs = expansion.jobs;
         apply_objects(
             &snap.replica_sets,
             &mut loaded.replica_sets,
+            &mut problems,
+            |rs| state.apply_replica_set(rs),
+        );
+        apply_objects(
+            &expansion.replica_sets,
+            &mut loaded.created_replica_sets,
             &mut problems,
             |rs| state.apply_replica_set(rs),
         );
@@ -616,7 +666,15 @@ impl LoadedCluster {
         let mut pending_keys: std::collections::HashSet<Arc<str>> =
             std::collections::HashSet::new();
         let mut terminal = 0;
-        for (source, pod) in &snap.pods {
+        let from_snapshot = snap.pods.len();
+        for (i, (source, pod)) in snap.pods.iter().chain(&expansion.pods).enumerate() {
+            let count = |loaded: &mut Loaded| {
+                if i < from_snapshot {
+                    loaded.pods += 1;
+                } else {
+                    loaded.created_pods += 1;
+                }
+            };
             let admitted;
             let defaulted;
             // The DefaultTolerationSeconds admission plugin, then Priority.
@@ -653,11 +711,11 @@ impl LoadedCluster {
             };
             if info.terminal {
                 terminal += 1;
-                loaded.pods += 1;
+                count(&mut loaded);
             } else if info.node_name.is_some() {
                 let key = info.key.clone();
                 match state.add_pod(info) {
-                    Ok(_) => loaded.pods += 1,
+                    Ok(_) => count(&mut loaded),
                     Err(e) => problems.push(problem_from(source, &format!("Pod {key}"), e)),
                 }
             } else {
@@ -673,7 +731,7 @@ impl LoadedCluster {
                     continue;
                 }
                 pending.push(info);
-                loaded.pods += 1;
+                count(&mut loaded);
             }
         }
         let mut skipped_invalid = snap.skipped_invalid;
@@ -684,6 +742,7 @@ impl LoadedCluster {
             skipped_invalid.extend(problems);
         }
         Ok(LoadedCluster {
+            workloads: expansion.workloads,
             priority_classes: classes,
             state,
             pending,
@@ -701,6 +760,31 @@ impl LoadedCluster {
     pub fn load(path: &Path, opts: LoadOptions) -> Result<LoadedCluster> {
         Self::from_snapshot(Snapshot::load(path, opts)?, opts)
     }
+}
+
+/// Removes the second and later objects of one namespace/name, each a problem naming it.
+fn dedup<T>(objects: &mut Vec<(Source, T)>, problems: &mut Vec<Problem>)
+where
+    T: k8s_openapi::Resource + k8s_openapi::Metadata<Ty = ObjectMeta>,
+{
+    let mut seen = BTreeSet::new();
+    objects.retain(|(source, obj)| {
+        let meta = obj.metadata();
+        let Some(name) = meta.name.as_deref() else {
+            return true;
+        };
+        let id = format!("{}/{name}", meta.namespace.as_deref().unwrap_or("default"));
+        if seen.insert(id.clone()) {
+            return true;
+        }
+        problems.push(Problem {
+            source: source.clone(),
+            object: format!("{} {id}", T::KIND),
+            field: "metadata.name".into(),
+            message: format!("a {} with this namespace/name appears twice", T::KIND),
+        });
+        false
+    });
 }
 
 /// Applies each object with `apply`, counting successes in `count`; a second object with the
@@ -1055,8 +1139,8 @@ items:
 - apiVersion: v1
   kind: ConfigMap
   metadata: {name: cm, namespace: shop}
-- apiVersion: apps/v1
-  kind: Deployment
+- apiVersion: batch/v1
+  kind: CronJob
   metadata: {name: web, namespace: shop}
 - apiVersion: v1
   kind: ConfigMap
@@ -1074,7 +1158,7 @@ items:
         assert_eq!(snap.services[0].0.item, Some(1));
         assert_eq!(
             snap.skipped_kinds,
-            [("ConfigMap".to_string(), 2), ("Deployment".to_string(), 1)]
+            [("ConfigMap".to_string(), 2), ("CronJob".to_string(), 1)]
                 .into_iter()
                 .collect()
         );
@@ -1087,9 +1171,15 @@ items:
                 replica_sets: 1,
                 stateful_sets: 1,
                 replication_controllers: 1,
+                // spec.replicas defaults to 1: the ReplicaSet's and the StatefulSet's pod.
+                created_pods: 2,
                 ..Loaded::default()
             }
         );
+        let mut made: Vec<&str> = c.pending.iter().map(|p| &*p.key).collect();
+        made.sort_unstable();
+        assert_eq!(made[0], "shop/db-0");
+        assert!(made[1].starts_with("shop/web-5d4f-"), "{made:?}");
         assert_eq!(c.state.num_namespaces(), 1);
         assert_eq!(c.state.num_services(), 1);
         assert_eq!(c.state.num_workloads(), 3);

@@ -166,7 +166,7 @@ fn summary_counts_each_loaded_group_and_the_skipped_kinds() {
         - kind: ReplicationController\n  metadata: {name: old, namespace: shop}\n  spec: {selector: {app: old}}\n\
         - kind: ConfigMap\n  metadata: {name: a, namespace: shop}\n\
         - kind: ConfigMap\n  metadata: {name: b, namespace: shop}\n\
-        - kind: Deployment\n  apiVersion: apps/v1\n  metadata: {name: web, namespace: shop}\n\
+        - kind: CronJob\n  apiVersion: batch/v1\n  metadata: {name: web, namespace: shop}\n\
         - kind: Service\n  metadata: {name: bad, namespace: shop}\n  spec: {ports: 80}\n";
     let opts = LoadOptions { skip_invalid: true };
     let snap = Snapshot::from_text(text, "objects.yaml", opts).unwrap();
@@ -205,20 +205,22 @@ fn summary_counts_each_loaded_group_and_the_skipped_kinds() {
         serde_json::json!({
             "nodes": 1, "pods": 1, "namespaces": 2, "services": 1, "replica_sets": 1,
             "stateful_sets": 1, "replication_controllers": 1, "priority_classes": 0,
-            "pod_disruption_budgets": 0,
+            "pod_disruption_budgets": 0, "deployments": 0, "daemon_sets": 0, "jobs": 0,
+            "created_pods": 0, "created_replica_sets": 0,
         })
     );
     assert_eq!(
         summary["skipped_kinds"],
-        serde_json::json!({"ConfigMap": 2, "Deployment": 1})
+        serde_json::json!({"ConfigMap": 2, "CronJob": 1})
     );
     assert_eq!(summary["skipped_invalid"], 1);
     let table = out.to_table();
     assert!(
         table.contains(
             "Loaded from the snapshot: 1 node(s), 1 pod(s), 2 namespace(s), 1 service(s), \
-             1 replicaset(s), 1 statefulset(s), 1 replicationcontroller(s), 0 priorityclass(s), 0 poddisruptionbudget(s); \
-             skipped 3 object(s) of other kinds (ConfigMap 2, Deployment 1); \
+             1 replicaset(s), 1 statefulset(s), 1 replicationcontroller(s), 0 priorityclass(s), 0 poddisruptionbudget(s), \
+             0 deployment(s), 0 daemonset(s), 0 job(s); \
+             skipped 3 object(s) of other kinds (ConfigMap 2, CronJob 1); \
              skipped 1 invalid object(s).\n"
         ),
         "{table}"
