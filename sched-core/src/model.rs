@@ -549,9 +549,10 @@ pub struct DisruptionBudget {
     pub rule: BudgetRule,
     /// `status.disruptionsAllowed` (0 when the object has no status).
     pub disruptions_allowed: i32,
-    /// Names of the pods in `status.disruptedPods` (evictions the API server has accepted and
-    /// the disruption controller has not yet seen processed), sorted.
-    pub disrupted_pods: Vec<Arc<str>>,
+    /// `status.disruptedPods` (evictions the API server has accepted and the disruption
+    /// controller has not yet seen processed): pod name and when the eviction was accepted
+    /// (Unix milliseconds), sorted by name.
+    pub disrupted_pods: Vec<(Arc<str>, i64)>,
 }
 
 /// The budget of a [`DisruptionBudget`].
@@ -596,7 +597,7 @@ impl DisruptionBudget {
     #[must_use]
     pub fn has_disrupted(&self, name: &str) -> bool {
         self.disrupted_pods
-            .binary_search_by(|p| (**p).cmp(name))
+            .binary_search_by(|(p, _)| (**p).cmp(name))
             .is_ok()
     }
 

@@ -10,8 +10,14 @@
 //! 4. a pod without a controller owner reference is refused unless `--force`.
 //!
 //! Terminal pods hold nothing and are not on a node here. When some pod of a node is refused,
-//! nothing on that node is evicted (kubectl fails the node before evicting) and the result
-//! names each refused pod and why; the other nodes are still drained.
+//! nothing on that node is evicted (kubectl's `GetPodsForDeletion` fails the node before any
+//! eviction) and the result names each refused pod and why.
+//!
+//! Nodes are drained one after the other, in the order given, as kubectl's `RunDrain`: the
+//! next node starts when the previous one's evictions are all done. A node that fails (a pod
+//! refused, an eviction timed out or failed) aborts the command, as kubectl without
+//! `--ignore-errors` ("unable to drain node, aborting command"): the nodes after it stay
+//! cordoned and are not drained, and the result says so for each of their pods.
 //!
 //! The others are evicted through the eviction API's rules (`pkg/registry/core/pod/storage/
 //! eviction.go`): a pod guarded by more than one PodDisruptionBudget cannot be evicted (an
@@ -77,6 +83,8 @@ pub enum Outcome {
     Waiting,
     /// It left the node some other way while the drain waited (deleted, finished).
     Gone,
+    /// Its node was not drained: an earlier node's drain failed and kubectl aborted.
+    Aborted,
 }
 
 /// One pod of a drained node.
@@ -126,6 +134,9 @@ struct Job {
     deadline: Millis,
     next: Millis,
     cause: String,
+    /// The nodes to drain after this one, in order.
+    rest: Vec<NodeId>,
+    opts: DrainOptions,
 }
 
 /// Drains in progress and done.
@@ -179,105 +190,164 @@ fn filter(pod: &sched_core::model::PodInfo, opts: DrainOptions) -> Option<(Outco
     None
 }
 
-/// Cordons `nodes`, then starts draining each in order: refused nodes are reported at once,
-/// the others get a first round of evictions now. Returns the indexes of their reports in
-/// [`Drains::reports`].
-pub fn start(sim: &mut Simulation, nodes: &[NodeId], opts: DrainOptions) -> Vec<usize> {
+/// Cordons `nodes`, then starts draining the first: a node refused at once aborts the rest;
+/// otherwise its first round of evictions runs now and the next node starts when it is done
+/// ([`run_due`]). Returns the index in [`Drains::reports`] of the first node's report; the
+/// others follow it.
+pub fn start(sim: &mut Simulation, nodes: &[NodeId], opts: DrainOptions) -> usize {
     for &id in nodes {
         sim.set_cordon(id, true);
     }
+    let first = sim.drains().reports.len();
+    if let Some((&id, rest)) = nodes.split_first() {
+        begin(sim, id, rest.to_vec(), opts);
+    }
+    run_due(sim, sim.now());
+    first
+}
+
+/// kubectl's filters over the pods of `id`: its report; a job when something is to be evicted
+/// (its first round due now); the rest aborted when a pod is refused.
+fn begin(sim: &mut Simulation, id: NodeId, rest: Vec<NodeId>, opts: DrainOptions) {
     let now = sim.now();
-    let mut started = Vec::new();
-    for &id in nodes {
+    let node = sim.state().node(id);
+    let name = node.info.name.clone();
+    let mut keys: Vec<Arc<str>> = node.pods.iter().map(|p| p.key.clone()).collect();
+    keys.sort();
+    let mut pods = Vec::with_capacity(keys.len());
+    let mut refused = false;
+    for k in keys {
+        let pod = &sim.state().pod(&k).expect("a pod of the node").info;
+        let (outcome, reason) = match filter(pod, opts) {
+            None => (Outcome::Waiting, None),
+            Some((o, r)) => {
+                refused |= o == Outcome::Refused;
+                (o, Some(r.to_string()))
+            }
+        };
+        pods.push(PodDrain {
+            key: k,
+            outcome,
+            reason,
+            retries: 0,
+        });
+    }
+    let waiting = pods.iter().any(|p| p.outcome == Outcome::Waiting);
+    let drains = sim.drains_mut();
+    drains.reports.push(NodeDrain {
+        node: name.clone(),
+        started: now,
+        ended: (refused || !waiting).then_some(now),
+        pods,
+    });
+    let r = drains.reports.len() - 1;
+    if refused {
+        // kubectl: the node fails before any eviction; the pods that would have been
+        // evicted stay where they are.
+        for p in &mut drains.reports[r].pods {
+            if p.outcome == Outcome::Waiting {
+                p.outcome = Outcome::Refused;
+                p.reason = Some("not evicted: other pods of the node were refused".into());
+            }
+        }
+        abort(sim, &name, &rest);
+        return;
+    }
+    if !waiting {
+        // Nothing to evict: drained at once, on to the next node.
+        if let Some((&next, more)) = rest.split_first() {
+            begin(sim, next, more.to_vec(), opts);
+        }
+        return;
+    }
+    sim.drains_mut().jobs.push(Job {
+        node: id,
+        report: r,
+        deadline: now.saturating_add(opts.timeout),
+        next: now,
+        cause: format!("drain of {name}"),
+        rest,
+        opts,
+    });
+}
+
+/// kubectl aborts the command after node `failed`: `rest` stay cordoned, not drained.
+fn abort(sim: &mut Simulation, failed: &str, rest: &[NodeId]) {
+    let now = sim.now();
+    for &id in rest {
         let node = sim.state().node(id);
         let name = node.info.name.clone();
         let mut keys: Vec<Arc<str>> = node.pods.iter().map(|p| p.key.clone()).collect();
         keys.sort();
-        let mut pods = Vec::with_capacity(keys.len());
-        let mut refused = false;
-        for k in keys {
-            let pod = &sim.state().pod(&k).expect("a pod of the node").info;
-            let (outcome, reason) = match filter(pod, opts) {
-                None => (Outcome::Waiting, None),
-                Some((o, r)) => {
-                    refused |= o == Outcome::Refused;
-                    (o, Some(r.to_string()))
-                }
-            };
-            pods.push(PodDrain {
-                key: k,
-                outcome,
-                reason,
+        let reason = format!(
+            "node not drained: kubectl drain aborted after node {failed} failed (unable to drain node \"{failed}\", aborting command)"
+        );
+        let pods = keys
+            .into_iter()
+            .map(|key| PodDrain {
+                key,
+                outcome: Outcome::Aborted,
+                reason: Some(reason.clone()),
                 retries: 0,
-            });
-        }
-        let report = NodeDrain {
-            node: name.clone(),
+            })
+            .collect();
+        sim.drains_mut().reports.push(NodeDrain {
+            node: name,
             started: now,
-            ended: refused.then_some(now),
+            ended: Some(now),
             pods,
-        };
-        let drains = sim.drains_mut();
-        drains.reports.push(report);
-        let r = drains.reports.len() - 1;
-        started.push(r);
-        if refused {
-            // kubectl: the node fails before any eviction; the pods that would have been
-            // evicted stay where they are.
-            for p in &mut drains.reports[r].pods {
-                if p.outcome == Outcome::Waiting {
-                    p.outcome = Outcome::Refused;
-                    p.reason = Some("not evicted: other pods of the node were refused".into());
-                }
-            }
-            continue;
-        }
-        drains.jobs.push(Job {
-            node: id,
-            report: r,
-            deadline: now.saturating_add(opts.timeout),
-            next: now,
-            cause: format!("drain of {name}"),
         });
     }
-    run_due(sim, now);
-    started
 }
 
-/// Runs the rounds of evictions due at `now` (call after the clock reached it).
+/// Runs the rounds of evictions due at `now` (call after the clock reached it), and starts
+/// the next node of a drain whose node is done.
 pub fn run_due(sim: &mut Simulation, now: Millis) {
-    let mut jobs = std::mem::take(&mut sim.drains_mut().jobs);
-    jobs.sort_by_key(|j| j.report);
-    let mut keep = Vec::new();
-    for mut job in jobs {
-        if job.next > now {
-            keep.push(job);
-            continue;
-        }
-        if round(sim, &job, now) {
-            sim.drains_mut().reports[job.report].ended = Some(now);
-        } else if now >= job.deadline {
+    while sim.drains().jobs.iter().any(|j| j.next <= now) {
+        let mut jobs = std::mem::take(&mut sim.drains_mut().jobs);
+        jobs.sort_by_key(|j| j.report);
+        let mut keep = Vec::new();
+        for mut job in jobs {
+            if job.next > now {
+                keep.push(job);
+                continue;
+            }
+            let done = round(sim, &job, now);
+            if !done && now < job.deadline {
+                job.next = now
+                    .saturating_add(RETRY_INTERVAL)
+                    .min(job.deadline.max(now + 1));
+                keep.push(job);
+                continue;
+            }
             let r = &mut sim.drains_mut().reports[job.report];
             r.ended = Some(now);
-            for p in &mut r.pods {
-                if p.outcome == Outcome::Waiting {
-                    p.outcome = Outcome::TimedOut;
-                    let why = p.reason.take().unwrap_or_default();
-                    p.reason = Some(format!(
-                        "timed out after {}: {why}",
-                        crate::scenario::format_millis(now - r.started)
-                    ));
+            if !done {
+                for p in &mut r.pods {
+                    if p.outcome == Outcome::Waiting {
+                        p.outcome = Outcome::TimedOut;
+                        let why = p.reason.take().unwrap_or_default();
+                        p.reason = Some(format!(
+                            "timed out after {}: {why}",
+                            crate::scenario::format_millis(now - r.started)
+                        ));
+                    }
                 }
             }
-        } else {
-            job.next = now
-                .saturating_add(RETRY_INTERVAL)
-                .min(job.deadline.max(now + 1));
-            keep.push(job);
+            let failed = r
+                .pods
+                .iter()
+                .any(|p| matches!(p.outcome, Outcome::TimedOut | Outcome::Failed));
+            let name = r.node.clone();
+            if failed {
+                abort(sim, &name, &job.rest);
+            } else if let Some((&next, more)) = job.rest.split_first() {
+                begin(sim, next, more.to_vec(), job.opts);
+            }
         }
+        keep.append(&mut sim.drains_mut().jobs);
+        sim.drains_mut().jobs = keep;
     }
-    keep.append(&mut sim.drains_mut().jobs);
-    sim.drains_mut().jobs = keep;
 }
 
 /// One round of evictions of a job's waiting pods at `now`. `true` when none is left waiting.
@@ -308,7 +378,7 @@ fn round(sim: &mut Simulation, job: &Job, now: Millis) -> bool {
                 synced.push(b);
             }
         }
-        let verdict = crate::eviction::request(sim, &info, &guards);
+        let verdict = crate::eviction::request(sim, &guards);
         let p = &mut sim.drains_mut().reports[job.report].pods[i];
         match verdict {
             crate::eviction::Verdict::Accepted => {

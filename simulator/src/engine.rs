@@ -309,6 +309,11 @@ impl Simulation {
         &mut self.state
     }
 
+    /// Virtual time 0 as Unix milliseconds (the snapshot's newest creation time).
+    pub(crate) fn origin(&self) -> i64 {
+        self.origin
+    }
+
     pub(crate) fn drains_mut(&mut self) -> &mut crate::drain::Drains {
         &mut self.drains
     }

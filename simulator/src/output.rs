@@ -242,7 +242,8 @@ pub struct DrainOut {
     pub pods: Vec<DrainPod>,
     /// Pods that blocked the drain: refused by kubectl's filters (no controller without
     /// `--force`, `emptyDir` without `--delete-emptydir-data`), or whose eviction a
-    /// PodDisruptionBudget refused until the timeout, with why.
+    /// PodDisruptionBudget refused until the timeout, with why; and the pods of nodes not
+    /// drained because an earlier node failed (kubectl aborts the command).
     pub blocked: Vec<DrainBlock>,
     /// Pods left on the drained nodes on purpose: DaemonSet pods, mirror pods.
     pub left: Vec<DrainBlock>,

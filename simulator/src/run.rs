@@ -203,9 +203,11 @@ pub fn drain(sim: &mut Simulation, nodes: &[String], opts: DrainOptions) -> Resu
         );
     }
     let started = sim.now();
-    let reports = crate::drain::start(sim, &ids, opts);
+    let first = crate::drain::start(sim, &ids, opts);
     sim.schedule_pending();
-    sim.run_timers_until(started.saturating_add(opts.timeout));
+    // Nodes drain one after the other, each within its own timeout.
+    let nodes_count = crate::scenario::Millis::try_from(ids.len()).unwrap_or(i64::MAX);
+    sim.run_timers_until(started.saturating_add(opts.timeout.saturating_mul(nodes_count)));
     sim.refresh_messages();
     sim.record_step(vec![format!("drain {}", nodes.join(","))]);
     let mut pods = Vec::new();
@@ -213,8 +215,7 @@ pub fn drain(sim: &mut Simulation, nodes: &[String], opts: DrainOptions) -> Resu
     let mut left = Vec::new();
     let (mut evicted, mut rescheduled, mut stranded) = (0, 0, 0);
     let mut finished = started;
-    for &r in &reports {
-        let report = &sim.drains().reports[r];
+    for report in &sim.drains().reports[first..] {
         finished = finished.max(report.ended.unwrap_or(sim.now()));
         for p in &report.pods {
             let item = || DrainBlock {
@@ -255,7 +256,11 @@ pub fn drain(sim: &mut Simulation, nodes: &[String], opts: DrainOptions) -> Resu
                 }
                 Outcome::Left => left.push(item()),
                 Outcome::Gone => {}
-                Outcome::Refused | Outcome::TimedOut | Outcome::Failed | Outcome::Waiting => {
+                Outcome::Refused
+                | Outcome::TimedOut
+                | Outcome::Failed
+                | Outcome::Waiting
+                | Outcome::Aborted => {
                     blocked.push(item());
                 }
             }
