@@ -3,11 +3,18 @@
 //! As `kubectl drain` (k8s.io/kubectl `pkg/drain`): every named node is cordoned first, then
 //! each node's pods go through kubectl's filters, in kubectl's order:
 //!
-//! 1. a pod whose controller is a DaemonSet is left in place (`--ignore-daemonsets`);
-//! 2. a mirror pod (annotation `kubernetes.io/config.mirror`, a kubelet static pod) is left in
-//!    place: the API cannot delete it;
+//! 1. a pod whose controller is a DaemonSet is left in place (`--ignore-daemonsets`), unless
+//!    that DaemonSet is missing from the snapshot ([`crate::owners`]): refused (kubectl's
+//!    `daemonsets.apps "NAME" not found`), or deleted under `--force`;
+//! 2. a mirror pod (annotation `kubernetes.io/config.mirror`, a kubelet static pod) is
+//!    skipped: left in place, never refused (the API cannot delete it);
 //! 3. a pod with an `emptyDir` volume is refused unless `--delete-emptydir-data`;
-//! 4. a pod without a controller owner reference is refused unless `--force`.
+//! 4. a pod without a controller owner reference is refused unless `--force` (then deleted
+//!    for good). A pod whose controller (not a DaemonSet) is missing from the snapshot passes
+//!    (kubectl only asks for the reference) but nothing recreates it once evicted.
+//!
+//! Controllers are read from the owner graph ([`crate::owners`]), built from the snapshot's
+//! objects and the scenario's pods.
 //!
 //! Terminal pods hold nothing and are not on a node here. When some pod of a node is refused,
 //! nothing on that node is evicted (kubectl's `GetPodsForDeletion` fails the node before any
@@ -29,6 +36,7 @@
 //! status recomputed as the disruption controller would (`crate::eviction::sync_budget`).
 
 use crate::engine::Simulation;
+use crate::owners::Controller;
 use crate::scenario::Millis;
 use sched_core::state::NodeId;
 use std::sync::Arc;
@@ -98,6 +106,9 @@ pub struct PodDrain {
     pub reason: Option<String>,
     /// Refusals (429) of its eviction so far.
     pub retries: u32,
+    /// For a pod nothing recreates once evicted (no controller under `--force`, a controller
+    /// missing from the snapshot): kubectl's warning, or why.
+    pub note: Option<String>,
 }
 
 /// One node's drain.
@@ -161,33 +172,65 @@ impl Drains {
     }
 }
 
-/// kubectl's filters for one pod: `None` to evict, or the outcome and reason.
-fn filter(pod: &sched_core::model::PodInfo, opts: DrainOptions) -> Option<(Outcome, &'static str)> {
-    if pod.drain.daemon_set {
-        return Some((
-            Outcome::Left,
-            "DaemonSet-managed pod: ignored (--ignore-daemonsets)",
-        ));
+/// What kubectl's filters decide for one pod.
+enum Decision {
+    /// Evict it; `orphan` (with kubectl's warning) when nothing will recreate it.
+    Evict { orphan: Option<String> },
+    /// Leave it on the node.
+    Left(String),
+    /// Refuse the node.
+    Refused(String),
+}
+
+/// kubectl's filters for one pod (`pkg/drain/filters.go`, in its order: DaemonSet, mirror,
+/// local storage, unreplicated), reading its controller from the owner graph.
+fn filter(sim: &Simulation, pod: &sched_core::model::PodInfo, opts: DrainOptions) -> Decision {
+    let controller = sim.owners().pod_controller(pod);
+    // daemonSetFilter: a DaemonSet pod is left, unless its DaemonSet is gone (kubectl's Get
+    // returns NotFound): an error, or with --force a deletion with a warning.
+    if let Some(ds) = controller.object().filter(|o| &*o.kind == "DaemonSet") {
+        if matches!(controller, Controller::Missing(_)) {
+            let not_found = format!("daemonsets.apps \"{}\" not found", ds.name);
+            return if opts.force {
+                Decision::Evict {
+                    orphan: Some(format!(
+                        "{not_found}: deleted under --force, nothing recreates it"
+                    )),
+                }
+            } else {
+                Decision::Refused(format!(
+                    "cannot delete {not_found} (the snapshot holds DaemonSets but not this one; --force deletes the pod)"
+                ))
+            };
+        }
+        return Decision::Left("DaemonSet-managed pod: ignored (--ignore-daemonsets)".into());
     }
     if pod.drain.mirror {
-        return Some((
-            Outcome::Left,
-            "mirror pod (kubelet static pod): the API cannot delete it",
-        ));
+        return Decision::Left(
+            "mirror pod (kubelet static pod): skipped, the API cannot delete it".into(),
+        );
     }
     if pod.drain.empty_dir && !opts.delete_emptydir_data {
-        return Some((
-            Outcome::Refused,
-            "cannot delete Pods with local storage (use --delete-emptydir-data to override)",
-        ));
+        return Decision::Refused(
+            "cannot delete Pods with local storage (use --delete-emptydir-data to override)".into(),
+        );
     }
-    if !pod.has_controller && !opts.force {
-        return Some((
-            Outcome::Refused,
-            "cannot delete Pods that declare no controller (use --force to override)",
-        ));
+    match controller {
+        Controller::None if !opts.force => Decision::Refused(
+            "cannot delete Pods that declare no controller (use --force to override)".into(),
+        ),
+        Controller::None => Decision::Evict {
+            orphan: Some("no controller recreates it (--force)".into()),
+        },
+        // unreplicatedFilter only asks for a controller reference; a missing controller
+        // recreates nothing.
+        Controller::Missing(c) => Decision::Evict {
+            orphan: Some(format!(
+                "its controller {c} is not in the snapshot: nothing recreates it"
+            )),
+        },
+        Controller::Present(_) | Controller::NotCaptured(_) => Decision::Evict { orphan: None },
     }
-    None
 }
 
 /// Cordons `nodes`, then starts draining the first: a node refused at once aborts the rest;
@@ -218,11 +261,12 @@ fn begin(sim: &mut Simulation, id: NodeId, rest: Vec<NodeId>, opts: DrainOptions
     let mut refused = false;
     for k in keys {
         let pod = &sim.state().pod(&k).expect("a pod of the node").info;
-        let (outcome, reason) = match filter(pod, opts) {
-            None => (Outcome::Waiting, None),
-            Some((o, r)) => {
-                refused |= o == Outcome::Refused;
-                (o, Some(r.to_string()))
+        let (outcome, reason, note) = match filter(sim, pod, opts) {
+            Decision::Evict { orphan } => (Outcome::Waiting, None, orphan),
+            Decision::Left(r) => (Outcome::Left, Some(r), None),
+            Decision::Refused(r) => {
+                refused = true;
+                (Outcome::Refused, Some(r), None)
             }
         };
         pods.push(PodDrain {
@@ -230,6 +274,7 @@ fn begin(sim: &mut Simulation, id: NodeId, rest: Vec<NodeId>, opts: DrainOptions
             outcome,
             reason,
             retries: 0,
+            note,
         });
     }
     let waiting = pods.iter().any(|p| p.outcome == Outcome::Waiting);
@@ -289,6 +334,7 @@ fn abort(sim: &mut Simulation, failed: &str, rest: &[NodeId]) {
                 outcome: Outcome::Aborted,
                 reason: Some(reason.clone()),
                 retries: 0,
+                note: None,
             })
             .collect();
         sim.drains_mut().reports.push(NodeDrain {
@@ -383,7 +429,11 @@ fn round(sim: &mut Simulation, job: &Job, now: Millis) -> bool {
         match verdict {
             crate::eviction::Verdict::Accepted => {
                 p.outcome = Outcome::Evicted { at: now };
-                sim.evict_pod(&key, &job.cause);
+                if p.note.is_some() {
+                    sim.delete_orphan(&key, &job.cause);
+                } else {
+                    sim.evict_pod(&key, &job.cause);
+                }
             }
             crate::eviction::Verdict::TooManyRequests(why) => {
                 p.retries += 1;

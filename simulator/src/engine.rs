@@ -203,6 +203,8 @@ pub struct Simulation {
     drains: crate::drain::Drains,
     /// The taint eviction controller's timers (`crate::eviction`).
     timers: crate::eviction::NoExecuteTimers,
+    /// Owner references of the snapshot's objects and the scenario's pods (`crate::owners`).
+    owners: Arc<crate::owners::OwnerGraph>,
 }
 
 impl std::fmt::Debug for Simulation {
@@ -279,6 +281,7 @@ impl Simulation {
             seed,
             drains: crate::drain::Drains::default(),
             timers: crate::eviction::NoExecuteTimers::default(),
+            owners: Arc::default(),
         };
         sim.recount();
         for pod in pending {
@@ -295,6 +298,18 @@ impl Simulation {
     /// Priority admission plugin; none by default: priorities as written).
     pub fn set_priority_classes(&mut self, classes: crate::snapshot::PriorityClasses) {
         self.priority_classes = classes;
+    }
+
+    /// The owner references of the snapshot's objects (what `kubectl drain` reads of
+    /// controllers); the pods a scenario creates are added to it.
+    pub fn set_owners(&mut self, owners: Arc<crate::owners::OwnerGraph>) {
+        self.owners = owners;
+    }
+
+    /// The owner graph.
+    #[must_use]
+    pub fn owners(&self) -> &crate::owners::OwnerGraph {
+        &self.owners
     }
 
     /// The cluster state.
@@ -331,6 +346,12 @@ impl Simulation {
     /// Evicts a placed pod (deleted; recreated pending when it has a controller).
     pub(crate) fn evict_pod(&mut self, key: &str, cause: &str) {
         self.evict(key, cause, false);
+    }
+
+    /// Deletes a placed pod for good: nothing recreates it (an orphan whose controller is
+    /// gone, evicted by a drain under `--force`).
+    pub(crate) fn delete_orphan(&mut self, key: &str, cause: &str) {
+        self.evict_as(key, cause, Some(false));
     }
 
     /// The pods waiting in the queue (active and unschedulable).
@@ -753,6 +774,12 @@ impl Simulation {
     /// (`Deleted`, with the eviction's cause), as in a live cluster. `recreate_bare` keeps a
     /// bare pod too (the drain action, until it models `kubectl drain --force`).
     fn evict(&mut self, key: &str, cause: &str, recreate_bare: bool) {
+        self.evict_as(key, cause, recreate_bare.then_some(true));
+    }
+
+    /// [`Simulation::evict`]: `recreate` `None` recreates a pod with a controller only,
+    /// `Some(r)` recreates it or not whatever its owners.
+    fn evict_as(&mut self, key: &str, cause: &str, recreate: Option<bool>) {
         let Some((mut info, node)) = self.unplace(key) else {
             return;
         };
@@ -771,7 +798,7 @@ impl Simulation {
         rec.evictions += 1;
         rec.evicted_by = Some(cause.to_string());
         rec.generation += 1;
-        if !info.has_controller && !recreate_bare {
+        if !recreate.unwrap_or(info.has_controller) {
             rec.status = PodStatus::Deleted;
             rec.node = Some(from.clone());
             rec.evicted_from = Some(from);
@@ -922,6 +949,8 @@ impl Simulation {
             })?;
         info.creation_millis = self.origin + self.now;
         let key = info.key.clone();
+        // A pod created again under the same name keeps its first owners.
+        Arc::make_mut(&mut self.owners).add_meta("Pod", &manifest.metadata);
         if self.enqueue_new(info, p.duration).is_none() {
             return Err(ScenarioError {
                 location: location.clone(),

@@ -52,6 +52,8 @@ pub struct Input {
     pub skipped_invalid: usize,
     /// The snapshot's PriorityClasses, which admit the pods a scenario creates.
     pub priority_classes: crate::snapshot::PriorityClasses,
+    /// Owner references of the snapshot's objects (what `kubectl drain` reads).
+    pub owners: Arc<crate::owners::OwnerGraph>,
 }
 
 impl From<LoadedCluster> for Input {
@@ -63,6 +65,7 @@ impl From<LoadedCluster> for Input {
             skipped_kinds: c.skipped_kinds,
             skipped_invalid: c.skipped_invalid.len(),
             priority_classes: c.priority_classes,
+            owners: c.owners,
         }
     }
 }
@@ -143,6 +146,7 @@ fn run_base(
         req.seed,
     )?;
     sim.set_priority_classes(input.priority_classes.clone());
+    sim.set_owners(input.owners.clone());
     let mut added = Vec::new();
     for (tpl, count) in &req.add_nodes {
         added.extend(add_copies(&mut sim, tpl, *count)?);
@@ -244,9 +248,10 @@ pub fn drain(sim: &mut Simulation, nodes: &[String], opts: DrainOptions) -> Resu
                             None
                         },
                         message: match rec {
-                            Some(r) if r.status == PodStatus::Deleted => {
-                                Some("deleted: no controller recreates it (--force)".to_string())
-                            }
+                            Some(r) if r.status == PodStatus::Deleted => Some(format!(
+                                "deleted: {}",
+                                p.note.as_deref().unwrap_or("nothing recreates it")
+                            )),
                             Some(r) if !placed => r.message.clone(),
                             _ => None,
                         },

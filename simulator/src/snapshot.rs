@@ -551,6 +551,8 @@ pub struct LoadedCluster {
     pub loaded: Loaded,
     /// The snapshot's PriorityClasses, to admit pods read later (`explain --pod`).
     pub priority_classes: PriorityClasses,
+    /// Owner references of the snapshot's objects (`kubectl drain` reads controllers).
+    pub owners: std::sync::Arc<crate::owners::OwnerGraph>,
 }
 
 impl LoadedCluster {
@@ -560,6 +562,7 @@ impl LoadedCluster {
     /// # Errors
     /// Invalid objects (unparsable quantities, duplicates, …) unless `skip_invalid`.
     pub fn from_snapshot(snap: Snapshot, opts: LoadOptions) -> Result<LoadedCluster> {
+        let owners = std::sync::Arc::new(crate::owners::OwnerGraph::from_snapshot(&snap));
         let mut state = ClusterState::new();
         let mut problems = Vec::new();
         let mut loaded = Loaded::default();
@@ -691,6 +694,7 @@ impl LoadedCluster {
             skipped_invalid,
             skipped_kinds: snap.skipped_kinds,
             loaded,
+            owners,
         })
     }
 

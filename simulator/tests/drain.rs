@@ -532,3 +532,119 @@ fn node_failure_evicts_after_the_default_toleration_seconds() {
         "own's toleration is for unreachable only; not-ready gets the default"
     );
 }
+
+// ---- controllers from the owner graph ------------------------------------------------------
+
+#[test]
+fn a_pod_whose_replicaset_is_missing_is_evicted_but_not_recreated() {
+    // The snapshot holds ReplicaSet web-1, so web-2 (named by b's owner reference) is gone:
+    // kubectl's unreplicatedFilter only asks for a controller reference, so b is evicted, and
+    // nothing recreates it. a's ReplicaSet is present: a is recreated and placed on n2.
+    let rs = "- apiVersion: apps/v1\n  kind: ReplicaSet\n  metadata: {name: web-1, namespace: default}\n  \
+              spec: {replicas: 1, selector: {matchLabels: {app: web}}}\n"
+        .to_string();
+    let input = cluster(&[
+        node("n1", 4),
+        node("n2", 4),
+        rs,
+        pod("a", 1, Some("n1"), &owned("ReplicaSet", "web-1"), ""),
+        pod("b", 1, Some("n1"), &owned("ReplicaSet", "web-2"), ""),
+    ]);
+    let out = drain(&input, &["n1"], DrainOptions::default());
+    let d = drained(&out);
+    assert!(d.ok && d.complete, "{d:?}");
+    assert_eq!((d.evicted, d.rescheduled, d.stranded), (2, 1, 0));
+    assert_eq!(node_of(&out, "default/a"), Some("n2"));
+    let b = d.pods.iter().find(|p| p.pod == "default/b").unwrap();
+    assert_eq!(b.node, None);
+    assert_eq!(
+        b.message.as_deref(),
+        Some(
+            "deleted: its controller ReplicaSet default/web-2 is not in the snapshot: nothing recreates it"
+        )
+    );
+    let rec = out.pods.iter().find(|p| p.pod == "default/b").unwrap();
+    assert_eq!(rec.status, PodStatus::Deleted);
+}
+
+#[test]
+fn a_daemonset_pod_whose_daemonset_is_missing_is_refused_unless_force() {
+    // kubectl's daemonSetFilter gets the DaemonSet: NotFound is an error ("daemonsets.apps
+    // "agent" not found"), or with --force a deletion. The snapshot loader does not read
+    // DaemonSet objects yet, so the graph is given one (other) to make the kind captured.
+    let mut input = cluster(&[
+        node("n1", 4),
+        node("n2", 4),
+        pod("agent-n1", 1, Some("n1"), &owned("DaemonSet", "agent"), ""),
+        web("a", 1, Some("n1")),
+    ]);
+    let mut g = (*input.owners).clone();
+    g.add("DaemonSet", "default", "other", &[]);
+    input.owners = std::sync::Arc::new(g);
+    let out = drain(&input, &["n1"], DrainOptions::default());
+    let d = drained(&out);
+    assert!(!d.complete, "{d:?}");
+    assert_eq!(d.evicted, 0);
+    let agent = d
+        .blocked
+        .iter()
+        .find(|b| b.pod == "default/agent-n1")
+        .unwrap();
+    assert_eq!(
+        agent.reason,
+        "cannot delete daemonsets.apps \"agent\" not found (the snapshot holds DaemonSets but \
+         not this one; --force deletes the pod)"
+    );
+    let out = drain(
+        &input,
+        &["n1"],
+        DrainOptions {
+            force: true,
+            ..DrainOptions::default()
+        },
+    );
+    let d = drained(&out);
+    assert!(d.ok && d.complete, "{d:?}");
+    assert!(d.left.is_empty(), "{d:?}");
+    let agent = d.pods.iter().find(|p| p.pod == "default/agent-n1").unwrap();
+    assert_eq!(
+        agent.message.as_deref(),
+        Some(
+            "deleted: daemonsets.apps \"agent\" not found: deleted under --force, nothing recreates it"
+        )
+    );
+}
+
+#[test]
+fn a_daemonset_pod_of_a_kind_the_snapshot_does_not_hold_is_left() {
+    // A `kubectl get nodes,pods` snapshot has no DaemonSets at all: the DaemonSet is taken to
+    // exist (kubectl's live lookup would find it) and its pod is left, not refused.
+    let input = cluster(&[
+        node("n1", 4),
+        pod("agent-n1", 1, Some("n1"), &owned("DaemonSet", "agent"), ""),
+    ]);
+    assert!(!input.owners.captures("DaemonSet"));
+    let out = drain(&input, &["n1"], DrainOptions::default());
+    let d = drained(&out);
+    assert!(d.ok && d.complete, "{d:?}");
+    assert_eq!(d.left[0].pod, "default/agent-n1");
+}
+
+#[test]
+fn scenario_pods_join_the_owner_graph() {
+    // A pod the scenario creates with a controller reference is found in the graph.
+    let input = cluster(&[node("n1", 4)]);
+    let sim = run_scenario(
+        &input,
+        "templates:\n  pods:\n    db:\n      metadata:\n        ownerReferences: [{apiVersion: \
+         apps/v1, kind: StatefulSet, name: db, uid: db-uid, controller: true}]\n      \
+         spec: {containers: [{name: c}]}\nevents:\n- at: 1s\n  createPods: {template: db}\n",
+    );
+    let made = sim.records()[0].key.clone();
+    let (ns, name) = made.split_once('/').unwrap();
+    let c = sim.owners().controller("Pod", ns, name);
+    assert!(
+        matches!(&c, Some(simulator::owners::Controller::NotCaptured(o)) if &*o.name == "db"),
+        "{c:?}"
+    );
+}
