@@ -45,7 +45,7 @@ fn drained_pod(d: usize, k: usize, node: &str) -> Pod {
 }
 
 fn budget(d: usize) -> PodDisruptionBudget {
-    let rule = if d % 2 == 0 {
+    let rule = if d.is_multiple_of(2) {
         json!({"maxUnavailable": 1})
     } else {
         json!({"minAvailable": "80%"})
@@ -134,20 +134,17 @@ fn bench(c: &mut Criterion) {
     assert_eq!(out.evicted, DEPLOYMENTS * REPLICAS);
     let mut g = c.benchmark_group("drain");
     g.sample_size(10);
-    g.bench_function(
-        format!("drain_110_pod_node_with_pdbs_{NODES}_nodes"),
-        |b| {
-            b.iter_batched(
-                || simulation(&state, &owners),
-                // The simulation is returned so that dropping it is not timed.
-                |mut sim| {
-                    let out = drain(&mut sim, &target);
-                    (sim, out)
-                },
-                BatchSize::PerIteration,
-            );
-        },
-    );
+    g.bench_function(format!("drain_110_pod_node_with_pdbs_{NODES}_nodes"), |b| {
+        b.iter_batched(
+            || simulation(&state, &owners),
+            // The simulation is returned so that dropping it is not timed.
+            |mut sim| {
+                let out = drain(&mut sim, &target);
+                (sim, out)
+            },
+            BatchSize::PerIteration,
+        );
+    });
     g.finish();
 }
 

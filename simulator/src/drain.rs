@@ -114,6 +114,8 @@ pub struct PodDrain {
 /// One node's drain.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NodeDrain {
+    /// The drain (index in [`Drains::runs`]) this node is part of.
+    pub run: usize,
     /// The node.
     pub node: Arc<str>,
     /// When it started (virtual time).
@@ -148,6 +150,16 @@ struct Job {
     /// The nodes to drain after this one, in order.
     rest: Vec<NodeId>,
     opts: DrainOptions,
+    run: usize,
+}
+
+/// One `kubectl drain` of some nodes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DrainRun {
+    /// The nodes, in the order given.
+    pub nodes: Vec<Arc<str>>,
+    /// When it started (virtual time).
+    pub started: Millis,
 }
 
 /// Drains in progress and done.
@@ -155,6 +167,8 @@ struct Job {
 pub struct Drains {
     jobs: Vec<Job>,
     /// Every drain started, in order.
+    pub runs: Vec<DrainRun>,
+    /// Every node's drain, in the order they started (their [`NodeDrain::run`] says whose).
     pub reports: Vec<NodeDrain>,
 }
 
@@ -235,23 +249,39 @@ fn filter(sim: &Simulation, pod: &sched_core::model::PodInfo, opts: DrainOptions
 
 /// Cordons `nodes`, then starts draining the first: a node refused at once aborts the rest;
 /// otherwise its first round of evictions runs now and the next node starts when it is done
-/// ([`run_due`]). Returns the index in [`Drains::reports`] of the first node's report; the
-/// others follow it.
+/// ([`run_due`]). Returns the drain's index in [`Drains::runs`]; its nodes' reports are those
+/// of [`Drains::reports`] with that [`NodeDrain::run`].
 pub fn start(sim: &mut Simulation, nodes: &[NodeId], opts: DrainOptions) -> usize {
     for &id in nodes {
         sim.set_cordon(id, true);
     }
-    let first = sim.drains().reports.len();
+    let run = sim.drains().runs.len();
+    let names = nodes
+        .iter()
+        .map(|&id| sim.state().node(id).info.name.clone())
+        .collect();
+    let started = sim.now();
+    sim.drains_mut().runs.push(DrainRun {
+        nodes: names,
+        started,
+    });
     if let Some((&id, rest)) = nodes.split_first() {
-        begin(sim, id, rest.to_vec(), opts);
+        begin(sim, run, id, rest.to_vec(), opts);
     }
     run_due(sim, sim.now());
-    first
+    run
+}
+
+impl Drains {
+    /// The node reports of drain `run`.
+    pub fn reports_of(&self, run: usize) -> impl Iterator<Item = &NodeDrain> {
+        self.reports.iter().filter(move |r| r.run == run)
+    }
 }
 
 /// kubectl's filters over the pods of `id`: its report; a job when something is to be evicted
 /// (its first round due now); the rest aborted when a pod is refused.
-fn begin(sim: &mut Simulation, id: NodeId, rest: Vec<NodeId>, opts: DrainOptions) {
+fn begin(sim: &mut Simulation, run: usize, id: NodeId, rest: Vec<NodeId>, opts: DrainOptions) {
     let now = sim.now();
     let node = sim.state().node(id);
     let name = node.info.name.clone();
@@ -280,6 +310,7 @@ fn begin(sim: &mut Simulation, id: NodeId, rest: Vec<NodeId>, opts: DrainOptions
     let waiting = pods.iter().any(|p| p.outcome == Outcome::Waiting);
     let drains = sim.drains_mut();
     drains.reports.push(NodeDrain {
+        run,
         node: name.clone(),
         started: now,
         ended: (refused || !waiting).then_some(now),
@@ -295,13 +326,13 @@ fn begin(sim: &mut Simulation, id: NodeId, rest: Vec<NodeId>, opts: DrainOptions
                 p.reason = Some("not evicted: other pods of the node were refused".into());
             }
         }
-        abort(sim, &name, &rest);
+        abort(sim, run, &name, &rest);
         return;
     }
     if !waiting {
         // Nothing to evict: drained at once, on to the next node.
         if let Some((&next, more)) = rest.split_first() {
-            begin(sim, next, more.to_vec(), opts);
+            begin(sim, run, next, more.to_vec(), opts);
         }
         return;
     }
@@ -313,11 +344,12 @@ fn begin(sim: &mut Simulation, id: NodeId, rest: Vec<NodeId>, opts: DrainOptions
         cause: format!("drain of {name}"),
         rest,
         opts,
+        run,
     });
 }
 
 /// kubectl aborts the command after node `failed`: `rest` stay cordoned, not drained.
-fn abort(sim: &mut Simulation, failed: &str, rest: &[NodeId]) {
+fn abort(sim: &mut Simulation, run: usize, failed: &str, rest: &[NodeId]) {
     let now = sim.now();
     for &id in rest {
         let node = sim.state().node(id);
@@ -338,6 +370,7 @@ fn abort(sim: &mut Simulation, failed: &str, rest: &[NodeId]) {
             })
             .collect();
         sim.drains_mut().reports.push(NodeDrain {
+            run,
             node: name,
             started: now,
             ended: Some(now),
@@ -386,9 +419,9 @@ pub fn run_due(sim: &mut Simulation, now: Millis) {
                 .any(|p| matches!(p.outcome, Outcome::TimedOut | Outcome::Failed));
             let name = r.node.clone();
             if failed {
-                abort(sim, &name, &job.rest);
+                abort(sim, job.run, &name, &job.rest);
             } else if let Some((&next, more)) = job.rest.split_first() {
-                begin(sim, next, more.to_vec(), job.opts);
+                begin(sim, job.run, next, more.to_vec(), job.opts);
             }
         }
         keep.append(&mut sim.drains_mut().jobs);

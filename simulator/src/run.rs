@@ -179,6 +179,7 @@ pub fn simulate(input: &Input, req: &Request, progress: Progress<'_>) -> Result<
         return plan(input, req, tpl, progress);
     }
     let (mut sim, added) = run_base(input, req, None, progress)?;
+    let during = scenario_drains(&sim);
     let drain = if req.drain.is_empty() {
         None
     } else {
@@ -187,7 +188,21 @@ pub fn simulate(input: &Input, req: &Request, progress: Progress<'_>) -> Result<
     let mut out = output_of(&sim, input);
     out.added_nodes = added;
     out.drain = drain;
+    out.scenario_drains = during;
     Ok(out)
+}
+
+/// The drains a scenario ran, each as it ended.
+fn scenario_drains(sim: &Simulation) -> Vec<DrainOut> {
+    (0..sim.drains().runs.len())
+        .map(|run| {
+            let mut d = drain_out(sim, run);
+            d.at = Some(crate::scenario::format_millis(
+                sim.drains().runs[run].started,
+            ));
+            d
+        })
+        .collect()
 }
 
 /// Drains `nodes` after the run as `kubectl drain --ignore-daemonsets` would
@@ -207,19 +222,28 @@ pub fn drain(sim: &mut Simulation, nodes: &[String], opts: DrainOptions) -> Resu
         );
     }
     let started = sim.now();
-    let first = crate::drain::start(sim, &ids, opts);
+    let run = crate::drain::start(sim, &ids, opts);
     sim.schedule_pending();
     // Nodes drain one after the other, each within its own timeout.
     let nodes_count = crate::scenario::Millis::try_from(ids.len()).unwrap_or(i64::MAX);
     sim.run_timers_until(started.saturating_add(opts.timeout.saturating_mul(nodes_count)));
     sim.refresh_messages();
     sim.record_step(vec![format!("drain {}", nodes.join(","))]);
+    Ok(drain_out(sim, run))
+}
+
+/// The result of drain `run` (`crate::drain::Drains::runs`) as the simulation stands: where
+/// each evicted pod is now, which pods blocked it and why, which were left.
+#[must_use]
+pub fn drain_out(sim: &Simulation, run: usize) -> DrainOut {
+    let info = &sim.drains().runs[run];
+    let started = info.started;
     let mut pods = Vec::new();
     let mut blocked = Vec::new();
     let mut left = Vec::new();
     let (mut evicted, mut rescheduled, mut stranded) = (0, 0, 0);
     let mut finished = started;
-    for report in &sim.drains().reports[first..] {
+    for report in sim.drains().reports_of(run) {
         finished = finished.max(report.ended.unwrap_or(sim.now()));
         for p in &report.pods {
             let item = || DrainBlock {
@@ -272,8 +296,9 @@ pub fn drain(sim: &mut Simulation, nodes: &[String], opts: DrainOptions) -> Resu
         }
     }
     // Pods whose eviction the drain's evictions caused elsewhere (preemption) are not listed.
-    Ok(DrainOut {
-        nodes: nodes.to_vec(),
+    DrainOut {
+        nodes: info.nodes.iter().map(ToString::to_string).collect(),
+        at: None,
         ok: stranded == 0 && blocked.is_empty(),
         complete: blocked.is_empty(),
         evicted,
@@ -283,7 +308,7 @@ pub fn drain(sim: &mut Simulation, nodes: &[String], opts: DrainOptions) -> Resu
         pods,
         blocked,
         left,
-    })
+    }
 }
 
 fn unschedulable(sim: &Simulation) -> usize {

@@ -648,3 +648,42 @@ fn scenario_pods_join_the_owner_graph() {
         "{c:?}"
     );
 }
+
+#[test]
+fn a_scenario_drain_is_reported_with_its_blocked_pods() {
+    // The scenario's drain at 1s meets a bare pod: refused, nothing on n1 evicted; the output
+    // carries the drain as `scenario_drains`, in JSON and in the table.
+    let input = cluster(&[
+        node("n1", 4),
+        node("n2", 4),
+        pod("bare", 1, Some("n1"), "", ""),
+        web("a", 1, Some("n1")),
+    ]);
+    let req = Request {
+        scenario: Some(
+            Scenario::from_text(
+                "events:\n- at: 1s\n  drain: {node: n1}\n",
+                "scenario.yaml",
+                Path::new("."),
+            )
+            .unwrap(),
+        ),
+        ..Request::default()
+    };
+    let out = simulator::simulate(&input, &req, &mut |_, _| {}).unwrap();
+    assert!(out.drain.is_none());
+    assert_eq!(out.scenario_drains.len(), 1);
+    let d = &out.scenario_drains[0];
+    assert_eq!(d.at.as_deref(), Some("1s"));
+    assert_eq!(d.nodes, ["n1"]);
+    assert!(!d.complete && d.evicted == 0, "{d:?}");
+    let bare = d.blocked.iter().find(|b| b.pod == "default/bare").unwrap();
+    assert_eq!(
+        bare.reason,
+        "cannot delete Pods that declare no controller (use --force to override)"
+    );
+    let v: serde_json::Value = serde_json::from_str(&out.to_json()).unwrap();
+    assert_eq!(v["scenario_drains"][0]["at"], "1s");
+    assert!(v.get("drain").is_none());
+    assert!(out.to_table().contains("Drain of n1 at 1s: NOT possible"));
+}
