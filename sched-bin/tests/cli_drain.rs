@@ -123,6 +123,6 @@ fn simulate_drain_timeout_names_the_pod_a_pdb_blocks() {
         .map(|b| (b["pod"].as_str().unwrap(), b["reason"].as_str().unwrap()))
         .collect();
     let why = "timed out after 30s: Cannot evict pod as it would violate the pod's disruption \
-               budget web-pdb (disruptionsAllowed 0)";
+               budget. The disruption budget web-pdb needs 3 healthy pods and has 3 currently";
     assert_eq!(blocked, [("shop/web-1", why), ("shop/web-2", why)]);
 }

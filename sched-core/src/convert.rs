@@ -806,6 +806,8 @@ pub fn disruption_budget(
         selector,
         rule,
         disruptions_allowed: status.and_then(|s| s.disruptions_allowed).unwrap_or(0),
+        current_healthy: status.and_then(|s| s.current_healthy).unwrap_or(0),
+        desired_healthy: status.and_then(|s| s.desired_healthy).unwrap_or(0),
         disrupted_pods,
     })
 }

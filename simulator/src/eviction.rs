@@ -101,8 +101,11 @@ pub fn sync_budget(sim: &mut Simulation, idx: usize) {
         .count();
     let expected = placed.saturating_add(i32::try_from(queued).unwrap_or(i32::MAX));
     let allowed = b.allowed_for(healthy, expected);
+    let desired = b.desired_for(expected);
     let b = &mut sim.state_mut().disruption_budgets_mut()[idx];
     b.disruptions_allowed = allowed;
+    b.current_healthy = healthy;
+    b.desired_healthy = desired;
     b.disrupted_pods = still;
 }
 
@@ -113,9 +116,20 @@ pub fn request(sim: &mut Simulation, guards: &[usize]) -> Verdict {
         [i] => {
             let b = &mut sim.state_mut().disruption_budgets_mut()[*i];
             if b.disruptions_allowed <= 0 {
+                // upstream checkAndDecrement: the 429's message and its DisruptionBudget cause.
+                let cause = if b.current_healthy <= b.desired_healthy {
+                    format!(
+                        "The disruption budget {} needs {} healthy pods and has {} currently",
+                        b.name, b.desired_healthy, b.current_healthy
+                    )
+                } else {
+                    format!(
+                        "The disruption budget {} does not allow evicting pods currently",
+                        b.name
+                    )
+                };
                 return Verdict::TooManyRequests(format!(
-                    "Cannot evict pod as it would violate the pod's disruption budget {} (disruptionsAllowed 0)",
-                    b.name
+                    "Cannot evict pod as it would violate the pod's disruption budget. {cause}"
                 ));
             }
             b.disruptions_allowed -= 1;

@@ -174,7 +174,7 @@ fn pdb_min_available_refuses_until_the_timeout_and_names_the_blocked_pod() {
     assert_eq!(
         d.blocked[0].reason,
         "timed out after 20s: Cannot evict pod as it would violate the pod's disruption \
-         budget web-pdb (disruptionsAllowed 0)"
+         budget. The disruption budget web-pdb needs 2 healthy pods and has 2 currently"
     );
     assert_eq!(pods_on(&out, "n1"), 1, "a stays where it was");
 
@@ -686,4 +686,38 @@ fn a_scenario_drain_is_reported_with_its_blocked_pods() {
     assert_eq!(v["scenario_drains"][0]["at"], "1s");
     assert!(v.get("drain").is_none());
     assert!(out.to_table().contains("Drain of n1 at 1s: NOT possible"));
+}
+
+#[test]
+fn a_refusal_quotes_upstreams_eviction_message_and_cause() {
+    // upstream checkAndDecrement: after a1's eviction spent the one disruption, a2's refusal
+    // quotes the status the controller computed (3 healthy, 2 desired): "does not allow
+    // evicting pods currently" (healthy > desired), not "needs … healthy pods".
+    let input = cluster(&[
+        node("n1", 4),
+        node("n2", 8),
+        web("a1", 1, Some("n1")),
+        web("a2", 1, Some("n1")),
+        web("b", 1, Some("n2")),
+        pdb("maxUnavailable: 1", ""),
+    ]);
+    let mut sim = Simulation::new(input.state.clone(), Vec::new(), &Default::default(), 0).unwrap();
+    sim.run_snapshot();
+    let n1 = sim.state().node_id("n1").unwrap();
+    simulator::drain::start(&mut sim, &[n1], DrainOptions::default());
+    let r = &sim.drains().reports[0];
+    let a2 = pod_drain(r, "default/a2");
+    assert_eq!((&a2.outcome, a2.retries), (&Outcome::Waiting, 1));
+    assert_eq!(
+        a2.reason.as_deref(),
+        Some(
+            "Cannot evict pod as it would violate the pod's disruption budget. The disruption \
+             budget web-pdb does not allow evicting pods currently"
+        )
+    );
+    let b = &sim.state().disruption_budgets()[0];
+    assert_eq!(
+        (b.current_healthy, b.desired_healthy, b.disruptions_allowed),
+        (3, 2, 0)
+    );
 }
