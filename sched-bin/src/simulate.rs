@@ -338,12 +338,12 @@ mod tests {
         let s = &v["summary"];
         assert_eq!(s["loaded"]["namespaces"], 2);
         assert_eq!(s["loaded"]["services"], 1);
-        assert_eq!(s["loaded"]["replica_sets"], 1);
+        assert_eq!(s["loaded"]["replica_sets"], 2);
         assert_eq!(s["skipped_kinds"], serde_json::json!({}));
         a.output = OutputFormat::Table;
         let table = execute(&a, ProgressBar::hidden()).unwrap();
         assert!(
-            table.contains("2 namespace(s), 1 service(s), 1 replicaset(s)"),
+            table.contains("2 namespace(s), 1 service(s), 2 replicaset(s)"),
             "{table}"
         );
     }

@@ -797,9 +797,13 @@ pub fn disruption_budget(
         .map(|s| compile_label_selector(s, interner))
         .filter(|s| !s.invalid);
     let status = pdb.status.as_ref();
-    let mut disrupted_pods: Vec<Arc<str>> = status
+    let mut disrupted_pods: Vec<(Arc<str>, i64)> = status
         .and_then(|s| s.disrupted_pods.as_ref())
-        .map(|m| m.keys().map(|k| Arc::from(k.as_str())).collect())
+        .map(|m| {
+            m.iter()
+                .map(|(k, t)| (Arc::from(k.as_str()), t.0.as_millisecond()))
+                .collect()
+        })
         .unwrap_or_default();
     disrupted_pods.sort();
     Ok(DisruptionBudget {
@@ -808,6 +812,8 @@ pub fn disruption_budget(
         selector,
         rule,
         disruptions_allowed: status.and_then(|s| s.disruptions_allowed).unwrap_or(0),
+        current_healthy: status.and_then(|s| s.current_healthy).unwrap_or(0),
+        desired_healthy: status.and_then(|s| s.desired_healthy).unwrap_or(0),
         disrupted_pods,
     })
 }

@@ -552,9 +552,14 @@ pub struct DisruptionBudget {
     pub rule: BudgetRule,
     /// `status.disruptionsAllowed` (0 when the object has no status).
     pub disruptions_allowed: i32,
-    /// Names of the pods in `status.disruptedPods` (evictions the API server has accepted and
-    /// the disruption controller has not yet seen processed), sorted.
-    pub disrupted_pods: Vec<Arc<str>>,
+    /// `status.currentHealthy` (what the eviction API's refusal quotes).
+    pub current_healthy: i32,
+    /// `status.desiredHealthy`.
+    pub desired_healthy: i32,
+    /// `status.disruptedPods` (evictions the API server has accepted and the disruption
+    /// controller has not yet seen processed): pod name and when the eviction was accepted
+    /// (Unix milliseconds), sorted by name.
+    pub disrupted_pods: Vec<(Arc<str>, i64)>,
 }
 
 /// The budget of a [`DisruptionBudget`].
@@ -599,7 +604,7 @@ impl DisruptionBudget {
     #[must_use]
     pub fn has_disrupted(&self, name: &str) -> bool {
         self.disrupted_pods
-            .binary_search_by(|p| (**p).cmp(name))
+            .binary_search_by(|(p, _)| (**p).cmp(name))
             .is_ok()
     }
 
@@ -607,23 +612,30 @@ impl DisruptionBudget {
     /// disruptions `healthy` running pods out of `expected` allow (never negative).
     #[must_use]
     pub fn allowed_for(&self, healthy: i32, expected: i32) -> i32 {
-        // Percentages round up (upstream GetScaledValueFromIntOrPercent with roundUp=true).
-        let pct = |p: i32| -> i32 {
-            let v = i64::from(p) * i64::from(expected);
-            i32::try_from((v + 99) / 100).unwrap_or(i32::MAX)
-        };
-        let desired = match self.rule {
-            BudgetRule::MinAvailable(n) => n,
-            BudgetRule::MinAvailablePercent(p) => pct(p),
-            BudgetRule::MaxUnavailable(n) => expected.saturating_sub(n).max(0),
-            BudgetRule::MaxUnavailablePercent(p) => expected.saturating_sub(pct(p)).max(0),
-            BudgetRule::Unset => 0,
-        };
+        let desired = self.desired_for(expected);
         // upstream updatePdbStatus: no expected pods, or not more healthy than desired: 0.
         if expected <= 0 {
             return 0;
         }
         healthy.saturating_sub(desired).max(0)
+    }
+
+    /// upstream disruption controller `getExpectedPodCount`'s `desiredHealthy` for `expected`
+    /// pods.
+    #[must_use]
+    pub fn desired_for(&self, expected: i32) -> i32 {
+        // Percentages round up (upstream GetScaledValueFromIntOrPercent with roundUp=true).
+        let pct = |p: i32| -> i32 {
+            let v = i64::from(p) * i64::from(expected);
+            i32::try_from((v + 99) / 100).unwrap_or(i32::MAX)
+        };
+        match self.rule {
+            BudgetRule::MinAvailable(n) => n,
+            BudgetRule::MinAvailablePercent(p) => pct(p),
+            BudgetRule::MaxUnavailable(n) => expected.saturating_sub(n).max(0),
+            BudgetRule::MaxUnavailablePercent(p) => expected.saturating_sub(pct(p)).max(0),
+            BudgetRule::Unset => 0,
+        }
     }
 }
 

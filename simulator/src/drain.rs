@@ -3,15 +3,28 @@
 //! As `kubectl drain` (k8s.io/kubectl `pkg/drain`): every named node is cordoned first, then
 //! each node's pods go through kubectl's filters, in kubectl's order:
 //!
-//! 1. a pod whose controller is a DaemonSet is left in place (`--ignore-daemonsets`);
-//! 2. a mirror pod (annotation `kubernetes.io/config.mirror`, a kubelet static pod) is left in
-//!    place: the API cannot delete it;
+//! 1. a pod whose controller is a DaemonSet is left in place (`--ignore-daemonsets`), unless
+//!    that DaemonSet is missing from the snapshot ([`crate::owners`]): refused (kubectl's
+//!    `daemonsets.apps "NAME" not found`), or deleted under `--force`;
+//! 2. a mirror pod (annotation `kubernetes.io/config.mirror`, a kubelet static pod) is
+//!    skipped: left in place, never refused (the API cannot delete it);
 //! 3. a pod with an `emptyDir` volume is refused unless `--delete-emptydir-data`;
-//! 4. a pod without a controller owner reference is refused unless `--force`.
+//! 4. a pod without a controller owner reference is refused unless `--force` (then deleted
+//!    for good). A pod whose controller (not a DaemonSet) is missing from the snapshot passes
+//!    (kubectl only asks for the reference) but nothing recreates it once evicted.
+//!
+//! Controllers are read from the owner graph ([`crate::owners`]), built from the snapshot's
+//! objects and the scenario's pods.
 //!
 //! Terminal pods hold nothing and are not on a node here. When some pod of a node is refused,
-//! nothing on that node is evicted (kubectl fails the node before evicting) and the result
-//! names each refused pod and why; the other nodes are still drained.
+//! nothing on that node is evicted (kubectl's `GetPodsForDeletion` fails the node before any
+//! eviction) and the result names each refused pod and why.
+//!
+//! Nodes are drained one after the other, in the order given, as kubectl's `RunDrain`: the
+//! next node starts when the previous one's evictions are all done. A node that fails (a pod
+//! refused, an eviction timed out or failed) aborts the command, as kubectl without
+//! `--ignore-errors` ("unable to drain node, aborting command"): the nodes after it stay
+//! cordoned and are not drained, and the result says so for each of their pods.
 //!
 //! The others are evicted through the eviction API's rules (`pkg/registry/core/pod/storage/
 //! eviction.go`): a pod guarded by more than one PodDisruptionBudget cannot be evicted (an
@@ -23,6 +36,7 @@
 //! status recomputed as the disruption controller would (`crate::eviction::sync_budget`).
 
 use crate::engine::Simulation;
+use crate::owners::Controller;
 use crate::scenario::Millis;
 use sched_core::state::NodeId;
 use std::sync::Arc;
@@ -77,6 +91,8 @@ pub enum Outcome {
     Waiting,
     /// It left the node some other way while the drain waited (deleted, finished).
     Gone,
+    /// Its node was not drained: an earlier node's drain failed and kubectl aborted.
+    Aborted,
 }
 
 /// One pod of a drained node.
@@ -90,11 +106,16 @@ pub struct PodDrain {
     pub reason: Option<String>,
     /// Refusals (429) of its eviction so far.
     pub retries: u32,
+    /// For a pod nothing recreates once evicted (no controller under `--force`, a controller
+    /// missing from the snapshot): kubectl's warning, or why.
+    pub note: Option<String>,
 }
 
 /// One node's drain.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NodeDrain {
+    /// The drain (index in [`Drains::runs`]) this node is part of.
+    pub run: usize,
     /// The node.
     pub node: Arc<str>,
     /// When it started (virtual time).
@@ -126,6 +147,19 @@ struct Job {
     deadline: Millis,
     next: Millis,
     cause: String,
+    /// The nodes to drain after this one, in order.
+    rest: Vec<NodeId>,
+    opts: DrainOptions,
+    run: usize,
+}
+
+/// One `kubectl drain` of some nodes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DrainRun {
+    /// The nodes, in the order given.
+    pub nodes: Vec<Arc<str>>,
+    /// When it started (virtual time).
+    pub started: Millis,
 }
 
 /// Drains in progress and done.
@@ -133,6 +167,8 @@ struct Job {
 pub struct Drains {
     jobs: Vec<Job>,
     /// Every drain started, in order.
+    pub runs: Vec<DrainRun>,
+    /// Every node's drain, in the order they started (their [`NodeDrain::run`] says whose).
     pub reports: Vec<NodeDrain>,
 }
 
@@ -150,134 +186,247 @@ impl Drains {
     }
 }
 
-/// kubectl's filters for one pod: `None` to evict, or the outcome and reason.
-fn filter(pod: &sched_core::model::PodInfo, opts: DrainOptions) -> Option<(Outcome, &'static str)> {
-    if pod.drain.daemon_set {
-        return Some((
-            Outcome::Left,
-            "DaemonSet-managed pod: ignored (--ignore-daemonsets)",
-        ));
-    }
-    if pod.drain.mirror {
-        return Some((
-            Outcome::Left,
-            "mirror pod (kubelet static pod): the API cannot delete it",
-        ));
-    }
-    if pod.drain.empty_dir && !opts.delete_emptydir_data {
-        return Some((
-            Outcome::Refused,
-            "cannot delete Pods with local storage (use --delete-emptydir-data to override)",
-        ));
-    }
-    if !pod.has_controller && !opts.force {
-        return Some((
-            Outcome::Refused,
-            "cannot delete Pods that declare no controller (use --force to override)",
-        ));
-    }
-    None
+/// What kubectl's filters decide for one pod.
+enum Decision {
+    /// Evict it; `orphan` (with kubectl's warning) when nothing will recreate it.
+    Evict { orphan: Option<String> },
+    /// Leave it on the node.
+    Left(String),
+    /// Refuse the node.
+    Refused(String),
 }
 
-/// Cordons `nodes`, then starts draining each in order: refused nodes are reported at once,
-/// the others get a first round of evictions now. Returns the indexes of their reports in
-/// [`Drains::reports`].
-pub fn start(sim: &mut Simulation, nodes: &[NodeId], opts: DrainOptions) -> Vec<usize> {
+/// kubectl's filters for one pod (`pkg/drain/filters.go`, in its order: DaemonSet, mirror,
+/// local storage, unreplicated), reading its controller from the owner graph.
+fn filter(sim: &Simulation, pod: &sched_core::model::PodInfo, opts: DrainOptions) -> Decision {
+    let controller = sim.owners().pod_controller(pod);
+    // daemonSetFilter: a DaemonSet pod is left, unless its DaemonSet is gone (kubectl's Get
+    // returns NotFound): an error, or with --force a deletion with a warning.
+    if let Some(ds) = controller.object().filter(|o| &*o.kind == "DaemonSet") {
+        if matches!(controller, Controller::Missing(_)) {
+            let not_found = format!("daemonsets.apps \"{}\" not found", ds.name);
+            return if opts.force {
+                Decision::Evict {
+                    orphan: Some(format!(
+                        "{not_found}: deleted under --force, nothing recreates it"
+                    )),
+                }
+            } else {
+                Decision::Refused(format!(
+                    "cannot delete {not_found} (the snapshot holds DaemonSets but not this one; --force deletes the pod)"
+                ))
+            };
+        }
+        return Decision::Left("DaemonSet-managed pod: ignored (--ignore-daemonsets)".into());
+    }
+    if pod.drain.mirror {
+        return Decision::Left(
+            "mirror pod (kubelet static pod): skipped, the API cannot delete it".into(),
+        );
+    }
+    if pod.drain.empty_dir && !opts.delete_emptydir_data {
+        return Decision::Refused(
+            "cannot delete Pods with local storage (use --delete-emptydir-data to override)".into(),
+        );
+    }
+    match controller {
+        Controller::None if !opts.force => Decision::Refused(
+            "cannot delete Pods that declare no controller (use --force to override)".into(),
+        ),
+        Controller::None => Decision::Evict {
+            orphan: Some("no controller recreates it (--force)".into()),
+        },
+        // unreplicatedFilter only asks for a controller reference; a missing controller
+        // recreates nothing.
+        Controller::Missing(c) => Decision::Evict {
+            orphan: Some(format!(
+                "its controller {c} is not in the snapshot: nothing recreates it"
+            )),
+        },
+        Controller::Present(_) | Controller::NotCaptured(_) => Decision::Evict { orphan: None },
+    }
+}
+
+/// Cordons `nodes`, then starts draining the first: a node refused at once aborts the rest;
+/// otherwise its first round of evictions runs now and the next node starts when it is done
+/// ([`run_due`]). Returns the drain's index in [`Drains::runs`]; its nodes' reports are those
+/// of [`Drains::reports`] with that [`NodeDrain::run`].
+pub fn start(sim: &mut Simulation, nodes: &[NodeId], opts: DrainOptions) -> usize {
     for &id in nodes {
         sim.set_cordon(id, true);
     }
+    let run = sim.drains().runs.len();
+    let names = nodes
+        .iter()
+        .map(|&id| sim.state().node(id).info.name.clone())
+        .collect();
+    let started = sim.now();
+    sim.drains_mut().runs.push(DrainRun {
+        nodes: names,
+        started,
+    });
+    if let Some((&id, rest)) = nodes.split_first() {
+        begin(sim, run, id, rest.to_vec(), opts);
+    }
+    run_due(sim, sim.now());
+    run
+}
+
+impl Drains {
+    /// The node reports of drain `run`.
+    pub fn reports_of(&self, run: usize) -> impl Iterator<Item = &NodeDrain> {
+        self.reports.iter().filter(move |r| r.run == run)
+    }
+}
+
+/// kubectl's filters over the pods of `id`: its report; a job when something is to be evicted
+/// (its first round due now); the rest aborted when a pod is refused.
+fn begin(sim: &mut Simulation, run: usize, id: NodeId, rest: Vec<NodeId>, opts: DrainOptions) {
     let now = sim.now();
-    let mut started = Vec::new();
-    for &id in nodes {
+    let node = sim.state().node(id);
+    let name = node.info.name.clone();
+    let mut keys: Vec<Arc<str>> = node.pods.iter().map(|p| p.key.clone()).collect();
+    keys.sort();
+    let mut pods = Vec::with_capacity(keys.len());
+    let mut refused = false;
+    for k in keys {
+        let pod = &sim.state().pod(&k).expect("a pod of the node").info;
+        let (outcome, reason, note) = match filter(sim, pod, opts) {
+            Decision::Evict { orphan } => (Outcome::Waiting, None, orphan),
+            Decision::Left(r) => (Outcome::Left, Some(r), None),
+            Decision::Refused(r) => {
+                refused = true;
+                (Outcome::Refused, Some(r), None)
+            }
+        };
+        pods.push(PodDrain {
+            key: k,
+            outcome,
+            reason,
+            retries: 0,
+            note,
+        });
+    }
+    let waiting = pods.iter().any(|p| p.outcome == Outcome::Waiting);
+    let drains = sim.drains_mut();
+    drains.reports.push(NodeDrain {
+        run,
+        node: name.clone(),
+        started: now,
+        ended: (refused || !waiting).then_some(now),
+        pods,
+    });
+    let r = drains.reports.len() - 1;
+    if refused {
+        // kubectl: the node fails before any eviction; the pods that would have been
+        // evicted stay where they are.
+        for p in &mut drains.reports[r].pods {
+            if p.outcome == Outcome::Waiting {
+                p.outcome = Outcome::Refused;
+                p.reason = Some("not evicted: other pods of the node were refused".into());
+            }
+        }
+        abort(sim, run, &name, &rest);
+        return;
+    }
+    if !waiting {
+        // Nothing to evict: drained at once, on to the next node.
+        if let Some((&next, more)) = rest.split_first() {
+            begin(sim, run, next, more.to_vec(), opts);
+        }
+        return;
+    }
+    sim.drains_mut().jobs.push(Job {
+        node: id,
+        report: r,
+        deadline: now.saturating_add(opts.timeout),
+        next: now,
+        cause: format!("drain of {name}"),
+        rest,
+        opts,
+        run,
+    });
+}
+
+/// kubectl aborts the command after node `failed`: `rest` stay cordoned, not drained.
+fn abort(sim: &mut Simulation, run: usize, failed: &str, rest: &[NodeId]) {
+    let now = sim.now();
+    for &id in rest {
         let node = sim.state().node(id);
         let name = node.info.name.clone();
         let mut keys: Vec<Arc<str>> = node.pods.iter().map(|p| p.key.clone()).collect();
         keys.sort();
-        let mut pods = Vec::with_capacity(keys.len());
-        let mut refused = false;
-        for k in keys {
-            let pod = &sim.state().pod(&k).expect("a pod of the node").info;
-            let (outcome, reason) = match filter(pod, opts) {
-                None => (Outcome::Waiting, None),
-                Some((o, r)) => {
-                    refused |= o == Outcome::Refused;
-                    (o, Some(r.to_string()))
-                }
-            };
-            pods.push(PodDrain {
-                key: k,
-                outcome,
-                reason,
+        let reason = format!(
+            "node not drained: kubectl drain aborted after node {failed} failed (unable to drain node \"{failed}\", aborting command)"
+        );
+        let pods = keys
+            .into_iter()
+            .map(|key| PodDrain {
+                key,
+                outcome: Outcome::Aborted,
+                reason: Some(reason.clone()),
                 retries: 0,
-            });
-        }
-        let report = NodeDrain {
-            node: name.clone(),
+                note: None,
+            })
+            .collect();
+        sim.drains_mut().reports.push(NodeDrain {
+            run,
+            node: name,
             started: now,
-            ended: refused.then_some(now),
+            ended: Some(now),
             pods,
-        };
-        let drains = sim.drains_mut();
-        drains.reports.push(report);
-        let r = drains.reports.len() - 1;
-        started.push(r);
-        if refused {
-            // kubectl: the node fails before any eviction; the pods that would have been
-            // evicted stay where they are.
-            for p in &mut drains.reports[r].pods {
-                if p.outcome == Outcome::Waiting {
-                    p.outcome = Outcome::Refused;
-                    p.reason = Some("not evicted: other pods of the node were refused".into());
-                }
-            }
-            continue;
-        }
-        drains.jobs.push(Job {
-            node: id,
-            report: r,
-            deadline: now.saturating_add(opts.timeout),
-            next: now,
-            cause: format!("drain of {name}"),
         });
     }
-    run_due(sim, now);
-    started
 }
 
-/// Runs the rounds of evictions due at `now` (call after the clock reached it).
+/// Runs the rounds of evictions due at `now` (call after the clock reached it), and starts
+/// the next node of a drain whose node is done.
 pub fn run_due(sim: &mut Simulation, now: Millis) {
-    let mut jobs = std::mem::take(&mut sim.drains_mut().jobs);
-    jobs.sort_by_key(|j| j.report);
-    let mut keep = Vec::new();
-    for mut job in jobs {
-        if job.next > now {
-            keep.push(job);
-            continue;
-        }
-        if round(sim, &job, now) {
-            sim.drains_mut().reports[job.report].ended = Some(now);
-        } else if now >= job.deadline {
+    while sim.drains().jobs.iter().any(|j| j.next <= now) {
+        let mut jobs = std::mem::take(&mut sim.drains_mut().jobs);
+        jobs.sort_by_key(|j| j.report);
+        let mut keep = Vec::new();
+        for mut job in jobs {
+            if job.next > now {
+                keep.push(job);
+                continue;
+            }
+            let done = round(sim, &job, now);
+            if !done && now < job.deadline {
+                job.next = now
+                    .saturating_add(RETRY_INTERVAL)
+                    .min(job.deadline.max(now + 1));
+                keep.push(job);
+                continue;
+            }
             let r = &mut sim.drains_mut().reports[job.report];
             r.ended = Some(now);
-            for p in &mut r.pods {
-                if p.outcome == Outcome::Waiting {
-                    p.outcome = Outcome::TimedOut;
-                    let why = p.reason.take().unwrap_or_default();
-                    p.reason = Some(format!(
-                        "timed out after {}: {why}",
-                        crate::scenario::format_millis(now - r.started)
-                    ));
+            if !done {
+                for p in &mut r.pods {
+                    if p.outcome == Outcome::Waiting {
+                        p.outcome = Outcome::TimedOut;
+                        let why = p.reason.take().unwrap_or_default();
+                        p.reason = Some(format!(
+                            "timed out after {}: {why}",
+                            crate::scenario::format_millis(now - r.started)
+                        ));
+                    }
                 }
             }
-        } else {
-            job.next = now
-                .saturating_add(RETRY_INTERVAL)
-                .min(job.deadline.max(now + 1));
-            keep.push(job);
+            let failed = r
+                .pods
+                .iter()
+                .any(|p| matches!(p.outcome, Outcome::TimedOut | Outcome::Failed));
+            let name = r.node.clone();
+            if failed {
+                abort(sim, job.run, &name, &job.rest);
+            } else if let Some((&next, more)) = job.rest.split_first() {
+                begin(sim, job.run, next, more.to_vec(), job.opts);
+            }
         }
+        keep.append(&mut sim.drains_mut().jobs);
+        sim.drains_mut().jobs = keep;
     }
-    keep.append(&mut sim.drains_mut().jobs);
-    sim.drains_mut().jobs = keep;
 }
 
 /// One round of evictions of a job's waiting pods at `now`. `true` when none is left waiting.
@@ -308,12 +457,16 @@ fn round(sim: &mut Simulation, job: &Job, now: Millis) -> bool {
                 synced.push(b);
             }
         }
-        let verdict = crate::eviction::request(sim, &info, &guards);
+        let verdict = crate::eviction::request(sim, &guards);
         let p = &mut sim.drains_mut().reports[job.report].pods[i];
         match verdict {
             crate::eviction::Verdict::Accepted => {
                 p.outcome = Outcome::Evicted { at: now };
-                sim.evict_pod(&key, &job.cause);
+                if p.note.is_some() {
+                    sim.delete_orphan(&key, &job.cause);
+                } else {
+                    sim.evict_pod(&key, &job.cause);
+                }
             }
             crate::eviction::Verdict::TooManyRequests(why) => {
                 p.retries += 1;

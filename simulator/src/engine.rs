@@ -205,6 +205,8 @@ pub struct Simulation {
     timers: crate::eviction::NoExecuteTimers,
     /// The workloads `scale` events act on (`crate::workloads`).
     workloads: crate::workloads::Workloads,
+    /// Owner references of the snapshot's objects and the scenario's pods (`crate::owners`).
+    owners: Arc<crate::owners::OwnerGraph>,
 }
 
 impl std::fmt::Debug for Simulation {
@@ -282,6 +284,7 @@ impl Simulation {
             drains: crate::drain::Drains::default(),
             timers: crate::eviction::NoExecuteTimers::default(),
             workloads: crate::workloads::Workloads::default(),
+            owners: Arc::default(),
         };
         sim.recount();
         for pod in pending {
@@ -306,6 +309,18 @@ impl Simulation {
         self.workloads = workloads;
     }
 
+    /// The owner references of the snapshot's objects (what `kubectl drain` reads of
+    /// controllers); the pods a scenario creates are added to it.
+    pub fn set_owners(&mut self, owners: Arc<crate::owners::OwnerGraph>) {
+        self.owners = owners;
+    }
+
+    /// The owner graph.
+    #[must_use]
+    pub fn owners(&self) -> &crate::owners::OwnerGraph {
+        &self.owners
+    }
+
     /// The cluster state.
     #[must_use]
     pub fn state(&self) -> &ClusterState {
@@ -316,6 +331,11 @@ impl Simulation {
 
     pub(crate) fn state_mut(&mut self) -> &mut ClusterState {
         &mut self.state
+    }
+
+    /// Virtual time 0 as Unix milliseconds (the snapshot's newest creation time).
+    pub(crate) fn origin(&self) -> i64 {
+        self.origin
     }
 
     pub(crate) fn drains_mut(&mut self) -> &mut crate::drain::Drains {
@@ -335,6 +355,12 @@ impl Simulation {
     /// Evicts a placed pod (deleted; recreated pending when it has a controller).
     pub(crate) fn evict_pod(&mut self, key: &str, cause: &str) {
         self.evict(key, cause, false);
+    }
+
+    /// Deletes a placed pod for good: nothing recreates it (an orphan whose controller is
+    /// gone, evicted by a drain under `--force`).
+    pub(crate) fn delete_orphan(&mut self, key: &str, cause: &str) {
+        self.evict_as(key, cause, Some(false));
     }
 
     /// The pods waiting in the queue (active and unschedulable).
@@ -762,6 +788,12 @@ impl Simulation {
     /// (`Deleted`, with the eviction's cause), as in a live cluster. `recreate_bare` keeps a
     /// bare pod too (the drain action, until it models `kubectl drain --force`).
     fn evict(&mut self, key: &str, cause: &str, recreate_bare: bool) {
+        self.evict_as(key, cause, recreate_bare.then_some(true));
+    }
+
+    /// [`Simulation::evict`]: `recreate` `None` recreates a pod with a controller only,
+    /// `Some(r)` recreates it or not whatever its owners.
+    fn evict_as(&mut self, key: &str, cause: &str, recreate: Option<bool>) {
         let Some((mut info, node)) = self.unplace(key) else {
             return;
         };
@@ -780,7 +812,7 @@ impl Simulation {
         rec.evictions += 1;
         rec.evicted_by = Some(cause.to_string());
         rec.generation += 1;
-        if !info.has_controller && !recreate_bare {
+        if !recreate.unwrap_or(info.has_controller) {
             rec.status = PodStatus::Deleted;
             rec.node = Some(from.clone());
             rec.evicted_from = Some(from);
@@ -956,6 +988,8 @@ impl Simulation {
             })?;
         info.creation_millis = self.origin + self.now;
         let key = info.key.clone();
+        // A pod created again under the same name keeps its first owners.
+        Arc::make_mut(&mut self.owners).add_meta("Pod", &manifest.metadata);
         if self.enqueue_new(info, p.duration).is_none() {
             return Err(ScenarioError {
                 location: location.clone(),

@@ -4,13 +4,15 @@
 //! - [`request`] is the eviction subresource (`pkg/registry/core/pod/storage/eviction.go`):
 //!   no guarding budget → accepted; more than one → an error; one whose
 //!   `status.disruptionsAllowed` is 0 → 429 (retry later); else accepted, spending one
-//!   disruption and listing the pod in `status.disruptedPods`.
+//!   disruption (the pod is deleted at once, see [`request`] on `status.disruptedPods`).
 //! - [`sync_budget`] is the disruption controller (`pkg/controller/disruption`): placed pods
-//!   the budget selects are healthy (Placer has no readiness); the expected count is the
-//!   healthy pods plus the selected pods waiting in the queue (upstream reads the
-//!   controllers' `spec.replicas` for percentages and `maxUnavailable`; a recreated pod waits
-//!   in the queue, so the two agree for pods with a controller). `disruptionsAllowed` is
-//!   `healthy − desiredHealthy`, at least 0, and 0 when nothing is expected.
+//!   the budget selects are healthy (Placer has no readiness) unless being deleted or listed
+//!   in `status.disruptedPods` less than [`DELETION_TIMEOUT`] ago (upstream
+//!   `countHealthyPods`); the expected count is the placed pods plus the selected pods
+//!   waiting in the queue (upstream reads the controllers' `spec.replicas` for percentages
+//!   and `maxUnavailable`; a recreated pod waits in the queue, so the two agree for pods with
+//!   a controller). `disruptionsAllowed` is `healthy − desiredHealthy`, at least 0, and 0
+//!   when nothing is expected.
 //! - [`NoExecuteTimers`] is the taint eviction controller (`pkg/controller/tainteviction`):
 //!   a pod that does not tolerate every `NoExecute` taint of its node is evicted at once;
 //!   one that tolerates them all is evicted after the smallest `tolerationSeconds` of the
@@ -50,56 +52,93 @@ pub fn guarding_budgets(state: &ClusterState, pod: &PodInfo) -> Vec<usize> {
         .collect()
 }
 
+/// upstream disruption controller `DeletionTimeout`: an entry of `status.disruptedPods` older
+/// than this no longer keeps its pod out of the healthy count.
+pub const DELETION_TIMEOUT: Millis = 2 * 60 * 1000;
+
 /// The disruption controller's sync of budget `idx` against the current placement.
+///
+/// As upstream `buildDisruptedPodMap` + `countHealthyPods`: an entry of
+/// `status.disruptedPods` is kept while its pod exists, is not being deleted and the entry is
+/// younger than [`DELETION_TIMEOUT`]; a kept pod is not counted healthy (its eviction was
+/// accepted, its deletion not yet seen), so it lowers `disruptionsAllowed`.
 pub fn sync_budget(sim: &mut Simulation, idx: usize) {
+    let wall = sim.origin().saturating_add(sim.now());
     let state = sim.state();
     let b = &state.disruption_budgets()[idx];
     let Some(selector) = b.selector.clone() else {
         return;
     };
     let ns = [b.namespace];
-    let mut healthy: i32 = 0;
+    let interner = state.interner();
+    let ns_name: Arc<str> = interner.resolve_arc(ns[0]);
+    let still: Vec<(Arc<str>, i64)> = b
+        .disrupted_pods
+        .iter()
+        .filter(|(n, at)| {
+            at.saturating_add(DELETION_TIMEOUT) > wall
+                && state
+                    .pod(&format!("{ns_name}/{n}"))
+                    .is_some_and(|e| !e.info.terminating)
+        })
+        .cloned()
+        .collect();
+    // Healthy: placed (Placer has no readiness), not being deleted, not just disrupted.
+    let (mut placed, mut healthy): (i32, i32) = (0, 0);
     state.for_each_pod_matching(&selector, Some(&ns), |p, _| {
-        if !p.terminating {
+        if p.terminating {
+            return;
+        }
+        placed = placed.saturating_add(1);
+        let disrupted = still.binary_search_by(|(n, _)| (**n).cmp(&*p.name)).is_ok();
+        if !disrupted {
             healthy = healthy.saturating_add(1);
         }
     });
-    let interner = state.interner();
     let queued = sim
         .queued_pods()
         .filter(|p| p.namespace_sym == ns[0] && selector.matches(&p.labels, interner))
         .count();
-    let expected = healthy.saturating_add(i32::try_from(queued).unwrap_or(i32::MAX));
-    let ns_name: Arc<str> = interner.resolve_arc(ns[0]);
+    let expected = placed.saturating_add(i32::try_from(queued).unwrap_or(i32::MAX));
     let allowed = b.allowed_for(healthy, expected);
-    // A listed pod that no longer exists has been processed: the controller drops it.
-    let still: Vec<Arc<str>> = b
-        .disrupted_pods
-        .iter()
-        .filter(|n| state.pod(&format!("{ns_name}/{n}")).is_some())
-        .cloned()
-        .collect();
+    let desired = b.desired_for(expected);
     let b = &mut sim.state_mut().disruption_budgets_mut()[idx];
     b.disruptions_allowed = allowed;
+    b.current_healthy = healthy;
+    b.desired_healthy = desired;
     b.disrupted_pods = still;
 }
 
-/// The eviction subresource for a running `pod` guarded by `guards`.
-pub fn request(sim: &mut Simulation, pod: &PodInfo, guards: &[usize]) -> Verdict {
+/// The eviction subresource for a running pod guarded by `guards`.
+pub fn request(sim: &mut Simulation, guards: &[usize]) -> Verdict {
     match guards {
         [] => Verdict::Accepted,
         [i] => {
             let b = &mut sim.state_mut().disruption_budgets_mut()[*i];
             if b.disruptions_allowed <= 0 {
+                // upstream checkAndDecrement: the 429's message and its DisruptionBudget cause.
+                let cause = if b.current_healthy <= b.desired_healthy {
+                    format!(
+                        "The disruption budget {} needs {} healthy pods and has {} currently",
+                        b.name, b.desired_healthy, b.current_healthy
+                    )
+                } else {
+                    format!(
+                        "The disruption budget {} does not allow evicting pods currently",
+                        b.name
+                    )
+                };
                 return Verdict::TooManyRequests(format!(
-                    "Cannot evict pod as it would violate the pod's disruption budget {} (disruptionsAllowed 0)",
-                    b.name
+                    "Cannot evict pod as it would violate the pod's disruption budget. {cause}"
                 ));
             }
             b.disruptions_allowed -= 1;
-            if let Err(at) = b.disrupted_pods.binary_search(&pod.name) {
-                b.disrupted_pods.insert(at, pod.name.clone());
-            }
+            // upstream also lists the pod in `status.disruptedPods` until the controller sees
+            // it deleted. Placer deletes it in the same step, so the controller's next sync
+            // would drop the entry; it is not kept, lest the replacement Placer recreates
+            // under the same name be taken for the evicted pod. (Upstream's ReplicaSets name
+            // replacements afresh; a StatefulSet's same-name replacement, which upstream keeps
+            // out of the healthy count for up to `DELETION_TIMEOUT`, is counted at once here.)
             Verdict::Accepted
         }
         many => {

@@ -17,6 +17,7 @@ pub mod drain;
 pub mod engine;
 pub mod eviction;
 pub mod output;
+pub mod owners;
 pub mod report;
 pub mod run;
 pub mod scenario;

@@ -239,6 +239,9 @@ impl Serialize for BTreeMapOrdered {
 pub struct DrainOut {
     /// The drained nodes.
     pub nodes: Vec<String>,
+    /// For a scenario's drain: when it started (virtual time, e.g. `2m`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
     /// Every pod that had to leave left and found a node: the drain is safe.
     pub ok: bool,
     /// Every pod that had to leave was evicted (none refused, none timed out).
@@ -255,7 +258,8 @@ pub struct DrainOut {
     pub pods: Vec<DrainPod>,
     /// Pods that blocked the drain: refused by kubectl's filters (no controller without
     /// `--force`, `emptyDir` without `--delete-emptydir-data`), or whose eviction a
-    /// PodDisruptionBudget refused until the timeout, with why.
+    /// PodDisruptionBudget refused until the timeout, with why; and the pods of nodes not
+    /// drained because an earlier node failed (kubectl aborts the command).
     pub blocked: Vec<DrainBlock>,
     /// Pods left on the drained nodes on purpose: DaemonSet pods, mirror pods.
     pub left: Vec<DrainBlock>,
@@ -336,6 +340,10 @@ pub struct Output {
     /// The drain what-if.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub drain: Option<DrainOut>,
+    /// The scenario's `drain` events, each as the run left it (where its evicted pods are at
+    /// the end of the run).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub scenario_drains: Vec<DrainOut>,
     /// The plan search.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plan: Option<PlanOut>,
@@ -590,6 +598,7 @@ impl Output {
             timeline: timeline(sim.timeline(), interner),
             added_nodes: Vec::new(),
             drain: None,
+            scenario_drains: Vec::new(),
             plan: None,
         }
     }
@@ -655,6 +664,9 @@ impl Output {
         }
         if let Some(p) = &self.plan {
             table_plan(&mut out, p);
+        }
+        for d in &self.scenario_drains {
+            table_drain(&mut out, d);
         }
         if let Some(d) = &self.drain {
             table_drain(&mut out, d);
@@ -898,8 +910,11 @@ fn table_nodes(out: &mut String, nodes: &[NodeOut]) {
 fn table_drain(out: &mut String, d: &DrainOut) {
     let _ = writeln!(
         out,
-        "\nDrain of {}: {} — {} pod(s) evicted in {}, {} placed elsewhere, {} without a node, {} blocking, {} left in place.",
+        "\nDrain of {}{}: {} — {} pod(s) evicted in {}, {} placed elsewhere, {} without a node, {} blocking, {} left in place.",
         d.nodes.join(", "),
+        d.at.as_ref()
+            .map(|t| format!(" at {t}"))
+            .unwrap_or_default(),
         if d.ok { "possible" } else { "NOT possible" },
         d.evicted,
         d.duration,
@@ -914,6 +929,9 @@ fn table_drain(out: &mut String, d: &DrainOut) {
         "EVICTED".into(),
         "TO".into(),
     ]];
+    if d.pods.is_empty() {
+        rows.clear();
+    }
     for p in d.pods.iter().take(TABLE_ROWS) {
         rows.push(vec![
             p.pod.clone(),

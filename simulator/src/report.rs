@@ -425,37 +425,11 @@ pub fn index_html(o: &Output) -> String {
             escape(&probes.join(", "))
         );
     }
+    for (i, d) in o.scenario_drains.iter().enumerate() {
+        drain_html(&mut h, d, &format!("scenario-drain-{i}"));
+    }
     if let Some(d) = &o.drain {
-        let _ = writeln!(
-            h,
-            "<h2 id=\"drain\">Drain of {}</h2><p class=\"{}\">{}: {} pod(s) evicted, {} placed elsewhere, {} without a node.</p>",
-            escape(&d.nodes.join(", ")),
-            if d.ok { "ok" } else { "bad" },
-            if d.ok { "Possible" } else { "Not possible" },
-            d.evicted,
-            d.rescheduled,
-            d.stranded
-        );
-        let _ = writeln!(
-            h,
-            "<table><tr><th>pod</th><th>from</th><th>to, or why not</th></tr>"
-        );
-        for p in &d.pods {
-            let to = match (&p.node, &p.message) {
-                (Some(n), _) => escape(n),
-                (None, m) => format!(
-                    "<span class=\"bad\">{}</span>",
-                    escape(m.as_deref().unwrap_or("nowhere"))
-                ),
-            };
-            let _ = writeln!(
-                h,
-                "<tr><td>{}</td><td>{}</td><td>{to}</td></tr>",
-                escape(&p.pod),
-                escape(&p.from)
-            );
-        }
-        h.push_str("</table>\n");
+        drain_html(&mut h, d, "drain");
     }
     let _ = writeln!(
         h,
@@ -582,4 +556,75 @@ fn reasons_table(h: &mut String, groups: &[crate::output::ReasonGroup], what: &s
         );
     }
     h.push_str("</table>\n");
+}
+
+/// One drain: what moved where, what blocked it and what was left, each with why.
+fn drain_html(h: &mut String, d: &crate::output::DrainOut, id: &str) {
+    let at =
+        d.at.as_ref()
+            .map(|t| format!(" at {}", escape(t)))
+            .unwrap_or_default();
+    let _ = writeln!(
+        h,
+        "<h2 id=\"{id}\">Drain of {}{at}</h2><p class=\"{}\">{}: {} pod(s) evicted in {}, {} placed elsewhere, {} without a node, {} blocking, {} left in place.</p>",
+        escape(&d.nodes.join(", ")),
+        if d.ok { "ok" } else { "bad" },
+        if d.ok { "Possible" } else { "Not possible" },
+        d.evicted,
+        escape(&d.duration),
+        d.rescheduled,
+        d.stranded,
+        d.blocked.len(),
+        d.left.len()
+    );
+    if !d.pods.is_empty() {
+        let _ = writeln!(
+            h,
+            "<table><tr><th>pod</th><th>from</th><th>evicted at</th><th>to, or why not</th></tr>"
+        );
+        for p in &d.pods {
+            let to = match (&p.node, &p.message) {
+                (Some(n), _) => escape(n),
+                (None, m) => format!(
+                    "<span class=\"bad\">{}</span>",
+                    escape(m.as_deref().unwrap_or("nowhere"))
+                ),
+            };
+            let refused = if p.refusals > 0 {
+                format!(" (after {} PDB refusal(s))", p.refusals)
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}{refused}</td><td>{to}</td></tr>",
+                escape(&p.pod),
+                escape(&p.from),
+                escape(&p.evicted_at)
+            );
+        }
+        h.push_str("</table>\n");
+    }
+    for (title, list) in [
+        ("Blocking the drain", &d.blocked),
+        ("Left in place", &d.left),
+    ] {
+        if list.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            h,
+            "<p>{title}:</p><table><tr><th>pod</th><th>node</th><th>why</th></tr>"
+        );
+        for b in list {
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&b.pod),
+                escape(&b.node),
+                escape(&b.reason)
+            );
+        }
+        h.push_str("</table>\n");
+    }
 }

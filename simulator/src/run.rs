@@ -54,6 +54,8 @@ pub struct Input {
     pub priority_classes: crate::snapshot::PriorityClasses,
     /// The snapshot's workloads, which a scenario's `scale` events act on.
     pub workloads: crate::workloads::Workloads,
+    /// Owner references of the snapshot's objects (what `kubectl drain` reads).
+    pub owners: Arc<crate::owners::OwnerGraph>,
 }
 
 impl From<LoadedCluster> for Input {
@@ -66,6 +68,7 @@ impl From<LoadedCluster> for Input {
             skipped_invalid: c.skipped_invalid.len(),
             priority_classes: c.priority_classes,
             workloads: c.workloads,
+            owners: c.owners,
         }
     }
 }
@@ -147,6 +150,7 @@ fn run_base(
     )?;
     sim.set_priority_classes(input.priority_classes.clone());
     sim.set_workloads(input.workloads.clone());
+    sim.set_owners(input.owners.clone());
     let mut added = Vec::new();
     for (tpl, count) in &req.add_nodes {
         added.extend(add_copies(&mut sim, tpl, *count)?);
@@ -179,6 +183,7 @@ pub fn simulate(input: &Input, req: &Request, progress: Progress<'_>) -> Result<
         return plan(input, req, tpl, progress);
     }
     let (mut sim, added) = run_base(input, req, None, progress)?;
+    let during = scenario_drains(&sim);
     let drain = if req.drain.is_empty() {
         None
     } else {
@@ -187,7 +192,21 @@ pub fn simulate(input: &Input, req: &Request, progress: Progress<'_>) -> Result<
     let mut out = output_of(&sim, input);
     out.added_nodes = added;
     out.drain = drain;
+    out.scenario_drains = during;
     Ok(out)
+}
+
+/// The drains a scenario ran, each as it ended.
+fn scenario_drains(sim: &Simulation) -> Vec<DrainOut> {
+    (0..sim.drains().runs.len())
+        .map(|run| {
+            let mut d = drain_out(sim, run);
+            d.at = Some(crate::scenario::format_millis(
+                sim.drains().runs[run].started,
+            ));
+            d
+        })
+        .collect()
 }
 
 /// Drains `nodes` after the run as `kubectl drain --ignore-daemonsets` would
@@ -207,18 +226,28 @@ pub fn drain(sim: &mut Simulation, nodes: &[String], opts: DrainOptions) -> Resu
         );
     }
     let started = sim.now();
-    let reports = crate::drain::start(sim, &ids, opts);
+    let run = crate::drain::start(sim, &ids, opts);
     sim.schedule_pending();
-    sim.run_timers_until(started.saturating_add(opts.timeout));
+    // Nodes drain one after the other, each within its own timeout.
+    let nodes_count = crate::scenario::Millis::try_from(ids.len()).unwrap_or(i64::MAX);
+    sim.run_timers_until(started.saturating_add(opts.timeout.saturating_mul(nodes_count)));
     sim.refresh_messages();
     sim.record_step(vec![format!("drain {}", nodes.join(","))]);
+    Ok(drain_out(sim, run))
+}
+
+/// The result of drain `run` (`crate::drain::Drains::runs`) as the simulation stands: where
+/// each evicted pod is now, which pods blocked it and why, which were left.
+#[must_use]
+pub fn drain_out(sim: &Simulation, run: usize) -> DrainOut {
+    let info = &sim.drains().runs[run];
+    let started = info.started;
     let mut pods = Vec::new();
     let mut blocked = Vec::new();
     let mut left = Vec::new();
     let (mut evicted, mut rescheduled, mut stranded) = (0, 0, 0);
     let mut finished = started;
-    for &r in &reports {
-        let report = &sim.drains().reports[r];
+    for report in sim.drains().reports_of(run) {
         finished = finished.max(report.ended.unwrap_or(sim.now()));
         for p in &report.pods {
             let item = || DrainBlock {
@@ -247,9 +276,10 @@ pub fn drain(sim: &mut Simulation, nodes: &[String], opts: DrainOptions) -> Resu
                             None
                         },
                         message: match rec {
-                            Some(r) if r.status == PodStatus::Deleted => {
-                                Some("deleted: no controller recreates it (--force)".to_string())
-                            }
+                            Some(r) if r.status == PodStatus::Deleted => Some(format!(
+                                "deleted: {}",
+                                p.note.as_deref().unwrap_or("nothing recreates it")
+                            )),
                             Some(r) if !placed => r.message.clone(),
                             _ => None,
                         },
@@ -259,15 +289,20 @@ pub fn drain(sim: &mut Simulation, nodes: &[String], opts: DrainOptions) -> Resu
                 }
                 Outcome::Left => left.push(item()),
                 Outcome::Gone => {}
-                Outcome::Refused | Outcome::TimedOut | Outcome::Failed | Outcome::Waiting => {
+                Outcome::Refused
+                | Outcome::TimedOut
+                | Outcome::Failed
+                | Outcome::Waiting
+                | Outcome::Aborted => {
                     blocked.push(item());
                 }
             }
         }
     }
     // Pods whose eviction the drain's evictions caused elsewhere (preemption) are not listed.
-    Ok(DrainOut {
-        nodes: nodes.to_vec(),
+    DrainOut {
+        nodes: info.nodes.iter().map(ToString::to_string).collect(),
+        at: None,
         ok: stranded == 0 && blocked.is_empty(),
         complete: blocked.is_empty(),
         evicted,
@@ -277,7 +312,7 @@ pub fn drain(sim: &mut Simulation, nodes: &[String], opts: DrainOptions) -> Resu
         pods,
         blocked,
         left,
-    })
+    }
 }
 
 fn unschedulable(sim: &Simulation) -> usize {

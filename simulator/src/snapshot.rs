@@ -586,6 +586,8 @@ pub struct LoadedCluster {
     pub priority_classes: PriorityClasses,
     /// The ReplicaSets, StatefulSets and Deployments a scenario's `scale` events act on.
     pub workloads: crate::workloads::Workloads,
+    /// Owner references of the snapshot's objects (`kubectl drain` reads controllers).
+    pub owners: std::sync::Arc<crate::owners::OwnerGraph>,
 }
 
 impl LoadedCluster {
@@ -595,6 +597,7 @@ impl LoadedCluster {
     /// # Errors
     /// Invalid objects (unparsable quantities, duplicates, …) unless `skip_invalid`.
     pub fn from_snapshot(snap: Snapshot, opts: LoadOptions) -> Result<LoadedCluster> {
+        let owners = std::sync::Arc::new(crate::owners::OwnerGraph::from_snapshot(&snap));
         let mut state = ClusterState::new();
         let mut problems = Vec::new();
         let mut loaded = Loaded::default();
@@ -750,6 +753,7 @@ impl LoadedCluster {
             skipped_invalid,
             skipped_kinds: snap.skipped_kinds,
             loaded,
+            owners,
         })
     }
 

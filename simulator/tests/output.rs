@@ -236,7 +236,7 @@ fn summary_counts_each_loaded_group_and_the_skipped_kinds() {
     assert_eq!(run(&input, &plan).summary.loaded, out.summary.loaded);
 }
 
-/// The Deployment-shaped example reads whole: its Namespaces, Service and ReplicaSet reach
+/// The Deployment-shaped example reads whole: its Namespaces, Service and ReplicaSets reach
 /// the state beside the nodes and pods, nothing skipped.
 #[test]
 fn topology_example_loads_every_object() {
@@ -252,10 +252,10 @@ fn topology_example_loads_every_object() {
             c.loaded.services,
             c.loaded.replica_sets
         ),
-        (2, 1, 1)
+        (2, 1, 2)
     );
     assert_eq!((c.loaded.nodes, c.loaded.pods), (5, 5));
     assert_eq!(c.state.num_namespaces(), 2);
     assert_eq!(c.state.num_services(), 1);
-    assert_eq!(c.state.num_workloads(), 1);
+    assert_eq!(c.state.num_workloads(), 2);
 }
