@@ -719,6 +719,7 @@ pub fn pod_info(pod: &core::Pod, interner: &mut Interner) -> Result<PodInfo> {
         controller,
         has_controller,
         drain,
+        claims: Vec::new(),
     })
 }
 
