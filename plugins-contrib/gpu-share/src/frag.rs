@@ -166,9 +166,7 @@ pub type PodShape = (i64, u16, u16, SmallVec<[Sym; 2]>);
 /// accepted models), each with its share of the list; CPU pods included, as the paper's
 /// experiments do. `pods` yields `(cpu_milli, gpu_milli_per_gpu, gpu_count, models)`.
 #[must_use]
-pub fn typical_pods(
-    pods: impl IntoIterator<Item = PodShape>,
-) -> Vec<TypicalPod> {
+pub fn typical_pods(pods: impl IntoIterator<Item = PodShape>) -> Vec<TypicalPod> {
     let mut counts: FxHashMap<PodShape, u64> = FxHashMap::default();
     let mut total = 0u64;
     for (cpu, milli, count, mut models) in pods {

@@ -241,6 +241,15 @@ impl DotProd {
         }))
     }
 
+    /// An instance with the default args.
+    #[must_use]
+    pub fn with_defaults() -> Self {
+        DotProd {
+            max_cpu: MAX_SPEC_CPU as f64,
+            max_gpu: MAX_SPEC_GPU as f64,
+        }
+    }
+
     /// The score (0–100) and the devices of the best option.
     #[must_use]
     pub fn best(
@@ -391,6 +400,14 @@ impl GpuClustering {
         Ok(Arc::new(GpuClustering {
             max_gpu: a.max_gpu_milli,
         }))
+    }
+
+    /// An instance with the default args.
+    #[must_use]
+    pub fn with_defaults() -> Self {
+        GpuClustering {
+            max_gpu: MAX_SPEC_GPU,
+        }
     }
 
     /// The score of a node for a pod of request `req`.
@@ -578,6 +595,19 @@ impl BestFit {
             );
         }
         Ok(Arc::new(BestFit { args }))
+    }
+
+    /// An instance with the default args.
+    #[must_use]
+    pub fn with_defaults() -> Self {
+        BestFit {
+            args: BestFitArgs {
+                cpu_weight: 0.5,
+                gpu_weight: 0.5,
+                max_cpu_milli: MAX_SPEC_CPU,
+                max_gpu_milli: MAX_SPEC_GPU,
+            },
+        }
     }
 
     /// The raw score (before normalization).
