@@ -19,16 +19,23 @@ use rayon::prelude::*;
 use sched_core::config::SchedulerConfig;
 use sched_core::state::ClusterState;
 use serde::Serialize;
+use simulator::Simulation;
 use simulator::scenario::{Action, Event, Location, Scenario};
 use simulator::trace::{OpenbOptions, Trace, TracePod, load_openb};
-use simulator::Simulation;
 use smallvec::SmallVec;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 /// The policies, as their Score plugins are named.
-pub const POLICIES: [&str; 6] = ["Random", "DotProd", "GpuClustering", "GpuPacking", "BestFit", "FGD"];
+pub const POLICIES: [&str; 6] = [
+    "Random",
+    "DotProd",
+    "GpuClustering",
+    "GpuPacking",
+    "BestFit",
+    "FGD",
+];
 
 /// Output formats of `sweep`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -52,7 +59,11 @@ pub struct SweepArgs {
     #[arg(long, default_value = "openb_node_list_all_node")]
     pub node_list: String,
     /// Policies, comma separated (Random, DotProd, GpuClustering, GpuPacking, BestFit, FGD).
-    #[arg(long, value_delimiter = ',', default_value = "Random,DotProd,GpuClustering,GpuPacking,BestFit,FGD")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "Random,DotProd,GpuClustering,GpuPacking,BestFit,FGD"
+    )]
     pub policies: Vec<String>,
     /// Seeds: `A..B` (inclusive) or a comma-separated list.
     #[arg(long, default_value = "42..51")]
@@ -111,7 +122,9 @@ pub struct Sweep {
 /// # Errors
 /// Anything else.
 pub fn parse_seeds(text: &str) -> anyhow::Result<Vec<u64>> {
-    let bad = || format!("--seeds {text:?}: expected A..B (inclusive) or a comma-separated list of numbers");
+    let bad = || {
+        format!("--seeds {text:?}: expected A..B (inclusive) or a comma-separated list of numbers")
+    };
     if let Some((a, b)) = text.split_once("..") {
         let a: u64 = a.trim().parse().with_context(bad)?;
         let b: u64 = b.trim().parse().with_context(bad)?;
@@ -157,7 +170,12 @@ impl Workload {
         }
         for p in &trace.pods {
             GpuRequest::decode(p.gpu_milli).map_err(|e| {
-                anyhow::anyhow!("{}:{}: pod default/{}: num_gpu × gpu_milli: {e}", trace.file, p.line, p.name)
+                anyhow::anyhow!(
+                    "{}:{}: pod default/{}: num_gpu × gpu_milli: {e}",
+                    trace.file,
+                    p.line,
+                    p.name
+                )
             })?;
         }
         Ok(Workload {
@@ -222,7 +240,10 @@ impl Workload {
     }
 }
 
-fn shape(p: &TracePod, interner: &mut sched_core::intern::Interner) -> placer_gpu_share::frag::PodShape {
+fn shape(
+    p: &TracePod,
+    interner: &mut sched_core::intern::Interner,
+) -> placer_gpu_share::frag::PodShape {
     let (count, milli) = match GpuRequest::decode(p.gpu_milli) {
         Ok(Some(r)) => (r.count, r.milli),
         _ => (0, 0),
@@ -256,7 +277,10 @@ impl SplitMix {
 /// An unknown policy.
 pub fn policy_config(policy: &str, seed: u64, workload: &Workload) -> anyhow::Result<String> {
     if !POLICIES.contains(&policy) {
-        bail!("--policies: unknown policy {policy:?} (expected one of {})", POLICIES.join(", "));
+        bail!(
+            "--policies: unknown policy {policy:?} (expected one of {})",
+            POLICIES.join(", ")
+        );
     }
     let args = match policy {
         "FGD" => workload.typical_pods_args().to_string(),
@@ -377,9 +401,16 @@ fn round(x: f64) -> f64 {
     (x * 1e4).round() / 1e4
 }
 
-fn point(sim: &Simulation, model: &FragModel, gpu: sched_core::intern::Sym, arrived_pct: f64, cap: f64) -> Point {
+fn point(
+    sim: &Simulation,
+    model: &FragModel,
+    gpu: sched_core::intern::Sym,
+    arrived_pct: f64,
+    cap: f64,
+) -> Point {
     let state = sim.state();
     let allocated = sim.totals().requested.scalar(gpu) as f64;
+    let mut cache = model.cache();
     let frag: f64 = match state.extension::<GpuDevices>() {
         Some(ext) => state
             .node_ids()
@@ -387,7 +418,7 @@ fn point(sim: &Simulation, model: &FragModel, gpu: sched_core::intern::Sym, arri
             .map(|&id| {
                 let node = state.node(id);
                 let g = ext.node(id);
-                model.frag(
+                cache.frag(
                     node.info.allocatable.milli_cpu - node.requested.milli_cpu,
                     g.model,
                     &g.free,
@@ -410,14 +441,23 @@ fn point(sim: &Simulation, model: &FragModel, gpu: sched_core::intern::Sym, arri
 pub fn sweep(args: &SweepArgs) -> anyhow::Result<Sweep> {
     let seeds = parse_seeds(&args.seeds)?;
     if !(args.target_pct > 0.0 && args.target_pct <= 1000.0) {
-        bail!("--target-pct {}: expected a percentage in (0, 1000]", args.target_pct);
+        bail!(
+            "--target-pct {}: expected a percentage in (0, 1000]",
+            args.target_pct
+        );
     }
     if !(args.step_pct > 0.0 && args.step_pct <= 5.0) {
-        bail!("--step-pct {}: expected a percentage in (0, 5]", args.step_pct);
+        bail!(
+            "--step-pct {}: expected a percentage in (0, 5]",
+            args.step_pct
+        );
     }
     for p in &args.policies {
         if !POLICIES.contains(&p.as_str()) {
-            bail!("--policies: unknown policy {p:?} (expected one of {})", POLICIES.join(", "));
+            bail!(
+                "--policies: unknown policy {p:?} (expected one of {})",
+                POLICIES.join(", ")
+            );
         }
     }
     let workloads = args
@@ -452,7 +492,9 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
         let w = Workload::load(
             &args.openb,
             &args.node_list,
-            args.pod_list.first().map_or("openb_pod_list_default", String::as_str),
+            args.pod_list
+                .first()
+                .map_or("openb_pod_list_default", String::as_str),
         )?;
         let seed = parse_seeds(&args.seeds)?.first().copied().unwrap_or(0);
         for p in &args.policies {
@@ -470,13 +512,21 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
             writeln!(out)?;
         }
         SweepFormat::Csv => {
-            writeln!(out, "policy,seed,pod_list,arrived_pct,unallocated_gpu_pct,fragmented_gpu_pct")?;
+            writeln!(
+                out,
+                "policy,seed,pod_list,arrived_pct,unallocated_gpu_pct,fragmented_gpu_pct"
+            )?;
             for r in &result.runs {
                 for p in &r.curve {
                     writeln!(
                         out,
                         "{},{},{},{},{},{}",
-                        r.policy, r.seed, r.pod_list, p.arrived_pct, p.unallocated_gpu_pct, p.fragmented_gpu_pct
+                        r.policy,
+                        r.seed,
+                        r.pod_list,
+                        p.arrived_pct,
+                        p.unallocated_gpu_pct,
+                        p.fragmented_gpu_pct
                     )?;
                 }
             }

@@ -20,14 +20,21 @@ fn a_run_is_deterministic_for_its_seed_and_samples_the_curve() {
     // A point at least every 5 % of arrived workload, up to the target.
     let mut last = 0.0;
     for p in &a.curve {
-        assert!(p.arrived_pct - last <= 5.0, "{} after {last}", p.arrived_pct);
+        assert!(
+            p.arrived_pct - last <= 5.0,
+            "{} after {last}",
+            p.arrived_pct
+        );
         assert!(p.fragmented_gpu_pct <= p.unallocated_gpu_pct + 1e-9);
         last = p.arrived_pct;
     }
     assert!(last >= 12.0);
     // Early on nearly everything fits: unallocated ≈ 100 − arrived.
     let p = &a.curve[0];
-    assert!((p.unallocated_gpu_pct - (100.0 - p.arrived_pct)).abs() < 0.5, "{p:?}");
+    assert!(
+        (p.unallocated_gpu_pct - (100.0 - p.arrived_pct)).abs() < 0.5,
+        "{p:?}"
+    );
 }
 
 #[test]
@@ -35,7 +42,10 @@ fn every_policy_runs_and_random_depends_on_the_seed() {
     let w = workload();
     for policy in POLICIES {
         let r = run_one(&w, policy, 1, 5.0, 1.0).unwrap();
-        assert!(r.scheduled_pods > 0 && r.scheduled_pods <= r.arrived_pods, "{policy}");
+        assert!(
+            r.scheduled_pods > 0 && r.scheduled_pods <= r.arrived_pods,
+            "{policy}"
+        );
     }
 }
 
@@ -43,7 +53,12 @@ fn every_policy_runs_and_random_depends_on_the_seed() {
 fn flags_are_checked() {
     assert_eq!(parse_seeds("42..44").unwrap(), vec![42, 43, 44]);
     assert_eq!(parse_seeds("7,9").unwrap(), vec![7, 9]);
-    assert!(parse_seeds("9..7").unwrap_err().to_string().contains("--seeds"));
+    assert!(
+        parse_seeds("9..7")
+            .unwrap_err()
+            .to_string()
+            .contains("--seeds")
+    );
     let e = sched_bin::sweep::policy_config("Worst", 1, &workload()).unwrap_err();
     assert!(e.to_string().contains("unknown policy \"Worst\""), "{e}");
 }

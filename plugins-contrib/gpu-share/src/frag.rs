@@ -113,18 +113,15 @@ impl FragModel {
     /// The node's fragmentation `Σ popularity × fragment` (GPU milli-units).
     #[must_use]
     pub fn frag(&self, cpu_left: i64, model: Sym, free: &[u16]) -> f64 {
-        let total: i64 = free.iter().map(|&f| i64::from(f)).sum();
-        if total == 0 {
-            return 0.0;
-        }
-        let k = self.cpus.partition_point(|&c| c <= cpu_left);
-        match Self::key(model, free) {
-            Some(key) => {
-                let mut memo = self.memo.lock().unwrap_or_else(|e| e.into_inner());
-                let d = memo.entry(key).or_insert_with(|| self.gains(model, free));
-                total as f64 - d[k]
-            }
-            None => total as f64 - self.gains(model, free)[k],
+        self.cache().frag(cpu_left, model, free)
+    }
+
+    /// The memo, locked once for many evaluations (a scoring batch).
+    #[must_use]
+    pub fn cache(&self) -> FragCache<'_> {
+        FragCache {
+            model: self,
+            memo: self.memo.lock().unwrap_or_else(|e| e.into_inner()),
         }
     }
 
@@ -156,6 +153,32 @@ impl FragModel {
             key = (key << 11) | u128::from(f);
         }
         Some(key)
+    }
+}
+
+/// [`FragModel::frag`] with the memo held.
+pub struct FragCache<'a> {
+    model: &'a FragModel,
+    memo: std::sync::MutexGuard<'a, FxHashMap<u128, Box<[f64]>>>,
+}
+
+impl FragCache<'_> {
+    /// The node's fragmentation `Σ popularity × fragment` (GPU milli-units).
+    #[must_use]
+    pub fn frag(&mut self, cpu_left: i64, model: Sym, free: &[u16]) -> f64 {
+        let total: i64 = free.iter().map(|&f| i64::from(f)).sum();
+        if total == 0 {
+            return 0.0;
+        }
+        let m = self.model;
+        let k = m.cpus.partition_point(|&c| c <= cpu_left);
+        match FragModel::key(model, free) {
+            Some(key) => {
+                let d = self.memo.entry(key).or_insert_with(|| m.gains(model, free));
+                total as f64 - d[k]
+            }
+            None => total as f64 - m.gains(model, free)[k],
+        }
     }
 }
 

@@ -793,14 +793,22 @@ impl Fgd {
         cpu: i64,
         req: Option<GpuRequest>,
     ) -> (i64, Option<SmallVec<[u8; 8]>>) {
-        let before = self.model.frag(cpu_left, gpus.model, &gpus.free);
+        self.best_in(&mut self.model.cache(), cpu_left, gpus, cpu, req)
+    }
+
+    fn best_in(
+        &self,
+        cache: &mut crate::frag::FragCache<'_>,
+        cpu_left: i64,
+        gpus: &NodeGpus,
+        cpu: i64,
+        req: Option<GpuRequest>,
+    ) -> (i64, Option<SmallVec<[u8; 8]>>) {
+        let before = cache.frag(cpu_left, gpus.model, &gpus.free);
         let after_cpu = cpu_left - cpu;
         let map = |after: f64| (sigmoid((before - after) / 1000.0) * 100.0) as i64;
         match req {
-            None => (
-                map(self.model.frag(after_cpu, gpus.model, &gpus.free)),
-                None,
-            ),
+            None => (map(cache.frag(after_cpu, gpus.model, &gpus.free)), None),
             Some(r) if r.is_share() => {
                 let mut best: Option<(i64, u8)> = None;
                 let mut tried: SmallVec<[u16; 8]> = SmallVec::new();
@@ -813,7 +821,7 @@ impl Fgd {
                     }
                     tried.push(f);
                     free[i] = f - r.milli;
-                    let s = map(self.model.frag(after_cpu, gpus.model, &free));
+                    let s = map(cache.frag(after_cpu, gpus.model, &free));
                     free[i] = f;
                     if best.is_none_or(|(b, _)| s > b) {
                         best = u8::try_from(i).ok().map(|d| (s, d));
@@ -830,10 +838,7 @@ impl Fgd {
                     for &d in &devices {
                         free[usize::from(d)] -= r.milli;
                     }
-                    (
-                        map(self.model.frag(after_cpu, gpus.model, &free)),
-                        Some(devices),
-                    )
+                    (map(cache.frag(after_cpu, gpus.model, &free)), Some(devices))
                 }
                 None => (0, None),
             },
@@ -866,8 +871,10 @@ impl ScorePlugin for Fgd {
         view: ClusterView<'_>,
         out: &mut [i64],
     ) {
+        let mut cache = self.model.cache();
         score_each(nodes, view, out, |ext, node, gpus| {
-            self.best(
+            self.best_in(
+                &mut cache,
                 cpu_left(node),
                 gpus,
                 pod.requests.milli_cpu,
