@@ -38,7 +38,7 @@ fn a_run_is_deterministic_for_its_seed_and_samples_the_curve() {
 }
 
 #[test]
-fn every_policy_runs_and_random_depends_on_the_seed() {
+fn every_policy_places_pods() {
     let w = workload();
     for policy in POLICIES {
         let r = run_one(&w, policy, 1, 5.0, 1.0).unwrap();
