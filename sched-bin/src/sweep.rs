@@ -80,6 +80,20 @@ pub struct SweepArgs {
     /// Print the KubeSchedulerConfiguration of each policy's profile instead of running.
     #[arg(long)]
     pub print_config: bool,
+    /// Run only run `N` of the sweep (runs are numbered in (pod list, policy, seed) order
+    /// from 0): what each index of `--emit-job`'s Indexed Job runs.
+    #[arg(long)]
+    pub run_index: Option<usize>,
+    /// Print a Kubernetes Indexed Job (JSON) that runs this sweep, one index per run, instead
+    /// of running it; `--openb` is the trace directory inside the image.
+    #[arg(long)]
+    pub emit_job: bool,
+    /// The image of `--emit-job` (its entrypoint is `placer`).
+    #[arg(long, default_value = "placer:latest")]
+    pub image: String,
+    /// How many indices of `--emit-job`'s Job run at once.
+    #[arg(long, default_value_t = 8)]
+    pub parallelism: u32,
 }
 
 /// One point of a curve.
@@ -473,6 +487,16 @@ pub fn sweep(args: &SweepArgs) -> anyhow::Result<Sweep> {
             }
         }
     }
+    if let Some(i) = args.run_index {
+        if i >= jobs.len() {
+            bail!(
+                "--run-index {i}: the sweep has {} runs (0..={})",
+                jobs.len(),
+                jobs.len().saturating_sub(1)
+            );
+        }
+        jobs = vec![jobs[i]];
+    }
     let runs = jobs
         .par_iter()
         .map(|&(_, workload, policy, seed)| {
@@ -482,12 +506,74 @@ pub fn sweep(args: &SweepArgs) -> anyhow::Result<Sweep> {
     Ok(Sweep { runs })
 }
 
+/// The Indexed Job that runs `args`' sweep, one index per run: each index runs
+/// `placer sweep … --run-index $(JOB_COMPLETION_INDEX) --output json` and prints its run.
+///
+/// # Errors
+/// Bad seeds.
+pub fn indexed_job(args: &SweepArgs) -> anyhow::Result<serde_json::Value> {
+    let runs = args.pod_list.len() * args.policies.len() * parse_seeds(&args.seeds)?.len();
+    if runs == 0 {
+        bail!("the sweep has no run (no pod list, policy or seed)");
+    }
+    let cmd: Vec<String> = [
+        "sweep",
+        "--openb",
+        &args.openb.display().to_string(),
+        "--node-list",
+        &args.node_list,
+        "--pod-list",
+        &args.pod_list.join(","),
+        "--policies",
+        &args.policies.join(","),
+        "--seeds",
+        &args.seeds,
+        "--target-pct",
+        &args.target_pct.to_string(),
+        "--step-pct",
+        &args.step_pct.to_string(),
+        "--output",
+        "json",
+        "--run-index",
+        "$(JOB_COMPLETION_INDEX)",
+    ]
+    .iter()
+    .map(|s| (*s).to_string())
+    .collect();
+    Ok(serde_json::json!({
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "placer-sweep"},
+        "spec": {
+            "completionMode": "Indexed",
+            "completions": runs,
+            "parallelism": args.parallelism.max(1),
+            "backoffLimitPerIndex": 1,
+            "template": {"spec": {
+                "restartPolicy": "Never",
+                "containers": [{
+                    "name": "sweep",
+                    "image": args.image,
+                    "args": cmd,
+                    "env": [{"name": "JOB_COMPLETION_INDEX", "valueFrom": {"fieldRef": {
+                        "fieldPath": "metadata.annotations['batch.kubernetes.io/job-completion-index']"}}}],
+                    "resources": {"requests": {"cpu": "1", "memory": "512Mi"}},
+                }],
+            }},
+        },
+    }))
+}
+
 /// `placer sweep`.
 ///
 /// # Errors
 /// As [`sweep`].
 pub fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
     use std::io::Write as _;
+    if args.emit_job {
+        println!("{}", serde_json::to_string_pretty(&indexed_job(args)?)?);
+        return Ok(ExitCode::SUCCESS);
+    }
     if args.print_config {
         let w = Workload::load(
             &args.openb,

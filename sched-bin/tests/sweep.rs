@@ -1,7 +1,8 @@
 //! `placer sweep` on the OpenB sample shipped in `examples/data/openb`: determinism for a
 //! seed, the curve's contract, and flag errors.
 
-use sched_bin::sweep::{POLICIES, Workload, parse_seeds, run_one};
+use clap::Parser as _;
+use sched_bin::sweep::{POLICIES, SweepArgs, Workload, indexed_job, parse_seeds, run_one, sweep};
 use std::path::PathBuf;
 
 fn workload() -> Workload {
@@ -61,4 +62,57 @@ fn flags_are_checked() {
     );
     let e = sched_bin::sweep::policy_config("Worst", 1, &workload()).unwrap_err();
     assert!(e.to_string().contains("unknown policy \"Worst\""), "{e}");
+}
+
+#[derive(clap::Parser)]
+struct Cli {
+    #[command(flatten)]
+    args: SweepArgs,
+}
+
+fn args(extra: &[&str]) -> SweepArgs {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/data/openb");
+    let mut argv = vec![
+        "sweep".to_string(),
+        "--openb".into(),
+        dir.display().to_string(),
+    ];
+    argv.extend(extra.iter().map(|s| (*s).to_string()));
+    Cli::parse_from(argv).args
+}
+
+#[test]
+fn the_indexed_job_has_one_index_per_run_and_an_index_runs_that_run() {
+    let a = args(&[
+        "--policies",
+        "BestFit,FGD",
+        "--seeds",
+        "42..44",
+        "--target-pct",
+        "3",
+    ]);
+    let job = indexed_job(&a).unwrap();
+    assert_eq!(job["spec"]["completionMode"], "Indexed");
+    assert_eq!(job["spec"]["completions"], 6);
+    let cmd = job["spec"]["template"]["spec"]["containers"][0]["args"]
+        .as_array()
+        .unwrap();
+    assert_eq!(cmd.last().unwrap(), "$(JOB_COMPLETION_INDEX)");
+    // Index 4 is (FGD, 43): policies then seeds.
+    let one = args(&[
+        "--policies",
+        "BestFit,FGD",
+        "--seeds",
+        "42..44",
+        "--target-pct",
+        "3",
+        "--run-index",
+        "4",
+    ]);
+    let r = sweep(&one).unwrap();
+    assert_eq!(r.runs.len(), 1);
+    assert_eq!((r.runs[0].policy.as_str(), r.runs[0].seed), ("FGD", 43));
+    let bad = args(&["--policies", "FGD", "--seeds", "1", "--run-index", "1"]);
+    let e = sweep(&bad).unwrap_err().to_string();
+    assert!(e.contains("--run-index 1: the sweep has 1 runs"), "{e}");
 }
