@@ -37,6 +37,9 @@ enum Command {
     Run(RunArgs),
     /// Write the cluster's nodes, pods, namespaces, services and workloads as a snapshot.
     Snapshot(crate::snapshot::SnapshotArgs),
+    /// Replay an OpenB GPU trace under GPU-sharing placement policies (the FGD paper's
+    /// experiment): unallocated and fragmented GPU % as the workload arrives.
+    Sweep(crate::sweep::SweepArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -105,6 +108,7 @@ pub fn main(plugins: Vec<PluginSpec>) -> ExitCode {
         }),
         Command::Simulate(args) => crate::simulate::run_with(args, &plugins),
         Command::Run(args) => run_daemon(args, &plugins),
+        Command::Sweep(args) => crate::sweep::run(&args),
         Command::Snapshot(args) => tokio::runtime::Runtime::new()
             .context("starting the async runtime")
             .and_then(|rt| rt.block_on(crate::snapshot::run(&args)))

@@ -6,3 +6,4 @@ pub mod daemon;
 pub mod explain;
 pub mod simulate;
 pub mod snapshot;
+pub mod sweep;

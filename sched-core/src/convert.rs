@@ -725,6 +725,7 @@ pub fn pod_info(pod: &core::Pod, interner: &mut Interner) -> Result<PodInfo> {
         controller,
         has_controller,
         drain,
+        claims: Vec::new(),
     })
 }
 

@@ -673,13 +673,24 @@ pub trait ScorePlugin: Send + Sync {
 }
 
 /// Reserve: claim per-plugin resources once a node is chosen (and release them on failure).
+///
+/// The scheduler runs the profile's Reserve plugins on the chosen node before the caller
+/// assumes the pod; what a plugin returns is recorded as a [`crate::model::Claim`] in the
+/// [`crate::scheduler::Placement`] and travels with the placed pod ([`PodInfo::claims`]).
 pub trait ReservePlugin: Send + Sync {
+    /// Claims what the pod needs on `node`; `Some(text)` is recorded as this plugin's claim.
+    ///
     /// # Errors
-    /// A reservation failure fails the cycle.
-    fn reserve(&self, cycle: &mut CycleState, pod: &PodInfo, node: NodeId)
-    -> Result<(), Rejection>;
+    /// A reservation failure fails the cycle (every Reserve plugin's `unreserve` then runs).
+    fn reserve(
+        &self,
+        cycle: &mut CycleState,
+        pod: &PodInfo,
+        node: NodeId,
+        view: ClusterView<'_>,
+    ) -> Result<Option<Arc<str>>, Rejection>;
     /// Undo `reserve`.
-    fn unreserve(&self, cycle: &mut CycleState, pod: &PodInfo, node: NodeId);
+    fn unreserve(&self, cycle: &mut CycleState, pod: &PodInfo, node: NodeId, view: ClusterView<'_>);
 }
 
 /// Builds a plugin from a profile's configuration (upstream `PluginFactory`). The interner is
@@ -718,7 +729,7 @@ pub enum RegistryError {
     NoPoints(String),
     /// A spec lists an extension point Placer's cycle does not call yet.
     #[error(
-        "plugin {plugin:?}: Placer does not run the {point} extension point yet (it runs QueueSort, PreEnqueue, PreFilter, Filter, PostFilter, PreScore and Score)"
+        "plugin {plugin:?}: Placer does not run the {point} extension point yet (it runs QueueSort, PreEnqueue, PreFilter, Filter, PostFilter, PreScore, Score and Reserve)"
     )]
     UnsupportedPoint {
         /// The plugin.
@@ -787,6 +798,7 @@ impl Registry {
                     | P::PostFilter
                     | P::PreScore
                     | P::Score
+                    | P::Reserve
             )
         }) {
             return Err(RegistryError::UnsupportedPoint {

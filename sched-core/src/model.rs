@@ -523,6 +523,33 @@ pub struct PodInfo {
     pub has_controller: bool,
     /// What `kubectl drain` looks at besides the controller.
     pub drain: DrainFacts,
+    /// What the profile's Reserve plugins claimed for the pod on its node (empty until the pod
+    /// is placed by a cycle whose Reserve plugins claimed something).
+    pub claims: Vec<Claim>,
+}
+
+/// What a Reserve plugin claimed for a pod on the chosen node (which GPU devices, say), as
+/// text the plugin itself writes and reads back, like the pod annotation a device-sharing
+/// scheduler plugin writes at Reserve. The scheduler records the claims in the
+/// [`Placement`](crate::scheduler::Placement); the caller copies them to the pod it assumes,
+/// so a [`StateExtension`](crate::state::StateExtension) sees them when the pod is added.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Claim {
+    /// The plugin that claimed.
+    pub plugin: &'static str,
+    /// The plugin's record of what it claimed.
+    pub value: Arc<str>,
+}
+
+impl PodInfo {
+    /// The claim of `plugin`, if it made one.
+    #[must_use]
+    pub fn claim(&self, plugin: &str) -> Option<&str> {
+        self.claims
+            .iter()
+            .find(|c| c.plugin == plugin)
+            .map(|c| &*c.value)
+    }
 }
 
 /// What `kubectl drain`'s pod filters read, besides [`PodInfo::has_controller`].

@@ -42,6 +42,9 @@ pub struct Placement {
     pub feasible_nodes: usize,
     /// How many nodes were filtered.
     pub evaluated_nodes: usize,
+    /// What the profile's Reserve plugins claimed on the node, in profile order (copy them to
+    /// [`PodInfo::claims`] of the pod before assuming it).
+    pub claims: Vec<crate::model::Claim>,
 }
 
 /// Why the cycle found no node (upstream `Diagnosis`).
@@ -601,12 +604,15 @@ impl Scheduler {
                 .and_then(|name| state.node_id(name))
             && self.passes_filters_on_node(profile, &cycle, &skip, pod, id, view)
         {
-            eval.result = Ok(Placement {
-                node: id,
-                node_name: state.node(id).info.name.clone(),
-                feasible_nodes: 1,
-                evaluated_nodes: 1,
-            });
+            eval.result = self
+                .run_reserve(profile, &mut cycle, pod, id, view)
+                .map(|claims| Placement {
+                    node: id,
+                    node_name: state.node(id).info.name.clone(),
+                    feasible_nodes: 1,
+                    evaluated_nodes: 1,
+                    claims,
+                });
             if reach == Reach::Preview {
                 eval.evaluated.insert(id);
             }
@@ -876,12 +882,15 @@ impl Scheduler {
         if feasible.len() == 1 {
             // upstream: a single feasible node is chosen without PreScore/Score.
             let node = feasible[0];
-            eval.result = Ok(Placement {
-                node,
-                node_name: state.node(node).info.name.clone(),
-                feasible_nodes: 1,
-                evaluated_nodes: evaluated,
-            });
+            eval.result = self
+                .run_reserve(profile, &mut cycle, pod, node, view)
+                .map(|claims| Placement {
+                    node,
+                    node_name: state.node(node).info.name.clone(),
+                    feasible_nodes: 1,
+                    evaluated_nodes: evaluated,
+                    claims,
+                });
             return eval;
         }
 
@@ -968,12 +977,16 @@ impl Scheduler {
             .nth(k)
             .unwrap_or(0);
         let node = feasible[pick];
-        eval.result = Ok(Placement {
-            node,
-            node_name: state.node(node).info.name.clone(),
-            feasible_nodes: feasible.len(),
-            evaluated_nodes: evaluated,
-        });
+        let feasible_nodes = feasible.len();
+        eval.result = self
+            .run_reserve(profile, &mut cycle, pod, node, view)
+            .map(|claims| Placement {
+                node,
+                node_name: state.node(node).info.name.clone(),
+                feasible_nodes,
+                evaluated_nodes: evaluated,
+                claims,
+            });
         if reach != Reach::Upstream {
             eval.scores = ScoreTable {
                 plugins: scorers.iter().map(|(p, _, w)| (p.name(), *w)).collect(),
@@ -1020,6 +1033,47 @@ impl Scheduler {
             }
         }
         profile.run_filters(cycle, skip, pod, node, view).is_ok()
+    }
+
+    /// Runs the profile's Reserve plugins on the chosen node, in order (upstream
+    /// `RunReservePluginsReserve`), collecting their claims. When one fails, every Reserve
+    /// plugin's Unreserve runs, in reverse order (upstream `RunReservePluginsUnreserve`), and
+    /// the cycle fails with the plugin's message. Placer runs Reserve before the caller
+    /// assumes the pod (upstream: just after), so that the claims travel with the pod into
+    /// the state; the plugins see the state without the pod.
+    fn run_reserve(
+        &self,
+        profile: &Profile,
+        cycle: &mut CycleState,
+        pod: &PodInfo,
+        node: NodeId,
+        view: ClusterView<'_>,
+    ) -> Result<Vec<crate::model::Claim>, ScheduleError> {
+        let mut claims = Vec::new();
+        for plugin in &profile.reserve {
+            let Some(r) = plugin.as_reserve() else {
+                continue;
+            };
+            match r.reserve(cycle, pod, node, view) {
+                Ok(Some(value)) => claims.push(crate::model::Claim {
+                    plugin: plugin.name(),
+                    value,
+                }),
+                Ok(None) => {}
+                Err(rejection) => {
+                    for p in profile.reserve.iter().rev() {
+                        if let Some(u) = p.as_reserve() {
+                            u.unreserve(cycle, pod, node, view);
+                        }
+                    }
+                    return Err(ScheduleError::Internal {
+                        plugin: plugin.name(),
+                        message: format!("Reserve: {}", rejection.message()),
+                    });
+                }
+            }
+        }
+        Ok(claims)
     }
 
     /// Runs the profile's PreFilter plugins (upstream `RunPreFilterPlugins`): the typed cycle

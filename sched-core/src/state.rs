@@ -15,7 +15,9 @@ use crate::model::{HostPort, LabelSelector, Labels, NodeInfo, PodInfo, Resources
 use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
+mod extension;
 mod index;
+pub use extension::StateExtension;
 pub use index::{ExistingTerm, LabelColumn, NodeCounts, TermKind};
 use index::{Objects, PodIndex, TermIndex, TopologyIndex, WorkloadSelector};
 
@@ -349,6 +351,8 @@ pub struct ClusterState {
     priorities: std::collections::BTreeMap<i32, u32>,
     /// PodDisruptionBudgets, sorted by (namespace, name).
     budgets: Vec<crate::model::DisruptionBudget>,
+    /// Plugins' per-node data ([`StateExtension`]).
+    extensions: extension::Extensions,
 }
 
 impl ClusterState {
@@ -356,6 +360,25 @@ impl ClusterState {
     #[must_use]
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Installs `ext` (replacing an installed extension of the same type) and replays every
+    /// node and placed pod to it, so it starts in step with the state.
+    pub fn install_extension<T: StateExtension>(&mut self, ext: T) {
+        let ext = self.extensions.install(Box::new(ext));
+        for (i, node) in self.nodes.iter().enumerate() {
+            let id = NodeId(u32::try_from(i).expect("node ids fit in u32"));
+            ext.node_changed(id, node);
+            for pod in &node.pods {
+                ext.pod_added(id, node, pod);
+            }
+        }
+    }
+
+    /// The installed extension of type `T`.
+    #[must_use]
+    pub fn extension<T: StateExtension>(&self) -> Option<&T> {
+        self.extensions.get::<T>()
     }
 
     /// The interner behind every `Sym` in this state's nodes and pods.
@@ -482,6 +505,7 @@ impl ClusterState {
         slot.info = Arc::new(info);
         slot.exists = true;
         self.refresh(id);
+        self.extensions.node_changed(id, &self.nodes[id.index()]);
         id
     }
 
@@ -522,6 +546,7 @@ impl ClusterState {
         let placeholder = NodeState::placeholder(keep_name, keep_sym);
         slot.info = placeholder.info;
         self.refresh(id);
+        self.extensions.node_changed(id, &self.nodes[id.index()]);
         self.live.retain(|&n| n != id);
         self.drop_placeholder_if_unused(id);
         Ok(id)
@@ -539,6 +564,8 @@ impl ClusterState {
         let slot = u32::try_from(node.pods.len()).expect("more than 2^32 pods on a node");
         node.pods.push(info.clone());
         self.refresh(id);
+        self.extensions
+            .pod_added(id, &self.nodes[id.index()], &info);
         let index_id = self.pod_index.insert(info.clone(), id);
         *self.priorities.entry(info.priority).or_default() += 1;
         self.terms.account(&info, id, true);
@@ -611,6 +638,8 @@ impl ClusterState {
             }
         }
         self.refresh(entry.node);
+        self.extensions
+            .pod_removed(entry.node, &self.nodes[entry.node.index()], &entry.info);
         self.drop_placeholder_if_unused(entry.node);
         Ok(entry)
     }

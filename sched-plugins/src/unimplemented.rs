@@ -137,10 +137,16 @@ impl ScorePlugin for Unimplemented {
 }
 
 impl ReservePlugin for Unimplemented {
-    fn reserve(&self, _: &mut CycleState, _: &PodInfo, _: NodeId) -> Result<(), Rejection> {
-        Ok(())
+    fn reserve(
+        &self,
+        _: &mut CycleState,
+        _: &PodInfo,
+        _: NodeId,
+        _: ClusterView<'_>,
+    ) -> Result<Option<Arc<str>>, Rejection> {
+        Ok(None)
     }
-    fn unreserve(&self, _: &mut CycleState, _: &PodInfo, _: NodeId) {}
+    fn unreserve(&self, _: &mut CycleState, _: &PodInfo, _: NodeId, _: ClusterView<'_>) {}
 }
 
 macro_rules! guard_factory {

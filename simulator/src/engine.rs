@@ -674,6 +674,8 @@ impl Simulation {
             self.stats.attempts += 1;
             match self.scheduler.schedule(&pod, &self.state) {
                 Ok(placement) => {
+                    let mut pod = pod;
+                    pod.claims = placement.claims;
                     self.place(idx, pod, placement.node);
                     return;
                 }

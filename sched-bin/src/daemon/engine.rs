@@ -704,7 +704,9 @@ impl Engine {
         match result {
             Ok(placement) => {
                 let node = placement.node_name.clone();
-                if let Err(e) = self.state.assume((*p.info).clone(), placement.node) {
+                let mut info = (*p.info).clone();
+                info.claims.clone_from(&placement.claims);
+                if let Err(e) = self.state.assume(info, placement.node) {
                     tracing::error!(pod = %key, error = %e, "cannot assume pod");
                     self.fail(
                         &key,
