@@ -172,17 +172,9 @@ impl Clone for NodeState {
         }
     }
 
-    /// Field by field, reusing the buffers: preemption's dry run copies a node per candidate
-    /// into one scratch node.
+    /// Field by field, reusing the buffers.
     fn clone_from(&mut self, source: &Self) {
-        self.info.clone_from(&source.info);
-        self.exists = source.exists;
-        self.requested.clone_from(&source.requested);
-        self.non_zero_milli_cpu = source.non_zero_milli_cpu;
-        self.non_zero_memory = source.non_zero_memory;
-        self.pod_count = source.pod_count;
-        self.used_ports.clone_from(&source.used_ports);
-        self.pods.clone_from(&source.pods);
+        self.clone_without(source, |_| false);
     }
 }
 
