@@ -747,6 +747,24 @@ fn uid_of(meta: &ObjectMeta, kind: &str, ns: &str, name: &str) -> String {
         .unwrap_or_else(|| synthetic_uid(kind, ns, name))
 }
 
+/// A workload's pod template as the API server checks it: a pod spec, a selector that selects
+/// the template's labels, and a template that converts as a pod.
+fn check_template(
+    state: &mut ClusterState,
+    kind: &str,
+    selector: &LabelSelector,
+    template: &PodTemplateSpec,
+    ns: &str,
+) -> Result<(), (String, String)> {
+    check_template_spec(template.spec.as_ref())?;
+    check_selector(
+        kind,
+        selector,
+        template.metadata.as_ref().and_then(|m| m.labels.as_ref()),
+    )?;
+    check_convertible(state, template, ns)
+}
+
 /// Converts the template once, as a pod, so that its quantities, selectors and affinities are
 /// checked against the workload (field paths under `spec.template`).
 fn check_convertible(
@@ -850,18 +868,9 @@ pub fn expand(snap: &Snapshot, state: &mut ClusterState, problems: &mut Vec<Prob
         let spec = &d.spec;
         let checked = check_count(spec.replicas, "spec.replicas")
             .and_then(|()| check_strategy(d))
-            .and_then(|()| check_template_spec(spec.template.spec.as_ref()))
             .and_then(|()| {
-                check_selector(
-                    "Deployment",
-                    &spec.selector,
-                    spec.template
-                        .metadata
-                        .as_ref()
-                        .and_then(|m| m.labels.as_ref()),
-                )
-            })
-            .and_then(|()| check_convertible(state, &spec.template, &ns));
+                check_template(state, "Deployment", &spec.selector, &spec.template, &ns)
+            });
         if let Err(e) = checked {
             problems.push(problem(source, "Deployment", &key, e));
             continue;
@@ -969,15 +978,7 @@ pub fn expand(snap: &Snapshot, state: &mut ClusterState, problems: &mut Vec<Prob
             continue;
         };
         let checked = check_count(spec.replicas, "spec.replicas")
-            .and_then(|()| check_template_spec(template.spec.as_ref()))
-            .and_then(|()| {
-                check_selector(
-                    "ReplicaSet",
-                    &spec.selector,
-                    template.metadata.as_ref().and_then(|m| m.labels.as_ref()),
-                )
-            })
-            .and_then(|()| check_convertible(state, template, &ns));
+            .and_then(|()| check_template(state, "ReplicaSet", &spec.selector, template, &ns));
         if let Err(e) = checked {
             problems.push(problem(source, "ReplicaSet", &key, e));
             continue;
@@ -1058,18 +1059,9 @@ pub fn expand(snap: &Snapshot, state: &mut ClusterState, problems: &mut Vec<Prob
         let start = spec.ordinals.as_ref().and_then(|o| o.start).unwrap_or(0);
         let checked = check_count(spec.replicas, "spec.replicas")
             .and_then(|()| check_count(Some(start), "spec.ordinals.start"))
-            .and_then(|()| check_template_spec(spec.template.spec.as_ref()))
             .and_then(|()| {
-                check_selector(
-                    "StatefulSet",
-                    &spec.selector,
-                    spec.template
-                        .metadata
-                        .as_ref()
-                        .and_then(|m| m.labels.as_ref()),
-                )
-            })
-            .and_then(|()| check_convertible(state, &spec.template, &ns));
+                check_template(state, "StatefulSet", &spec.selector, &spec.template, &ns)
+            });
         if let Err(e) = checked {
             problems.push(problem(source, "StatefulSet", &key, e));
             continue;
@@ -1127,18 +1119,7 @@ pub fn expand(snap: &Snapshot, state: &mut ClusterState, problems: &mut Vec<Prob
         let (ns, name) = meta_key(&ds.metadata);
         let key = format!("{ns}/{name}");
         let spec = &ds.spec;
-        let checked = check_template_spec(spec.template.spec.as_ref())
-            .and_then(|()| {
-                check_selector(
-                    "DaemonSet",
-                    &spec.selector,
-                    spec.template
-                        .metadata
-                        .as_ref()
-                        .and_then(|m| m.labels.as_ref()),
-                )
-            })
-            .and_then(|()| check_convertible(state, &spec.template, &ns));
+        let checked = check_template(state, "DaemonSet", &spec.selector, &spec.template, &ns);
         if let Err(e) = checked {
             problems.push(problem(source, "DaemonSet", &key, e));
             continue;
@@ -1288,14 +1269,7 @@ pub fn expand(snap: &Snapshot, state: &mut ClusterState, problems: &mut Vec<Prob
                     Ok(())
                 }
             })
-            .and_then(|()| {
-                check_selector(
-                    "Job",
-                    &selector,
-                    template.metadata.as_ref().and_then(|m| m.labels.as_ref()),
-                )
-            })
-            .and_then(|()| check_convertible(state, &template, &ns));
+            .and_then(|()| check_template(state, "Job", &selector, &template, &ns));
         if let Err(e) = checked {
             problems.push(problem(source, "Job", &key, e));
             continue;
