@@ -94,6 +94,57 @@ macro_rules! spec {
     };
 }
 
+/// `Plugin` for a policy: its name from its spec, Score, and with `reserve` also Reserve, which
+/// records the devices the policy's `best` picks for the Reserve of `GpuShare` to claim.
+macro_rules! policy_plugin {
+    ($ty:ident, $spec:ident) => {
+        impl Plugin for $ty {
+            fn name(&self) -> &'static str {
+                $spec.name
+            }
+            fn as_score(&self) -> Option<&dyn ScorePlugin> {
+                Some(self)
+            }
+        }
+    };
+    ($ty:ident, $spec:ident, reserve) => {
+        impl Plugin for $ty {
+            fn name(&self) -> &'static str {
+                $spec.name
+            }
+            fn as_score(&self) -> Option<&dyn ScorePlugin> {
+                Some(self)
+            }
+            fn as_reserve(&self) -> Option<&dyn ReservePlugin> {
+                Some(self)
+            }
+        }
+
+        impl ReservePlugin for $ty {
+            fn reserve(
+                &self,
+                cycle: &mut CycleState,
+                pod: &PodInfo,
+                node: NodeId,
+                view: ClusterView<'_>,
+            ) -> Result<Option<Arc<str>>, Rejection> {
+                let ext = extension(&view)?;
+                let (_, d) = self.best(
+                    cpu_left(view.state.node(node)),
+                    ext.node(node),
+                    pod.requests.milli_cpu,
+                    request(ext, pod),
+                );
+                if let Some(devices) = d {
+                    cycle.write(DevicePreference { node, devices });
+                }
+                Ok(None)
+            }
+            fn unreserve(&self, _: &mut CycleState, _: &PodInfo, _: NodeId, _: ClusterView<'_>) {}
+        }
+    };
+}
+
 // ---- Random --------------------------------------------------------------------------------
 
 spec!(
@@ -134,7 +185,7 @@ impl Random {
 
 impl Plugin for Random {
     fn name(&self) -> &'static str {
-        "Random"
+        RANDOM.name
     }
     fn as_pre_score(&self) -> Option<&dyn PreScorePlugin> {
         Some(self)
@@ -303,17 +354,7 @@ impl DotProd {
     }
 }
 
-impl Plugin for DotProd {
-    fn name(&self) -> &'static str {
-        "DotProd"
-    }
-    fn as_score(&self) -> Option<&dyn ScorePlugin> {
-        Some(self)
-    }
-    fn as_reserve(&self) -> Option<&dyn ReservePlugin> {
-        Some(self)
-    }
-}
+policy_plugin!(DotProd, DOT_PROD, reserve);
 
 impl ScorePlugin for DotProd {
     fn score(&self, c: &CycleState, p: &PodInfo, n: &NodeState, v: ClusterView<'_>) -> i64 {
@@ -338,29 +379,6 @@ impl ScorePlugin for DotProd {
             .0
         });
     }
-}
-
-impl ReservePlugin for DotProd {
-    fn reserve(
-        &self,
-        cycle: &mut CycleState,
-        pod: &PodInfo,
-        node: NodeId,
-        view: ClusterView<'_>,
-    ) -> Result<Option<Arc<str>>, Rejection> {
-        let ext = extension(&view)?;
-        let (_, d) = self.best(
-            cpu_left(view.state.node(node)),
-            ext.node(node),
-            pod.requests.milli_cpu,
-            request(ext, pod),
-        );
-        if let Some(devices) = d {
-            cycle.write(DevicePreference { node, devices });
-        }
-        Ok(None)
-    }
-    fn unreserve(&self, _: &mut CycleState, _: &PodInfo, _: NodeId, _: ClusterView<'_>) {}
 }
 
 // ---- GpuClustering -------------------------------------------------------------------------
@@ -426,14 +444,7 @@ impl GpuClustering {
     }
 }
 
-impl Plugin for GpuClustering {
-    fn name(&self) -> &'static str {
-        "GpuClustering"
-    }
-    fn as_score(&self) -> Option<&dyn ScorePlugin> {
-        Some(self)
-    }
-}
+policy_plugin!(GpuClustering, GPU_CLUSTERING);
 
 impl ScorePlugin for GpuClustering {
     fn score(&self, c: &CycleState, p: &PodInfo, n: &NodeState, v: ClusterView<'_>) -> i64 {
@@ -519,14 +530,7 @@ impl GpuPacking {
     }
 }
 
-impl Plugin for GpuPacking {
-    fn name(&self) -> &'static str {
-        "GpuPacking"
-    }
-    fn as_score(&self) -> Option<&dyn ScorePlugin> {
-        Some(self)
-    }
-}
+policy_plugin!(GpuPacking, GPU_PACKING);
 
 impl ScorePlugin for GpuPacking {
     fn score(&self, c: &CycleState, p: &PodInfo, n: &NodeState, v: ClusterView<'_>) -> i64 {
@@ -624,14 +628,7 @@ impl BestFit {
     }
 }
 
-impl Plugin for BestFit {
-    fn name(&self) -> &'static str {
-        "BestFit"
-    }
-    fn as_score(&self) -> Option<&dyn ScorePlugin> {
-        Some(self)
-    }
-}
+policy_plugin!(BestFit, BEST_FIT);
 
 impl ScorePlugin for BestFit {
     fn score(&self, c: &CycleState, p: &PodInfo, n: &NodeState, v: ClusterView<'_>) -> i64 {
@@ -846,17 +843,7 @@ impl Fgd {
     }
 }
 
-impl Plugin for Fgd {
-    fn name(&self) -> &'static str {
-        "FGD"
-    }
-    fn as_score(&self) -> Option<&dyn ScorePlugin> {
-        Some(self)
-    }
-    fn as_reserve(&self) -> Option<&dyn ReservePlugin> {
-        Some(self)
-    }
-}
+policy_plugin!(Fgd, FGD, reserve);
 
 impl ScorePlugin for Fgd {
     fn score(&self, c: &CycleState, p: &PodInfo, n: &NodeState, v: ClusterView<'_>) -> i64 {
@@ -883,27 +870,4 @@ impl ScorePlugin for Fgd {
             .0
         });
     }
-}
-
-impl ReservePlugin for Fgd {
-    fn reserve(
-        &self,
-        cycle: &mut CycleState,
-        pod: &PodInfo,
-        node: NodeId,
-        view: ClusterView<'_>,
-    ) -> Result<Option<Arc<str>>, Rejection> {
-        let ext = extension(&view)?;
-        let (_, d) = self.best(
-            cpu_left(view.state.node(node)),
-            ext.node(node),
-            pod.requests.milli_cpu,
-            request(ext, pod),
-        );
-        if let Some(devices) = d {
-            cycle.write(DevicePreference { node, devices });
-        }
-        Ok(None)
-    }
-    fn unreserve(&self, _: &mut CycleState, _: &PodInfo, _: NodeId, _: ClusterView<'_>) {}
 }
