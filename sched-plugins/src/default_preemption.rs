@@ -166,16 +166,24 @@ fn select_victims_on_node<'a>(
     victims.sort_by(|a, b| more_important(a, b));
     // upstream: reprieve the PDB-violating victims first, then the others, each group most
     // important first.
-    let (violating, non_violating) = crate::preemption_pdb::split_by_violation(
-        victims.clone(),
-        state.disruption_budgets(),
-        input.view.interner(),
-    );
-    let both = !violating.is_empty() && !non_violating.is_empty();
-    let num_violating = violating.len();
+    let budgets = state.disruption_budgets();
+    let reordered: Vec<&'a Arc<PodInfo>>;
+    let (order, num_violating) = if budgets.is_empty() {
+        (&victims[..], 0)
+    } else {
+        let (violating, non_violating) = crate::preemption_pdb::split_by_violation(
+            victims.clone(),
+            budgets,
+            input.view.interner(),
+        );
+        let n = violating.len();
+        reordered = violating.into_iter().chain(non_violating).collect();
+        (&reordered[..], n)
+    };
+    let both = num_violating > 0 && num_violating < order.len();
     let mut evicted = Vec::new();
     let mut pdb_violations = 0;
-    for (i, v) in violating.into_iter().chain(non_violating).enumerate() {
+    for (i, &v) in order.iter().enumerate() {
         trial.hold(v);
         trial.pods.push(Arc::clone(v));
         if input.extensions {
