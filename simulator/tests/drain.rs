@@ -120,19 +120,24 @@ fn pod_drain<'a>(report: &'a NodeDrain, key: &str) -> &'a simulator::drain::PodD
 
 // ---- PodDisruptionBudgets ------------------------------------------------------------------
 
-#[test]
-fn pdb_blocks_an_eviction_until_the_replacement_of_the_first_is_placed() {
-    // maxUnavailable 1 over a1, a2 (n1) and b (n2): 3 healthy, 3 expected → 1 allowed.
-    // Round at 0s: a1 accepted (allowed → 0), a2 refused (429). a1 is recreated and placed on
-    // n2. Round at 5s: the controller sees 3 healthy again → 1 allowed → a2 evicted.
-    let input = cluster(&[
+/// a1, a2 on n1 (4 cpu) and b on n2 (8 cpu), all under one `maxUnavailable: 1` budget.
+fn two_web_pods_on_n1_under_max_unavailable_1() -> Input {
+    cluster(&[
         node("n1", 4),
         node("n2", 8),
         web("a1", 1, Some("n1")),
         web("a2", 1, Some("n1")),
         web("b", 1, Some("n2")),
         pdb("maxUnavailable: 1", ""),
-    ]);
+    ])
+}
+
+#[test]
+fn pdb_blocks_an_eviction_until_the_replacement_of_the_first_is_placed() {
+    // maxUnavailable 1 over a1, a2 (n1) and b (n2): 3 healthy, 3 expected → 1 allowed.
+    // Round at 0s: a1 accepted (allowed → 0), a2 refused (429). a1 is recreated and placed on
+    // n2. Round at 5s: the controller sees 3 healthy again → 1 allowed → a2 evicted.
+    let input = two_web_pods_on_n1_under_max_unavailable_1();
     let out = drain(&input, &["n1"], DrainOptions::default());
     let d = drained(&out);
     assert!(d.ok && d.complete, "{d:?}");
@@ -693,14 +698,7 @@ fn a_refusal_quotes_upstreams_eviction_message_and_cause() {
     // upstream checkAndDecrement: after a1's eviction spent the one disruption, a2's refusal
     // quotes the status the controller computed (3 healthy, 2 desired): "does not allow
     // evicting pods currently" (healthy > desired), not "needs … healthy pods".
-    let input = cluster(&[
-        node("n1", 4),
-        node("n2", 8),
-        web("a1", 1, Some("n1")),
-        web("a2", 1, Some("n1")),
-        web("b", 1, Some("n2")),
-        pdb("maxUnavailable: 1", ""),
-    ]);
+    let input = two_web_pods_on_n1_under_max_unavailable_1();
     let mut sim = Simulation::new(input.state.clone(), Vec::new(), &Default::default(), 0).unwrap();
     sim.run_snapshot();
     let n1 = sim.state().node_id("n1").unwrap();
