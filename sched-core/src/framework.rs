@@ -436,6 +436,14 @@ pub trait Plugin: Send + Sync {
     fn as_reserve(&self) -> Option<&dyn ReservePlugin> {
         None
     }
+    /// This plugin as a Permit plugin.
+    fn as_permit(&self) -> Option<&dyn PermitPlugin> {
+        None
+    }
+    /// This plugin as a PreBind plugin.
+    fn as_pre_bind(&self) -> Option<&dyn PreBindPlugin> {
+        None
+    }
     /// upstream `EnqueueExtensions.EventsToRegister`: the cluster events that may make a pod
     /// this plugin rejected schedulable. The default, as upstream's for a plugin without
     /// `EventsToRegister`, is every event.
@@ -693,6 +701,31 @@ pub trait ReservePlugin: Send + Sync {
     fn unreserve(&self, cycle: &mut CycleState, pod: &PodInfo, node: NodeId, view: ClusterView<'_>);
 }
 
+/// Permit: the last say before the binding (upstream `PermitPlugin`), asked by
+/// [`crate::cycle::SchedulingLoop::schedule_one`] once the pod is assumed on its node.
+///
+/// Placer's Permit allows or rejects; upstream's third answer, `Wait` (hold the pod until
+/// another plugin allows it, as gang scheduling does), is not implemented.
+pub trait PermitPlugin: Send + Sync {
+    /// `Ok` lets the binding go ahead.
+    ///
+    /// # Errors
+    /// A rejection: the pod is forgotten and requeued as unschedulable, rejected by this
+    /// plugin.
+    fn permit(&self, pod: &PodInfo, node: NodeId, view: ClusterView<'_>) -> Result<(), Rejection>;
+}
+
+/// PreBind: what must hold just before the binding (upstream `PreBindPlugin`). The driver runs
+/// [`crate::Scheduler::pre_bind`] before it binds (the daemon before its Binding POST, the
+/// simulator before it places the pod); a failure is a binding failure.
+pub trait PreBindPlugin: Send + Sync {
+    /// Checks (or prepares) the binding of `pod` to the node named `node`.
+    ///
+    /// # Errors
+    /// The binding must not happen.
+    fn pre_bind(&self, pod: &PodInfo, node: &str) -> Result<(), Rejection>;
+}
+
 /// Builds a plugin from a profile's configuration (upstream `PluginFactory`). The interner is
 /// the cluster state's, so that symbols in plugin arguments compare with the state's.
 pub type PluginFactory = fn(&ProfileConfig, &mut Interner) -> Result<Arc<dyn Plugin>, String>;
@@ -729,7 +762,7 @@ pub enum RegistryError {
     NoPoints(String),
     /// A spec lists an extension point Placer's cycle does not call yet.
     #[error(
-        "plugin {plugin:?}: Placer does not run the {point} extension point yet (it runs QueueSort, PreEnqueue, PreFilter, Filter, PostFilter, PreScore, Score and Reserve)"
+        "plugin {plugin:?}: Placer does not run the {point} extension point yet (it runs QueueSort, PreEnqueue, PreFilter, Filter, PostFilter, PreScore, Score, Reserve, Permit and PreBind)"
     )]
     UnsupportedPoint {
         /// The plugin.
@@ -799,6 +832,8 @@ impl Registry {
                     | P::PreScore
                     | P::Score
                     | P::Reserve
+                    | P::Permit
+                    | P::PreBind
             )
         }) {
             return Err(RegistryError::UnsupportedPoint {
@@ -866,18 +901,8 @@ impl Registry {
                 instances.insert(name.to_string(), plugin.clone());
                 Ok(plugin)
             };
-        let mut profile = Profile {
-            scheduler_name: cfg.scheduler_name.clone(),
-            percentage_of_nodes_to_score: cfg.percentage_of_nodes_to_score,
-            queue_sort: None,
-            pre_enqueue: Vec::new(),
-            pre_filter: Vec::new(),
-            filter: Vec::new(),
-            post_filter: Vec::new(),
-            pre_score: Vec::new(),
-            score: Vec::new(),
-            reserve: Vec::new(),
-        };
+        let mut profile = Profile::empty(&cfg.scheduler_name);
+        profile.percentage_of_nodes_to_score = cfg.percentage_of_nodes_to_score;
         let missing = |name: &str, point: &str| ProfileError::MissingExtensionPoint {
             profile: cfg.scheduler_name.clone(),
             plugin: name.to_string(),
@@ -892,6 +917,8 @@ impl Registry {
             P::PreScore,
             P::Score,
             P::Reserve,
+            P::Permit,
+            P::PreBind,
         ] {
             for r in cfg.plugins(point) {
                 let plugin = get(&r.name, interner)?;
@@ -905,6 +932,8 @@ impl Registry {
                     P::PreScore => plugin.as_pre_score().is_some(),
                     P::Score => plugin.as_score().is_some(),
                     P::Reserve => plugin.as_reserve().is_some(),
+                    P::Permit => plugin.as_permit().is_some(),
+                    P::PreBind => plugin.as_pre_bind().is_some(),
                     _ => true,
                 };
                 if !ok {
@@ -927,6 +956,8 @@ impl Registry {
                         },
                     )),
                     P::Reserve => profile.reserve.push(plugin),
+                    P::Permit => profile.permit.push(plugin),
+                    P::PreBind => profile.pre_bind.push(plugin),
                     _ => {}
                 }
             }
@@ -991,6 +1022,32 @@ pub struct Profile {
     pub score: Vec<(Arc<dyn Plugin>, i64)>,
     /// Reserve plugins.
     pub reserve: Vec<Arc<dyn Plugin>>,
+    /// Permit plugins.
+    pub permit: Vec<Arc<dyn Plugin>>,
+    /// PreBind plugins.
+    pub pre_bind: Vec<Arc<dyn Plugin>>,
+}
+
+impl Profile {
+    /// A profile for `scheduler_name` with no plugin at any extension point (what a test or an
+    /// embedder fills in by hand; configurations go through [`Registry::build_profile`]).
+    #[must_use]
+    pub fn empty(scheduler_name: &str) -> Self {
+        Profile {
+            scheduler_name: scheduler_name.to_string(),
+            percentage_of_nodes_to_score: None,
+            queue_sort: None,
+            pre_enqueue: Vec::new(),
+            pre_filter: Vec::new(),
+            filter: Vec::new(),
+            post_filter: Vec::new(),
+            pre_score: Vec::new(),
+            score: Vec::new(),
+            reserve: Vec::new(),
+            permit: Vec::new(),
+            pre_bind: Vec::new(),
+        }
+    }
 }
 
 impl std::fmt::Debug for Profile {

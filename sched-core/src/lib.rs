@@ -54,6 +54,7 @@
 //! ```
 pub mod config;
 pub mod convert;
+pub mod cycle;
 pub mod framework;
 pub mod intern;
 pub mod model;
@@ -62,6 +63,7 @@ pub mod queue;
 pub mod scheduler;
 pub mod state;
 
+pub use cycle::{Decision, Nomination, SchedulingLoop};
 pub use framework::{PluginSpec, Profile, Registry, RegistryError};
 pub use scheduler::{FitError, Placement, ScheduleError, Scheduler};
 pub use state::{ClusterState, NodeId};

@@ -42,6 +42,10 @@ pub trait QueueTime: Copy + Ord + std::fmt::Debug {
     /// `self - earlier`, or zero when `earlier` is later.
     #[must_use]
     fn since(self, earlier: Self) -> Duration;
+    /// `self` truncated to a whole second of the time's epoch (upstream `alignToWindow`: the
+    /// backoff queue's one-second ordering windows).
+    #[must_use]
+    fn align_to_second(self) -> Self;
 }
 
 impl QueueTime for std::time::Instant {
@@ -50,6 +54,17 @@ impl QueueTime for std::time::Instant {
     }
     fn since(self, earlier: Self) -> Duration {
         self.saturating_duration_since(earlier)
+    }
+    fn align_to_second(self) -> Self {
+        // An `Instant` has no epoch: windows are whole seconds since the first instant the
+        // process aligned (upstream aligns to the wall clock's seconds; any fixed origin gives
+        // the same one-second windows).
+        static ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        let origin = *ORIGIN.get_or_init(std::time::Instant::now);
+        match self.checked_duration_since(origin) {
+            Some(d) => origin + Duration::from_secs(d.as_secs()),
+            None => self,
+        }
     }
 }
 
@@ -60,6 +75,9 @@ impl QueueTime for Duration {
     }
     fn since(self, earlier: Self) -> Duration {
         self.saturating_sub(earlier)
+    }
+    fn align_to_second(self) -> Self {
+        Duration::from_secs(self.as_secs())
     }
 }
 
@@ -119,6 +137,9 @@ pub struct QueuedPod<T: QueueTime = std::time::Instant> {
     /// hints): a failure is requeued to backoff, not unschedulable, when one of them is of
     /// interest to the plugins that rejected it.
     pub events_in_flight: ClusterEvents,
+    /// The last attempt failed with an error, not a FitError (upstream: no unschedulable
+    /// plugins): it waits in the error backoff queue, which is never popped early.
+    pub error: bool,
     generation: u64,
 }
 
@@ -153,12 +174,40 @@ impl Ord for ActiveEntry {
     }
 }
 
-#[derive(PartialEq, Eq, PartialOrd, Ord)]
+/// An entry of the backoff heap: the earliest expiry window on top; within a window, the
+/// QueueSort order (upstream `lessBackoffCompletedWithPriority`, SchedulerPopFromBackoffQ),
+/// then FIFO.
 struct BackoffEntry<T: QueueTime> {
-    // Reverse order: earliest expiry on top of the max-heap.
-    expiry: std::cmp::Reverse<T>,
+    expiry: T,
+    info: Arc<PodInfo>,
     generation: u64,
-    key: Arc<str>,
+    order: Arc<Profile>,
+}
+
+impl<T: QueueTime> PartialEq for BackoffEntry<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl<T: QueueTime> Eq for BackoffEntry<T> {}
+impl<T: QueueTime> PartialOrd for BackoffEntry<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<T: QueueTime> Ord for BackoffEntry<T> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // A max-heap: what goes first compares greater.
+        other.expiry.cmp(&self.expiry).then_with(|| {
+            if self.order.queue_less(&self.info, &other.info) {
+                Ordering::Greater
+            } else if self.order.queue_less(&other.info, &self.info) {
+                Ordering::Less
+            } else {
+                other.generation.cmp(&self.generation)
+            }
+        })
+    }
 }
 
 /// Which cluster event moved pods (upstream's event labels of `queue_incoming_pods_total`).
@@ -203,7 +252,12 @@ pub struct SchedulingQueue<T: QueueTime = std::time::Instant> {
     /// costs O(those pods), not O(every pending pod).
     watching: std::collections::HashSet<Arc<str>>,
     active: BinaryHeap<ActiveEntry>,
+    /// Pods backing off after a FitError (upstream `podBackoffQ`): popped when no pod is
+    /// active (SchedulerPopFromBackoffQ, on by default since 1.33).
     backoff: BinaryHeap<BackoffEntry<T>>,
+    /// Pods backing off after an error (upstream `podErrorBackoffQ`): only their expiry
+    /// moves them.
+    error_backoff: BinaryHeap<BackoffEntry<T>>,
     next_generation: u64,
     scheduling_cycle: u64,
     counts: [usize; 5],
@@ -240,6 +294,7 @@ impl<T: QueueTime> SchedulingQueue<T> {
             watching: std::collections::HashSet::new(),
             active: BinaryHeap::new(),
             backoff: BinaryHeap::new(),
+            error_backoff: BinaryHeap::new(),
             next_generation: 0,
             scheduling_cycle: 0,
             counts: [0; 5],
@@ -276,9 +331,24 @@ impl<T: QueueTime> SchedulingQueue<T> {
         backoff_of(self.initial_backoff, self.max_backoff, attempts)
     }
 
+    /// upstream `getBackoffTime`: the last failure plus the backoff, truncated to its
+    /// one-second window; none before the first attempt.
     fn backoff_expiry(&self, p: &QueuedPod<T>) -> Option<T> {
+        if p.attempts == 0 {
+            return None;
+        }
         p.last_failure
-            .map(|t| t.plus(self.backoff_duration(p.attempts)))
+            .map(|t| t.plus(self.backoff_duration(p.attempts)).align_to_second())
+    }
+
+    /// upstream `isPodBackingoff`: its expiry window is not yet over (a pod whose expiry falls
+    /// in the current window still backs off). With a zero maximum backoff, never (upstream
+    /// #131965).
+    fn is_backing_off(&self, p: &QueuedPod<T>, now: T) -> bool {
+        !self.max_backoff.is_zero()
+            && self
+                .backoff_expiry(p)
+                .is_some_and(|e| e >= now.align_to_second())
     }
 
     fn set_place(&mut self, key: &Arc<str>, to: Where, now: T) {
@@ -309,18 +379,27 @@ impl<T: QueueTime> SchedulingQueue<T> {
                 order: self.order.clone(),
             }),
             Where::Backoff => {
-                let expiry = p.last_failure.map_or(now, |t| {
-                    t.plus(backoff_of(
-                        self.initial_backoff,
-                        self.max_backoff,
-                        p.attempts,
-                    ))
-                });
-                self.backoff.push(BackoffEntry {
-                    expiry: std::cmp::Reverse(expiry),
+                let expiry = match p.last_failure {
+                    Some(t) if p.attempts > 0 => t
+                        .plus(backoff_of(
+                            self.initial_backoff,
+                            self.max_backoff,
+                            p.attempts,
+                        ))
+                        .align_to_second(),
+                    _ => now.align_to_second(),
+                };
+                let entry = BackoffEntry {
+                    expiry,
+                    info: p.info.clone(),
                     generation,
-                    key: key.clone(),
-                });
+                    order: self.order.clone(),
+                };
+                if p.error {
+                    self.error_backoff.push(entry);
+                } else {
+                    self.backoff.push(entry);
+                }
             }
             Where::Unschedulable | Where::Gated | Where::InFlight => {}
         }
@@ -334,9 +413,7 @@ impl<T: QueueTime> SchedulingQueue<T> {
         if let Some(p) = self.pods.get_mut(&key) {
             p.info = info;
             let place = p.place;
-            let in_backoff = self
-                .backoff_expiry(&self.pods[&key])
-                .is_some_and(|t| t > now);
+            let in_backoff = self.is_backing_off(&self.pods[&key], now);
             match place {
                 Where::InFlight => {}
                 Where::Gated if !gated => self.set_place(&key, Where::Active, now),
@@ -371,6 +448,7 @@ impl<T: QueueTime> SchedulingQueue<T> {
                 place: Where::InFlight,
                 events: ClusterEvents::ALL,
                 events_in_flight: ClusterEvents::NONE,
+                error: false,
                 generation: 0,
             },
         );
@@ -388,26 +466,38 @@ impl<T: QueueTime> SchedulingQueue<T> {
     }
 
     /// Pops the first active pod in queue order, marking it in flight and counting an attempt.
+    /// With no active pod, the first pod backing off after a FitError is popped at once
+    /// (upstream SchedulerPopFromBackoffQ, on by default since 1.33: an idle scheduler does
+    /// not wait out backoffs); pods backing off after an error wait out theirs.
     pub fn pop(&mut self, now: T) -> Option<QueuedPod<T>> {
-        while let Some(e) = self.active.pop() {
-            let key = e.info.key.clone();
-            let fresh = self
-                .pods
-                .get(&key)
-                .is_some_and(|p| p.place == Where::Active && p.generation == e.generation);
-            if !fresh {
+        let key = loop {
+            if let Some(e) = self.active.pop() {
+                let fresh = self
+                    .pods
+                    .get(&e.info.key)
+                    .is_some_and(|p| p.place == Where::Active && p.generation == e.generation);
+                if fresh {
+                    break e.info.key.clone();
+                }
                 continue;
             }
-            self.scheduling_cycle += 1;
-            let cycle = self.scheduling_cycle;
-            self.set_place(&key, Where::InFlight, now);
-            let p = self.pods.get_mut(&key).expect("checked above");
-            p.attempts += 1;
-            p.cycle = cycle;
-            p.events_in_flight = ClusterEvents::NONE;
-            return Some(p.clone());
-        }
-        None
+            let e = self.backoff.pop()?;
+            let fresh = self
+                .pods
+                .get(&e.info.key)
+                .is_some_and(|p| p.place == Where::Backoff && p.generation == e.generation);
+            if fresh {
+                break e.info.key.clone();
+            }
+        };
+        self.scheduling_cycle += 1;
+        let cycle = self.scheduling_cycle;
+        self.set_place(&key, Where::InFlight, now);
+        let p = self.pods.get_mut(&key).expect("checked above");
+        p.attempts += 1;
+        p.cycle = cycle;
+        p.events_in_flight = ClusterEvents::NONE;
+        Some(p.clone())
     }
 
     /// Puts back a pod whose attempt found no node (upstream `AddUnschedulableIfNotPresent`),
@@ -421,6 +511,7 @@ impl<T: QueueTime> SchedulingQueue<T> {
         if let Some(p) = self.pods.get_mut(&key) {
             p.last_failure = Some(now);
             p.events = events;
+            p.error = false;
             missed = p.events_in_flight.intersects(events);
         }
         let to = if missed {
@@ -438,6 +529,7 @@ impl<T: QueueTime> SchedulingQueue<T> {
         };
         if let Some(p) = self.pods.get_mut(&key) {
             p.last_failure = Some(now);
+            p.error = true;
         }
         self.set_place(&key, Where::Backoff, now);
     }
@@ -487,8 +579,7 @@ impl<T: QueueTime> SchedulingQueue<T> {
             let in_backoff = self
                 .pods
                 .get(&key)
-                .and_then(|p| self.backoff_expiry(p))
-                .is_some_and(|t| t > now);
+                .is_some_and(|p| self.is_backing_off(p, now));
             if in_backoff {
                 backoff += 1;
                 self.set_place(&key, Where::Backoff, now);
@@ -520,32 +611,49 @@ impl<T: QueueTime> SchedulingQueue<T> {
         a + b
     }
 
-    /// upstream `flushBackoffQCompleted`: pods whose backoff expired move to active.
-    /// Returns how many moved.
+    /// upstream `flushBackoffQCompleted`: pods whose backoff window is over move to active,
+    /// from both backoff queues. Returns how many moved.
     pub fn flush_backoff_completed(&mut self, now: T) -> usize {
+        let window = now.align_to_second();
         let mut moved = 0;
-        while let Some(top) = self.backoff.peek() {
-            if top.expiry.0 > now {
-                break;
-            }
-            let e = self.backoff.pop().expect("peeked");
-            let fresh = self
-                .pods
-                .get(&e.key)
-                .is_some_and(|p| p.place == Where::Backoff && p.generation == e.generation);
-            if fresh {
-                self.set_place(&e.key, Where::Active, now);
-                moved += 1;
+        for error in [false, true] {
+            loop {
+                let heap = if error {
+                    &mut self.error_backoff
+                } else {
+                    &mut self.backoff
+                };
+                // Backing off while its expiry window is not over (a zero maximum: never).
+                match heap.peek() {
+                    Some(top) if self.max_backoff.is_zero() || top.expiry < window => {}
+                    _ => break,
+                }
+                let e = heap.pop().expect("peeked");
+                let fresh = self
+                    .pods
+                    .get(&e.info.key)
+                    .is_some_and(|p| p.place == Where::Backoff && p.generation == e.generation);
+                if fresh {
+                    self.set_place(&e.info.key, Where::Active, now);
+                    moved += 1;
+                }
             }
         }
         moved
     }
 
-    /// The next time something in the queue becomes due on its own: a backoff expiring, or an
-    /// unschedulable pod reaching its maximum stay.
+    /// The next time something in the queue becomes due on its own: a backoff window ending
+    /// (expiry window + 1 s, when [`SchedulingQueue::flush_backoff_completed`] moves it), or
+    /// an unschedulable pod reaching its maximum stay.
     #[must_use]
     pub fn next_deadline(&self) -> Option<T> {
-        let backoff = self.backoff.peek().map(|e| e.expiry.0);
+        let backoff = self
+            .backoff
+            .peek()
+            .into_iter()
+            .chain(self.error_backoff.peek())
+            .map(|e| e.expiry.plus(Duration::from_secs(1)))
+            .min();
         let leftover = self
             .watching
             .iter()
@@ -558,6 +666,31 @@ impl<T: QueueTime> SchedulingQueue<T> {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
+    }
+
+    /// Whether a pod can be popped now: one is active, or one backs off after a FitError
+    /// (popped early when none is active). Drops stale entries on top of the heaps.
+    pub fn has_poppable(&mut self) -> bool {
+        let pods = &self.pods;
+        while let Some(top) = self.active.peek() {
+            if pods
+                .get(&top.info.key)
+                .is_some_and(|p| p.place == Where::Active && p.generation == top.generation)
+            {
+                return true;
+            }
+            self.active.pop();
+        }
+        while let Some(top) = self.backoff.peek() {
+            if pods
+                .get(&top.info.key)
+                .is_some_and(|p| p.place == Where::Backoff && p.generation == top.generation)
+            {
+                return true;
+            }
+            self.backoff.pop();
+        }
+        false
     }
 
     /// Keys of every known pod.
@@ -606,18 +739,8 @@ mod tests {
     }
 
     fn queue() -> SchedulingQueue<Duration> {
-        let profile = Profile {
-            scheduler_name: "placer".into(),
-            percentage_of_nodes_to_score: None,
-            queue_sort: Some(Arc::new(Prio)),
-            pre_enqueue: Vec::new(),
-            pre_filter: Vec::new(),
-            filter: Vec::new(),
-            post_filter: Vec::new(),
-            pre_score: Vec::new(),
-            score: Vec::new(),
-            reserve: Vec::new(),
-        };
+        let mut profile = Profile::empty("placer");
+        profile.queue_sort = Some(Arc::new(Prio));
         SchedulingQueue::new(
             Arc::new(profile),
             Duration::from_secs(1),
@@ -666,9 +789,74 @@ mod tests {
         // An event 500 ms later: the 1 s backoff has not expired, so backoff, not active.
         assert_eq!(q.move_all_to_active_or_backoff(at(500)), (0, 1));
         assert_eq!(q.flush_backoff_completed(at(500)), 0);
-        assert_eq!(q.next_deadline(), Some(at(1000)));
-        assert_eq!(q.flush_backoff_completed(at(1000)), 1);
-        assert_eq!(q.pop(at(1000)).unwrap().attempts, 2);
+        // upstream isPodBackingoff: the expiry (1 s) is a window; the pod backs off until
+        // that window is over.
+        assert_eq!(q.next_deadline(), Some(at(2000)));
+        assert_eq!(q.flush_backoff_completed(at(1999)), 0);
+        assert_eq!(q.flush_backoff_completed(at(2000)), 1);
+        assert_eq!(q.pop(at(2000)).unwrap().attempts, 2);
+    }
+
+    #[test]
+    fn with_no_active_pod_a_pod_backing_off_after_a_fit_error_is_popped_at_once() {
+        // upstream SchedulerPopFromBackoffQ (beta, on by default since 1.33).
+        let mut q = queue();
+        q.add_or_update(pod("fit", 0, 1), false, true, at(0));
+        q.add_or_update(pod("err", 0, 2), false, true, at(0));
+        let _ = q.pop(at(0)).unwrap();
+        let _ = q.pop(at(0)).unwrap();
+        q.requeue_unschedulable("default/fit", at(0), ClusterEvents::ALL);
+        q.requeue_backoff("default/err", at(0));
+        q.move_all_to_active_or_backoff(at(100));
+        assert_eq!(q.len(Where::Backoff), 2);
+        assert!(q.has_poppable());
+        assert_eq!(q.pop(at(100)).unwrap().info.name.as_ref(), "fit");
+        assert!(
+            q.pop(at(100)).is_none(),
+            "a pod that failed with an error waits out its backoff (podErrorBackoffQ)"
+        );
+        assert_eq!(q.flush_backoff_completed(at(2000)), 1);
+        assert_eq!(q.pop(at(2000)).unwrap().info.name.as_ref(), "err");
+    }
+
+    #[test]
+    fn an_active_pod_goes_before_any_pod_backing_off() {
+        let mut q = queue();
+        q.add_or_update(pod("b", 100, 1), false, true, at(0));
+        let _ = q.pop(at(0)).unwrap();
+        q.requeue_unschedulable("default/b", at(0), ClusterEvents::ALL);
+        q.move_all_to_active_or_backoff(at(10));
+        q.add_or_update(pod("a", 0, 2), false, true, at(10));
+        assert_eq!(q.pop(at(10)).unwrap().info.name.as_ref(), "a");
+        assert_eq!(q.pop(at(10)).unwrap().info.name.as_ref(), "b");
+    }
+
+    #[test]
+    fn within_one_backoff_window_pods_go_in_queue_sort_order() {
+        // upstream lessBackoffCompletedWithPriority: expiries truncated to the second, then
+        // the activeQ's order.
+        let mut q = queue();
+        q.add_or_update(pod("low", 0, 1), false, true, at(0));
+        q.add_or_update(pod("high", 10, 2), false, true, at(0));
+        let _ = q.pop(at(0)).unwrap();
+        let _ = q.pop(at(0)).unwrap();
+        // Failures 300 ms apart expire in the same window (1.1 s and 1.4 s → 1 s).
+        q.requeue_unschedulable("default/low", at(100), ClusterEvents::ALL);
+        q.requeue_unschedulable("default/high", at(400), ClusterEvents::ALL);
+        q.move_all_to_active_or_backoff(at(500));
+        assert_eq!(q.pop(at(500)).unwrap().info.name.as_ref(), "high");
+        assert_eq!(q.pop(at(500)).unwrap().info.name.as_ref(), "low");
+    }
+
+    #[test]
+    fn a_zero_maximum_backoff_skips_backoff() {
+        // upstream #131965: PodMaxBackoffDuration 0 skips backoff entirely.
+        let mut q: SchedulingQueue<Duration> =
+            SchedulingQueue::new(queue().order, Duration::ZERO, Duration::ZERO);
+        q.add_or_update(pod("p", 0, 1), false, true, at(0));
+        let _ = q.pop(at(0)).unwrap();
+        q.requeue_unschedulable("default/p", at(0), ClusterEvents::ALL);
+        assert_eq!(q.move_all_to_active_or_backoff(at(0)), (1, 0));
     }
 
     #[test]
@@ -782,7 +970,9 @@ mod tests {
         q.add_or_update(pod("p", 0, 1), false, true, t0);
         let _ = q.pop(t0).unwrap();
         q.requeue_backoff("default/p", t0);
-        assert_eq!(q.next_deadline(), Some(t0 + Duration::from_secs(1)));
-        assert_eq!(q.flush_backoff_completed(t0 + Duration::from_secs(1)), 1);
+        let due = q.next_deadline().unwrap();
+        assert!(due > t0 + Duration::from_secs(1) && due <= t0 + Duration::from_secs(2));
+        assert_eq!(q.flush_backoff_completed(due - Duration::from_millis(1)), 0);
+        assert_eq!(q.flush_backoff_completed(due), 1);
     }
 }

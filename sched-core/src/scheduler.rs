@@ -467,6 +467,28 @@ impl Scheduler {
         self.evaluate(pod, state, Reach::Upstream).result
     }
 
+    /// Runs the PreBind plugins of the pod's profile in order (upstream `RunPreBindPlugins`);
+    /// the driver calls it before it binds the pod to `node`.
+    ///
+    /// # Errors
+    /// The first plugin that fails, with its message.
+    pub fn pre_bind(&self, pod: &PodInfo, node: &str) -> Result<(), ScheduleError> {
+        let Some(profile) = self.profile(&pod.scheduler_name) else {
+            return Ok(());
+        };
+        for plugin in &profile.pre_bind {
+            if let Some(p) = plugin.as_pre_bind()
+                && let Err(r) = p.pre_bind(pod, node)
+            {
+                return Err(ScheduleError::Internal {
+                    plugin: plugin.name(),
+                    message: format!("PreBind: {}", r.message()),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// What `placer explain` prints: every node's filter outcome, and the decision, scores and
     /// evaluated nodes of the cycle `schedule` would run now (same seed, same start index, same
     /// `numFeasibleNodesToFind` cutoff), so the selected node is always the one `schedule`

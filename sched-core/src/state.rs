@@ -670,6 +670,19 @@ impl ClusterState {
         Ok(())
     }
 
+    /// [`ClusterState::confirm`], and the pod starts at `start_millis` (`status.startTime`, which
+    /// preemption's victim order reads): what a driver with no kubelet does (the simulator).
+    ///
+    /// # Errors
+    /// [`StateError::PodNotFound`].
+    pub fn confirm_started(&mut self, key: &str, start_millis: i64) -> Result<()> {
+        let entry = self.remove_pod(key)?;
+        let mut info = Arc::unwrap_or_clone(entry.info);
+        info.start_millis = start_millis;
+        let name = self.nodes[entry.node.index()].info.name.clone();
+        self.insert_pod(Arc::new(info), &name, false).map(|_| ())
+    }
+
     /// Undoes an assumption (binding failed or expired) (upstream `ForgetPod`).
     ///
     /// # Errors

@@ -800,18 +800,10 @@ mod tests {
     /// A one-plugin profile with NodeAffinity at PreFilter and Filter.
     fn affinity_profile(plugin: NodeAffinity) -> Profile {
         let p: Arc<dyn Plugin> = Arc::new(plugin);
-        Profile {
-            scheduler_name: "default-scheduler".into(),
-            percentage_of_nodes_to_score: None,
-            queue_sort: None,
-            pre_enqueue: Vec::new(),
-            pre_filter: vec![p.clone()],
-            filter: vec![p],
-            post_filter: Vec::new(),
-            pre_score: Vec::new(),
-            score: Vec::new(),
-            reserve: Vec::new(),
-        }
+        let mut profile = Profile::empty("default-scheduler");
+        profile.pre_filter = vec![p.clone()];
+        profile.filter = vec![p];
+        profile
     }
 
     #[test]

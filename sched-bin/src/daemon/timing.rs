@@ -594,6 +594,8 @@ mod tests {
             pre_score: Vec::new(),
             score: vec![(Arc::new(Flat), 1)],
             reserve: Vec::new(),
+            permit: Vec::new(),
+            pre_bind: Vec::new(),
         };
         let timer = Arc::new(PointTimer::new());
         let scheduler = Scheduler::new(vec![instrument(profile, &timer)], None, 0);
