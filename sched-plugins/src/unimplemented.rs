@@ -11,8 +11,9 @@
 use sched_core::config::ProfileConfig;
 use sched_core::framework::{
     ClusterView, CycleState, FilterPlugin, FilterResult, Plugin, PostFilterInput,
-    PostFilterOutcome, PostFilterPlugin, PreEnqueuePlugin, PreFilterOutcome, PreFilterPlugin,
-    PreScoreOutcome, PreScorePlugin, Rejection, ReservePlugin, ScorePlugin,
+    PermitPlugin, PostFilterOutcome, PostFilterPlugin, PreBindPlugin, PreEnqueuePlugin,
+    PreFilterOutcome, PreFilterPlugin, PreScoreOutcome, PreScorePlugin, Rejection, ReservePlugin,
+    ScorePlugin,
 };
 use sched_core::intern::Interner;
 use sched_core::model::PodInfo;
@@ -67,6 +68,12 @@ impl Plugin for Unimplemented {
         Some(self)
     }
     fn as_reserve(&self) -> Option<&dyn ReservePlugin> {
+        Some(self)
+    }
+    fn as_permit(&self) -> Option<&dyn PermitPlugin> {
+        Some(self)
+    }
+    fn as_pre_bind(&self) -> Option<&dyn PreBindPlugin> {
         Some(self)
     }
 }
@@ -242,5 +249,20 @@ mod tests {
             "{}",
             r.message()
         );
+    }
+}
+
+/// A pod that needs the plugin never gets past PreFilter, so Permit allows every pod it sees.
+impl PermitPlugin for Unimplemented {
+    fn permit(&self, _: &PodInfo, _: NodeId, _: ClusterView<'_>) -> Result<(), Rejection> {
+        Ok(())
+    }
+}
+
+/// Likewise PreBind (upstream VolumeBinding binds the pod's claims here; pods with claims were
+/// rejected at PreFilter).
+impl PreBindPlugin for Unimplemented {
+    fn pre_bind(&self, _: &PodInfo, _: &str) -> Result<(), Rejection> {
+        Ok(())
     }
 }

@@ -1,41 +1,39 @@
-//! The replay engine: a scheduling queue, the real scheduling cycle, and a virtual clock.
+//! The replay engine: the core's scheduling loop on a virtual clock.
 //!
-//! Pending pods wait in an active queue ordered by the profile's QueueSort (PrioritySort:
-//! higher priority first, then older first; FIFO among equals). Each pod popped is run
-//! through `Scheduler::schedule` against the current state and, when it fits, assumed on its
-//! node before the next pod is popped — what the daemon does, minus the API server.
+//! Pending pods wait in the core's queue ([`sched_core::SchedulingLoop`], the daemon's queue
+//! too): the profile's QueueSort order, backoff on the virtual clock (upstream's one-second
+//! windows; with no active pod, a pod backing off is popped at once, SchedulerPopFromBackoffQ),
+//! unschedulable pods moved only by the cluster events the plugins that rejected them
+//! registered ([`sched_core::framework::Plugin::events_to_register`], upstream
+//! `EventsToRegister`), and upstream's maximum stay of 5 minutes. Each attempt is the loop's
+//! `schedule_one`: the real cycle, assume, Permit, then a decision the simulator carries out at
+//! once — PreBind and the binding (no API server: it succeeds), or the unschedulable pod's
+//! message.
 //!
-//! A pod that fits nowhere is parked as unschedulable with upstream's `0/N nodes are
-//! available: …` message. When DefaultPreemption nominates a node, the victims are evicted and
-//! the preemptor is retried at once (victims leave instantly on the virtual clock). A pod
-//! evicted by preemption, node removal or a `NoExecute` taint is deleted, as upstream deletes
-//! it: one with a controller owner (`ownerReferences[].controller: true`) is recreated pending,
-//! as its controller would, and competes for room again; a bare pod is gone. Drains follow
-//! `kubectl drain` (`crate::drain`); `NoExecute` taints evict on the taint eviction
-//! controller's timers (`crate::eviction`).
-//!
-//! Parked pods are retried when an event could make them fit, as upstream's queue moves
-//! pods back on cluster events: a pod is retried only on an event one of the plugins that
-//! rejected it registered ([`sched_core::framework::Plugin::events_to_register`], upstream
-//! `EventsToRegister`). When those events are all node-local (node changes, assigned pods
-//! leaving), the hint is exact: the pod failed on every node, so it is retried only when it
-//! passes its profile's PreFilter and Filter on one of the changed nodes
-//! (`Scheduler::passes_filters_on_any`). A retry the hints skip would have failed, so results
-//! equal retrying on every event.
+//! When DefaultPreemption nominates a node, the preemptor is nominated there (pods of lower
+//! priority see it on that node) and requeued, and the victims are deleted at once on the
+//! virtual clock; their deletion moves the preemptor, whose next attempt tries the nominated
+//! node first — upstream's sequence. A pod evicted by preemption, node removal or a
+//! `NoExecute` taint is deleted, as upstream deletes it: one with a controller owner
+//! (`ownerReferences[].controller: true`) is recreated pending, as its controller would, and
+//! competes for room again; a bare pod is gone. Drains follow `kubectl drain`
+//! (`crate::drain`); `NoExecute` taints evict on the taint eviction controller's timers
+//! (`crate::eviction`).
 
 use crate::scenario::{Action, Event, Location, Millis, NewPod, Scenario, ScenarioError};
 use k8s_openapi::api::core::v1::{Node, Pod};
 use rustc_hash::FxHashMap;
-use sched_core::Scheduler;
 use sched_core::config::SchedulerConfig;
 use sched_core::framework::{ClusterEvents, ProfileError};
+use sched_core::queue::Where;
+use sched_core::{Decision, Scheduler, SchedulingLoop};
 use sched_core::intern::Sym;
 use sched_core::model::{PodInfo, Resources, Taint, TaintEffect};
-use sched_core::scheduler::ScheduleError;
 use sched_core::state::{ClusterState, NodeId};
-use std::cmp::{Ordering, Reverse};
+use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The taint the node lifecycle controller puts on cordoned nodes.
 pub const UNSCHEDULABLE_TAINT: &str = "node.kubernetes.io/unschedulable";
@@ -58,18 +56,6 @@ pub enum PodStatus {
     /// scheduled nor counted as unschedulable (serialized `other_scheduler`).
     #[serde(rename = "other_scheduler")]
     OtherScheduler,
-}
-
-/// Why a parked pod could be helped by a cluster event.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Wait {
-    /// Retry on these events (those the plugins that rejected it registered, upstream
-    /// `EventsToRegister`). When they are all node-local
-    /// ([`ClusterEvents::NODE_LOCAL`]), only if the pod now passes its filters on one of the
-    /// nodes they touched (the exact queueing hint: it failed everywhere before).
-    Events(ClusterEvents),
-    /// Nothing the simulator models can help (no profile, scheduling gates).
-    Never,
 }
 
 /// One pod the simulation handled: pending in the input, created by the scenario, or
@@ -98,12 +84,8 @@ pub struct PodRecord {
     pub started: Option<Millis>,
     /// Virtual time it finished or was deleted.
     pub ended: Option<Millis>,
-    /// The pod while it waits.
-    pending: Option<PodInfo>,
     duration: Option<Millis>,
     generation: u32,
-    wait: Wait,
-    queued_seq: u64,
     /// `Simulation::changes` at the last attempt.
     attempted_at_change: u64,
 }
@@ -176,21 +158,15 @@ pub struct Simulation {
     scheduler: Scheduler,
     records: Vec<PodRecord>,
     index: FxHashMap<Arc<str>, usize>,
-    /// Sorted so that the next pod to schedule is last.
-    active: Vec<usize>,
-    active_sorted: bool,
-    parked: Vec<usize>,
-    dirty: Vec<NodeId>,
-    dirty_mark: Vec<bool>,
-    /// A pod was placed since the last requeue (wakes pods waiting on other pods).
-    /// Events since the last requeue.
-    changed: ClusterEvents,
+    /// The core's queue and attempt rules, on the virtual clock.
+    queue: SchedulingLoop<Duration>,
     /// Admits the pods a scenario creates (priority from their PriorityClass).
     priority_classes: crate::snapshot::PriorityClasses,
     /// Counts changes to nodes (pods placed or removed, nodes added or changed), to tell
     /// whether a parked pod's message is still current.
     changes: u64,
     seq: u64,
+    /// Virtual time.
     now: Millis,
     origin: i64,
     finishes: BinaryHeap<Reverse<(Millis, u64, usize, u32)>>,
@@ -252,6 +228,8 @@ impl Simulation {
     ) -> Result<Simulation, SetupError> {
         let scheduler =
             sched_plugins::scheduler_with_registry(registry, config, state.interner_mut(), seed)?;
+        let queue =
+            SchedulingLoop::new(&scheduler, config.pod_initial_backoff, config.pod_max_backoff);
         // Virtual time 0 is the moment of the snapshot: the newest object's creation time.
         let origin = state
             .pods()
@@ -264,12 +242,7 @@ impl Simulation {
             scheduler,
             records: Vec::new(),
             index: FxHashMap::default(),
-            active: Vec::new(),
-            active_sorted: true,
-            parked: Vec::new(),
-            dirty: Vec::new(),
-            dirty_mark: Vec::new(),
-            changed: ClusterEvents::NONE,
+            queue,
             priority_classes: crate::snapshot::PriorityClasses::default(),
             changes: 0,
             seq: 0,
@@ -363,25 +336,36 @@ impl Simulation {
         self.evict_as(key, cause, Some(false));
     }
 
-    /// The pods waiting in the queue (active and unschedulable).
+    /// The pods waiting in the queue (active, backing off, unschedulable or gated).
     pub(crate) fn queued_pods(&self) -> impl Iterator<Item = &PodInfo> {
-        self.active
-            .iter()
-            .chain(&self.parked)
-            .filter_map(|&i| self.records[i].pending.as_ref())
+        let q = self.queue.queue();
+        q.keys().filter_map(|k| q.get(k)).map(|p| &*p.info)
     }
 
-    /// The next virtual time a drain retries or a `NoExecute` timer fires.
+    /// The queue's time now.
+    fn queue_now(&self) -> Duration {
+        Duration::from_millis(u64::try_from(self.now).unwrap_or(0))
+    }
+
+    /// The next virtual time a drain retries or a `NoExecute` timer fires, or a pod's backoff
+    /// ends while pods wait (the queue's flush; a pod's stay past upstream's maximum is
+    /// flushed when time next moves, not woken for).
     fn next_timer(&self) -> Option<Millis> {
-        match (self.drains.next_due(), self.timers.next_due()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let backoff = (self.queue.queue().len(Where::Backoff) > 0)
+            .then(|| self.queue.next_deadline())
+            .flatten()
+            .map(|d| Millis::try_from(d.as_millis()).unwrap_or(Millis::MAX));
+        [self.drains.next_due(), self.timers.next_due(), backoff]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Fires the timers due at the current time, then schedules.
     fn run_timers(&mut self) {
         let now = self.now;
+        let qnow = self.queue_now();
+        self.queue.tick(qnow);
         crate::eviction::run_due(self, now);
         crate::drain::run_due(self, now);
     }
@@ -449,24 +433,24 @@ impl Simulation {
         self.now
     }
 
-    /// Pods waiting (queued or parked).
+    /// Pods waiting (in the queue).
     #[must_use]
     pub fn waiting(&self) -> usize {
-        self.active.len() + self.parked.len()
+        self.queue.queue().total()
     }
 
     /// The pod `key` while it waits to be scheduled.
     #[must_use]
     pub fn waiting_pod(&self, key: &str) -> Option<&PodInfo> {
-        self.index
-            .get(key)
-            .and_then(|&i| self.records[i].pending.as_ref())
+        self.queue.queue().get(key).map(|p| &*p.info)
     }
 
-    /// Pods whose last attempt failed and that wait for a cluster event.
+    /// Pods whose last attempt failed and that wait (for an event, their backoff, or their
+    /// scheduling gates).
     #[must_use]
     pub fn unschedulable(&self) -> usize {
-        self.parked.len()
+        let q = self.queue.queue();
+        q.len(Where::Unschedulable) + q.len(Where::Backoff) + q.len(Where::Gated)
     }
 
     fn recount(&mut self) {
@@ -482,55 +466,6 @@ impl Simulation {
 
     // ---- the queue ------------------------------------------------------------------------
 
-    fn pending_info(&self, idx: usize) -> &PodInfo {
-        self.records[idx]
-            .pending
-            .as_ref()
-            .expect("a queued pod has its PodInfo")
-    }
-
-    /// `Less` when `a` is to be scheduled before `b`.
-    fn queue_cmp(&self, a: usize, b: usize) -> Ordering {
-        let (pa, pb) = (self.pending_info(a), self.pending_info(b));
-        // upstream: every profile must use the same QueueSort; the first profile's decides.
-        let Some(profile) = self.scheduler.profiles().first() else {
-            return self.records[a].queued_seq.cmp(&self.records[b].queued_seq);
-        };
-        if profile.queue_less(pa, pb) {
-            Ordering::Less
-        } else if profile.queue_less(pb, pa) {
-            Ordering::Greater
-        } else {
-            self.records[a].queued_seq.cmp(&self.records[b].queued_seq)
-        }
-    }
-
-    fn push_active(&mut self, idx: usize) {
-        self.seq += 1;
-        self.records[idx].queued_seq = self.seq;
-        self.records[idx].status = PodStatus::Pending;
-        if self.active_sorted && self.active.len() > 64 {
-            // Keep the order: later pods first, the next pod last.
-            let pos = self
-                .active
-                .partition_point(|&y| self.queue_cmp(y, idx) == Ordering::Greater);
-            self.active.insert(pos, idx);
-        } else {
-            self.active.push(idx);
-            self.active_sorted = false;
-        }
-    }
-
-    fn pop_active(&mut self) -> Option<usize> {
-        if !self.active_sorted {
-            let mut active = std::mem::take(&mut self.active);
-            active.sort_by(|&a, &b| self.queue_cmp(b, a));
-            self.active = active;
-            self.active_sorted = true;
-        }
-        self.active.pop()
-    }
-
     fn new_record(&mut self, key: Arc<str>) -> usize {
         let idx = self.records.len();
         self.records.push(PodRecord {
@@ -545,18 +480,14 @@ impl Simulation {
             arrived: self.now,
             started: None,
             ended: None,
-            pending: None,
             duration: None,
             generation: 0,
-            wait: Wait::Events(ClusterEvents::ALL),
-            queued_seq: 0,
             attempted_at_change: 0,
         });
         self.index.insert(key, idx);
         idx
     }
 
-    /// Queues a new pod. Errors when a pod of that key exists (running, waiting or finished).
     /// upstream `scheduleOne` skips a pod being deleted (`metadata.deletionTimestamp` set):
     /// it is never scheduled and ends `deleted`, while waiting, with the reason.
     fn skip_terminating(&mut self, pod: PodInfo) {
@@ -573,6 +504,7 @@ impl Simulation {
         );
     }
 
+    /// Queues a new pod. `None` when a pod of that key exists (running, waiting or finished).
     fn enqueue_new(&mut self, pod: PodInfo, duration: Option<Millis>) -> Option<usize> {
         if let Some(&idx) = self.index.get(&pod.key)
             && self.records[idx].status != PodStatus::Deleted
@@ -593,156 +525,118 @@ impl Simulation {
             ));
             return Some(idx);
         }
-        self.records[idx].pending = Some(pod);
         self.records[idx].duration = duration;
-        self.push_active(idx);
+        self.queue_pod(idx, pod);
         Some(idx)
     }
 
-    fn mark_dirty(&mut self, id: NodeId, events: ClusterEvents) {
-        self.changes += 1;
-        self.changed |= events;
-        let i = id.index();
-        if self.dirty_mark.len() <= i {
-            self.dirty_mark.resize(i + 1, false);
-        }
-        if !self.dirty_mark[i] {
-            self.dirty_mark[i] = true;
-            self.dirty.push(id);
+    /// Adds a pod to the queue (gated when a PreEnqueue plugin says so, with its message).
+    fn queue_pod(&mut self, idx: usize, pod: PodInfo) {
+        let now = self.queue_now();
+        let gate = self
+            .queue
+            .add(&self.scheduler, Arc::new(pod), true, now);
+        let rec = &mut self.records[idx];
+        match gate {
+            Some(e) => {
+                rec.status = PodStatus::Unschedulable;
+                rec.message = Some(e.to_string());
+            }
+            None => {
+                rec.status = PodStatus::Pending;
+                rec.message = None;
+            }
         }
     }
 
-    /// Moves parked pods that the events since the last requeue could help back to the active
-    /// queue (upstream's `MoveAllToActiveOrBackoffQueue` with each pod's rejecting plugins'
-    /// events).
-    fn requeue(&mut self) {
-        let changed = std::mem::take(&mut self.changed);
-        if changed.is_empty() {
-            return;
-        }
-        let dirty = std::mem::take(&mut self.dirty);
-        for id in &dirty {
-            self.dirty_mark[id.index()] = false;
-        }
-        let parked = std::mem::take(&mut self.parked);
-        let mut keep = Vec::with_capacity(parked.len());
-        for idx in parked {
-            let rec = &self.records[idx];
-            let wake = match rec.wait {
-                Wait::Never => false,
-                Wait::Events(ev) if !ev.intersects(changed) => false,
-                Wait::Events(ev) if ClusterEvents::NODE_LOCAL.contains(ev) => {
-                    let pod = rec.pending.as_ref().expect("a parked pod has its PodInfo");
-                    !dirty.is_empty()
-                        && self
-                            .scheduler
-                            .passes_filters_on_any(pod, &self.state, &dirty)
-                }
-                Wait::Events(_) => true,
-            };
-            if wake {
-                self.push_active(idx);
-            } else {
-                keep.push(idx);
-            }
-        }
-        // Pods pushed back meanwhile (none) and kept ones, in their original order.
-        keep.append(&mut self.parked);
-        self.parked = keep;
+    /// A cluster event: the queue moves the pods it may help.
+    fn mark_dirty(&mut self, _id: NodeId, events: ClusterEvents) {
+        self.changes += 1;
+        let now = self.queue_now();
+        self.queue.on_event(events, now);
     }
 
     // ---- scheduling -----------------------------------------------------------------------
 
-    /// Schedules every queued pod, retrying parked pods that events made worth retrying,
-    /// until the queue is empty.
+    /// Runs the loop's attempts until no pod can be popped (none active, none backing off
+    /// after a FitError).
     pub fn schedule_pending(&mut self) {
-        loop {
-            self.requeue();
-            let Some(idx) = self.pop_active() else { break };
-            self.attempt(idx);
-        }
+        while self.attempt() {}
     }
 
-    fn attempt(&mut self, idx: usize) {
-        let mut pod = self.records[idx]
-            .pending
-            .take()
-            .expect("a queued pod has its PodInfo");
-        let mut preempted = false;
-        loop {
-            self.records[idx].attempts += 1;
-            self.stats.attempts += 1;
-            match self.scheduler.schedule(&pod, &self.state) {
-                Ok(placement) => {
-                    let mut pod = pod;
-                    pod.claims = placement.claims;
-                    self.place(idx, pod, placement.node);
-                    return;
+    /// One `schedule_one` of the core's loop, carried out. `false` when no pod was popped.
+    fn attempt(&mut self) -> bool {
+        let now = self.queue_now();
+        let Some(decision) = self
+            .queue
+            .schedule_one(&self.scheduler, &mut self.state, now)
+        else {
+            return false;
+        };
+        self.stats.attempts += 1;
+        match decision {
+            Decision::Bind { pod, placement } => {
+                let key = pod.info.key.clone();
+                let idx = self.index[&key];
+                self.records[idx].attempts += 1;
+                if let Err(e) = self.scheduler.pre_bind(&pod.info, &placement.node_name) {
+                    self.queue.binding_failed(&mut self.state, &key, now);
+                    self.changes += 1;
+                    let rec = &mut self.records[idx];
+                    rec.status = PodStatus::Unschedulable;
+                    rec.message = Some(e.to_string());
+                    rec.attempted_at_change = self.changes;
+                    return true;
                 }
-                Err(ScheduleError::Unschedulable(fit))
-                    if !preempted && fit.diagnosis.nomination.is_some() =>
-                {
-                    let (node, victims) = fit.diagnosis.nomination.clone().expect("checked");
-                    preempted = true;
-                    // upstream sets status.nominatedNodeName; the next cycle tries that node
-                    // first.
-                    pod.nominated_node_name = Some(self.state.node(node).info.name.clone());
+                self.placed(idx, &key, placement.node);
+            }
+            Decision::Failed {
+                pod,
+                error,
+                nomination,
+                ..
+            } => {
+                let key = pod.info.key.clone();
+                let idx = self.index[&key];
+                let rec = &mut self.records[idx];
+                rec.attempts += 1;
+                rec.status = PodStatus::Unschedulable;
+                rec.message = Some(error.to_string());
+                rec.attempted_at_change = self.changes;
+                rec.node = None;
+                if let Some(n) = nomination {
                     self.stats.preemptions += 1;
-                    let cause = format!("preempted by {}", pod.key);
-                    for v in victims {
-                        self.evict(&v, &cause, false);
+                    let cause = format!("preempted by {key}");
+                    for v in &n.victims {
+                        self.evict(v, &cause, false);
                     }
                 }
-                Err(e) => {
-                    self.park(idx, pod, &e);
-                    return;
-                }
+            }
+            Decision::Gated { pod, error } | Decision::Dropped { pod, error } => {
+                let idx = self.index[&pod.info.key];
+                let rec = &mut self.records[idx];
+                rec.attempts += 1;
+                rec.status = PodStatus::Unschedulable;
+                rec.message = Some(error.to_string());
+                rec.attempted_at_change = self.changes;
             }
         }
+        true
     }
 
-    fn park(&mut self, idx: usize, pod: PodInfo, e: &ScheduleError) {
-        let wait = match e {
-            ScheduleError::Unschedulable(f) => Wait::Events(
-                self.scheduler
-                    .profile(&pod.scheduler_name)
-                    .map_or(ClusterEvents::ALL, |p| {
-                        p.events_for(f.diagnosis.unschedulable_plugins.iter().copied())
-                    }),
-            ),
-            ScheduleError::NoNodes | ScheduleError::Internal { .. } => {
-                Wait::Events(ClusterEvents::ALL)
-            }
-            ScheduleError::NoProfile { .. } | ScheduleError::NotReady { .. } => Wait::Never,
-        };
-        let rec = &mut self.records[idx];
-        rec.status = PodStatus::Unschedulable;
-        rec.message = Some(e.to_string());
-        rec.attempted_at_change = self.changes;
-        rec.node = None;
-        rec.wait = wait;
-        rec.pending = Some(pod);
-        self.parked.push(idx);
-    }
-
-    fn place(&mut self, idx: usize, mut pod: PodInfo, node: NodeId) {
-        // The kubelet starts it at once on the virtual clock (`status.startTime`, which
-        // preemption's victim order reads).
-        pod.start_millis = self.origin + self.now;
-        // Bound: the nomination is spent (a pod recreated from this one starts without it).
-        pod.nominated_node_name = None;
+    /// The binding of a pod the loop assumed on `node`: no API server, so it succeeds at once,
+    /// and the kubelet starts the pod at once on the virtual clock (`status.startTime`, which
+    /// preemption's victim order reads).
+    fn placed(&mut self, idx: usize, key: &Arc<str>, node: NodeId) {
+        let start = self.origin + self.now;
+        self.queue.bound(&mut self.state, key, Some(start));
         // A placement helps only pods waiting on other pods (affinity, spreading); it changes
         // every waiting pod's message.
-        self.changes += 1;
-        self.changed |= ClusterEvents::ASSIGNED_POD_ADD;
-        self.totals.requested.add(&pod.requests);
+        self.mark_dirty(node, ClusterEvents::ASSIGNED_POD_ADD);
+        if let Some(entry) = self.state.pod(key) {
+            self.totals.requested.add(&entry.info.requests);
+        }
         self.totals.pods += 1;
-        let key = pod.key.clone();
-        self.state
-            .assume(pod, node)
-            .expect("a pod being scheduled is not yet in the state");
-        // No API server: the binding succeeds at once.
-        self.state.confirm(&key).expect("just assumed");
         let name = self.state.node(node).info.name.clone();
         let now = self.now;
         let rec = &mut self.records[idx];
@@ -766,7 +660,7 @@ impl Simulation {
             .iter()
             .any(|t| t.effect == TaintEffect::NoExecute)
         {
-            crate::eviction::process_node(self, node, Some(&key));
+            crate::eviction::process_node(self, node, Some(key));
         }
     }
 
@@ -826,8 +720,8 @@ impl Simulation {
         // A recreated pod is a new object: it queues behind older pods of its priority.
         info.creation_millis = self.origin + now;
         info.start_millis = PodInfo::NOT_STARTED;
-        rec.pending = Some(info);
-        self.push_active(idx);
+        info.claims.clear();
+        self.queue_pod(idx, info);
     }
 
     // ---- events ---------------------------------------------------------------------------
@@ -956,7 +850,7 @@ impl Simulation {
         let alloc = self.state.node(id).info.allocatable.clone();
         self.totals.allocatable.sub(&alloc);
         let _ = self.state.remove_node(&name);
-        self.changed |= ClusterEvents::NODE_DELETE;
+        self.mark_dirty(id, ClusterEvents::NODE_DELETE);
     }
 
     fn create_pod(&mut self, p: &NewPod, location: &Location) -> Result<(), ScenarioError> {
@@ -1013,9 +907,7 @@ impl Simulation {
                     self.unplace(key);
                 }
                 PodStatus::Pending | PodStatus::Unschedulable => {
-                    self.active.retain(|&i| i != idx);
-                    self.parked.retain(|&i| i != idx);
-                    self.records[idx].pending = None;
+                    self.queue.remove(&mut self.state, key);
                     self.records[idx].node = None;
                 }
             }
@@ -1314,19 +1206,19 @@ impl Simulation {
     /// queueing hint keeps the message of an older attempt otherwise). Uses the explain
     /// cycle, which has no side effects on the scheduler.
     pub fn refresh_messages(&mut self) {
-        for i in 0..self.parked.len() {
-            let idx = self.parked[i];
+        for idx in 0..self.records.len() {
+            let rec = &self.records[idx];
             // Nothing changed since its last attempt: its message is current.
-            if self.records[idx].wait == Wait::Never
-                || self.records[idx].attempted_at_change == self.changes
-            {
+            if rec.status != PodStatus::Unschedulable || rec.attempted_at_change == self.changes {
                 continue;
             }
-            let pod = self.records[idx]
-                .pending
-                .as_ref()
-                .expect("a parked pod has its PodInfo");
-            if let Err(e) = self.scheduler.explain(pod, &self.state).result {
+            let Some(q) = self.queue.queue().get(&rec.key) else {
+                continue;
+            };
+            if q.place == Where::Gated {
+                continue;
+            }
+            if let Err(e) = self.scheduler.explain(&q.info, &self.state).result {
                 self.records[idx].message = Some(e.to_string());
                 self.records[idx].attempted_at_change = self.changes;
             }
@@ -1340,7 +1232,7 @@ impl Simulation {
             events,
             scheduled: std::mem::take(&mut self.step_scheduled),
             pending: u32::try_from(self.waiting()).unwrap_or(u32::MAX),
-            unschedulable: u32::try_from(self.parked.len()).unwrap_or(u32::MAX),
+            unschedulable: u32::try_from(self.unschedulable()).unwrap_or(u32::MAX),
             totals: self.totals.clone(),
         };
         self.timeline.push(step);
