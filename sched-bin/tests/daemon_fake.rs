@@ -474,6 +474,46 @@ async fn higher_priority_pods_are_scheduled_first() {
     d.handle.await.unwrap().unwrap();
 }
 
+/// upstream's preemption sequence, carried out through the API server: the victim gets a
+/// `Preempted` event and is deleted (with its UID as precondition), the preemptor's
+/// `status.nominatedNodeName` names the node, and once the deletion comes back through the
+/// watch the preemptor is bound there.
+#[tokio::test(start_paused = true)]
+async fn a_preemptor_deletes_its_victim_is_nominated_and_then_bound() {
+    let fake = FakeApiServer::new();
+    fake.put_node(make_node("n1", 1000, 110));
+    let mut low = make_pod(NS, "low", "default-scheduler", 1000, 0);
+    low.spec.as_mut().unwrap().node_name = Some("n1".into());
+    fake.put_pod(low);
+    fake.put_pod(make_pod(NS, "high", SCHED, 1000, 1000));
+    let d = start(&fake, "a", false);
+    wait_until("high bound", || bound_node(&fake, "high").is_some()).await;
+    assert_eq!(bound_node(&fake, "high").as_deref(), Some("n1"));
+    assert_eq!(fake.deleted_pods(), ["default/low"]);
+    assert!(fake.pod(NS, "low").is_none());
+    let preempted = fake
+        .events()
+        .into_iter()
+        .find(|e| e.reason.as_deref() == Some("Preempted"))
+        .expect("a Preempted event on the victim");
+    assert_eq!(
+        preempted.regarding.as_ref().and_then(|r| r.name.as_deref()),
+        Some("low")
+    );
+    assert_eq!(
+        preempted.note.as_deref(),
+        Some("Preempted by pod uid-high on node n1")
+    );
+    let high = fake.pod(NS, "high").unwrap();
+    assert_eq!(
+        high.status.and_then(|s| s.nominated_node_name).as_deref(),
+        Some("n1"),
+        "status.nominatedNodeName was set before the binding"
+    );
+    d.stop.cancel();
+    d.handle.await.unwrap().unwrap();
+}
+
 #[tokio::test(start_paused = true)]
 async fn pods_bound_by_others_count_against_their_nodes() {
     let fake = FakeApiServer::new();

@@ -305,6 +305,7 @@ async fn events_and_condition_have_upstreams_shape() {
         &pod_ref(),
         "Unschedulable",
         "0/3 nodes are available: 3 Insufficient cpu.",
+        None,
     )
     .await;
     server.await.unwrap();

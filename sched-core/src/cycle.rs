@@ -205,16 +205,13 @@ impl<T: QueueTime> SchedulingLoop<T> {
             };
             return self.failed(scheduler, state, pod, error, now);
         }
-        if let Some((plugin, rejection)) = run_permit(scheduler, state, &pod.info, placement.node)
-        {
+        if let Some((plugin, rejection)) = run_permit(scheduler, state, &pod.info, placement.node) {
             // upstream schedulingCycle: "Unreserve, ForgetPod", then a FitError over the one
             // node, rejected by the Permit plugin.
             let _ = state.forget(&key);
             let mut diagnosis = Diagnosis::default();
             diagnosis.unschedulable_plugins.insert(plugin);
-            diagnosis
-                .statuses
-                .push((placement.node, plugin, rejection));
+            diagnosis.statuses.push((placement.node, plugin, rejection));
             let error = ScheduleError::Unschedulable(Box::new(FitError {
                 pod: key,
                 num_all_nodes: 1,
@@ -330,12 +327,10 @@ pub fn pre_enqueue(scheduler: &Scheduler, info: &PodInfo) -> Option<ScheduleErro
     let profile = scheduler.profile(&info.scheduler_name)?;
     profile.pre_enqueue.iter().find_map(|plugin| {
         let p = plugin.as_pre_enqueue()?;
-        p.pre_enqueue(info)
-            .err()
-            .map(|r| ScheduleError::NotReady {
-                plugin: plugin.name(),
-                message: r.message(),
-            })
+        p.pre_enqueue(info).err().map(|r| ScheduleError::NotReady {
+            plugin: plugin.name(),
+            message: r.message(),
+        })
     })
 }
 

@@ -10,10 +10,9 @@
 
 use sched_core::config::ProfileConfig;
 use sched_core::framework::{
-    ClusterView, CycleState, FilterPlugin, FilterResult, Plugin, PostFilterInput,
-    PermitPlugin, PostFilterOutcome, PostFilterPlugin, PreBindPlugin, PreEnqueuePlugin,
-    PreFilterOutcome, PreFilterPlugin, PreScoreOutcome, PreScorePlugin, Rejection, ReservePlugin,
-    ScorePlugin,
+    ClusterView, CycleState, FilterPlugin, FilterResult, PermitPlugin, Plugin, PostFilterInput,
+    PostFilterOutcome, PostFilterPlugin, PreBindPlugin, PreEnqueuePlugin, PreFilterOutcome,
+    PreFilterPlugin, PreScoreOutcome, PreScorePlugin, Rejection, ReservePlugin, ScorePlugin,
 };
 use sched_core::intern::Interner;
 use sched_core::model::PodInfo;
@@ -195,6 +194,21 @@ impl DefaultBinder {
     }
 }
 
+/// A pod that needs the plugin never gets past PreFilter, so Permit allows every pod it sees.
+impl PermitPlugin for Unimplemented {
+    fn permit(&self, _: &PodInfo, _: NodeId, _: ClusterView<'_>) -> Result<(), Rejection> {
+        Ok(())
+    }
+}
+
+/// Likewise PreBind (upstream VolumeBinding binds the pod's claims here; pods with claims were
+/// rejected at PreFilter).
+impl PreBindPlugin for Unimplemented {
+    fn pre_bind(&self, _: &PodInfo, _: &str) -> Result<(), Rejection> {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -249,20 +263,5 @@ mod tests {
             "{}",
             r.message()
         );
-    }
-}
-
-/// A pod that needs the plugin never gets past PreFilter, so Permit allows every pod it sees.
-impl PermitPlugin for Unimplemented {
-    fn permit(&self, _: &PodInfo, _: NodeId, _: ClusterView<'_>) -> Result<(), Rejection> {
-        Ok(())
-    }
-}
-
-/// Likewise PreBind (upstream VolumeBinding binds the pod's claims here; pods with claims were
-/// rejected at PreFilter).
-impl PreBindPlugin for Unimplemented {
-    fn pre_bind(&self, _: &PodInfo, _: &str) -> Result<(), Rejection> {
-        Ok(())
     }
 }

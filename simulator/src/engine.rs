@@ -25,11 +25,11 @@ use k8s_openapi::api::core::v1::{Node, Pod};
 use rustc_hash::FxHashMap;
 use sched_core::config::SchedulerConfig;
 use sched_core::framework::{ClusterEvents, ProfileError};
-use sched_core::queue::Where;
-use sched_core::{Decision, Scheduler, SchedulingLoop};
 use sched_core::intern::Sym;
 use sched_core::model::{PodInfo, Resources, Taint, TaintEffect};
+use sched_core::queue::Where;
 use sched_core::state::{ClusterState, NodeId};
+use sched_core::{Decision, Scheduler, SchedulingLoop};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::Arc;
@@ -228,8 +228,11 @@ impl Simulation {
     ) -> Result<Simulation, SetupError> {
         let scheduler =
             sched_plugins::scheduler_with_registry(registry, config, state.interner_mut(), seed)?;
-        let queue =
-            SchedulingLoop::new(&scheduler, config.pod_initial_backoff, config.pod_max_backoff);
+        let queue = SchedulingLoop::new(
+            &scheduler,
+            config.pod_initial_backoff,
+            config.pod_max_backoff,
+        );
         // Virtual time 0 is the moment of the snapshot: the newest object's creation time.
         let origin = state
             .pods()
@@ -533,9 +536,7 @@ impl Simulation {
     /// Adds a pod to the queue (gated when a PreEnqueue plugin says so, with its message).
     fn queue_pod(&mut self, idx: usize, pod: PodInfo) {
         let now = self.queue_now();
-        let gate = self
-            .queue
-            .add(&self.scheduler, Arc::new(pod), true, now);
+        let gate = self.queue.add(&self.scheduler, Arc::new(pod), true, now);
         let rec = &mut self.records[idx];
         match gate {
             Some(e) => {

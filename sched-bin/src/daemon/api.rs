@@ -230,10 +230,15 @@ pub fn pod_scheduled_condition(pod: &Pod) -> Option<ConditionKey> {
     ))
 }
 
-/// The strategic-merge patch that sets `PodScheduled=False` with `reason` and `message`.
+/// The strategic-merge patch that sets `PodScheduled=False` with `reason` and `message`, and
+/// `status.nominatedNodeName` when preemption nominated a node.
 #[must_use]
-pub fn pod_scheduled_false_patch(reason: &str, message: &str) -> serde_json::Value {
-    serde_json::json!({
+pub fn pod_scheduled_false_patch(
+    reason: &str,
+    message: &str,
+    nominated: Option<&str>,
+) -> serde_json::Value {
+    let mut patch = serde_json::json!({
         "status": {
             "conditions": [{
                 "type": "PodScheduled",
@@ -244,18 +249,49 @@ pub fn pod_scheduled_false_patch(reason: &str, message: &str) -> serde_json::Val
                 "lastTransitionTime": jiff::Timestamp::now().round(jiff::Unit::Second).unwrap_or_else(|_| jiff::Timestamp::now()).to_string(),
             }]
         }
-    })
+    });
+    if let Some(node) = nominated {
+        patch["status"]["nominatedNodeName"] = serde_json::Value::from(node);
+    }
+    patch
 }
 
 /// Patches `pods/{name}/status` with `PodScheduled=False`. Failures are logged.
-pub async fn patch_pod_scheduled_false(client: &Client, pod: &PodRef, reason: &str, message: &str) {
+pub async fn patch_pod_scheduled_false(
+    client: &Client,
+    pod: &PodRef,
+    reason: &str,
+    message: &str,
+    nominated: Option<&str>,
+) {
     let api: Api<Pod> = Api::namespaced(client.clone(), &pod.namespace);
-    let patch = Patch::Strategic(pod_scheduled_false_patch(reason, message));
+    let patch = Patch::Strategic(pod_scheduled_false_patch(reason, message, nominated));
     if let Err(e) = api
         .patch_status(&pod.name, &PatchParams::default(), &patch)
         .await
     {
         tracing::warn!(pod = %format!("{}/{}", pod.namespace, pod.name), error = %e, "failed to update pod condition");
+    }
+}
+
+/// Deletes a preemption victim, on the condition that it is still the pod that was chosen
+/// (its UID). A victim already gone is fine; other failures are logged (the preemptor stays
+/// nominated and is retried when the victim leaves, as upstream).
+pub async fn delete_victim(client: &Client, pod: &PodRef) {
+    let api: Api<Pod> = Api::namespaced(client.clone(), &pod.namespace);
+    let mut params = kube::api::DeleteParams::default();
+    if !pod.uid.is_empty() {
+        params.preconditions = Some(kube::api::Preconditions {
+            uid: Some(pod.uid.clone()),
+            resource_version: None,
+        });
+    }
+    match api.delete(&pod.name, &params).await {
+        Ok(_) => {}
+        Err(kube::Error::Api(s)) if s.code == 404 => {}
+        Err(e) => {
+            tracing::warn!(pod = %format!("{}/{}", pod.namespace, pod.name), error = %e, "failed to delete preemption victim");
+        }
     }
 }
 

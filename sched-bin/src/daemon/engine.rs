@@ -20,8 +20,8 @@ use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::Client;
 use kube::runtime::watcher;
 use sched_core::framework::ClusterEvents;
-use sched_core::model::PodInfo;
-use sched_core::{ClusterState, ScheduleError, Scheduler};
+use sched_core::{ClusterState, Scheduler};
+use sched_core::{Decision, Nomination, SchedulingLoop};
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -92,7 +92,8 @@ pub struct Shared {
 pub struct Engine {
     state: ClusterState,
     scheduler: Scheduler,
-    queue: SchedulingQueue,
+    /// The core's queue and attempt rules, on tokio's clock.
+    queue: SchedulingLoop,
     /// While a whole list is applied (a pod re-list): the moves it asks for, made once at the
     /// end (one pass over the queue instead of one per listed pod).
     deferred_move: Option<Option<(ClusterEvent, ClusterEvents)>>,
@@ -216,7 +217,6 @@ impl Engine {
     /// When the scheduler has no profile.
     #[must_use]
     pub fn new(parts: EngineParts) -> Self {
-        let order = Arc::new(parts.scheduler.profiles()[0].clone());
         let recorders = parts
             .scheduler
             .profiles()
@@ -229,10 +229,11 @@ impl Engine {
                 )
             })
             .collect();
+        let queue = SchedulingLoop::new(&parts.scheduler, parts.initial_backoff, parts.max_backoff);
         Engine {
             state: parts.state,
             scheduler: parts.scheduler,
-            queue: SchedulingQueue::new(order, parts.initial_backoff, parts.max_backoff),
+            queue,
             meta: HashMap::new(),
             assumed: HashMap::new(),
             nodes_synced: false,
@@ -266,7 +267,7 @@ impl Engine {
     /// The queue.
     #[must_use]
     pub fn queue(&self) -> &SchedulingQueue {
-        &self.queue
+        self.queue.queue()
     }
 
     /// Runs until `stop` is cancelled, then waits for the bindings in flight.
@@ -298,9 +299,9 @@ impl Engine {
             if lead
                 && self.synced()
                 && self.binds_in_flight < self.window.current()
-                && let Some(p) = self.queue.pop(Instant::now().into_std())
+                && self.queue.queue_mut().has_poppable()
             {
-                self.schedule_one(p);
+                self.schedule_one();
                 // Let bindings and watchers run on a single-threaded runtime too.
                 tokio::task::yield_now().await;
                 continue;
@@ -337,7 +338,7 @@ impl Engine {
     }
 
     fn next_deadline(&self) -> Option<Instant> {
-        let queue = self.queue.next_deadline().map(Instant::from_std);
+        let queue = self.queue.queue().next_deadline().map(Instant::from_std);
         let assumed = self.assumed.values().flatten().min().copied();
         match (queue, assumed) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -346,9 +347,15 @@ impl Engine {
     }
 
     fn flush(&mut self, now: Instant) {
-        let moved = self.queue.flush_backoff_completed(now.into_std());
+        let moved = self
+            .queue
+            .queue_mut()
+            .flush_backoff_completed(now.into_std());
         self.count_incoming(Where::Active, "BackoffComplete", moved);
-        let moved = self.queue.flush_unschedulable_leftover(now.into_std());
+        let moved = self
+            .queue
+            .queue_mut()
+            .flush_unschedulable_leftover(now.into_std());
         self.count_incoming(
             Where::Active,
             ClusterEvent::UnschedulableTimeout.label(),
@@ -392,7 +399,7 @@ impl Engine {
         ] {
             m.pending_pods
                 .get_or_create(&QueueLabels { queue: w.label() })
-                .set(self.queue.len(w) as i64);
+                .set(self.queue.queue().len(w) as i64);
         }
         m.cache_size
             .get_or_create(&CacheLabels { r#type: "nodes" })
@@ -422,7 +429,10 @@ impl Engine {
             *deferred = Some((label, all));
             return;
         }
-        let (active, backoff) = self.queue.move_on_event(events, Instant::now().into_std());
+        let (active, backoff) = self
+            .queue
+            .queue_mut()
+            .move_on_event(events, Instant::now().into_std());
         self.count_incoming(Where::Active, label.label(), active);
         self.count_incoming(Where::Backoff, label.label(), backoff);
     }
@@ -534,7 +544,7 @@ impl Engine {
                 if !self.pods_synced {
                     tracing::info!(
                         pods = self.state.num_pods(),
-                        pending = self.queue.total(),
+                        pending = self.queue.queue().total(),
                         "pod cache synced"
                     );
                 }
@@ -552,7 +562,7 @@ impl Engine {
             .state
             .pods()
             .map(|e| e.info.key.clone())
-            .chain(self.queue.keys().cloned())
+            .chain(self.queue.queue().keys().cloned())
             .filter(|k| !listed.contains(&**k))
             .collect();
         self.deferred_move = Some(None);
@@ -568,7 +578,7 @@ impl Engine {
     }
 
     fn delete_pod(&mut self, key: &str) {
-        self.queue.remove(key);
+        self.queue.remove(&mut self.state, key);
         self.meta.remove(key);
         self.assumed.remove(key);
         if self.state.remove_pod(key).is_ok() {
@@ -601,7 +611,7 @@ impl Engine {
         if bound {
             // Bound by anyone (our binding confirmed, or another scheduler): it counts against
             // its node and leaves the queue.
-            self.queue.remove(&key);
+            self.queue.queue_mut().remove(&key);
             self.meta.remove(key.as_str());
             self.assumed.remove(key.as_str());
             // upstream's informer: a pod new to the assigned-pod cache (ours confirmed, or
@@ -636,6 +646,7 @@ impl Engine {
         if self.state.pod(&key).is_some_and(|e| e.assumed)
             && self
                 .queue
+                .queue()
                 .get(&key)
                 .is_none_or(|q| q.place != Where::InFlight)
         {
@@ -644,7 +655,7 @@ impl Engine {
         }
         if pod.metadata.deletion_timestamp.is_some() {
             // upstream skipPodSchedule: a pod being deleted is not scheduled.
-            self.queue.remove(&key);
+            self.queue.queue_mut().remove(&key);
             self.meta.remove(key.as_str());
             return;
         }
@@ -660,9 +671,9 @@ impl Engine {
                 spec_hash: hash,
             },
         );
-        let gated = self.is_gated(&info);
-        let known = self.queue.get(&key).is_some();
-        self.queue.add_or_update(
+        let gated = sched_core::cycle::pre_enqueue(&self.scheduler, &info).is_some();
+        let known = self.queue.queue().get(&key).is_some();
+        self.queue.queue_mut().add_or_update(
             Arc::new(info),
             gated,
             spec_changed,
@@ -674,48 +685,48 @@ impl Engine {
         }
     }
 
-    fn is_gated(&self, info: &PodInfo) -> bool {
-        let Some(profile) = self.scheduler.profile(&info.scheduler_name) else {
-            return false;
-        };
-        profile
-            .pre_enqueue
-            .iter()
-            .filter_map(|p| p.as_pre_enqueue())
-            .any(|p| p.pre_enqueue(info).is_err())
-    }
-
-    fn schedule_one(&mut self, p: super::queue::QueuedPod) {
-        let key = p.info.key.clone();
-        let profile: Arc<str> = p.info.scheduler_name.clone();
+    /// One attempt of the core's loop ([`SchedulingLoop::schedule_one`]), carried out against
+    /// the API server: PreBind then the Binding POST, or the failure's event and condition,
+    /// and for a nomination the victims' deletion and `status.nominatedNodeName`.
+    fn schedule_one(&mut self) {
         let start = Instant::now();
         self.timer.reset();
-        let result = self.scheduler.schedule(&p.info, &self.state);
+        let Some(decision) =
+            self.queue
+                .schedule_one(&self.scheduler, &mut self.state, start.into_std())
+        else {
+            return;
+        };
         let algorithm = start.elapsed().as_secs_f64();
         self.shared
             .metrics
             .scheduling_algorithm_duration
             .observe(algorithm);
-        self.timer.report(
-            &self.shared.metrics,
-            &profile,
-            matches!(result, Err(ScheduleError::Internal { .. })),
-        );
-        match result {
-            Ok(placement) => {
+        let (info, internal) = match &decision {
+            Decision::Bind { pod, .. }
+            | Decision::Gated { pod, .. }
+            | Decision::Dropped { pod, .. } => (pod.info.clone(), false),
+            Decision::Failed {
+                pod, unschedulable, ..
+            } => (pod.info.clone(), !unschedulable),
+        };
+        let key = info.key.clone();
+        let profile: Arc<str> = info.scheduler_name.clone();
+        self.timer.report(&self.shared.metrics, &profile, internal);
+        match decision {
+            Decision::Bind { pod, placement } => {
                 let node = placement.node_name.clone();
-                let mut info = (*p.info).clone();
-                info.claims.clone_from(&placement.claims);
-                if let Err(e) = self.state.assume(info, placement.node) {
-                    tracing::error!(pod = %key, error = %e, "cannot assume pod");
-                    self.fail(
+                if let Err(e) = self.scheduler.pre_bind(&pod.info, &node) {
+                    // upstream: a PreBind failure fails the binding cycle (forget, backoff).
+                    self.queue
+                        .binding_failed(&mut self.state, &key, start.into_std());
+                    self.report_failure(
                         &key,
                         &profile,
                         start,
                         AttemptResult::Error,
                         "SchedulerError",
                         &e.to_string(),
-                        ClusterEvents::ALL,
                     );
                     return;
                 }
@@ -725,7 +736,7 @@ impl Engine {
                     // Cannot happen: every queued pod has its meta.
                     let _ = self.state.forget(&key);
                     self.assumed.remove(&key);
-                    self.queue.remove(&key);
+                    self.queue.queue_mut().remove(&key);
                     return;
                 };
                 self.spawn_binding(
@@ -733,70 +744,86 @@ impl Engine {
                     node,
                     profile,
                     meta.pod_ref,
-                    p.attempts,
-                    Instant::from_std(p.initial_enqueue),
+                    pod.attempts,
+                    Instant::from_std(pod.initial_enqueue),
                     start,
                 );
             }
-            Err(ScheduleError::Unschedulable(fit)) => {
-                let msg = fit.message();
-                // upstream isPodWorthRequeuing: the events the rejecting plugins registered.
-                let events = self
-                    .scheduler
-                    .profile(&profile)
-                    .map_or(ClusterEvents::ALL, |p| {
-                        p.events_for(fit.diagnosis.unschedulable_plugins.iter().copied())
-                    });
-                self.fail(
-                    &key,
-                    &profile,
-                    start,
-                    AttemptResult::Unschedulable,
-                    "Unschedulable",
-                    &msg,
-                    events,
-                );
+            Decision::Failed {
+                error,
+                unschedulable,
+                nomination,
+                ..
+            } => {
+                let msg = error.to_string();
+                let (result, reason) = if unschedulable {
+                    (AttemptResult::Unschedulable, "Unschedulable")
+                } else {
+                    (AttemptResult::Error, "SchedulerError")
+                };
+                if let Some(n) = &nomination {
+                    self.preempt(&key, &profile, n);
+                }
+                let nominated = nomination.map(|n| n.node_name);
+                self.shared
+                    .metrics
+                    .attempt(result, &profile, start.elapsed().as_secs_f64());
+                tracing::debug!(pod = %key, %reason, err = %msg, "unable to schedule pod; waiting");
+                self.feedback(&key, &profile, reason, &msg, nominated);
             }
-            Err(e @ ScheduleError::NoNodes) => {
-                self.fail(
-                    &key,
-                    &profile,
-                    start,
-                    AttemptResult::Unschedulable,
-                    "Unschedulable",
-                    &e.to_string(),
-                    ClusterEvents::ALL,
-                );
-            }
-            Err(ScheduleError::NotReady { .. }) => {
-                self.queue.requeue_gated(&key, Instant::now().into_std());
-            }
-            Err(e @ ScheduleError::Internal { .. }) => {
-                self.fail(
-                    &key,
-                    &profile,
-                    start,
-                    AttemptResult::Error,
-                    "SchedulerError",
-                    &e.to_string(),
-                    ClusterEvents::ALL,
-                );
-            }
-            Err(e @ ScheduleError::NoProfile { .. }) => {
-                tracing::warn!(pod = %key, error = %e, "dropping pod");
-                self.queue.remove(&key);
+            Decision::Gated { .. } => {}
+            Decision::Dropped { error, .. } => {
+                tracing::warn!(pod = %key, error = %error, "dropping pod");
                 self.meta.remove(&key);
             }
         }
     }
 
-    /// upstream handleSchedulingFailure: requeue, FailedScheduling event, PodScheduled=False
-    /// patched only when it changes.
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "one call site per outcome, each naming every part of the failure"
-    )]
-    fn fail(
+    /// upstream `PrepareCandidate` after a successful PostFilter: each victim gets a
+    /// `Preempted` event and is deleted; the preemptor's `status.nominatedNodeName` is set
+    /// with its `PodScheduled=False` condition ([`Engine::feedback`]). The victims' deletions
+    /// come back through the watch and move the preemptor, whose next attempt tries the
+    /// nominated node first.
+    fn preempt(&mut self, key: &Arc<str>, profile: &str, n: &Nomination) {
+        let preemptor_uid = self
+            .meta
+            .get(key)
+            .map(|m| m.pod_ref.uid.clone())
+            .unwrap_or_default();
+        let client = self.client.clone();
+        let recorder = self.recorders.get(profile).cloned();
+        let node = n.node_name.clone();
+        let victims: Vec<PodRef> = n
+            .victims
+            .iter()
+            .filter_map(|v| {
+                let entry = self.state.pod(v)?;
+                let (ns, name) = v.split_once('/')?;
+                Some(PodRef {
+                    namespace: ns.to_string(),
+                    name: name.to_string(),
+                    uid: entry.info.uid.to_string(),
+                    resource_version: String::new(),
+                })
+            })
+            .collect();
+        tracing::debug!(pod = %key, node = %node, victims = victims.len(), "preempting");
+        tokio::spawn(async move {
+            for victim in victims {
+                if let Some(r) = &recorder {
+                    let note = format!("Preempted by pod {preemptor_uid} on node {node}");
+                    r.emit(&victim, "Normal", "Preempted", "Preempting", &note)
+                        .await;
+                }
+                api::delete_victim(&client, &victim).await;
+            }
+        });
+    }
+
+    /// upstream handleSchedulingFailure's reporting (the loop requeued the pod): the attempt's
+    /// metric, a `FailedScheduling` event, and `PodScheduled=False` patched only when it
+    /// changes.
+    fn report_failure(
         &mut self,
         key: &Arc<str>,
         profile: &str,
@@ -804,29 +831,30 @@ impl Engine {
         result: AttemptResult,
         reason: &str,
         msg: &str,
-        events: ClusterEvents,
     ) {
         self.shared
             .metrics
             .attempt(result, profile, start.elapsed().as_secs_f64());
-        let now = Instant::now();
-        if result == AttemptResult::Unschedulable {
-            self.queue
-                .requeue_unschedulable(key, now.into_std(), events);
-        } else {
-            self.queue.requeue_backoff(key, now.into_std());
-        }
         tracing::debug!(pod = %key, %reason, err = %msg, "unable to schedule pod; waiting");
-        self.feedback(key, profile, reason, msg);
+        self.feedback(key, profile, reason, msg, None);
     }
 
     /// A `FailedScheduling` event, and `PodScheduled=False` patched only when it changes.
-    fn feedback(&mut self, key: &Arc<str>, profile: &str, reason: &str, msg: &str) {
+    /// With `nominated`, the patch also sets `status.nominatedNodeName` (upstream
+    /// `updatePod` after a successful PostFilter).
+    fn feedback(
+        &mut self,
+        key: &Arc<str>,
+        profile: &str,
+        reason: &str,
+        msg: &str,
+        nominated: Option<Arc<str>>,
+    ) {
         let Some(meta) = self.meta.get_mut(key) else {
             return;
         };
         let want: ConditionKey = ("False".into(), reason.into(), msg.into());
-        let patch = meta.condition.as_ref() != Some(&want);
+        let patch = meta.condition.as_ref() != Some(&want) || nominated.is_some();
         meta.condition = Some(want);
         let pod_ref = meta.pod_ref.clone();
         let recorder = self.recorders.get(profile).cloned();
@@ -837,7 +865,14 @@ impl Engine {
                 r.failed_scheduling(&pod_ref, &msg).await;
             }
             if patch {
-                api::patch_pod_scheduled_false(&client, &pod_ref, &reason, &msg).await;
+                api::patch_pod_scheduled_false(
+                    &client,
+                    &pod_ref,
+                    &reason,
+                    &msg,
+                    nominated.as_deref(),
+                )
+                .await;
             }
         });
     }
@@ -910,10 +945,11 @@ impl Engine {
                     .observe(o.initial_enqueue.elapsed().as_secs_f64());
                 if self
                     .queue
+                    .queue()
                     .get(&o.key)
                     .is_some_and(|q| q.place == Where::InFlight)
                 {
-                    self.queue.remove(&o.key);
+                    self.queue.queue_mut().remove(&o.key);
                     self.meta.remove(&o.key);
                 }
                 if let Some(d) = self.assumed.get_mut(&o.key) {
@@ -938,21 +974,23 @@ impl Engine {
                     BindError::Conflict(msg) | BindError::NotFound(msg) => {
                         // Already bound, being deleted or gone: the watch tells the rest.
                         tracing::debug!(pod = %o.key, err = %msg, "binding refused; dropping pod");
-                        self.queue.remove(&o.key);
+                        self.queue.queue_mut().remove(&o.key);
                         self.meta.remove(&o.key);
                     }
                     BindError::Other(err) => {
                         let msg = format!("Binding rejected: {err}");
                         if self
                             .queue
+                            .queue()
                             .get(&o.key)
                             .is_some_and(|q| q.place == Where::InFlight)
                         {
                             // Counted above as an error; requeue and report as upstream's
                             // handleSchedulingFailure does for a binding cycle error.
                             self.queue
+                                .queue_mut()
                                 .requeue_backoff(&o.key, Instant::now().into_std());
-                            self.feedback(&o.key, &o.profile, "SchedulerError", &msg);
+                            self.feedback(&o.key, &o.profile, "SchedulerError", &msg, None);
                         }
                     }
                 }

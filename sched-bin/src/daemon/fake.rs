@@ -131,6 +131,8 @@ struct Inner {
     /// Namespaces, Services and workloads by kind and `ns/name` (`name` for Namespaces).
     objects: BTreeMap<(Kind, String), serde_json::Value>,
     leases: BTreeMap<String, Lease>,
+    /// Pods deleted through the API (`ns/name`, in order).
+    deleted: Vec<String>,
     events: Vec<Event>,
     log: Vec<(u64, Kind, Bytes)>,
     compacted: u64,
@@ -496,6 +498,12 @@ impl FakeApiServer {
         self.lock().bindings.clone()
     }
 
+    /// Pods deleted through the API (`ns/name`), in order.
+    #[must_use]
+    pub fn deleted_pods(&self) -> Vec<String> {
+        self.lock().deleted.clone()
+    }
+
     /// Events created, in order.
     #[must_use]
     pub fn events(&self) -> Vec<Event> {
@@ -608,6 +616,9 @@ impl FakeApiServer {
             }
             (Method::PATCH, ["api", "v1", "namespaces", ns, "pods", name, "status"]) => {
                 self.patch_status(ns, name, &json)
+            }
+            (Method::DELETE, ["api", "v1", "namespaces", ns, "pods", name]) => {
+                self.delete_pod_request(ns, name, &json)
             }
             (Method::GET, ["api", "v1", "namespaces", ns, "pods", name]) => {
                 match self.pod(ns, name) {
@@ -781,6 +792,31 @@ impl FakeApiServer {
         respond(201, &status_body(201, "", ""))
     }
 
+    /// `DELETE pods/{name}`, honouring a UID precondition (a mismatch is 409, as the API
+    /// server answers).
+    fn delete_pod_request(&self, ns: &str, name: &str, body: &serde_json::Value) -> Response<Body> {
+        let mut g = self.lock();
+        let Some(pod) = g.pods.get(&pod_key(ns, name)).cloned() else {
+            return error(404, "NotFound", &format!("pods \"{name}\" not found"));
+        };
+        if let Some(uid) = body.pointer("/preconditions/uid").and_then(|u| u.as_str())
+            && pod.metadata.uid.as_deref() != Some(uid)
+        {
+            return error(
+                409,
+                "Conflict",
+                "Precondition failed: UID in precondition does not match",
+            );
+        }
+        g.pods.remove(&pod_key(ns, name));
+        let rv = g.bump();
+        let mut pod = pod;
+        pod.metadata.resource_version = Some(rv.to_string());
+        g.emit(Kind::Pod, "DELETED", &pod, rv);
+        g.deleted.push(pod_key(ns, name));
+        respond(200, &pod)
+    }
+
     fn patch_status(&self, ns: &str, name: &str, body: &serde_json::Value) -> Response<Body> {
         let mut g = self.lock();
         let Some(mut pod) = g.pods.get(&pod_key(ns, name)).cloned() else {
@@ -791,6 +827,12 @@ impl FakeApiServer {
             .and_then(|c| serde_json::from_value(c.clone()).ok())
             .unwrap_or_default();
         let status = pod.status.get_or_insert_with(Default::default);
+        if let Some(n) = body
+            .pointer("/status/nominatedNodeName")
+            .and_then(|n| n.as_str())
+        {
+            status.nominated_node_name = Some(n.to_string());
+        }
         let conditions = status.conditions.get_or_insert_with(Vec::new);
         // Strategic merge on `conditions`: merge key `type`.
         for c in patch {
