@@ -158,6 +158,8 @@ pub struct Simulation {
     scheduler: Scheduler,
     records: Vec<PodRecord>,
     index: FxHashMap<Arc<str>, usize>,
+    /// Every binding, in order: (pod, node).
+    bindings: Vec<(Arc<str>, Arc<str>)>,
     /// The core's queue and attempt rules, on the virtual clock.
     queue: SchedulingLoop<Duration>,
     /// Admits the pods a scenario creates (priority from their PriorityClass).
@@ -245,6 +247,7 @@ impl Simulation {
             scheduler,
             records: Vec::new(),
             index: FxHashMap::default(),
+            bindings: Vec::new(),
             queue,
             priority_classes: crate::snapshot::PriorityClasses::default(),
             changes: 0,
@@ -398,6 +401,12 @@ impl Simulation {
     #[must_use]
     pub fn records(&self) -> &[PodRecord] {
         &self.records
+    }
+
+    /// Every binding so far, in the order the loop made them: (`ns/name`, node).
+    #[must_use]
+    pub fn bindings(&self) -> &[(Arc<str>, Arc<str>)] {
+        &self.bindings
     }
 
     /// The record of pod `key`.
@@ -639,6 +648,7 @@ impl Simulation {
         }
         self.totals.pods += 1;
         let name = self.state.node(node).info.name.clone();
+        self.bindings.push((key.clone(), name.clone()));
         let now = self.now;
         let rec = &mut self.records[idx];
         rec.status = PodStatus::Scheduled;
