@@ -1103,6 +1103,8 @@ impl Profile {
             .chain(&self.pre_score)
             .chain(self.score.iter().map(|(p, _)| p))
             .chain(&self.reserve)
+            .chain(&self.permit)
+            .chain(&self.pre_bind)
             .find(|p| p.name() == name)
     }
 
