@@ -321,6 +321,10 @@ async fn unschedulable_pod_gets_event_and_condition_then_fits_when_a_node_is_add
     let fake = FakeApiServer::new();
     fake.put_node(make_node("small", 1000, 110));
     fake.put_pod(make_pod(NS, "big", SCHED, 2000, 0));
+    // Another scheduler's pod on the node, deleted later.
+    let mut other = make_pod(NS, "other", "default-scheduler", 100, 0);
+    other.spec.as_mut().unwrap().node_name = Some("small".into());
+    fake.put_pod(other);
     let d = start(&fake, "a", false);
     wait_until("FailedScheduling", || {
         fake.events()
@@ -380,8 +384,8 @@ async fn unschedulable_pod_gets_event_and_condition_then_fits_when_a_node_is_add
         1,
         "a label change moves no pod"
     );
-    // An allocatable change is one: the pod is retried; same failure, same message: a second
-    // event but no second status patch.
+    // An allocatable change is one, but NodeResourcesFit's queueing hint sees 1.5 cpus cannot
+    // hold 2 even on an empty node: no retry.
     let mut grown = relabelled;
     grown
         .status
@@ -395,6 +399,15 @@ async fn unschedulable_pod_gets_event_and_condition_then_fits_when_a_node_is_add
             k8s_openapi::apimachinery::pkg::api::resource::Quantity("1500m".into()),
         );
     fake.put_node(grown);
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    assert_eq!(
+        failed_scheduling_events(&fake),
+        1,
+        "the hint skipped a node still too small"
+    );
+    // An assigned pod deleted is one the hint lets through: the pod is retried; same failure,
+    // same message: a second event but no second status patch.
+    fake.delete_pod(NS, "other");
     wait_until("second FailedScheduling", || {
         fake.events()
             .iter()

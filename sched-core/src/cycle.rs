@@ -30,9 +30,9 @@
 //! so forgetting is the Unreserve of a later failure (the cycle's own Unreserve runs inside
 //! the cycle).
 
-use crate::framework::{ClusterEvents, ClusterView, Rejection};
+use crate::framework::{ClusterChange, ClusterEvents, ClusterView, Rejection};
 use crate::model::PodInfo;
-use crate::queue::{QueueTime, QueuedPod, SchedulingQueue};
+use crate::queue::{QueueTime, QueuedPod, Rejectors, SchedulingQueue};
 use crate::scheduler::{Diagnosis, FitError, Placement, ScheduleError, Scheduler};
 use crate::state::{ClusterState, NodeId};
 use std::sync::Arc;
@@ -152,9 +152,22 @@ impl<T: QueueTime> SchedulingLoop<T> {
         self.queue.remove(key)
     }
 
-    /// A cluster event: moves the pods it may help (upstream `MoveAllToActiveOrBackoffQueue`).
+    /// Cluster events without their objects: moves the pods whose rejecting plugins registered
+    /// one of them (upstream `MoveAllToActiveOrBackoffQueue`, no hints asked).
     pub fn on_event(&mut self, events: ClusterEvents, now: T) -> (usize, usize) {
         self.queue.move_on_event(events, now)
+    }
+
+    /// A cluster change, applied to `state` already: moves the pods it may help, asking the
+    /// rejecting plugins' queueing hints (upstream `MoveAllToActiveOrBackoffQueue` with the
+    /// event's objects). Returns how many moved to active and to backoff.
+    pub fn on_change(
+        &mut self,
+        change: &ClusterChange,
+        state: &ClusterState,
+        now: T,
+    ) -> (usize, usize) {
+        self.queue.move_on(change, state.interner(), now)
     }
 
     /// Time passed: pods whose backoff expired become active, and pods unschedulable for
@@ -234,11 +247,22 @@ impl<T: QueueTime> SchedulingLoop<T> {
         match &error {
             ScheduleError::Unschedulable(fit) => {
                 // upstream isPodWorthRequeuing: the events the rejecting plugins registered.
-                let events = scheduler
-                    .profile(&pod.info.scheduler_name)
-                    .map_or(ClusterEvents::ALL, |p| {
-                        p.events_for(fit.diagnosis.unschedulable_plugins.iter().copied())
-                    });
+                let profile = scheduler.profile(&pod.info.scheduler_name);
+                let events = profile.map_or(ClusterEvents::ALL, |p| {
+                    p.events_for(fit.diagnosis.unschedulable_plugins.iter().copied())
+                });
+                // The plugins whose hints are asked; none (every change is worth a retry)
+                // when one is not in the profile, as `events_for` gives every event then.
+                let rejectors = profile
+                    .and_then(|p| {
+                        fit.diagnosis
+                            .unschedulable_plugins
+                            .iter()
+                            .map(|n| p.plugin(n).cloned())
+                            .collect::<Option<Vec<_>>>()
+                    })
+                    .map(Rejectors)
+                    .unwrap_or_default();
                 let nomination = fit.diagnosis.nomination.as_ref().map(|(node, victims)| {
                     let node_name = state.node(*node).info.name.clone();
                     Nomination {
@@ -258,7 +282,8 @@ impl<T: QueueTime> SchedulingLoop<T> {
                     self.queue.add_or_update(info.clone(), false, false, now);
                     pod.info = info;
                 }
-                self.queue.requeue_unschedulable(&key, now, events);
+                self.queue
+                    .requeue_unschedulable(&key, now, events, rejectors);
                 Decision::Failed {
                     pod,
                     error,
@@ -267,8 +292,12 @@ impl<T: QueueTime> SchedulingLoop<T> {
                 }
             }
             ScheduleError::NoNodes => {
-                self.queue
-                    .requeue_unschedulable(&key, now, ClusterEvents::ALL);
+                self.queue.requeue_unschedulable(
+                    &key,
+                    now,
+                    ClusterEvents::ALL,
+                    Rejectors::default(),
+                );
                 Decision::Failed {
                     pod,
                     error,
@@ -310,13 +339,17 @@ impl<T: QueueTime> SchedulingLoop<T> {
     /// to backoff, and the pods an `AssignedPodDelete` may help are moved (upstream
     /// `handleBindingCycleError`). Returns whether the pod was still assumed.
     pub fn binding_failed(&mut self, state: &mut ClusterState, key: &str, now: T) -> bool {
-        let forgotten = state.forget(key).is_ok();
+        let forgotten = state.forget(key).ok();
         self.queue.requeue_backoff(key, now);
-        if forgotten {
-            self.queue
-                .move_on_event(ClusterEvents::ASSIGNED_POD_DELETE, now);
-        }
-        forgotten
+        let Some(entry) = forgotten else {
+            return false;
+        };
+        self.queue.move_on(
+            &ClusterChange::AssignedPodDeleted(entry.info),
+            state.interner(),
+            now,
+        );
+        true
     }
 }
 

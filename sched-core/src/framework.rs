@@ -7,7 +7,7 @@
 
 use crate::config::ProfileConfig;
 use crate::intern::Interner;
-use crate::model::PodInfo;
+use crate::model::{NodeInfo, PodInfo};
 use crate::state::{ClusterState, NodeId, NodeState};
 use smallvec::SmallVec;
 use std::any::{Any, TypeId};
@@ -400,6 +400,79 @@ impl std::fmt::Debug for ClusterEvents {
     }
 }
 
+/// A cluster change with its objects: what upstream's queueing hints receive (an event and
+/// its old and new object). The queue moves an unschedulable pod on a change only when some
+/// plugin that rejected the pod registered the change's events and its
+/// [`Plugin::queueing_hint`] says [`QueueingHint::Queue`].
+#[derive(Clone, Debug)]
+pub enum ClusterChange {
+    /// A node was added.
+    NodeAdded(Arc<NodeInfo>),
+    /// A node changed; `events` says how ([`ClusterEvents::node_update`]).
+    NodeUpdated {
+        /// The node before the change.
+        old: Arc<NodeInfo>,
+        /// The node after it.
+        new: Arc<NodeInfo>,
+        /// Which parts changed.
+        events: ClusterEvents,
+    },
+    /// A node was deleted.
+    NodeDeleted(Arc<NodeInfo>),
+    /// A pod was bound or placed on a node (by anyone).
+    AssignedPodAdded(Arc<PodInfo>),
+    /// An assigned pod changed; `events` says how (labels, scale-down, other).
+    AssignedPodUpdated {
+        /// The pod before the change.
+        old: Arc<PodInfo>,
+        /// The pod after it.
+        new: Arc<PodInfo>,
+        /// Which parts changed.
+        events: ClusterEvents,
+    },
+    /// An assigned pod was deleted (or finished, or was evicted).
+    AssignedPodDeleted(Arc<PodInfo>),
+    /// Events without their objects (a batch of changes applied at once, namespaces,
+    /// workloads): no hint is asked, as for a plugin without a hint function.
+    Events(ClusterEvents),
+}
+
+impl ClusterChange {
+    /// The events this change is.
+    #[must_use]
+    pub fn events(&self) -> ClusterEvents {
+        match self {
+            ClusterChange::NodeAdded(_) => ClusterEvents::NODE_ADD,
+            ClusterChange::NodeUpdated { events, .. }
+            | ClusterChange::AssignedPodUpdated { events, .. }
+            | ClusterChange::Events(events) => *events,
+            ClusterChange::NodeDeleted(_) => ClusterEvents::NODE_DELETE,
+            ClusterChange::AssignedPodAdded(_) => ClusterEvents::ASSIGNED_POD_ADD,
+            ClusterChange::AssignedPodDeleted(_) => ClusterEvents::ASSIGNED_POD_DELETE,
+        }
+    }
+
+    /// For a node added or updated: the node before (`None` when added) and after.
+    #[must_use]
+    pub fn node(&self) -> Option<(Option<&NodeInfo>, &NodeInfo)> {
+        match self {
+            ClusterChange::NodeAdded(new) => Some((None, new)),
+            ClusterChange::NodeUpdated { old, new, .. } => Some((Some(old), new)),
+            _ => None,
+        }
+    }
+}
+
+/// A plugin's verdict on whether a change may make a pod it rejected schedulable (upstream
+/// `fwk.QueueingHint`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QueueingHint {
+    /// The change may help: move the pod to the active or backoff queue.
+    Queue,
+    /// The change cannot help: the pod stays unschedulable.
+    QueueSkip,
+}
+
 /// Every plugin: a name and the extension points it implements.
 pub trait Plugin: Send + Sync {
     /// The upstream plugin name.
@@ -449,6 +522,18 @@ pub trait Plugin: Send + Sync {
     /// `EventsToRegister`, is every event.
     fn events_to_register(&self) -> ClusterEvents {
         ClusterEvents::ALL
+    }
+    /// upstream `QueueingHintFn`: whether `change`, one of the events this plugin registered,
+    /// may make `pod` (which this plugin rejected) schedulable. The default, as upstream's for
+    /// an event registered without a hint function, is [`QueueingHint::Queue`]. A hint never
+    /// decides a placement, only when the pod is tried again.
+    fn queueing_hint(
+        &self,
+        _pod: &PodInfo,
+        _change: &ClusterChange,
+        _interner: &Interner,
+    ) -> QueueingHint {
+        QueueingHint::Queue
     }
 }
 

@@ -27,7 +27,8 @@
 //! and entries whose generation is stale are skipped when popped.
 
 use crate::Profile;
-use crate::framework::ClusterEvents;
+use crate::framework::{ClusterChange, ClusterEvents, Plugin, QueueingHint};
+use crate::intern::Interner;
 use crate::model::PodInfo;
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
@@ -137,10 +138,42 @@ pub struct QueuedPod<T: QueueTime = std::time::Instant> {
     /// hints): a failure is requeued to backoff, not unschedulable, when one of them is of
     /// interest to the plugins that rejected it.
     pub events_in_flight: ClusterEvents,
+    /// The plugins that rejected it last, whose queueing hints decide whether a change moves
+    /// it; empty (no hints asked) until it is rejected, or when the rejection named no plugin.
+    pub rejectors: Rejectors,
     /// The last attempt failed with an error, not a FitError (upstream: no unschedulable
     /// plugins): it waits in the error backoff queue, which is never popped early.
     pub error: bool,
     generation: u64,
+}
+
+/// The plugins that rejected a pod (upstream `UnschedulablePlugins`), asked for their
+/// queueing hints.
+#[derive(Clone, Default)]
+pub struct Rejectors(pub Vec<Arc<dyn Plugin>>);
+
+impl std::fmt::Debug for Rejectors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|p| p.name()))
+            .finish()
+    }
+}
+
+impl Rejectors {
+    /// upstream `isPodWorthRequeuing` for one change: whether a plugin that rejected `pod` and
+    /// registered one of the change's events says [`QueueingHint::Queue`]. With no plugin
+    /// known, every change is worth it.
+    fn worth_requeuing(&self, pod: &PodInfo, change: &ClusterChange, interner: &Interner) -> bool {
+        if self.0.is_empty() {
+            return true;
+        }
+        let events = change.events();
+        self.0.iter().any(|p| {
+            p.events_to_register().intersects(events)
+                && p.queueing_hint(pod, change, interner) == QueueingHint::Queue
+        })
+    }
 }
 
 struct ActiveEntry {
@@ -217,6 +250,8 @@ pub enum ClusterEvent {
     NodeAdd,
     /// A node changed in a way that may let pods fit.
     NodeUpdate,
+    /// A node was deleted.
+    NodeDelete,
     /// An assigned pod was added (bound by anyone).
     AssignedPodAdd,
     /// An assigned pod changed (its labels).
@@ -234,6 +269,7 @@ impl ClusterEvent {
         match self {
             ClusterEvent::NodeAdd => "NodeAdd",
             ClusterEvent::NodeUpdate => "NodeUpdate",
+            ClusterEvent::NodeDelete => "NodeDelete",
             ClusterEvent::AssignedPodAdd => "AssignedPodAdd",
             ClusterEvent::AssignedPodUpdate => "AssignedPodUpdate",
             ClusterEvent::AssignedPodDelete => "AssignedPodDelete",
@@ -448,6 +484,7 @@ impl<T: QueueTime> SchedulingQueue<T> {
                 place: Where::InFlight,
                 events: ClusterEvents::ALL,
                 events_in_flight: ClusterEvents::NONE,
+                rejectors: Rejectors::default(),
                 error: false,
                 generation: 0,
             },
@@ -502,8 +539,15 @@ impl<T: QueueTime> SchedulingQueue<T> {
 
     /// Puts back a pod whose attempt found no node (upstream `AddUnschedulableIfNotPresent`),
     /// remembering `events`, the events that may help it (those of the plugins that rejected
-    /// it): to backoff when such an event arrived during its attempt, else to unschedulable.
-    pub fn requeue_unschedulable(&mut self, key: &str, now: T, events: ClusterEvents) {
+    /// it), and `rejectors`, the plugins whose hints are asked: to backoff when such an event
+    /// arrived during its attempt, else to unschedulable.
+    pub fn requeue_unschedulable(
+        &mut self,
+        key: &str,
+        now: T,
+        events: ClusterEvents,
+        rejectors: Rejectors,
+    ) {
         let Some(key) = self.pods.get_key_value(key).map(|(k, _)| k.clone()) else {
             return;
         };
@@ -511,6 +555,7 @@ impl<T: QueueTime> SchedulingQueue<T> {
         if let Some(p) = self.pods.get_mut(&key) {
             p.last_failure = Some(now);
             p.events = events;
+            p.rejectors = rejectors;
             p.error = false;
             missed = p.events_in_flight.intersects(events);
         }
@@ -557,13 +602,44 @@ impl<T: QueueTime> SchedulingQueue<T> {
     /// backoff (if their backoff has not expired) or active; pods in flight remember the event
     /// for their outcome. Returns how many moved to active and to backoff.
     pub fn move_on_event(&mut self, event: ClusterEvents, now: T) -> (usize, usize) {
+        self.move_where(event, now, |_| true)
+    }
+
+    /// upstream `MoveAllToActiveOrBackoffQueue(event, oldObj, newObj)`: as
+    /// [`Self::move_on_event`] for `change`'s events, and an unschedulable pod moves only when
+    /// one of the plugins that rejected it and registered the event gives the hint
+    /// [`QueueingHint::Queue`] ([`Plugin::queueing_hint`]). Pods in flight remember the events
+    /// without hints (a failure then goes to backoff: a retry sooner than upstream's, never a
+    /// missed one).
+    pub fn move_on(
+        &mut self,
+        change: &ClusterChange,
+        interner: &Interner,
+        now: T,
+    ) -> (usize, usize) {
+        if matches!(change, ClusterChange::Events(_)) {
+            return self.move_on_event(change.events(), now);
+        }
+        self.move_where(change.events(), now, |p| {
+            p.rejectors.worth_requeuing(&p.info, change, interner)
+        })
+    }
+
+    fn move_where(
+        &mut self,
+        event: ClusterEvents,
+        now: T,
+        worth: impl Fn(&QueuedPod<T>) -> bool,
+    ) -> (usize, usize) {
         let mut keys: Vec<Arc<str>> = Vec::new();
         for k in &self.watching {
             let Some(p) = self.pods.get_mut(k) else {
                 continue;
             };
             match p.place {
-                Where::Unschedulable if p.events.intersects(event) => keys.push(k.clone()),
+                Where::Unschedulable if p.events.intersects(event) && worth(p) => {
+                    keys.push(k.clone());
+                }
                 Where::InFlight => p.events_in_flight |= event,
                 _ => {}
             }
@@ -783,7 +859,7 @@ mod tests {
         let mut q = queue();
         q.add_or_update(pod("p", 0, 1), false, true, at(0));
         let _ = q.pop(at(0)).unwrap();
-        q.requeue_unschedulable("default/p", at(0), ClusterEvents::ALL);
+        q.requeue_unschedulable("default/p", at(0), ClusterEvents::ALL, Rejectors::default());
         assert_eq!(q.len(Where::Unschedulable), 1);
         assert!(q.pop(at(0)).is_none());
         // An event 500 ms later: the 1 s backoff has not expired, so backoff, not active.
@@ -805,7 +881,12 @@ mod tests {
         q.add_or_update(pod("err", 0, 2), false, true, at(0));
         let _ = q.pop(at(0)).unwrap();
         let _ = q.pop(at(0)).unwrap();
-        q.requeue_unschedulable("default/fit", at(0), ClusterEvents::ALL);
+        q.requeue_unschedulable(
+            "default/fit",
+            at(0),
+            ClusterEvents::ALL,
+            Rejectors::default(),
+        );
         q.requeue_backoff("default/err", at(0));
         q.move_all_to_active_or_backoff(at(100));
         assert_eq!(q.len(Where::Backoff), 2);
@@ -824,7 +905,7 @@ mod tests {
         let mut q = queue();
         q.add_or_update(pod("b", 100, 1), false, true, at(0));
         let _ = q.pop(at(0)).unwrap();
-        q.requeue_unschedulable("default/b", at(0), ClusterEvents::ALL);
+        q.requeue_unschedulable("default/b", at(0), ClusterEvents::ALL, Rejectors::default());
         q.move_all_to_active_or_backoff(at(10));
         q.add_or_update(pod("a", 0, 2), false, true, at(10));
         assert_eq!(q.pop(at(10)).unwrap().info.name.as_ref(), "a");
@@ -841,8 +922,18 @@ mod tests {
         let _ = q.pop(at(0)).unwrap();
         let _ = q.pop(at(0)).unwrap();
         // Failures 300 ms apart expire in the same window (1.1 s and 1.4 s → 1 s).
-        q.requeue_unschedulable("default/low", at(100), ClusterEvents::ALL);
-        q.requeue_unschedulable("default/high", at(400), ClusterEvents::ALL);
+        q.requeue_unschedulable(
+            "default/low",
+            at(100),
+            ClusterEvents::ALL,
+            Rejectors::default(),
+        );
+        q.requeue_unschedulable(
+            "default/high",
+            at(400),
+            ClusterEvents::ALL,
+            Rejectors::default(),
+        );
         q.move_all_to_active_or_backoff(at(500));
         assert_eq!(q.pop(at(500)).unwrap().info.name.as_ref(), "high");
         assert_eq!(q.pop(at(500)).unwrap().info.name.as_ref(), "low");
@@ -855,7 +946,7 @@ mod tests {
             SchedulingQueue::new(queue().order, Duration::ZERO, Duration::ZERO);
         q.add_or_update(pod("p", 0, 1), false, true, at(0));
         let _ = q.pop(at(0)).unwrap();
-        q.requeue_unschedulable("default/p", at(0), ClusterEvents::ALL);
+        q.requeue_unschedulable("default/p", at(0), ClusterEvents::ALL, Rejectors::default());
         assert_eq!(q.move_all_to_active_or_backoff(at(0)), (1, 0));
     }
 
@@ -866,7 +957,7 @@ mod tests {
         let _ = q.pop(at(0)).unwrap();
         // A node is added while the pod is being scheduled (upstream moveRequestCycle).
         q.move_all_to_active_or_backoff(at(1));
-        q.requeue_unschedulable("default/p", at(2), ClusterEvents::ALL);
+        q.requeue_unschedulable("default/p", at(2), ClusterEvents::ALL, Rejectors::default());
         assert_eq!(q.len(Where::Backoff), 1);
         assert_eq!(q.len(Where::Unschedulable), 0);
     }
@@ -876,7 +967,7 @@ mod tests {
         let mut q = queue();
         q.add_or_update(pod("p", 0, 1), false, true, at(0));
         let _ = q.pop(at(0)).unwrap();
-        q.requeue_unschedulable("default/p", at(0), ClusterEvents::ALL);
+        q.requeue_unschedulable("default/p", at(0), ClusterEvents::ALL, Rejectors::default());
         let max = POD_MAX_IN_UNSCHEDULABLE_PODS_DURATION;
         assert_eq!(q.next_deadline(), Some(max));
         assert_eq!(q.flush_unschedulable_leftover(max - at(1)), 0);
@@ -891,7 +982,7 @@ mod tests {
         q.add_or_update(pod("b", 0, 2), false, true, at(0));
         assert!(q.remove("default/a").is_some());
         assert_eq!(q.pop(at(0)).unwrap().info.name.as_ref(), "b");
-        q.requeue_unschedulable("default/b", at(0), ClusterEvents::ALL);
+        q.requeue_unschedulable("default/b", at(0), ClusterEvents::ALL, Rejectors::default());
         q.add_or_update(pod("b", 0, 2), false, false, at(0));
         assert_eq!(
             q.len(Where::Unschedulable),
@@ -923,11 +1014,12 @@ mod tests {
         // NodeResourcesFit-like: node adds and assigned pod deletions; InterPodAffinity-like:
         // assigned pod adds too.
         let fit = ClusterEvents::NODE_ADD | ClusterEvents::ASSIGNED_POD_DELETE;
-        q.requeue_unschedulable("default/fit", at(0), fit);
+        q.requeue_unschedulable("default/fit", at(0), fit, Rejectors::default());
         q.requeue_unschedulable(
             "default/affinity",
             at(0),
             fit | ClusterEvents::ASSIGNED_POD_ADD,
+            Rejectors::default(),
         );
         // A pod placed somewhere: only the affinity pod moves (its backoff has expired).
         assert_eq!(
@@ -940,13 +1032,80 @@ mod tests {
         assert_eq!(q.move_on_event(ClusterEvents::NODE_ADD, at(5000)), (1, 0));
     }
 
+    /// A NodeResourcesFit-like plugin: node adds, and only a node named `big` can help.
+    struct WantsBig;
+    impl Plugin for WantsBig {
+        fn name(&self) -> &'static str {
+            "WantsBig"
+        }
+        fn events_to_register(&self) -> ClusterEvents {
+            ClusterEvents::NODE_ADD
+        }
+        fn queueing_hint(
+            &self,
+            _pod: &PodInfo,
+            change: &ClusterChange,
+            _interner: &Interner,
+        ) -> QueueingHint {
+            match change.node() {
+                Some((_, node)) if node.name.as_ref() == "big" => QueueingHint::Queue,
+                _ => QueueingHint::QueueSkip,
+            }
+        }
+    }
+
+    fn node_named(name: &str) -> Arc<crate::model::NodeInfo> {
+        let n: k8s_openapi::api::core::v1::Node =
+            serde_json::from_value(serde_json::json!({"metadata": {"name": name}})).unwrap();
+        Arc::new(crate::convert::node_info(&n, &mut Interner::new()).unwrap())
+    }
+
+    #[test]
+    fn queueing_hints_of_the_rejecting_plugins_decide_whether_a_change_moves_a_pod() {
+        let mut q = queue();
+        let interner = Interner::new();
+        for name in ["hinted", "unhinted"] {
+            q.add_or_update(pod(name, 0, 1), false, true, at(0));
+            let _ = q.pop(at(0)).unwrap();
+        }
+        let rejectors = Rejectors(vec![Arc::new(WantsBig)]);
+        q.requeue_unschedulable("default/hinted", at(0), ClusterEvents::NODE_ADD, rejectors);
+        // No plugin named: every change of interest moves it (upstream: no unschedulable
+        // plugins, no hint asked).
+        q.requeue_unschedulable(
+            "default/unhinted",
+            at(0),
+            ClusterEvents::NODE_ADD,
+            Rejectors::default(),
+        );
+        let small = ClusterChange::NodeAdded(node_named("small"));
+        assert_eq!(q.move_on(&small, &interner, at(5000)), (1, 0));
+        assert_eq!(q.get("default/unhinted").unwrap().place, Where::Active);
+        assert_eq!(
+            q.get("default/hinted").unwrap().place,
+            Where::Unschedulable,
+            "the hint said QueueSkip"
+        );
+        // A change the plugin did not register is never asked about.
+        let deleted = ClusterChange::NodeDeleted(node_named("big"));
+        assert_eq!(q.move_on(&deleted, &interner, at(5000)), (0, 0));
+        let big = ClusterChange::NodeAdded(node_named("big"));
+        assert_eq!(q.move_on(&big, &interner, at(5000)), (1, 0));
+        assert_eq!(q.get("default/hinted").unwrap().place, Where::Active);
+    }
+
     #[test]
     fn only_an_event_of_interest_during_the_attempt_sends_the_failure_to_backoff() {
         let mut q = queue();
         q.add_or_update(pod("p", 0, 1), false, true, at(0));
         let _ = q.pop(at(0)).unwrap();
         q.move_on_event(ClusterEvents::NODE_LABEL, at(1));
-        q.requeue_unschedulable("default/p", at(2), ClusterEvents::NODE_ADD);
+        q.requeue_unschedulable(
+            "default/p",
+            at(2),
+            ClusterEvents::NODE_ADD,
+            Rejectors::default(),
+        );
         assert_eq!(
             q.len(Where::Unschedulable),
             1,
@@ -955,7 +1114,12 @@ mod tests {
         let _ = q.move_on_event(ClusterEvents::NODE_ADD, at(5000));
         let _ = q.pop(at(5000)).unwrap();
         q.move_on_event(ClusterEvents::NODE_ADD, at(5001));
-        q.requeue_unschedulable("default/p", at(5002), ClusterEvents::NODE_ADD);
+        q.requeue_unschedulable(
+            "default/p",
+            at(5002),
+            ClusterEvents::NODE_ADD,
+            Rejectors::default(),
+        );
         assert_eq!(q.len(Where::Backoff), 1, "a node added during the attempt");
     }
 

@@ -24,6 +24,8 @@ pub mod taint_toleration;
 pub mod unimplemented;
 
 #[cfg(test)]
+mod queueing_hints_tests;
+#[cfg(test)]
 pub(crate) mod testing;
 
 pub use registry::{

@@ -28,8 +28,9 @@ use crate::helper::normalize_to_max;
 use sched_core::config::ProfileConfig;
 use sched_core::convert::{compile_node_selector, compile_preferred_terms};
 use sched_core::framework::{
-    ClusterView, CycleState, FilterPlugin, FilterResult, NodeMask, Plugin, PreFilterOutcome,
-    PreFilterPlugin, PreScoreOutcome, PreScorePlugin, Rejection, ScorePlugin, mask_where,
+    ClusterChange, ClusterView, CycleState, FilterPlugin, FilterResult, NodeMask, Plugin,
+    PreFilterOutcome, PreFilterPlugin, PreScoreOutcome, PreScorePlugin, QueueingHint, Rejection,
+    ScorePlugin, mask_where,
 };
 use sched_core::intern::{Interner, Sym};
 use sched_core::model::{Labels, NodeInfo, NodeSelector, PodInfo, PreferredTerm, label_bit};
@@ -172,11 +173,37 @@ impl Plugin for NodeAffinity {
     fn name(&self) -> &'static str {
         NAME
     }
-    /// upstream `EventsToRegister`: `{Node, Add|UpdateNodeLabel}` (and UpdateNodeTaint, added
-    /// for every plugin registering Node/Add).
+    /// upstream `EventsToRegister` with queueing hints (always on in 1.35):
+    /// `{Node, Add|UpdateNodeLabel}` with `isSchedulableAfterNodeChange`.
     fn events_to_register(&self) -> sched_core::framework::ClusterEvents {
         use sched_core::framework::ClusterEvents as C;
-        C::NODE_ADD | C::NODE_LABEL | C::NODE_TAINT
+        C::NODE_ADD | C::NODE_LABEL
+    }
+    /// upstream `isSchedulableAfterNodeChange`: QueueSkip when the new node fails
+    /// `addedAffinity` or the pod's own nodeSelector/required affinity; otherwise Queue for a
+    /// node added, and for a node updated only when the old node did not match the pod's own
+    /// requirements (a change that leaves a match a match cannot help).
+    fn queueing_hint(
+        &self,
+        pod: &PodInfo,
+        change: &ClusterChange,
+        interner: &Interner,
+    ) -> QueueingHint {
+        let Some((old, new)) = change.node() else {
+            return QueueingHint::Queue;
+        };
+        if let Some(sel) = &self.added_required
+            && !sel.matches(new, interner)
+        {
+            return QueueingHint::QueueSkip;
+        }
+        if !pod_matches_required(pod, new, interner) {
+            return QueueingHint::QueueSkip;
+        }
+        match old {
+            Some(old) if pod_matches_required(pod, old, interner) => QueueingHint::QueueSkip,
+            _ => QueueingHint::Queue,
+        }
     }
     fn as_pre_filter(&self) -> Option<&dyn PreFilterPlugin> {
         Some(self)

@@ -5,7 +5,8 @@
 
 use sched_core::config::ProfileConfig;
 use sched_core::framework::{
-    ClusterView, CycleState, FilterPlugin, FilterResult, NodeMask, Plugin, Rejection, mask_where,
+    ClusterChange, ClusterView, CycleState, FilterPlugin, FilterResult, NodeMask, Plugin,
+    QueueingHint, Rejection, mask_where,
 };
 use sched_core::intern::Interner;
 use sched_core::model::PodInfo;
@@ -45,11 +46,25 @@ impl Plugin for NodeName {
     fn name(&self) -> &'static str {
         NAME
     }
-    /// upstream `EventsToRegister`: `{Node, Add}` (and UpdateNodeTaint, added for every plugin
-    /// registering Node/Add).
+    /// upstream `EventsToRegister` with queueing hints (always on in 1.35): `{Node, Add}` with
+    /// `isSchedulableAfterNodeAdd`.
     fn events_to_register(&self) -> sched_core::framework::ClusterEvents {
-        use sched_core::framework::ClusterEvents as C;
-        C::NODE_ADD | C::NODE_TAINT
+        sched_core::framework::ClusterEvents::NODE_ADD
+    }
+    /// upstream `isSchedulableAfterNodeAdd`: Queue when the pod names no node or names the
+    /// node added.
+    fn queueing_hint(
+        &self,
+        pod: &PodInfo,
+        change: &ClusterChange,
+        _interner: &Interner,
+    ) -> QueueingHint {
+        match change {
+            ClusterChange::NodeAdded(node) if pod.node_name.is_some_and(|n| n != node.name_sym) => {
+                QueueingHint::QueueSkip
+            }
+            _ => QueueingHint::Queue,
+        }
     }
     fn as_filter(&self) -> Option<&dyn FilterPlugin> {
         Some(self)

@@ -8,8 +8,8 @@
 
 use sched_core::config::ProfileConfig;
 use sched_core::framework::{
-    ClusterView, CycleState, FilterPlugin, FilterResult, Plugin, PreFilterOutcome, PreFilterPlugin,
-    Rejection,
+    ClusterChange, ClusterView, CycleState, FilterPlugin, FilterResult, Plugin, PreFilterOutcome,
+    PreFilterPlugin, QueueingHint, Rejection,
 };
 use sched_core::intern::{Interner, Sym};
 use sched_core::model::{HostPort, PodInfo};
@@ -51,11 +51,14 @@ impl NodePorts {
     /// port) on that IP or on `0.0.0.0`.
     #[must_use]
     pub fn conflicts(&self, used: &[(HostPort, u32)], want: &HostPort) -> bool {
-        used.iter().any(|(u, _)| {
-            u.protocol == want.protocol
-                && u.port == want.port
-                && (want.ip == self.bind_all || u.ip == self.bind_all || u.ip == want.ip)
-        })
+        used.iter().any(|(u, _)| self.conflict(u, want))
+    }
+
+    /// One used port against one wanted port, as [`NodePorts::conflicts`].
+    fn conflict(&self, used: &HostPort, want: &HostPort) -> bool {
+        used.protocol == want.protocol
+            && used.port == want.port
+            && (want.ip == self.bind_all || used.ip == self.bind_all || used.ip == want.ip)
     }
 }
 
@@ -63,11 +66,29 @@ impl Plugin for NodePorts {
     fn name(&self) -> &'static str {
         NAME
     }
-    /// upstream `EventsToRegister`: `{Pod, Delete}`, `{Node, Add}` (and UpdateNodeTaint, added
-    /// for every plugin registering Node/Add).
+    /// upstream `EventsToRegister` with queueing hints (always on in 1.35): `{Pod, Delete}`
+    /// with `isSchedulableAfterPodDeleted`, `{Node, Add}` without a hint.
     fn events_to_register(&self) -> sched_core::framework::ClusterEvents {
         use sched_core::framework::ClusterEvents as C;
-        C::ASSIGNED_POD_DELETE | C::NODE_ADD | C::NODE_TAINT
+        C::ASSIGNED_POD_DELETE | C::NODE_ADD
+    }
+    /// upstream `isSchedulableAfterPodDeleted`: a deleted assigned pod helps only when one of
+    /// its host ports conflicts with one the pod wants.
+    fn queueing_hint(
+        &self,
+        pod: &PodInfo,
+        change: &ClusterChange,
+        _interner: &Interner,
+    ) -> QueueingHint {
+        let ClusterChange::AssignedPodDeleted(deleted) = change else {
+            return QueueingHint::Queue;
+        };
+        let freed = |want: &HostPort| deleted.host_ports.iter().any(|u| self.conflict(u, want));
+        if pod.host_ports.iter().any(freed) {
+            QueueingHint::Queue
+        } else {
+            QueueingHint::QueueSkip
+        }
     }
     fn as_pre_filter(&self) -> Option<&dyn PreFilterPlugin> {
         Some(self)

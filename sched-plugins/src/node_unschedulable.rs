@@ -6,7 +6,8 @@
 
 use sched_core::config::ProfileConfig;
 use sched_core::framework::{
-    ClusterView, CycleState, FilterPlugin, FilterResult, NodeMask, Plugin, Rejection, mask_where,
+    ClusterChange, ClusterView, CycleState, FilterPlugin, FilterResult, NodeMask, Plugin,
+    QueueingHint, Rejection, mask_where,
 };
 use sched_core::intern::{Interner, Sym};
 use sched_core::model::{PodInfo, Taint, TaintEffect};
@@ -59,6 +60,23 @@ impl Plugin for NodeUnschedulable {
     fn events_to_register(&self) -> sched_core::framework::ClusterEvents {
         use sched_core::framework::ClusterEvents as C;
         C::NODE_ADD | C::NODE_TAINT | C::UNSCHEDULED_POD_UPDATE
+    }
+    /// upstream `isSchedulableAfterNodeChange`: Queue when a node turns from unschedulable to
+    /// schedulable, or a schedulable node is added.
+    fn queueing_hint(
+        &self,
+        _pod: &PodInfo,
+        change: &ClusterChange,
+        _interner: &Interner,
+    ) -> QueueingHint {
+        let Some((old, new)) = change.node() else {
+            return QueueingHint::Queue;
+        };
+        if !new.unschedulable && old.is_none_or(|old| old.unschedulable) {
+            QueueingHint::Queue
+        } else {
+            QueueingHint::QueueSkip
+        }
     }
     fn as_filter(&self) -> Option<&dyn FilterPlugin> {
         Some(self)

@@ -10,8 +10,8 @@
 use crate::helper::normalize_to_max;
 use sched_core::config::ProfileConfig;
 use sched_core::framework::{
-    ClusterView, CycleState, FilterPlugin, FilterResult, NodeMask, Plugin, PreScoreOutcome,
-    PreScorePlugin, Rejection, ScorePlugin, mask_where,
+    ClusterChange, ClusterView, CycleState, FilterPlugin, FilterResult, NodeMask, Plugin,
+    PreScoreOutcome, PreScorePlugin, QueueingHint, Rejection, ScorePlugin, mask_where,
 };
 use sched_core::intern::Interner;
 use sched_core::model::{PodInfo, Taint, TaintEffect, Toleration};
@@ -94,6 +94,25 @@ impl Plugin for TaintToleration {
     fn events_to_register(&self) -> sched_core::framework::ClusterEvents {
         use sched_core::framework::ClusterEvents as C;
         C::NODE_ADD | C::NODE_TAINT | C::UNSCHEDULED_POD_UPDATE
+    }
+    /// upstream `isSchedulableAfterNodeChange`: Queue only when the pod did not tolerate the
+    /// node's `NoSchedule`/`NoExecute` taints before (a node added counts as not tolerated)
+    /// and tolerates them now.
+    fn queueing_hint(
+        &self,
+        pod: &PodInfo,
+        change: &ClusterChange,
+        _interner: &Interner,
+    ) -> QueueingHint {
+        let Some((old, new)) = change.node() else {
+            return QueueingHint::Queue;
+        };
+        let was_untolerated = old.is_none_or(|old| has_untolerated_hard_taint(pod, &old.taints));
+        if was_untolerated && !has_untolerated_hard_taint(pod, &new.taints) {
+            QueueingHint::Queue
+        } else {
+            QueueingHint::QueueSkip
+        }
     }
     fn as_filter(&self) -> Option<&dyn FilterPlugin> {
         Some(self)

@@ -24,7 +24,7 @@ use crate::scenario::{Action, Event, Location, Millis, NewPod, Scenario, Scenari
 use k8s_openapi::api::core::v1::{Node, Pod};
 use rustc_hash::FxHashMap;
 use sched_core::config::SchedulerConfig;
-use sched_core::framework::{ClusterEvents, ProfileError};
+use sched_core::framework::{ClusterChange, ClusterEvents, ProfileError};
 use sched_core::intern::Sym;
 use sched_core::model::{PodInfo, Resources, Taint, TaintEffect};
 use sched_core::queue::Where;
@@ -559,11 +559,12 @@ impl Simulation {
         }
     }
 
-    /// A cluster event: the queue moves the pods it may help.
-    fn mark_dirty(&mut self, _id: NodeId, events: ClusterEvents) {
+    /// A cluster change, applied to the state: the queue moves the pods it may help, asking
+    /// the queueing hints of the plugins that rejected them.
+    fn changed(&mut self, change: &ClusterChange) {
         self.changes += 1;
         let now = self.queue_now();
-        self.queue.on_event(events, now);
+        self.queue.on_change(change, &self.state, now);
     }
 
     // ---- scheduling -----------------------------------------------------------------------
@@ -642,9 +643,10 @@ impl Simulation {
         self.queue.bound(&mut self.state, key, Some(start));
         // A placement helps only pods waiting on other pods (affinity, spreading); it changes
         // every waiting pod's message.
-        self.mark_dirty(node, ClusterEvents::ASSIGNED_POD_ADD);
         if let Some(entry) = self.state.pod(key) {
             self.totals.requested.add(&entry.info.requests);
+            let change = ClusterChange::AssignedPodAdded(entry.info.clone());
+            self.changed(&change);
         }
         self.totals.pods += 1;
         let name = self.state.node(node).info.name.clone();
@@ -682,7 +684,7 @@ impl Simulation {
             self.totals.requested.sub(&entry.info.requests);
             self.totals.pods -= 1;
         }
-        self.mark_dirty(entry.node, ClusterEvents::ASSIGNED_POD_DELETE);
+        self.changed(&ClusterChange::AssignedPodDeleted(entry.info.clone()));
         let node = entry.node;
         let mut info = Arc::unwrap_or_clone(entry.info);
         info.node_name = None;
@@ -750,7 +752,8 @@ impl Simulation {
         let n = self.state.node(id);
         self.totals.requested.add(&n.requested.clone());
         self.totals.pods += i64::from(n.pod_count);
-        self.mark_dirty(id, ClusterEvents::NODE_ADD);
+        let added = ClusterChange::NodeAdded(n.info.clone());
+        self.changed(&added);
         // The DaemonSet controller runs its pod on the new node when it is eligible.
         let daemons = self.workloads.daemons_for_node(&mut self.state, id);
         if !daemons.is_empty() {
@@ -794,9 +797,11 @@ impl Simulation {
             .allocatable
             .sub(&self.state.node(id).info.allocatable.clone());
         self.totals.allocatable.add(&info.allocatable);
-        let events = ClusterEvents::node_update(&self.state.node(id).info, &info);
+        let old = self.state.node(id).info.clone();
+        let events = ClusterEvents::node_update(&old, &info);
         self.state.upsert_node(info);
-        self.mark_dirty(id, events);
+        let new = self.state.node(id).info.clone();
+        self.changed(&ClusterChange::NodeUpdated { old, new, events });
     }
 
     /// Cordons (or uncordons) a node: `spec.unschedulable` and the lifecycle controller's
@@ -858,10 +863,10 @@ impl Simulation {
                 self.evict(k, &cause, false);
             }
         }
-        let alloc = self.state.node(id).info.allocatable.clone();
-        self.totals.allocatable.sub(&alloc);
+        let old = self.state.node(id).info.clone();
+        self.totals.allocatable.sub(&old.allocatable);
         let _ = self.state.remove_node(&name);
-        self.mark_dirty(id, ClusterEvents::NODE_DELETE);
+        self.changed(&ClusterChange::NodeDeleted(old));
     }
 
     fn create_pod(&mut self, p: &NewPod, location: &Location) -> Result<(), ScenarioError> {

@@ -216,3 +216,36 @@ fn a_nominated_preemptor_holds_its_node_against_lower_priority_pods_then_takes_i
     assert!(lp.queue().get("default/high").is_none());
     assert!(!h.state.has_nominations(), "the nomination is spent");
 }
+
+#[test]
+fn queueing_hints_a_node_too_small_for_the_pod_leaves_it_unschedulable_a_big_one_moves_it() {
+    // upstream NodeResourcesFit isSchedulableAfterNodeChange through the default profile's
+    // loop: the pod was rejected for cpu only, so only a node it could fit moves it.
+    let mut h = Harness::new(&[node("a", "2", "8Gi", json!({}), json!([]))], &[], None, 0);
+    let mut lp = new_loop(&h.scheduler);
+    let p = h.pod(pod("big", "4", "1Gi"));
+    lp.add(&h.scheduler, Arc::new(p), true, at(0));
+    assert!(matches!(
+        lp.schedule_one(&h.scheduler, &mut h.state, at(0)),
+        Some(Decision::Failed {
+            unschedulable: true,
+            ..
+        })
+    ));
+    let mut add = |h: &mut Harness, name: &str, cpu: &str| {
+        let n: k8s_openapi::api::core::v1::Node =
+            serde_json::from_value(node(name, cpu, "8Gi", json!({}), json!([]))).unwrap();
+        let info = h.state.convert_node(&n).unwrap();
+        let id = h.state.add_node(info).unwrap();
+        let change = sched_core::framework::ClusterChange::NodeAdded(h.state.node(id).info.clone());
+        lp.on_change(&change, &h.state, at(5000))
+    };
+    assert_eq!(add(&mut h, "small", "3"), (0, 0), "3 cpus cannot hold 4");
+    assert_eq!(add(&mut h, "large", "8"), (1, 0));
+    let Some(Decision::Bind { placement, .. }) =
+        lp.schedule_one(&h.scheduler, &mut h.state, at(5000))
+    else {
+        panic!("the large node fits");
+    };
+    assert_eq!(&*placement.node_name, "large");
+}

@@ -19,7 +19,8 @@ use super::timing::PointTimer;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::Client;
 use kube::runtime::watcher;
-use sched_core::framework::ClusterEvents;
+use sched_core::framework::{ClusterChange, ClusterEvents};
+use sched_core::model::PodInfo;
 use sched_core::{ClusterState, Scheduler};
 use sched_core::{Decision, Nomination, SchedulingLoop};
 use std::collections::{HashMap, HashSet};
@@ -370,8 +371,8 @@ impl Engine {
         for key in expired {
             tracing::warn!(pod = %key, "assumed pod expired without confirmation; forgetting it");
             self.assumed.remove(&key);
-            if self.state.forget(&key).is_ok() {
-                self.assigned_pod_deleted();
+            if let Ok(entry) = self.state.forget(&key) {
+                self.assigned_pod_deleted(entry.info);
             }
         }
     }
@@ -420,27 +421,29 @@ impl Engine {
         self.shared.objects.publish(&self.state);
     }
 
-    /// Moves the unschedulable pods `events` may help (those whose rejecting plugins registered
-    /// one of them), counted under `label`.
-    fn move_on(&mut self, label: ClusterEvent, events: ClusterEvents) {
+    /// Moves the unschedulable pods `change` may help (those whose rejecting plugins registered
+    /// one of its events and whose queueing hints say so), counted under `label`. During a
+    /// re-list the changes are batched into one move by their events, without hints (more
+    /// pods retried, never fewer).
+    fn move_on(&mut self, label: ClusterEvent, change: ClusterChange) {
         if let Some(deferred) = &mut self.deferred_move {
             // The last label names the batch; every event counts.
+            let events = change.events();
             let all = deferred.map_or(events, |(_, e)| e | events);
             *deferred = Some((label, all));
             return;
         }
-        let (active, backoff) = self
-            .queue
-            .queue_mut()
-            .move_on_event(events, Instant::now().into_std());
+        let (active, backoff) =
+            self.queue
+                .on_change(&change, &self.state, Instant::now().into_std());
         self.count_incoming(Where::Active, label.label(), active);
         self.count_incoming(Where::Backoff, label.label(), backoff);
     }
 
-    fn assigned_pod_deleted(&mut self) {
+    fn assigned_pod_deleted(&mut self, pod: Arc<PodInfo>) {
         self.move_on(
             ClusterEvent::AssignedPodDelete,
-            ClusterEvents::ASSIGNED_POD_DELETE,
+            ClusterChange::AssignedPodDeleted(pod),
         );
     }
 
@@ -471,18 +474,22 @@ impl Engine {
                 self.publish_synced();
             }
             watcher::Event::Apply(n) => {
-                if let Some((label, events)) = self.apply_node(&n) {
-                    self.move_on(label, events);
+                if let Some((label, change)) = self.apply_node(&n) {
+                    self.move_on(label, change);
                 }
             }
             watcher::Event::Delete(n) => {
                 let name = n.metadata.name.unwrap_or_default();
-                let _ = self.state.remove_node(&name);
+                if let Some(id) = self.state.node_id(&name) {
+                    let old = self.state.node(id).info.clone();
+                    let _ = self.state.remove_node(&name);
+                    self.move_on(ClusterEvent::NodeDelete, ClusterChange::NodeDeleted(old));
+                }
             }
         }
     }
 
-    fn apply_node(&mut self, n: &Node) -> Option<(ClusterEvent, ClusterEvents)> {
+    fn apply_node(&mut self, n: &Node) -> Option<(ClusterEvent, ClusterChange)> {
         let info = match self.state.convert_node(n) {
             Ok(i) => i,
             Err(e) => {
@@ -490,15 +497,23 @@ impl Engine {
                 return None;
             }
         };
-        let event = match self.state.node_id(&info.name) {
-            None => Some((ClusterEvent::NodeAdd, ClusterEvents::NODE_ADD)),
-            Some(id) => {
-                let changes = ClusterEvents::node_update(&self.state.node(id).info, &info);
-                (!changes.is_empty()).then_some((ClusterEvent::NodeUpdate, changes))
-            }
-        };
-        self.state.upsert_node(info);
-        event
+        let old = self
+            .state
+            .node_id(&info.name)
+            .map(|id| self.state.node(id).info.clone());
+        let events = old
+            .as_ref()
+            .map(|old| ClusterEvents::node_update(old, &info));
+        let id = self.state.upsert_node(info);
+        let new = self.state.node(id).info.clone();
+        match (old, events) {
+            (Some(old), Some(events)) if !events.is_empty() => Some((
+                ClusterEvent::NodeUpdate,
+                ClusterChange::NodeUpdated { old, new, events },
+            )),
+            (Some(_), _) => None,
+            (None, _) => Some((ClusterEvent::NodeAdd, ClusterChange::NodeAdded(new))),
+        }
     }
 
     fn replace_nodes(&mut self, nodes: Vec<Node>) {
@@ -520,13 +535,13 @@ impl Engine {
         let mut label = None;
         let mut events = ClusterEvents::NONE;
         for n in &nodes {
-            if let Some((l, e)) = self.apply_node(n) {
+            if let Some((l, change)) = self.apply_node(n) {
                 label = Some(l);
-                events |= e;
+                events |= change.events();
             }
         }
         if let Some(l) = label {
-            self.move_on(l, events);
+            self.move_on(l, ClusterChange::Events(events));
         }
     }
 
@@ -573,7 +588,7 @@ impl Engine {
             self.apply_pod(p);
         }
         if let Some(Some((label, events))) = self.deferred_move.take() {
-            self.move_on(label, events);
+            self.move_on(label, ClusterChange::Events(events));
         }
     }
 
@@ -581,8 +596,19 @@ impl Engine {
         self.queue.remove(&mut self.state, key);
         self.meta.remove(key);
         self.assumed.remove(key);
-        if self.state.remove_pod(key).is_ok() {
-            self.assigned_pod_deleted();
+        if let Ok(entry) = self.state.remove_pod(key) {
+            self.assigned_pod_deleted(entry.info);
+        }
+    }
+
+    /// Accounts a bound pod's new version; `false` (and a warning) when the state refuses it.
+    fn update_bound(&mut self, info: PodInfo, key: &str) -> bool {
+        match self.state.update_pod(info) {
+            Ok(_) => true,
+            Err(e) => {
+                tracing::warn!(pod = %key, error = %e, "cannot account bound pod");
+                false
+            }
         }
     }
 
@@ -616,28 +642,32 @@ impl Engine {
             self.assumed.remove(key.as_str());
             // upstream's informer: a pod new to the assigned-pod cache (ours confirmed, or
             // another scheduler's) is AssignedPodAdd; a label change of one is an update.
-            let event = match self.state.pod(&key) {
-                None => Some((
-                    ClusterEvent::AssignedPodAdd,
-                    ClusterEvents::ASSIGNED_POD_ADD,
-                )),
-                Some(e) if e.assumed => Some((
-                    ClusterEvent::AssignedPodAdd,
-                    ClusterEvents::ASSIGNED_POD_ADD,
-                )),
-                Some(e) if e.info.labels != info.labels => Some((
-                    ClusterEvent::AssignedPodUpdate,
-                    ClusterEvents::ASSIGNED_POD_LABEL,
-                )),
-                Some(_) => None,
+            let (label, old) = match self.state.pod(&key) {
+                None => (ClusterEvent::AssignedPodAdd, None),
+                Some(e) if e.assumed => (ClusterEvent::AssignedPodAdd, None),
+                Some(e) if e.info.labels != info.labels => {
+                    (ClusterEvent::AssignedPodUpdate, Some(e.info.clone()))
+                }
+                Some(_) => {
+                    self.update_bound(info, &key);
+                    return;
+                }
             };
-            if let Err(e) = self.state.update_pod(info) {
-                tracing::warn!(pod = %key, error = %e, "cannot account bound pod");
+            if !self.update_bound(info, &key) {
                 return;
             }
-            if let Some((label, events)) = event {
-                self.move_on(label, events);
-            }
+            let Some(new) = self.state.pod(&key).map(|e| e.info.clone()) else {
+                return;
+            };
+            let change = match old {
+                None => ClusterChange::AssignedPodAdded(new),
+                Some(old) => ClusterChange::AssignedPodUpdated {
+                    old,
+                    new,
+                    events: ClusterEvents::ASSIGNED_POD_LABEL,
+                },
+            };
+            self.move_on(label, change);
             return;
         }
         if !self.scheduler.handles(&info) {
@@ -967,8 +997,8 @@ impl Engine {
                     o.attempt_start.elapsed().as_secs_f64(),
                 );
                 self.assumed.remove(&o.key);
-                if self.state.forget(&o.key).is_ok() {
-                    self.assigned_pod_deleted();
+                if let Ok(entry) = self.state.forget(&o.key) {
+                    self.assigned_pod_deleted(entry.info);
                 }
                 match e {
                     BindError::Conflict(msg) | BindError::NotFound(msg) => {

@@ -242,6 +242,14 @@ impl Plugin for Timed {
     fn events_to_register(&self) -> sched_core::framework::ClusterEvents {
         self.inner.events_to_register()
     }
+    fn queueing_hint(
+        &self,
+        pod: &sched_core::model::PodInfo,
+        change: &sched_core::framework::ClusterChange,
+        interner: &sched_core::intern::Interner,
+    ) -> sched_core::framework::QueueingHint {
+        self.inner.queueing_hint(pod, change, interner)
+    }
     fn as_queue_sort(&self) -> Option<&dyn QueueSortPlugin> {
         self.inner.as_queue_sort()
     }

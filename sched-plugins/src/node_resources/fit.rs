@@ -14,11 +14,12 @@ use super::resource_allocation::{
 use sched_core::config::{NodeResourcesFitArgs, ProfileConfig, ScoringStrategyKind};
 use sched_core::convert::is_extended_resource_name;
 use sched_core::framework::{
-    ClusterView, Code, CycleState, FilterPlugin, FilterResult, NodeMask, Plugin, PreFilterOutcome,
-    PreFilterPlugin, PreScoreOutcome, PreScorePlugin, Reason, Rejection, ScorePlugin, mask_where,
+    ClusterChange, ClusterView, Code, CycleState, FilterPlugin, FilterResult, NodeMask, Plugin,
+    PreFilterOutcome, PreFilterPlugin, PreScoreOutcome, PreScorePlugin, QueueingHint, Reason,
+    Rejection, ScorePlugin, mask_where,
 };
 use sched_core::intern::{Interner, Sym};
-use sched_core::model::PodInfo;
+use sched_core::model::{PodInfo, Resources};
 use sched_core::state::{NodeId, NodeState, NodeSummary};
 use smallvec::SmallVec;
 use std::sync::Arc;
@@ -161,16 +162,50 @@ impl Plugin for NodeResourcesFit {
     fn name(&self) -> &'static str {
         Self::NAME
     }
-    /// upstream `EventsToRegister` (queueing hints on): `{Pod, Delete|UpdatePodScaleDown}`,
-    /// `{Node, Add|UpdateNodeAllocatable}`, and the `{Node, UpdateNodeTaint}` upstream adds for
-    /// every plugin registering Node/Add.
+    /// upstream `EventsToRegister` with queueing hints (GA, always on in 1.35):
+    /// `{Pod, Delete|UpdatePodScaleDown}` and `{Node, Add|UpdateNodeAllocatable}`, each with a
+    /// hint ([`Plugin::queueing_hint`]). Upstream adds `UpdateNodeTaint|UpdateNodeLabel` only
+    /// when hints are off.
     fn events_to_register(&self) -> sched_core::framework::ClusterEvents {
         use sched_core::framework::ClusterEvents as C;
-        C::ASSIGNED_POD_DELETE
-            | C::ASSIGNED_POD_SCALE_DOWN
-            | C::NODE_ADD
-            | C::NODE_ALLOCATABLE
-            | C::NODE_TAINT
+        C::ASSIGNED_POD_DELETE | C::ASSIGNED_POD_SCALE_DOWN | C::NODE_ADD | C::NODE_ALLOCATABLE
+    }
+    /// upstream `isSchedulableAfterPodEvent` and `isSchedulableAfterNodeChange`:
+    /// - an assigned pod deleted: Queue (upstream skips only unassigned, unnominated pods,
+    ///   which are never an assigned-pod change here);
+    /// - an assigned pod scaled down: Queue when it is the pod itself or one of the resources
+    ///   the pod requests went down;
+    /// - a node added or updated: QueueSkip when the pod would not fit the node even empty
+    ///   (`isFit`, no resource ignored); a node added: Queue; a node updated: Queue only when
+    ///   its allowed pod count or the allocatable of a resource the pod requests went up
+    ///   (`haveAnyRequestedResourcesIncreased`).
+    fn queueing_hint(
+        &self,
+        pod: &PodInfo,
+        change: &ClusterChange,
+        _interner: &Interner,
+    ) -> QueueingHint {
+        let queue_if = |b: bool| {
+            if b {
+                QueueingHint::Queue
+            } else {
+                QueueingHint::QueueSkip
+            }
+        };
+        match change {
+            ClusterChange::AssignedPodUpdated { old, new, .. } => queue_if(
+                // upstream compares UIDs; hand-written pods may have none, so the key.
+                new.key == pod.key
+                    || (new.node_name.is_some()
+                        && any_requested_went_down(&pod.requests, &old.requests, &new.requests)),
+            ),
+            ClusterChange::NodeAdded(new) => queue_if(fits_empty(&pod.requests, &new.allocatable)),
+            ClusterChange::NodeUpdated { old, new, .. } => queue_if(
+                fits_empty(&pod.requests, &new.allocatable)
+                    && any_requested_went_up(&pod.requests, &old.allocatable, &new.allocatable),
+            ),
+            _ => QueueingHint::Queue,
+        }
     }
     fn as_pre_filter(&self) -> Option<&dyn PreFilterPlugin> {
         Some(self)
@@ -273,6 +308,49 @@ impl FilterPlugin for NodeResourcesFit {
             fits
         })
     }
+}
+
+/// upstream `isFit`: whether `req` fits a node with `allocatable` and nothing on it (room for
+/// one pod, every requested resource within allocatable, no resource ignored).
+fn fits_empty(req: &Resources, allocatable: &Resources) -> bool {
+    if allocatable.pods < 1 {
+        return false;
+    }
+    let within = |r: i64, a: i64| r <= 0 || r <= a;
+    within(req.milli_cpu, allocatable.milli_cpu)
+        && within(req.memory, allocatable.memory)
+        && within(req.ephemeral_storage, allocatable.ephemeral_storage)
+        && req
+            .scalar
+            .iter()
+            .all(|&(name, r)| within(r, allocatable.scalar(name)))
+}
+
+/// upstream `haveAnyRequestedResourcesIncreased`: the node's allowed pod count went up, or
+/// the allocatable of some resource `req` asks for did.
+fn any_requested_went_up(req: &Resources, old: &Resources, new: &Resources) -> bool {
+    if new.pods > old.pods {
+        return true;
+    }
+    (req.milli_cpu > 0 && new.milli_cpu > old.milli_cpu)
+        || (req.memory > 0 && new.memory > old.memory)
+        || (req.ephemeral_storage > 0 && new.ephemeral_storage > old.ephemeral_storage)
+        || req
+            .scalar
+            .iter()
+            .any(|&(name, r)| r > 0 && new.scalar(name) > old.scalar(name))
+}
+
+/// upstream `isSchedulableAfterPodScaleDown`'s comparison: some resource `req` asks for is
+/// requested less by the changed pod than before.
+fn any_requested_went_down(req: &Resources, old: &Resources, new: &Resources) -> bool {
+    (req.milli_cpu > 0 && old.milli_cpu > new.milli_cpu)
+        || (req.memory > 0 && old.memory > new.memory)
+        || (req.ephemeral_storage > 0 && old.ephemeral_storage > new.ephemeral_storage)
+        || req
+            .scalar
+            .iter()
+            .any(|&(name, r)| r > 0 && old.scalar(name) > new.scalar(name))
 }
 
 /// A resource the node is short of, for [`NodeResourcesFit::insufficient`].
