@@ -4,7 +4,7 @@
 //! scheduling loop (`sched_core::SchedulingLoop`): queue order, backoff, nominations and
 //! preemption included.
 
-use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::api::core::v1::{Node, Pod, Taint};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use sched_bin::daemon::Daemon;
 use sched_bin::daemon::fake::{FakeApiServer, make_node, make_pod};
@@ -145,17 +145,25 @@ async fn simulator_and_daemon_bind_the_same_pods_to_the_same_nodes_in_the_same_o
     assert_eq!(daemon, want);
 }
 
-/// The timed part: at 10 s a node is added, at 20 s a running pod is deleted, at 30 s a
-/// high-priority pod arrives that must preempt.
+/// The timed part: at 10 s a node is added with a NoSchedule taint no pod tolerates, at 15 s
+/// the taint is removed (TaintToleration's queueing hint moves the pods it rejected there), at
+/// 20 s a running pod is deleted, at 30 s a high-priority pod arrives that must preempt.
 #[tokio::test(start_paused = true)]
 async fn simulator_and_daemon_agree_on_a_timed_scenario() {
     let c = case();
     let n5 = make_node("n5", 1500, 110);
+    let mut n5_tainted = n5.clone();
+    n5_tainted.spec.get_or_insert_default().taints = Some(vec![Taint {
+        key: "maintenance".into(),
+        value: Some("planned".into()),
+        effect: "NoSchedule".into(),
+        time_added: None,
+    }]);
     let h = pod("h", SCHED, 1000, 200, 40);
     // The simulator: the scenario file's events.
     let scenario = format!(
-        "events:\n- at: 10s\n  addNodes: {{nodes: [{}]}}\n- at: 20s\n  deletePods: [default/c]\n- at: 30s\n  createPods: {{pods: [{}]}}\n",
-        serde_json::to_string(&n5).unwrap(),
+        "events:\n- at: 10s\n  addNodes: {{nodes: [{}]}}\n- at: 15s\n  untaint: {{node: n5, key: maintenance}}\n- at: 20s\n  deletePods: [default/c]\n- at: 30s\n  createPods: {{pods: [{}]}}\n",
+        serde_json::to_string(&n5_tainted).unwrap(),
         serde_json::to_string(&h).unwrap()
     );
     let sc = simulator::scenario::Scenario::from_text(
@@ -197,8 +205,10 @@ async fn simulator_and_daemon_agree_on_a_timed_scenario() {
     let stop = CancellationToken::new();
     let handle = tokio::spawn(daemon.run(stop.clone()));
     tokio::time::sleep(Duration::from_secs(10)).await;
+    fake.put_node(n5_tainted);
+    tokio::time::sleep(Duration::from_secs(5)).await;
     fake.put_node(n5);
-    tokio::time::sleep(Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
     fake.delete_pod(NS, "c");
     tokio::time::sleep(Duration::from_secs(10)).await;
     fake.put_pod(h);
@@ -215,5 +225,9 @@ async fn simulator_and_daemon_agree_on_a_timed_scenario() {
         "h is bound: {sim:?}"
     );
     assert!(sim.len() > 5, "the events let more pods in: {sim:?}");
+    assert!(
+        sim.iter().any(|(_, n)| n == "n5"),
+        "the untainted node takes pods: {sim:?}"
+    );
     assert_eq!(sim, daemon);
 }

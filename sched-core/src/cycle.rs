@@ -305,7 +305,7 @@ impl<T: QueueTime> SchedulingLoop<T> {
                     nomination: None,
                 }
             }
-            ScheduleError::Internal { .. } => {
+            ScheduleError::Internal { .. } | ScheduleError::ForeignState => {
                 self.queue.requeue_backoff(&key, now);
                 Decision::Failed {
                     pod,

@@ -6,6 +6,23 @@
 
 use rustc_hash::FxHashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Source of interner identities: every new or cloned interner takes the next one.
+static NEXT_INTERNER_ID: AtomicU64 = AtomicU64::new(1);
+
+fn next_interner_id() -> u64 {
+    NEXT_INTERNER_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Which interner, at which length, a holder of `Sym`s (a scheduler's plugins) interned its
+/// symbols with. [`Interner::accepts`] tells whether another interner gives those `Sym`s the
+/// same strings: the same interner, or a clone made after the stamp was taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InternerStamp {
+    id: u64,
+    len: usize,
+}
 
 /// An interned string. `Sym::EMPTY` is always the empty string.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
@@ -23,11 +40,32 @@ impl Sym {
 }
 
 /// Maps strings to dense `Sym` ids and back.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Interner {
     ids: FxHashMap<Arc<str>, Sym>,
     strings: Vec<Arc<str>>,
     ints: Vec<Option<i64>>,
+    /// This interner's identity.
+    id: u64,
+    /// The interners this one was cloned from, each with its length at the clone: their first
+    /// `len` symbols are this one's too.
+    forks: Arc<[InternerStamp]>,
+}
+
+impl Clone for Interner {
+    /// A copy with its own identity: from here on the two may give the same new `Sym` to
+    /// different strings, so only stamps taken before the clone are accepted by both.
+    fn clone(&self) -> Self {
+        let mut forks = self.forks.to_vec();
+        forks.push(self.stamp());
+        Interner {
+            ids: self.ids.clone(),
+            strings: self.strings.clone(),
+            ints: self.ints.clone(),
+            id: next_interner_id(),
+            forks: forks.into(),
+        }
+    }
 }
 
 impl Default for Interner {
@@ -36,6 +74,8 @@ impl Default for Interner {
             ids: FxHashMap::default(),
             strings: Vec::new(),
             ints: Vec::new(),
+            id: next_interner_id(),
+            forks: Arc::from([]),
         };
         let empty = interner.intern("");
         debug_assert_eq!(empty, Sym::EMPTY);
@@ -48,6 +88,26 @@ impl Interner {
     #[must_use]
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// This interner's identity and length now: every `Sym` interned so far.
+    #[must_use]
+    pub fn stamp(&self) -> InternerStamp {
+        InternerStamp {
+            id: self.id,
+            len: self.strings.len(),
+        }
+    }
+
+    /// Whether the `Sym`s interned up to `stamp` mean the same strings here: `stamp` was taken
+    /// from this interner, or from one it was cloned from, before the clone.
+    #[must_use]
+    pub fn accepts(&self, stamp: InternerStamp) -> bool {
+        (stamp.id == self.id && stamp.len <= self.strings.len())
+            || self
+                .forks
+                .iter()
+                .any(|f| f.id == stamp.id && stamp.len <= f.len)
     }
 
     /// The id of `s`, interning it if new.
@@ -142,6 +202,29 @@ mod tests {
         assert_ne!(a, i.intern("region"));
         assert_eq!(i.get("zone"), Some(a));
         assert_eq!(i.get("absent"), None);
+    }
+
+    #[test]
+    fn a_stamp_is_accepted_by_its_interner_and_by_clones_made_after_it_only() {
+        let mut a = Interner::new();
+        a.intern("zone");
+        let before_clone = a.stamp();
+        let mut b = a.clone();
+        assert!(a.accepts(before_clone) && b.accepts(before_clone));
+        // After the clone the two diverge: the same new Sym names different strings.
+        let in_a = a.intern("only-in-a");
+        let in_b = b.intern("only-in-b");
+        assert_eq!(in_a, in_b);
+        assert!(a.accepts(a.stamp()));
+        assert!(!b.accepts(a.stamp()), "a's later symbols are not b's");
+        assert!(!a.accepts(b.stamp()), "b's later symbols are not a's");
+        // A fresh interner accepts no other's stamp, even an empty one's.
+        let c = Interner::new();
+        assert!(!c.accepts(before_clone));
+        assert!(!a.accepts(c.stamp()));
+        // A clone of a clone still knows its grandparent.
+        let d = b.clone();
+        assert!(d.accepts(before_clone));
     }
 
     #[test]

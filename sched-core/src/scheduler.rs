@@ -10,7 +10,7 @@ use crate::framework::{
     ClusterView, Code, CycleState, MAX_NODE_SCORE, MIN_NODE_SCORE, NodeMask, PostFilterInput,
     PostFilterOutcome, PreFilterOutcome, PreScoreOutcome, Profile, Rejection, SkipSet,
 };
-use crate::intern::Sym;
+use crate::intern::{Interner, InternerStamp, Sym};
 use crate::model::PodInfo;
 use crate::state::{ClusterState, NodeId};
 use rayon::prelude::*;
@@ -173,6 +173,12 @@ pub enum ScheduleError {
     /// No node fits.
     #[error("{0}")]
     Unschedulable(Box<FitError>),
+    /// The state's interner is not the one the scheduler's plugins were built with (nor a
+    /// clone made after): their symbols would name other strings, so nothing is decided.
+    #[error(
+        "the cluster state was not built with the interner this scheduler's plugins were built with; build the scheduler from the state's interner (state.interner_mut())"
+    )]
+    ForeignState,
     /// A plugin failed with an internal error.
     #[error("running {plugin}: {message}")]
     Internal {
@@ -394,6 +400,8 @@ pub struct Scheduler {
     next_start_node_index: AtomicUsize,
     parallel_threshold: usize,
     scratch: Mutex<Vec<Scratch>>,
+    /// The interner the profiles' plugins interned their symbols with.
+    interner: InternerStamp,
 }
 
 impl std::fmt::Debug for Scheduler {
@@ -406,15 +414,19 @@ impl std::fmt::Debug for Scheduler {
 }
 
 impl Scheduler {
-    /// A scheduler over `profiles`. `percentage_of_nodes_to_score` is the global setting
-    /// (`None` or `Some(0)`: adaptive); `seed` decides every tie.
+    /// A scheduler over `profiles`, whose plugins were built with `interner` (the cluster
+    /// state's: [`ClusterState::interner_mut`]). `percentage_of_nodes_to_score` is the global
+    /// setting (`None` or `Some(0)`: adaptive); `seed` decides every tie. Used with a state
+    /// whose interner is another, every cycle fails with [`ScheduleError::ForeignState`].
     #[must_use]
     pub fn new(
         profiles: Vec<Profile>,
+        interner: &Interner,
         percentage_of_nodes_to_score: Option<u32>,
         seed: u64,
     ) -> Self {
         Scheduler {
+            interner: interner.stamp(),
             profiles,
             percentage_of_nodes_to_score,
             seed,
@@ -545,6 +557,10 @@ impl Scheduler {
             });
             return eval;
         };
+        if !state.interner().accepts(self.interner) {
+            eval.result = Err(ScheduleError::ForeignState);
+            return eval;
+        }
         for plugin in &profile.pre_enqueue {
             if let Some(p) = plugin.as_pre_enqueue()
                 && let Err(r) = p.pre_enqueue(pod)
@@ -1168,38 +1184,6 @@ impl Scheduler {
             }
         }
         Ok(pre)
-    }
-
-    /// Whether `pod` passes its profile's PreFilter and every Filter on at least one of
-    /// `nodes`: the exact queueing hint for a pod that node-local filters rejected everywhere
-    /// before, when only these nodes changed since. PodTopologySpread and InterPodAffinity look
-    /// beyond the node (other pods, other nodes of a domain): a pod they rejected needs a retry
-    /// on any pod or node event instead.
-    #[must_use]
-    pub fn passes_filters_on_any(
-        &self,
-        pod: &PodInfo,
-        state: &ClusterState,
-        nodes: &[NodeId],
-    ) -> bool {
-        let Some(profile) = self.profile(&pod.scheduler_name) else {
-            return false;
-        };
-        let view = ClusterView { state };
-        let Ok(pre) = self.run_pre_filter(profile, pod, view) else {
-            return false;
-        };
-        nodes.iter().any(|&id| {
-            let node = state.node(id);
-            node.exists
-                && pre
-                    .narrowed
-                    .as_ref()
-                    .is_none_or(|names| names.contains(&node.info.name_sym))
-                && profile
-                    .run_filters(&pre.cycle, &pre.skip, pod, node, view)
-                    .is_ok()
-        })
     }
 
     fn fail_at_pre_filter(

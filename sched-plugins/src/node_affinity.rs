@@ -847,7 +847,7 @@ mod tests {
             "matchFields": [name_in("node1")],
             "matchExpressions": [expr("foo", "In", &["bar"])]
         }]))));
-        let sched = Scheduler::new(vec![affinity_profile(plugin)], None, 0);
+        let sched = Scheduler::new(vec![affinity_profile(plugin)], c.state.interner(), None, 0);
         let eval = sched.explain(&p, &c.state);
         let reasons: Vec<(String, String)> = eval
             .nodes
@@ -895,7 +895,7 @@ mod tests {
             NodeAffinity::new(&profile_with(None), c.state.interner_mut()).expect("plugin");
         c.node(node("node1", json!({})));
         c.node(node("node2", json!({})));
-        let sched = Scheduler::new(vec![affinity_profile(plugin)], None, 0);
+        let sched = Scheduler::new(vec![affinity_profile(plugin)], c.state.interner(), None, 0);
         // no upstream row: a name that is no node narrows to nothing; every node is absent.
         let p = c.pod(pod(required(json!([{"matchFields": [name_in("gone")]}]))));
         let eval = sched.explain(&p, &c.state);

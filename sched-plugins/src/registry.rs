@@ -95,6 +95,7 @@ pub fn scheduler_with_registry(
         .collect::<Result<Vec<_>, _>>()?;
     Ok(sched_core::Scheduler::new(
         profiles,
+        interner,
         config.percentage_of_nodes_to_score,
         seed,
     ))

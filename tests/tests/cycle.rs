@@ -338,41 +338,6 @@ fn filtering_stops_exactly_at_num_feasible_nodes_to_find() {
 }
 
 #[test]
-fn requeue_hint_runs_the_profiles_own_filters() {
-    // The simulator's queueing hint: does the pod pass PreFilter and every Filter on a changed
-    // node? Same plugins as the cycle, so taints and selectors count, not only resources.
-    let nodes = vec![
-        node("tainted", "8", "8Gi", json!({}), taint()),
-        node("small", "1", "8Gi", json!({}), json!([])),
-        node("roomy", "8", "8Gi", json!({"disk": "ssd"}), json!([])),
-    ];
-    let mut h = Harness::new(&nodes, &[], None, 1);
-    let id = |h: &Harness, n: &str| h.state.node_id(n).unwrap();
-    let p = h.pod(pod("p", "2", "1Gi"));
-    let (tainted, small, roomy) = (id(&h, "tainted"), id(&h, "small"), id(&h, "roomy"));
-    assert!(
-        !h.scheduler
-            .passes_filters_on_any(&p, &h.state, &[tainted, small])
-    );
-    assert!(
-        h.scheduler
-            .passes_filters_on_any(&p, &h.state, &[small, roomy])
-    );
-    let mut selective = pod("q", "100m", "1Gi");
-    selective["spec"]["nodeSelector"] = json!({"disk": "nvme"});
-    let q = h.pod(selective);
-    assert!(!h.scheduler.passes_filters_on_any(&q, &h.state, &[roomy]));
-    let mut spread = pod("r", "100m", "1Gi");
-    spread["spec"]["topologySpreadConstraints"] =
-        json!([{"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule"}]);
-    let r = h.pod(spread);
-    assert!(
-        !h.scheduler.passes_filters_on_any(&r, &h.state, &[roomy]),
-        "rejected at PreFilter"
-    );
-}
-
-#[test]
 fn a_running_pods_required_anti_affinity_keeps_selected_pods_off_its_domain() {
     // upstream InterPodAffinity: a node in the topology domain of a running pod whose required
     // anti-affinity selects the incoming pod fails (Unschedulable) with
@@ -664,4 +629,41 @@ fn preemption_dry_run_counts_pods_nominated_to_the_node() {
         "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: \
          1 Insufficient cpu."
     );
+}
+
+#[test]
+fn a_scheduler_refuses_a_state_whose_interner_it_was_not_built_with() {
+    // Sym ids are per interner: a scheduler whose plugins interned "zone" or a selector value
+    // in one state would compare other strings in another. It must refuse, not decide.
+    let nodes = vec![
+        node("a", "4", "8Gi", json!({"disk": "ssd"}), json!([])),
+        node("b", "4", "8Gi", json!({}), json!([])),
+    ];
+    let mut h = Harness::new(&nodes, &[], None, 0);
+    let mut selective = pod("p", "1", "1Gi");
+    selective["spec"]["nodeSelector"] = json!({"disk": "ssd"});
+    // A clone of the state taken after the scheduler was built shares its symbols.
+    let mut clone = h.state.clone();
+    let p = clone
+        .convert_pod(&serde_json::from_value(selective.clone()).unwrap())
+        .unwrap();
+    let placed = h
+        .scheduler
+        .schedule(&p, &clone)
+        .expect("a clone is accepted");
+    assert_eq!(&*placed.node_name, "a");
+    // A state built apart, with the same nodes, is refused with a typed error.
+    let other = Harness::new(&nodes, &[], None, 0);
+    let mut foreign = other.state;
+    let q = foreign
+        .convert_pod(&serde_json::from_value(selective).unwrap())
+        .unwrap();
+    let err = h.scheduler.schedule(&q, &foreign).unwrap_err();
+    assert!(matches!(err, ScheduleError::ForeignState), "{err}");
+    assert!(matches!(
+        h.scheduler.explain(&q, &foreign).result,
+        Err(ScheduleError::ForeignState)
+    ));
+    // The original state still works.
+    assert_eq!(h.place(pod("r", "1", "1Gi")).unwrap().len(), 1);
 }

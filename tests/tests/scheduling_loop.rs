@@ -80,7 +80,7 @@ fn a_permit_rejection_forgets_the_pod_and_requeues_it_unschedulable_naming_the_p
     profile.filter = vec![Arc::new(Open)];
     let gate: Arc<dyn Plugin> = Arc::new(Gate);
     profile.permit = vec![gate];
-    let scheduler = Scheduler::new(vec![profile], None, 0);
+    let scheduler = Scheduler::new(vec![profile], state.interner(), None, 0);
     let mut lp = new_loop(&scheduler);
     for name in ["deny", "allow"] {
         let p = state

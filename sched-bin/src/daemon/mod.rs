@@ -402,9 +402,15 @@ impl Daemon {
             .into_iter()
             .map(|p| timing::instrument(p, &timer))
             .collect();
+        let scheduler = Scheduler::new(
+            profiles,
+            state.interner(),
+            percentage_of_nodes_to_score,
+            seed,
+        );
         let engine = Engine::new(EngineParts {
             state,
-            scheduler: Scheduler::new(profiles, percentage_of_nodes_to_score, seed),
+            scheduler,
             timer,
             initial_backoff: settings.initial_backoff,
             max_backoff: settings.max_backoff,

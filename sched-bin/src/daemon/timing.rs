@@ -606,7 +606,8 @@ mod tests {
             pre_bind: Vec::new(),
         };
         let timer = Arc::new(PointTimer::new());
-        let scheduler = Scheduler::new(vec![instrument(profile, &timer)], None, 0);
+        let scheduler =
+            Scheduler::new(vec![instrument(profile, &timer)], state.interner(), None, 0);
         let mut registry = Registry::default();
         let metrics = Metrics::new(&mut registry);
         Cluster {
