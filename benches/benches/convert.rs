@@ -33,7 +33,9 @@ fn build(
 
 fn net_bytes(region: &Region<'_, System>) -> i64 {
     let s = region.change();
-    s.bytes_allocated as i64 - s.bytes_deallocated as i64 + s.bytes_reallocated as i64
+    // stats_alloc already counts a realloc's growth or shrinkage in bytes_allocated /
+    // bytes_deallocated; bytes_reallocated is the same again.
+    s.bytes_allocated as i64 - s.bytes_deallocated as i64
 }
 
 fn report_memory(

@@ -399,7 +399,21 @@ fn is_supported_pod_level_resource(name: &str) -> bool {
 ///
 /// # Errors
 /// A missing name, an unparsable quantity, an unknown toleration or taint effect.
+///
+/// The symbols the pod brings (its labels, selector values, images…) are leased to the
+/// returned `PodInfo`: the interner frees those no node, config or other live pod uses once
+/// the last copy of it is dropped, so memory follows the live cluster under pod churn.
 pub fn pod_info(pod: &core::Pod, interner: &mut Interner) -> Result<PodInfo> {
+    interner.begin_pod();
+    let info = pod_info_unleased(pod, interner);
+    let lease = interner.end_pod();
+    info.map(|mut info| {
+        info.lease = lease;
+        info
+    })
+}
+
+fn pod_info_unleased(pod: &core::Pod, interner: &mut Interner) -> Result<PodInfo> {
     let name = pod.metadata.name.as_deref().unwrap_or_default();
     let namespace = pod.metadata.namespace.as_deref().unwrap_or("default");
     let key = format!(
@@ -726,6 +740,7 @@ pub fn pod_info(pod: &core::Pod, interner: &mut Interner) -> Result<PodInfo> {
         has_controller,
         drain,
         claims: Vec::new(),
+        lease: None,
     })
 }
 

@@ -3,10 +3,55 @@
 //! The hot path compares `Sym`s (a `u32`), never strings. Every string that a filter or
 //! score could compare is interned once, at conversion time. The interner also caches the
 //! base-10 `i64` parse of each string, so NodeAffinity's `Gt`/`Lt` never parse on the hot path.
+//!
+//! **Bounded under pod churn.** Strings interned for nodes, configuration and cluster objects
+//! are *pinned*: their `Sym` lives as long as the interner. Strings interned while a pod is
+//! converted ([`crate::convert::pod_info`]) and used by nothing pinned are *leased* to that
+//! pod's `PodInfo` ([`SymLease`], reference counted per symbol); when the last copy of every
+//! pod holding one is dropped, the string is freed and its id reused. Labels such as
+//! `pod-template-hash` or a Job's `controller-uid` thus cost memory only while a pod carries
+//! them. Plugins and indexes that keep a `Sym` beyond a cycle keep pinned ones, or keep the
+//! pod that leases it.
 
 use rustc_hash::FxHashMap;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// `refs` of a pinned symbol: never freed.
+const PINNED: u32 = u32::MAX;
+
+/// Where dropped leases leave their symbols until the interner next collects them.
+#[derive(Debug, Default)]
+struct Released {
+    pending: AtomicBool,
+    syms: Mutex<Vec<Box<[Sym]>>>,
+}
+
+/// A pod's hold on the symbols it interned that nothing pinned uses. Shared by every copy of
+/// the pod's `PodInfo`; dropping the last one hands the symbols back to their interner, which
+/// frees those no other lease holds at its next conversion of a pod ([`Interner::collect`]).
+pub struct SymLease {
+    syms: Box<[Sym]>,
+    sink: Arc<Released>,
+}
+
+impl std::fmt::Debug for SymLease {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SymLease({} symbols)", self.syms.len())
+    }
+}
+
+impl Drop for SymLease {
+    fn drop(&mut self) {
+        let syms = std::mem::take(&mut self.syms);
+        self.sink
+            .syms
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(syms);
+        self.sink.pending.store(true, Ordering::Release);
+    }
+}
 
 /// Source of interner identities: every new or cloned interner takes the next one.
 static NEXT_INTERNER_ID: AtomicU64 = AtomicU64::new(1);
@@ -50,6 +95,14 @@ pub struct Interner {
     /// The interners this one was cloned from, each with its length at the clone: their first
     /// `len` symbols are this one's too.
     forks: Arc<[InternerStamp]>,
+    /// Per symbol: how many pod leases hold it, or [`PINNED`].
+    refs: Vec<u32>,
+    /// Freed ids, reused first.
+    free: Vec<Sym>,
+    /// While a pod is converted: every symbol it interned.
+    recording: Option<Vec<Sym>>,
+    /// Leases dropped since the last collection.
+    released: Arc<Released>,
 }
 
 impl Clone for Interner {
@@ -64,6 +117,12 @@ impl Clone for Interner {
             ints: self.ints.clone(),
             id: next_interner_id(),
             forks: forks.into(),
+            refs: self.refs.clone(),
+            free: self.free.clone(),
+            recording: None,
+            // Leases taken from `self` report to `self`: the copy keeps their symbols (a leak
+            // bounded by its lifetime, never a string freed under a live pod).
+            released: Arc::default(),
         }
     }
 }
@@ -76,6 +135,10 @@ impl Default for Interner {
             ints: Vec::new(),
             id: next_interner_id(),
             forks: Arc::from([]),
+            refs: Vec::new(),
+            free: Vec::new(),
+            recording: None,
+            released: Arc::default(),
         };
         let empty = interner.intern("");
         debug_assert_eq!(empty, Sym::EMPTY);
@@ -110,18 +173,100 @@ impl Interner {
                 .any(|f| f.id == stamp.id && stamp.len <= f.len)
     }
 
-    /// The id of `s`, interning it if new.
+    /// The id of `s`, interning it if new. Outside a pod's conversion the symbol is pinned.
     pub fn intern(&mut self, s: &str) -> Sym {
-        if let Some(&id) = self.ids.get(s) {
-            return id;
+        let id = match self.ids.get(s) {
+            Some(&id) => id,
+            None => self.insert(s),
+        };
+        match &mut self.recording {
+            Some(syms) => syms.push(id),
+            None => self.refs[id.index()] = PINNED,
         }
-        let id = Sym(u32::try_from(self.strings.len()).expect("more than 2^32 distinct strings"));
-        let shared: Arc<str> = Arc::from(s);
-        self.ids.insert(shared.clone(), id);
-        self.strings.push(shared);
-        // upstream: nodeaffinity Gt/Lt parse label values with strconv.ParseInt(v, 10, 64).
-        self.ints.push(parse_go_int64(s));
         id
+    }
+
+    fn insert(&mut self, s: &str) -> Sym {
+        let shared: Arc<str> = Arc::from(s);
+        // upstream: nodeaffinity Gt/Lt parse label values with strconv.ParseInt(v, 10, 64).
+        let int = parse_go_int64(s);
+        let id = if let Some(id) = self.free.pop() {
+            self.strings[id.index()] = shared.clone();
+            self.ints[id.index()] = int;
+            self.refs[id.index()] = 0;
+            id
+        } else {
+            let id =
+                Sym(u32::try_from(self.strings.len()).expect("more than 2^32 distinct strings"));
+            self.strings.push(shared.clone());
+            self.ints.push(int);
+            self.refs.push(0);
+            id
+        };
+        self.ids.insert(shared, id);
+        id
+    }
+
+    /// Starts recording the symbols a pod's conversion interns (first freeing those released).
+    pub(crate) fn begin_pod(&mut self) {
+        self.collect();
+        let mut syms = self.recording.take().unwrap_or_default();
+        syms.clear();
+        self.recording = Some(syms);
+    }
+
+    /// Ends the recording: the pod's lease on its symbols that nothing pinned uses (`None`
+    /// when there are none).
+    pub(crate) fn end_pod(&mut self) -> Option<Arc<SymLease>> {
+        let mut syms = self.recording.take()?;
+        syms.sort_unstable();
+        syms.dedup();
+        syms.retain(|s| self.refs[s.index()] != PINNED);
+        if syms.is_empty() {
+            return None;
+        }
+        for s in &syms {
+            self.refs[s.index()] += 1;
+        }
+        Some(Arc::new(SymLease {
+            syms: syms.into_boxed_slice(),
+            sink: self.released.clone(),
+        }))
+    }
+
+    /// Frees the symbols of dropped leases that no other lease holds and nothing pinned.
+    /// Called at each pod conversion; call it to reclaim memory at other times.
+    pub fn collect(&mut self) {
+        if !self.released.pending.swap(false, Ordering::Acquire) {
+            return;
+        }
+        let batches = std::mem::take(
+            &mut *self
+                .released
+                .syms
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        let empty = self.strings[Sym::EMPTY.index()].clone();
+        for sym in batches.iter().flat_map(|b| b.iter()) {
+            let refs = &mut self.refs[sym.index()];
+            if *refs == PINNED || *refs == 0 {
+                continue;
+            }
+            *refs -= 1;
+            if *refs == 0 {
+                let old = std::mem::replace(&mut self.strings[sym.index()], empty.clone());
+                self.ids.remove(&old);
+                self.ints[sym.index()] = None;
+                self.free.push(*sym);
+            }
+        }
+    }
+
+    /// Number of strings interned now (freed ones not counted).
+    #[must_use]
+    pub fn live(&self) -> usize {
+        self.strings.len() - self.free.len()
     }
 
     /// The id of `s` if it was interned before.
@@ -149,7 +294,7 @@ impl Interner {
         self.ints[sym.index()]
     }
 
-    /// Number of interned strings.
+    /// Number of symbol ids handed out (freed ones included: the bound on every `Sym` index).
     #[must_use]
     pub fn len(&self) -> usize {
         self.strings.len()
@@ -168,6 +313,8 @@ impl Interner {
         strings
             + self.strings.capacity() * std::mem::size_of::<Arc<str>>()
             + self.ints.capacity() * std::mem::size_of::<Option<i64>>()
+            + self.refs.capacity() * std::mem::size_of::<u32>()
+            + self.free.capacity() * std::mem::size_of::<Sym>()
             + self.ids.capacity()
                 * (std::mem::size_of::<Arc<str>>() + std::mem::size_of::<Sym>() + 1)
     }

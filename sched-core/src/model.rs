@@ -5,7 +5,7 @@
 //! to [`Sym`]s, and a pod's effective requests are computed once with upstream's rules. Plugins
 //! never see k8s-openapi types or parse anything on the hot path.
 
-use crate::intern::{Interner, Sym};
+use crate::intern::{Interner, Sym, SymLease};
 use smallvec::SmallVec;
 use std::sync::Arc;
 
@@ -526,6 +526,9 @@ pub struct PodInfo {
     /// What the profile's Reserve plugins claimed for the pod on its node (empty until the pod
     /// is placed by a cycle whose Reserve plugins claimed something).
     pub claims: Vec<Claim>,
+    /// The pod's hold on the symbols only pods use (see [`crate::intern::SymLease`]); `None`
+    /// for a pod built by other means than [`crate::convert::pod_info`].
+    pub(crate) lease: Option<Arc<SymLease>>,
 }
 
 /// What a Reserve plugin claimed for a pod on the chosen node (which GPU devices, say), as
