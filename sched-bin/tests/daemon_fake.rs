@@ -441,6 +441,41 @@ async fn unschedulable_pod_gets_event_and_condition_then_fits_when_a_node_is_add
 }
 
 #[tokio::test(start_paused = true)]
+async fn an_assigned_pod_resized_down_moves_a_pod_rejected_for_its_resources() {
+    // upstream UpdatePodScaleDown (in-place resize), which NodeResourcesFit registers: the
+    // room another pod gives back lets the pending pod in, without waiting for the 5 min flush.
+    let fake = FakeApiServer::new();
+    fake.put_node(make_node("n", 2000, 110));
+    let place = |cpu: i64| {
+        let mut p = make_pod(NS, "other", "default-scheduler", cpu, 0);
+        p.spec.as_mut().unwrap().node_name = Some("n".into());
+        p
+    };
+    fake.put_pod(place(1500));
+    fake.put_pod(make_pod(NS, "want", SCHED, 1000, 0));
+    let d = start(&fake, "a", false);
+    wait_until("FailedScheduling", || failed_scheduling_events(&fake) == 1).await;
+    // A resize up gives nothing back: no retry.
+    fake.put_pod(place(1800));
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    assert_eq!(
+        failed_scheduling_events(&fake),
+        1,
+        "a resize up moves no pod"
+    );
+    assert!(bound_node(&fake, "want").is_none());
+    let resized = Instant::now();
+    fake.put_pod(place(500));
+    wait_until("want bound", || bound_node(&fake, "want").is_some()).await;
+    assert!(
+        resized.elapsed() < Duration::from_secs(2),
+        "moved by the scale-down, not by a timer"
+    );
+    d.stop.cancel();
+    d.handle.await.unwrap().unwrap();
+}
+
+#[tokio::test(start_paused = true)]
 async fn unschedulable_pod_is_retried_after_the_maximum_stay() {
     let fake = FakeApiServer::new();
     fake.put_node(make_node("small", 1000, 110));

@@ -354,11 +354,25 @@ impl ClusterEvents {
         events
     }
 
-    /// Events whose effect a plugin can only see on the node they touch (node updates, and
-    /// assigned pods leaving or shrinking): for a pod rejected only for such reasons, a retry
-    /// helps only if it now passes the filters on one of the touched nodes.
-    pub const NODE_LOCAL: Self =
-        Self(Self::NODE_ALL.0 | Self::ASSIGNED_POD_DELETE.0 | Self::ASSIGNED_POD_SCALE_DOWN.0);
+    /// upstream's assigned pod update action types between `old` and `new`: labels, and
+    /// scale-down (some request went down, an in-place resize: `UpdatePodScaleDown`); none
+    /// for a change no plugin reads.
+    #[must_use]
+    pub fn assigned_pod_update(old: &crate::model::PodInfo, new: &crate::model::PodInfo) -> Self {
+        let mut events = Self::NONE;
+        if old.labels != new.labels {
+            events |= Self::ASSIGNED_POD_LABEL;
+        }
+        let (o, n) = (&old.requests, &new.requests);
+        if n.milli_cpu < o.milli_cpu
+            || n.memory < o.memory
+            || n.ephemeral_storage < o.ephemeral_storage
+            || o.scalar.iter().any(|&(name, r)| n.scalar(name) < r)
+        {
+            events |= Self::ASSIGNED_POD_SCALE_DOWN;
+        }
+        events
+    }
 }
 
 impl std::ops::BitOr for ClusterEvents {

@@ -436,6 +436,12 @@ fn check(s: &PreFilterState, pod: &PodInfo, labels: &Labels) -> Result<(), Failu
     Ok(())
 }
 
+/// upstream `podMatchesAllAffinityTerms`: there are terms, and `pod` matches every one
+/// (against no namespace labels).
+fn matches_all(terms: &[PodAffinityTerm], pod: &PodInfo, interner: &Interner) -> bool {
+    !terms.is_empty() && terms.iter().all(|t| t.matches(pod, None, interner))
+}
+
 impl Plugin for InterPodAffinity {
     fn name(&self) -> &'static str {
         NAME
@@ -450,6 +456,39 @@ impl Plugin for InterPodAffinity {
             | C::NODE_ADD
             | C::NODE_LABEL
             | C::NODE_TAINT
+    }
+    /// upstream `isSchedulableAfterPodChange` / `isSchedulableAfterNodeChange`, which look
+    /// only at the pending pod's own required terms (namespace selectors matched against no
+    /// labels, as upstream passes none): an assigned pod added, or relabelled to match, that
+    /// matches every affinity term; one deleted, or relabelled away, that matched every
+    /// anti-affinity term; a node added or changed that has a term's topology key. As upstream,
+    /// a pod rejected only by an existing pod's anti-affinity is not moved when that pod goes:
+    /// it waits for another event or the flush of `podMaxInUnschedulablePodsDuration`.
+    fn queueing_hint(
+        &self,
+        pod: &PodInfo,
+        change: &sched_core::framework::ClusterChange,
+        interner: &Interner,
+    ) -> sched_core::framework::QueueingHint {
+        use sched_core::framework::ClusterChange as Ch;
+        use sched_core::framework::QueueingHint::{Queue, QueueSkip};
+        let affinity = &pod.pod_affinity.required_affinity;
+        let anti = &pod.pod_affinity.required_anti_affinity;
+        let hint = match change {
+            Ch::AssignedPodAdded(p) => matches_all(affinity, p, interner),
+            Ch::AssignedPodDeleted(p) => matches_all(anti, p, interner),
+            Ch::AssignedPodUpdated { old, new, .. } => {
+                (!matches_all(affinity, old, interner) && matches_all(affinity, new, interner))
+                    || (matches_all(anti, old, interner) && !matches_all(anti, new, interner))
+            }
+            Ch::NodeAdded(n) | Ch::NodeUpdated { new: n, .. } => affinity
+                .iter()
+                .chain(anti)
+                .any(|t| n.labels.get(t.topology_key).is_some()),
+            // Not registered upstream (no node delete event); moved as without a hint.
+            Ch::NodeDeleted(_) | Ch::Events(_) => true,
+        };
+        if hint { Queue } else { QueueSkip }
     }
     fn as_pre_filter(&self) -> Option<&dyn PreFilterPlugin> {
         Some(self)

@@ -575,6 +575,67 @@ impl Plugin for PodTopologySpread {
             | C::NODE_LABEL
             | C::NODE_TAINT
     }
+    /// upstream `isSchedulableAfterPodChange` / `isSchedulableAfterNodeChange`, over the pod's
+    /// hard (`DoNotSchedule`) constraints, the only ones its Filter rejects with. A pod without
+    /// constraints of its own gets the default ones, whose selector comes from the cluster's
+    /// Services and controllers, which a hint does not see: any registered event moves it.
+    fn queueing_hint(
+        &self,
+        pod: &PodInfo,
+        change: &sched_core::framework::ClusterChange,
+        interner: &Interner,
+    ) -> sched_core::framework::QueueingHint {
+        use sched_core::framework::ClusterChange as Ch;
+        use sched_core::framework::QueueingHint::{Queue, QueueSkip};
+        if pod.topology_spread.is_empty() {
+            return Queue;
+        }
+        let hard: SmallVec<[&sched_core::model::TopologySpreadConstraint; 2]> = pod
+            .topology_spread
+            .iter()
+            .filter(|c| c.when_unsatisfiable == WhenUnsatisfiable::DoNotSchedule)
+            .collect();
+        if hard
+            .iter()
+            .any(|c| c.selector.as_ref().is_some_and(|s| s.invalid))
+        {
+            return Queue; // upstream: getConstraints fails, and an error queues
+        }
+        // upstream podLabelsMatchSpreadConstraints: some constraint's selector matches.
+        let matches_any = |labels: &Labels| {
+            hard.iter()
+                .any(|c| selector_matches(c.selector.as_ref(), labels, interner))
+        };
+        // upstream nodeLabelsMatchSpreadConstraints: the node has every topology key.
+        let has_keys = |n: &NodeInfo| hard.iter().all(|c| n.labels.get(c.topology_key).is_some());
+        // upstream involvedInTopologySpreading: an assigned pod of the same namespace (the
+        // changes given here are all of assigned pods).
+        let involved = |p: &PodInfo| p.namespace_sym == pod.namespace_sym;
+        let hint = match change {
+            Ch::AssignedPodAdded(p) => involved(p) && matches_any(&p.labels),
+            Ch::AssignedPodDeleted(p) => involved(p) && matches_any(&p.labels),
+            Ch::AssignedPodUpdated { old, new, .. } => {
+                involved(old)
+                    && involved(new)
+                    && old.labels != new.labels
+                    && hard.iter().any(|c| {
+                        selector_matches(c.selector.as_ref(), &old.labels, interner)
+                            != selector_matches(c.selector.as_ref(), &new.labels, interner)
+                    })
+            }
+            Ch::NodeAdded(n) | Ch::NodeDeleted(n) => has_keys(n),
+            Ch::NodeUpdated { old, new, .. } => {
+                let (was, is) = (has_keys(old), has_keys(new));
+                was != is
+                    || (is
+                        && (hard.iter().any(|c| {
+                            old.labels.get(c.topology_key) != new.labels.get(c.topology_key)
+                        }) || old.taints != new.taints))
+            }
+            Ch::Events(_) => true,
+        };
+        if hint { Queue } else { QueueSkip }
+    }
     fn as_pre_filter(&self) -> Option<&dyn PreFilterPlugin> {
         Some(self)
     }

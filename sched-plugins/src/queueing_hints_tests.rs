@@ -1,11 +1,13 @@
 //! Queueing hints (upstream `QueueingHintFn`s, on in 1.35): one test per rule, named after
 //! it, in the shape of upstream's `Test*IsSchedulableAfter*` tables.
 
+use crate::inter_pod_affinity::InterPodAffinity;
 use crate::node_affinity::NodeAffinity;
 use crate::node_name::NodeName;
 use crate::node_ports::NodePorts;
 use crate::node_resources::NodeResourcesFit;
 use crate::node_unschedulable::NodeUnschedulable;
+use crate::pod_topology_spread::PodTopologySpread;
 use crate::taint_toleration::TaintToleration;
 use crate::testing::{TestCluster, node_json, pod_json};
 use k8s_openapi::api::core::v1::{Node, Pod};
@@ -281,4 +283,275 @@ fn node_name_queues_only_the_node_the_pod_names() {
     assert_eq!(hint(&c, &*plugin, &named, &added(&wanted)), Queue);
     assert_eq!(hint(&c, &*plugin, &named, &added(&other)), QueueSkip);
     assert_eq!(hint(&c, &*plugin, &free, &added(&other)), Queue);
+}
+
+// ---- PodTopologySpread --------------------------------------------------------------------
+
+fn spread(c: &mut TestCluster) -> Arc<dyn Plugin> {
+    PodTopologySpread::factory(&profile(), c.state.interner_mut()).expect("factory")
+}
+
+fn labelled_node(name: &str, labels: Value) -> Value {
+    let mut n = node_json(name, "4", "8Gi", "110");
+    n["metadata"]["labels"] = labels;
+    n
+}
+
+fn assigned(name: &str, namespace: &str, labels: Value) -> Value {
+    let mut p = pod_json(name, Some("100m"), None);
+    p["metadata"]["namespace"] = json!(namespace);
+    p["metadata"]["labels"] = labels;
+    p["spec"]["nodeName"] = json!("n1");
+    p
+}
+
+/// A pod spreading `app=web` over zones with a hard constraint, and a soft one over hosts.
+fn spreading_pod(c: &mut TestCluster) -> Arc<PodInfo> {
+    let mut p = pod_json("p", Some("100m"), None);
+    p["metadata"]["labels"] = json!({"app": "web"});
+    p["spec"]["topologySpreadConstraints"] = json!([
+        {"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule",
+         "labelSelector": {"matchLabels": {"app": "web"}}},
+        {"maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "ScheduleAnyway",
+         "labelSelector": {"matchLabels": {"tier": "cache"}}}
+    ]);
+    pod(c, p)
+}
+
+#[test]
+fn spread_queues_an_assigned_pod_added_or_deleted_only_when_it_matches_a_hard_selector_in_the_namespace()
+ {
+    let mut c = TestCluster::new();
+    let plugin = spread(&mut c);
+    let p = spreading_pod(&mut c);
+    let web = pod(&mut c, assigned("w", "default", json!({"app": "web"})));
+    let elsewhere = pod(&mut c, assigned("w", "other", json!({"app": "web"})));
+    let cache = pod(&mut c, assigned("x", "default", json!({"tier": "cache"})));
+    for (change, want, why) in [
+        (
+            ClusterChange::AssignedPodAdded(web.clone()),
+            Queue,
+            "matches",
+        ),
+        (ClusterChange::AssignedPodDeleted(web), Queue, "matches"),
+        (
+            ClusterChange::AssignedPodAdded(elsewhere),
+            QueueSkip,
+            "another namespace",
+        ),
+        (
+            ClusterChange::AssignedPodAdded(cache),
+            QueueSkip,
+            "matches only the soft constraint",
+        ),
+    ] {
+        assert_eq!(hint(&c, &*plugin, &p, &change), want, "{why}");
+    }
+}
+
+#[test]
+fn spread_queues_a_label_update_only_when_it_changes_whether_the_pod_matches() {
+    let mut c = TestCluster::new();
+    let plugin = spread(&mut c);
+    let p = spreading_pod(&mut c);
+    let web = pod(&mut c, assigned("w", "default", json!({"app": "web"})));
+    let web_v2 = pod(
+        &mut c,
+        assigned("w", "default", json!({"app": "web", "v": "2"})),
+    );
+    let api = pod(&mut c, assigned("w", "default", json!({"app": "api"})));
+    let update = |old: &Arc<PodInfo>, new: &Arc<PodInfo>| ClusterChange::AssignedPodUpdated {
+        old: old.clone(),
+        new: new.clone(),
+        events: ClusterEvents::ASSIGNED_POD_LABEL,
+    };
+    assert_eq!(hint(&c, &*plugin, &p, &update(&web, &api)), Queue);
+    assert_eq!(hint(&c, &*plugin, &p, &update(&api, &web)), Queue);
+    assert_eq!(
+        hint(&c, &*plugin, &p, &update(&web, &web_v2)),
+        QueueSkip,
+        "still matches"
+    );
+}
+
+#[test]
+fn spread_queues_node_changes_only_for_nodes_with_every_topology_key() {
+    let mut c = TestCluster::new();
+    let plugin = spread(&mut c);
+    let p = spreading_pod(&mut c);
+    let zoned = node(&mut c, labelled_node("n", json!({"zone": "a"})));
+    let rezoned = node(&mut c, labelled_node("n", json!({"zone": "b"})));
+    let relabelled = node(
+        &mut c,
+        labelled_node("n", json!({"zone": "a", "disk": "ssd"})),
+    );
+    let bare = node(&mut c, labelled_node("n", json!({"disk": "ssd"})));
+    let mut tainted = labelled_node("n", json!({"zone": "a"}));
+    tainted["spec"] = json!({"taints": [{"key": "k", "effect": "NoSchedule"}]});
+    let tainted = node(&mut c, tainted);
+    assert_eq!(hint(&c, &*plugin, &p, &added(&zoned)), Queue);
+    assert_eq!(
+        hint(&c, &*plugin, &p, &added(&bare)),
+        QueueSkip,
+        "no zone key"
+    );
+    assert_eq!(
+        hint(&c, &*plugin, &p, &ClusterChange::NodeDeleted(bare.clone())),
+        QueueSkip
+    );
+    assert_eq!(
+        hint(&c, &*plugin, &p, &updated(&bare, &zoned)),
+        Queue,
+        "gained the key"
+    );
+    assert_eq!(
+        hint(&c, &*plugin, &p, &updated(&zoned, &bare)),
+        Queue,
+        "lost the key"
+    );
+    assert_eq!(
+        hint(&c, &*plugin, &p, &updated(&zoned, &rezoned)),
+        Queue,
+        "other domain"
+    );
+    assert_eq!(
+        hint(&c, &*plugin, &p, &updated(&zoned, &tainted)),
+        Queue,
+        "taints changed"
+    );
+    assert_eq!(
+        hint(&c, &*plugin, &p, &updated(&zoned, &relabelled)),
+        QueueSkip,
+        "a label that is no topology key"
+    );
+}
+
+#[test]
+fn spread_moves_a_pod_with_default_constraints_on_every_registered_event() {
+    // Default constraints take their selector from Services and controllers, which a hint
+    // does not see.
+    let mut c = TestCluster::new();
+    let plugin = spread(&mut c);
+    let p = pod(&mut c, pod_json("p", Some("100m"), None));
+    let bare = node(&mut c, labelled_node("n", json!({})));
+    assert_eq!(hint(&c, &*plugin, &p, &added(&bare)), Queue);
+}
+
+// ---- InterPodAffinity ---------------------------------------------------------------------
+
+fn ipa(c: &mut TestCluster) -> Arc<dyn Plugin> {
+    InterPodAffinity::factory(&profile(), c.state.interner_mut()).expect("factory")
+}
+
+/// A pod requiring affinity to `app=db` in its zone and anti-affinity to `app=web` per host.
+fn affine_pod(c: &mut TestCluster) -> Arc<PodInfo> {
+    let mut p = pod_json("p", Some("100m"), None);
+    p["spec"]["affinity"] = json!({
+        "podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+            {"topologyKey": "zone", "labelSelector": {"matchLabels": {"app": "db"}}}]},
+        "podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+            {"topologyKey": "kubernetes.io/hostname", "labelSelector": {"matchLabels": {"app": "web"}}}]}
+    });
+    pod(c, p)
+}
+
+#[test]
+fn inter_pod_affinity_queues_an_added_pod_matching_all_affinity_terms_and_a_deleted_one_matching_anti_affinity()
+ {
+    let mut c = TestCluster::new();
+    let plugin = ipa(&mut c);
+    let p = affine_pod(&mut c);
+    let db = pod(&mut c, assigned("db", "default", json!({"app": "db"})));
+    let db_elsewhere = pod(&mut c, assigned("db", "other", json!({"app": "db"})));
+    let web = pod(&mut c, assigned("web", "default", json!({"app": "web"})));
+    for (change, want, why) in [
+        (
+            ClusterChange::AssignedPodAdded(db.clone()),
+            Queue,
+            "affinity matched",
+        ),
+        (
+            ClusterChange::AssignedPodAdded(db_elsewhere),
+            QueueSkip,
+            "the term's namespace is the pod's own",
+        ),
+        (
+            ClusterChange::AssignedPodAdded(web.clone()),
+            QueueSkip,
+            "an anti-affinity match added cannot help",
+        ),
+        (
+            ClusterChange::AssignedPodDeleted(web),
+            Queue,
+            "anti-affinity match gone",
+        ),
+        (
+            ClusterChange::AssignedPodDeleted(db),
+            QueueSkip,
+            "an affinity match deleted cannot help",
+        ),
+    ] {
+        assert_eq!(hint(&c, &*plugin, &p, &change), want, "{why}");
+    }
+}
+
+#[test]
+fn inter_pod_affinity_does_not_move_a_pod_without_terms_when_an_existing_anti_affine_pod_goes() {
+    // upstream isSchedulableAfterPodChange looks only at the pending pod's own terms
+    // (podMatchesAllAffinityTerms is false for no terms): a pod that only an existing pod's
+    // anti-affinity kept out waits for another event or the unschedulable flush.
+    let mut c = TestCluster::new();
+    let plugin = ipa(&mut c);
+    let p = pod(&mut c, assigned("p", "default", json!({"app": "web"})));
+    let mut guard = assigned("guard", "default", json!({}));
+    guard["spec"]["affinity"] = json!({"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+        {"topologyKey": "zone", "labelSelector": {"matchLabels": {"app": "web"}}}]}});
+    let guard = pod(&mut c, guard);
+    assert_eq!(
+        hint(&c, &*plugin, &p, &ClusterChange::AssignedPodDeleted(guard)),
+        QueueSkip
+    );
+}
+
+#[test]
+fn inter_pod_affinity_queues_a_relabel_into_affinity_or_out_of_anti_affinity_and_nodes_with_a_term_key()
+ {
+    let mut c = TestCluster::new();
+    let plugin = ipa(&mut c);
+    let p = affine_pod(&mut c);
+    let db = pod(&mut c, assigned("x", "default", json!({"app": "db"})));
+    let web = pod(&mut c, assigned("x", "default", json!({"app": "web"})));
+    let other = pod(&mut c, assigned("x", "default", json!({"app": "other"})));
+    let update = |old: &Arc<PodInfo>, new: &Arc<PodInfo>| ClusterChange::AssignedPodUpdated {
+        old: old.clone(),
+        new: new.clone(),
+        events: ClusterEvents::ASSIGNED_POD_LABEL,
+    };
+    assert_eq!(hint(&c, &*plugin, &p, &update(&other, &db)), Queue);
+    assert_eq!(hint(&c, &*plugin, &p, &update(&web, &other)), Queue);
+    assert_eq!(hint(&c, &*plugin, &p, &update(&db, &other)), QueueSkip);
+    assert_eq!(hint(&c, &*plugin, &p, &update(&other, &web)), QueueSkip);
+    let zoned = node(&mut c, labelled_node("n", json!({"zone": "a"})));
+    let hosted = node(
+        &mut c,
+        labelled_node("n", json!({"kubernetes.io/hostname": "n"})),
+    );
+    let bare = node(&mut c, labelled_node("n", json!({"disk": "ssd"})));
+    assert_eq!(
+        hint(&c, &*plugin, &p, &added(&zoned)),
+        Queue,
+        "affinity key"
+    );
+    assert_eq!(
+        hint(&c, &*plugin, &p, &added(&hosted)),
+        Queue,
+        "anti-affinity key"
+    );
+    assert_eq!(hint(&c, &*plugin, &p, &added(&bare)), QueueSkip);
+    assert_eq!(hint(&c, &*plugin, &p, &updated(&bare, &zoned)), Queue);
+    assert_eq!(
+        hint(&c, &*plugin, &p, &updated(&zoned, &bare)),
+        QueueSkip,
+        "the new node counts"
+    );
 }

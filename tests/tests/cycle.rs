@@ -585,10 +585,8 @@ fn queueing_events_are_the_rejecting_plugins_registrations() {
     let fit = profile.events_for(["NodeResourcesFit"]);
     assert!(fit.contains(C::NODE_ADD | C::NODE_ALLOCATABLE | C::ASSIGNED_POD_DELETE));
     assert!(!fit.intersects(C::ASSIGNED_POD_ADD | C::NODE_LABEL));
-    assert!(C::NODE_LOCAL.contains(fit), "its verdict is the node's own");
     let affinity = profile.events_for(["InterPodAffinity"]);
     assert!(affinity.contains(C::ASSIGNED_POD_ADD | C::ASSIGNED_POD_LABEL | C::NODE_LABEL));
-    assert!(!C::NODE_LOCAL.contains(affinity));
     let both = profile.events_for(["NodeResourcesFit", "TaintToleration"]);
     assert!(both.contains(fit) && both.contains(C::UNSCHEDULED_POD_UPDATE));
     assert_eq!(profile.events_for([]), C::ALL);

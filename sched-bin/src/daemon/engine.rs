@@ -641,11 +641,12 @@ impl Engine {
             self.meta.remove(key.as_str());
             self.assumed.remove(key.as_str());
             // upstream's informer: a pod new to the assigned-pod cache (ours confirmed, or
-            // another scheduler's) is AssignedPodAdd; a label change of one is an update.
+            // another scheduler's) is AssignedPodAdd; a label change or a scale-down (an
+            // in-place resize) of one is an update.
             let (label, old) = match self.state.pod(&key) {
                 None => (ClusterEvent::AssignedPodAdd, None),
                 Some(e) if e.assumed => (ClusterEvent::AssignedPodAdd, None),
-                Some(e) if e.info.labels != info.labels => {
+                Some(e) if !ClusterEvents::assigned_pod_update(&e.info, &info).is_empty() => {
                     (ClusterEvent::AssignedPodUpdate, Some(e.info.clone()))
                 }
                 Some(_) => {
@@ -662,9 +663,9 @@ impl Engine {
             let change = match old {
                 None => ClusterChange::AssignedPodAdded(new),
                 Some(old) => ClusterChange::AssignedPodUpdated {
+                    events: ClusterEvents::assigned_pod_update(&old, &new),
                     old,
                     new,
-                    events: ClusterEvents::ASSIGNED_POD_LABEL,
                 },
             };
             self.move_on(label, change);
