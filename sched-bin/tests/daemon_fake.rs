@@ -1054,6 +1054,13 @@ async fn extension_point_durations_cover_filter_and_score() {
         assert!(text.contains(&bucket), "no {bucket}:\n{text}");
     }
     assert!(!text.contains("le=\"0.4096\""), "12 finite buckets only");
+    // Plugins, in one cycle out of ten (upstream's pluginMetricsSamplePercent, 10): the first.
+    let fit_pre_filter = "scheduler_plugin_execution_duration_seconds_count{plugin=\"NodeResourcesFit\",extension_point=\"PreFilter\",status=\"Success\"} ";
+    let plugin_count = |text: &str| -> Option<f64> {
+        text.lines()
+            .find_map(|l| l.strip_prefix(fit_pre_filter)?.parse().ok())
+    };
+    assert_eq!(plugin_count(&text), Some(1.0), "{text}");
 
     // A pod that fits nowhere: Filter (a successful run that found no node), then PostFilter;
     // no Score.
@@ -1066,6 +1073,11 @@ async fn extension_point_durations_cover_filter_and_score() {
         Some(1.0)
     );
     assert_eq!(extension_point_count(&text, "Score", "Success"), Some(1.0));
+    assert_eq!(
+        plugin_count(&text),
+        Some(1.0),
+        "the second cycle is not sampled"
+    );
     d.stop.cancel();
     d.handle.await.unwrap().unwrap();
 }

@@ -30,7 +30,7 @@
 //! so forgetting is the Unreserve of a later failure (the cycle's own Unreserve runs inside
 //! the cycle).
 
-use crate::framework::{ClusterChange, ClusterEvents, ClusterView, Rejection};
+use crate::framework::{ClusterChange, ClusterEvents};
 use crate::model::PodInfo;
 use crate::queue::{QueueTime, QueuedPod, Rejectors, SchedulingQueue};
 use crate::scheduler::{Diagnosis, FitError, Placement, ScheduleError, Scheduler};
@@ -218,7 +218,7 @@ impl<T: QueueTime> SchedulingLoop<T> {
             };
             return self.failed(scheduler, state, pod, error, now);
         }
-        if let Some((plugin, rejection)) = run_permit(scheduler, state, &pod.info, placement.node) {
+        if let Some((plugin, rejection)) = scheduler.run_permit(&pod.info, placement.node, state) {
             // upstream schedulingCycle: "Unreserve, ForgetPod", then a FitError over the one
             // node, rejected by the Permit plugin.
             let _ = state.forget(&key);
@@ -364,20 +364,5 @@ pub fn pre_enqueue(scheduler: &Scheduler, info: &PodInfo) -> Option<ScheduleErro
             plugin: plugin.name(),
             message: r.message(),
         })
-    })
-}
-
-/// upstream `RunPermitPlugins`: the first plugin that rejects, with its rejection.
-fn run_permit(
-    scheduler: &Scheduler,
-    state: &ClusterState,
-    pod: &PodInfo,
-    node: NodeId,
-) -> Option<(&'static str, Rejection)> {
-    let profile = scheduler.profile(&pod.scheduler_name)?;
-    let view = ClusterView { state };
-    profile.permit.iter().find_map(|plugin| {
-        let p = plugin.as_permit()?;
-        p.permit(pod, node, view).err().map(|r| (plugin.name(), r))
     })
 }

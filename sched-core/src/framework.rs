@@ -31,6 +31,76 @@ pub enum Code {
     Error,
 }
 
+/// The extension points a [`CycleObserver`] hears about, with upstream's metric label.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ExtensionPoint {
+    /// PreFilter.
+    PreFilter,
+    /// Filter (the whole scan of the nodes, once per cycle).
+    Filter,
+    /// PostFilter (preemption).
+    PostFilter,
+    /// PreScore.
+    PreScore,
+    /// Score (scoring, NormalizeScore, weights and host selection).
+    Score,
+    /// Reserve.
+    Reserve,
+    /// Permit.
+    Permit,
+    /// PreBind.
+    PreBind,
+}
+
+impl ExtensionPoint {
+    /// upstream's `extension_point` label.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExtensionPoint::PreFilter => "PreFilter",
+            ExtensionPoint::Filter => "Filter",
+            ExtensionPoint::PostFilter => "PostFilter",
+            ExtensionPoint::PreScore => "PreScore",
+            ExtensionPoint::Score => "Score",
+            ExtensionPoint::Reserve => "Reserve",
+            ExtensionPoint::Permit => "Permit",
+            ExtensionPoint::PreBind => "PreBind",
+        }
+    }
+}
+
+/// Hears how long each extension point and each plugin took in the scheduler's cycles, and
+/// with which status (upstream's metrics recorder behind
+/// `scheduler_framework_extension_point_duration_seconds` and
+/// `scheduler_plugin_execution_duration_seconds`). Set with
+/// [`Scheduler::set_observer`](crate::Scheduler::set_observer); `explain` is not observed.
+/// Statuses are upstream's codes: `Success`, `Unschedulable`, `UnschedulableAndUnresolvable`,
+/// `Error`, `Skip`.
+pub trait CycleObserver: Send + Sync {
+    /// One extension point of one cycle. Filter and Score are observed once per cycle (the
+    /// whole scan, all plugins over all nodes), the other points once per run.
+    fn extension_point(
+        &self,
+        profile: &str,
+        point: ExtensionPoint,
+        status: &'static str,
+        elapsed: std::time::Duration,
+    );
+    /// One plugin at one point: each call at PreFilter, PostFilter, PreScore, Reserve, Permit
+    /// and PreBind; at Score, one observation per plugin per cycle covering its scores of
+    /// every node and its normalization. Filter plugins are not timed one by one (they run
+    /// per node, in blocks, on several threads). The default ignores it.
+    fn plugin(
+        &self,
+        _profile: &str,
+        _point: ExtensionPoint,
+        _plugin: &'static str,
+        _status: &'static str,
+        _elapsed: std::time::Duration,
+    ) {
+    }
+}
+
 impl Code {
     /// Upstream's spelling.
     #[must_use]

@@ -64,6 +64,6 @@ pub mod scheduler;
 pub mod state;
 
 pub use cycle::{Decision, Nomination, SchedulingLoop};
-pub use framework::{PluginSpec, Profile, Registry, RegistryError};
+pub use framework::{CycleObserver, ExtensionPoint, PluginSpec, Profile, Registry, RegistryError};
 pub use scheduler::{FitError, Placement, ScheduleError, Scheduler};
 pub use state::{ClusterState, NodeId};

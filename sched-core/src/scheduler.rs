@@ -7,8 +7,9 @@
 //! status and score. The daemon, the simulator and library users all come through here.
 
 use crate::framework::{
-    ClusterView, Code, CycleState, MAX_NODE_SCORE, MIN_NODE_SCORE, NodeMask, PostFilterInput,
-    PostFilterOutcome, PreFilterOutcome, PreScoreOutcome, Profile, Rejection, SkipSet,
+    ClusterView, Code, CycleObserver, CycleState, ExtensionPoint, MAX_NODE_SCORE, MIN_NODE_SCORE,
+    NodeMask, PostFilterInput, PostFilterOutcome, PreFilterOutcome, PreScoreOutcome, Profile,
+    Rejection, SkipSet,
 };
 use crate::intern::{Interner, InternerStamp, Sym};
 use crate::model::PodInfo;
@@ -19,6 +20,45 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The observer of one cycle (none: nothing is timed) and the profile it runs.
+#[derive(Clone, Copy)]
+struct Obs<'a> {
+    observer: Option<&'a dyn CycleObserver>,
+    profile: &'a str,
+}
+
+impl Obs<'_> {
+    /// The start of something to time, when someone listens.
+    fn start(&self) -> Option<Instant> {
+        self.observer.map(|_| Instant::now())
+    }
+
+    fn elapsed(since: Option<Instant>) -> Option<Duration> {
+        since.map(|t| t.elapsed())
+    }
+
+    fn point(&self, point: ExtensionPoint, status: &'static str, elapsed: Option<Duration>) {
+        if let (Some(o), Some(d)) = (self.observer, elapsed) {
+            o.extension_point(self.profile, point, status, d);
+        }
+    }
+
+    fn plugin(
+        &self,
+        point: ExtensionPoint,
+        plugin: &'static str,
+        status: &'static str,
+        since: Option<Instant>,
+    ) {
+        if let (Some(o), Some(t)) = (self.observer, since) {
+            o.plugin(self.profile, point, plugin, status, t.elapsed());
+        }
+    }
+}
+
+const SUCCESS: &str = "Success";
 
 /// upstream: `minFeasibleNodesToFind`.
 pub const MIN_FEASIBLE_NODES_TO_FIND: usize = 100;
@@ -402,6 +442,7 @@ pub struct Scheduler {
     scratch: Mutex<Vec<Scratch>>,
     /// The interner the profiles' plugins interned their symbols with.
     interner: InternerStamp,
+    observer: Option<Arc<dyn CycleObserver>>,
 }
 
 impl std::fmt::Debug for Scheduler {
@@ -427,6 +468,7 @@ impl Scheduler {
     ) -> Self {
         Scheduler {
             interner: interner.stamp(),
+            observer: None,
             profiles,
             percentage_of_nodes_to_score,
             seed,
@@ -462,6 +504,19 @@ impl Scheduler {
         self.parallel_threshold = nodes.max(1);
     }
 
+    /// Reports every cycle's extension point and plugin durations to `observer` (upstream's
+    /// metrics recorder); `explain` is not observed.
+    pub fn set_observer(&mut self, observer: Arc<dyn CycleObserver>) {
+        self.observer = Some(observer);
+    }
+
+    fn obs<'a>(&'a self, profile: &'a Profile, observed: bool) -> Obs<'a> {
+        Obs {
+            observer: self.observer.as_deref().filter(|_| observed),
+            profile: &profile.scheduler_name,
+        }
+    }
+
     /// Resets the rotating start index (upstream `nextStartNodeIndex`), for replays.
     pub fn reset(&self) {
         self.next_start_node_index.store(0, Ordering::Relaxed);
@@ -488,17 +543,51 @@ impl Scheduler {
         let Some(profile) = self.profile(&pod.scheduler_name) else {
             return Ok(());
         };
+        let obs = self.obs(profile, true);
+        let started = obs.start();
         for plugin in &profile.pre_bind {
-            if let Some(p) = plugin.as_pre_bind()
-                && let Err(r) = p.pre_bind(pod, node)
-            {
+            let Some(p) = plugin.as_pre_bind() else {
+                continue;
+            };
+            let t = obs.start();
+            let r = p.pre_bind(pod, node);
+            let status = r.as_ref().map_or_else(|r| r.code.as_str(), |()| SUCCESS);
+            obs.plugin(ExtensionPoint::PreBind, plugin.name(), status, t);
+            if let Err(r) = r {
+                obs.point(ExtensionPoint::PreBind, status, Obs::elapsed(started));
                 return Err(ScheduleError::Internal {
                     plugin: plugin.name(),
                     message: format!("PreBind: {}", r.message()),
                 });
             }
         }
+        obs.point(ExtensionPoint::PreBind, SUCCESS, Obs::elapsed(started));
         Ok(())
+    }
+
+    /// Runs the Permit plugins of the pod's profile (upstream `RunPermitPlugins`): the first
+    /// that rejects, with its rejection.
+    pub(crate) fn run_permit(
+        &self,
+        pod: &PodInfo,
+        node: NodeId,
+        state: &ClusterState,
+    ) -> Option<(&'static str, Rejection)> {
+        let profile = self.profile(&pod.scheduler_name)?;
+        let view = ClusterView { state };
+        let obs = self.obs(profile, true);
+        let started = obs.start();
+        let rejected = profile.permit.iter().find_map(|plugin| {
+            let p = plugin.as_permit()?;
+            let t = obs.start();
+            let r = p.permit(pod, node, view);
+            let status = r.as_ref().map_or_else(|r| r.code.as_str(), |()| SUCCESS);
+            obs.plugin(ExtensionPoint::Permit, plugin.name(), status, t);
+            r.err().map(|r| (plugin.name(), r))
+        });
+        let status = rejected.as_ref().map_or(SUCCESS, |(_, r)| r.code.as_str());
+        obs.point(ExtensionPoint::Permit, status, Obs::elapsed(started));
+        rejected
     }
 
     /// What `placer explain` prints: every node's filter outcome, and the decision, scores and
@@ -561,6 +650,7 @@ impl Scheduler {
             eval.result = Err(ScheduleError::ForeignState);
             return eval;
         }
+        let obs = self.obs(profile, reach == Reach::Upstream);
         for plugin in &profile.pre_enqueue {
             if let Some(p) = plugin.as_pre_enqueue()
                 && let Err(r) = p.pre_enqueue(pod)
@@ -589,7 +679,7 @@ impl Scheduler {
             skip,
             narrowed,
             narrowing_plugins,
-        } = match self.run_pre_filter(profile, pod, view) {
+        } = match self.run_pre_filter(profile, pod, view, obs) {
             Ok(pre) => pre,
             Err(PreFilterFailure::Internal { plugin, message }) => {
                 eval.result = Err(ScheduleError::Internal { plugin, message });
@@ -606,7 +696,7 @@ impl Scheduler {
                     f.diagnosis
                         .unschedulable_plugins
                         .extend(pre.narrowing_plugins.iter().copied());
-                    self.run_post_filter(profile, &pre.cycle, &pre.skip, pod, view, f);
+                    self.run_post_filter(profile, &pre.cycle, &pre.skip, pod, view, f, obs);
                 }
                 return eval;
             }
@@ -640,10 +730,15 @@ impl Scheduler {
                 .nominated_node_name
                 .as_deref()
                 .and_then(|name| state.node_id(name))
-            && self.passes_filters_on_node(profile, &cycle, &skip, pod, id, view)
+            && {
+                let t = obs.start();
+                let passes = self.passes_filters_on_node(profile, &cycle, &skip, pod, id, view);
+                obs.point(ExtensionPoint::Filter, SUCCESS, Obs::elapsed(t));
+                passes
+            }
         {
             eval.result = self
-                .run_reserve(profile, &mut cycle, pod, id, view)
+                .run_reserve(profile, &mut cycle, pod, id, view, obs)
                 .map(|claims| Placement {
                     node: id,
                     node_name: state.node(id).info.name.clone(),
@@ -775,6 +870,7 @@ impl Scheduler {
         // Nodes are taken in order from the start index and the scan stops once `to_find`
         // nodes are feasible, so which nodes are processed is deterministic (upstream's parallel
         // scan may look at a few more). Large batches are filtered in parallel, in order.
+        let filter_started = obs.start();
         let mut next = 0;
         let mut block = Block::new();
         while next < n && feasible.len() < to_find {
@@ -828,6 +924,7 @@ impl Scheduler {
             next += batch;
         }
         let evaluated = feasible.len() + rejected.len();
+        let filter_elapsed = Obs::elapsed(filter_started);
         if reach != Reach::Upstream {
             eval.evaluated = feasible
                 .iter()
@@ -869,6 +966,13 @@ impl Scheduler {
             } else {
                 Vec::new()
             };
+        // upstream: an Unschedulable node is a successful Filter run; an Error fails it.
+        let filter_status = if rejected.iter().any(|(_, _, r)| r.code == Code::Error) {
+            "Error"
+        } else {
+            SUCCESS
+        };
+        obs.point(ExtensionPoint::Filter, filter_status, filter_elapsed);
         if reach == Reach::AllNodes {
             let mut outcome: BTreeMap<NodeId, NodeOutcome> = BTreeMap::new();
             for &id in feasible.iter() {
@@ -913,7 +1017,7 @@ impl Scheduler {
                 num_all_nodes: all.len(),
                 diagnosis,
             };
-            self.run_post_filter(profile, &cycle, &skip, pod, view, &mut fit);
+            self.run_post_filter(profile, &cycle, &skip, pod, view, &mut fit, obs);
             fail(&mut eval, fit.diagnosis);
             return eval;
         }
@@ -921,7 +1025,7 @@ impl Scheduler {
             // upstream: a single feasible node is chosen without PreScore/Score.
             let node = feasible[0];
             eval.result = self
-                .run_reserve(profile, &mut cycle, pod, node, view)
+                .run_reserve(profile, &mut cycle, pod, node, view, obs)
                 .map(|claims| Placement {
                     node,
                     node_name: state.node(node).info.name.clone(),
@@ -934,14 +1038,28 @@ impl Scheduler {
 
         // PreScore.
         let mut score_skipped: Vec<&'static str> = Vec::new();
+        let pre_score_started = obs.start();
         for plugin in &profile.pre_score {
             let Some(p) = plugin.as_pre_score() else {
                 continue;
             };
-            match p.pre_score(&mut cycle, pod, feasible, view) {
+            let t = obs.start();
+            let outcome = p.pre_score(&mut cycle, pod, feasible, view);
+            let status = match &outcome {
+                Ok(PreScoreOutcome::Proceed) => SUCCESS,
+                Ok(PreScoreOutcome::Skip) => "Skip",
+                Err(r) => r.code.as_str(),
+            };
+            obs.plugin(ExtensionPoint::PreScore, plugin.name(), status, t);
+            match outcome {
                 Ok(PreScoreOutcome::Proceed) => {}
                 Ok(PreScoreOutcome::Skip) => score_skipped.push(plugin.name()),
                 Err(r) => {
+                    obs.point(
+                        ExtensionPoint::PreScore,
+                        "Error",
+                        Obs::elapsed(pre_score_started),
+                    );
                     eval.result = Err(ScheduleError::Internal {
                         plugin: plugin.name(),
                         message: r.message(),
@@ -950,6 +1068,12 @@ impl Scheduler {
                 }
             }
         }
+        obs.point(
+            ExtensionPoint::PreScore,
+            SUCCESS,
+            Obs::elapsed(pre_score_started),
+        );
+        let score_started = obs.start();
 
         // Score: the plugins that did not skip, with their weights.
         let scorers: Vec<(
@@ -965,7 +1089,9 @@ impl Scheduler {
         // One column of raw scores per plugin, each filled by one `score_nodes` call (chunks of
         // nodes in parallel when there are many).
         columns.resize_with(scorers.len().max(columns.len()), Vec::new);
+        let mut plugin_elapsed: SmallVec<[Option<Duration>; 8]> = SmallVec::new();
         for ((_, s, _), column) in scorers.iter().zip(columns.iter_mut()) {
+            let t = obs.start();
             column.clear();
             column.resize(feasible.len(), 0);
             if feasible.len() >= self.parallel_threshold {
@@ -976,13 +1102,25 @@ impl Scheduler {
             } else {
                 s.score_nodes(&cycle, pod, feasible, view, column);
             }
+            plugin_elapsed.push(Obs::elapsed(t));
         }
         // NormalizeScore, range check, weights.
         totals.clear();
         totals.resize(feasible.len(), 0);
-        for ((plugin, s, weight), scores) in scorers.iter().zip(columns.iter_mut()) {
+        for (i, ((plugin, s, weight), scores)) in scorers.iter().zip(columns.iter_mut()).enumerate()
+        {
+            let t = obs.start();
             if s.has_normalize() {
                 s.normalize(&cycle, pod, scores);
+            }
+            if let (Some(o), Some(scored), Some(t)) = (obs.observer, plugin_elapsed[i], t) {
+                o.plugin(
+                    obs.profile,
+                    ExtensionPoint::Score,
+                    plugin.name(),
+                    SUCCESS,
+                    scored + t.elapsed(),
+                );
             }
             let (lowest, highest) = scores
                 .iter()
@@ -998,6 +1136,7 @@ impl Scheduler {
                     plugin: plugin.name(),
                     message: format!("plugin {} returns an invalid score {bad}", plugin.name()),
                 });
+                obs.point(ExtensionPoint::Score, "Error", Obs::elapsed(score_started));
                 return eval;
             }
             for (t, v) in totals.iter_mut().zip(scores.iter()) {
@@ -1016,8 +1155,9 @@ impl Scheduler {
             .unwrap_or(0);
         let node = feasible[pick];
         let feasible_nodes = feasible.len();
+        obs.point(ExtensionPoint::Score, SUCCESS, Obs::elapsed(score_started));
         eval.result = self
-            .run_reserve(profile, &mut cycle, pod, node, view)
+            .run_reserve(profile, &mut cycle, pod, node, view, obs)
             .map(|claims| Placement {
                 node,
                 node_name: state.node(node).info.name.clone(),
@@ -1086,13 +1226,21 @@ impl Scheduler {
         pod: &PodInfo,
         node: NodeId,
         view: ClusterView<'_>,
+        obs: Obs<'_>,
     ) -> Result<Vec<crate::model::Claim>, ScheduleError> {
         let mut claims = Vec::new();
+        let started = obs.start();
         for plugin in &profile.reserve {
             let Some(r) = plugin.as_reserve() else {
                 continue;
             };
-            match r.reserve(cycle, pod, node, view) {
+            let t = obs.start();
+            let outcome = r.reserve(cycle, pod, node, view);
+            let status = outcome
+                .as_ref()
+                .map_or_else(|r| r.code.as_str(), |_| SUCCESS);
+            obs.plugin(ExtensionPoint::Reserve, plugin.name(), status, t);
+            match outcome {
                 Ok(Some(value)) => claims.push(crate::model::Claim {
                     plugin: plugin.name(),
                     value,
@@ -1104,12 +1252,16 @@ impl Scheduler {
                             u.unreserve(cycle, pod, node, view);
                         }
                     }
+                    obs.point(ExtensionPoint::Reserve, status, Obs::elapsed(started));
                     return Err(ScheduleError::Internal {
                         plugin: plugin.name(),
                         message: format!("Reserve: {}", rejection.message()),
                     });
                 }
             }
+        }
+        if !profile.reserve.is_empty() {
+            obs.point(ExtensionPoint::Reserve, SUCCESS, Obs::elapsed(started));
         }
         Ok(claims)
     }
@@ -1121,6 +1273,25 @@ impl Scheduler {
         profile: &Profile,
         pod: &PodInfo,
         view: ClusterView<'_>,
+        obs: Obs<'_>,
+    ) -> Result<PreFiltered, PreFilterFailure> {
+        let started = obs.start();
+        let result = self.run_pre_filter_plugins(profile, pod, view, obs);
+        let status = match &result {
+            Ok(_) => SUCCESS,
+            Err(PreFilterFailure::Internal { .. }) => "Error",
+            Err(PreFilterFailure::Rejected { rejection, .. }) => rejection.code.as_str(),
+        };
+        obs.point(ExtensionPoint::PreFilter, status, Obs::elapsed(started));
+        result
+    }
+
+    fn run_pre_filter_plugins(
+        &self,
+        profile: &Profile,
+        pod: &PodInfo,
+        view: ClusterView<'_>,
+        obs: Obs<'_>,
     ) -> Result<PreFiltered, PreFilterFailure> {
         let mut pre = PreFiltered {
             cycle: CycleState::new(),
@@ -1132,7 +1303,15 @@ impl Scheduler {
             let Some(p) = plugin.as_pre_filter() else {
                 continue;
             };
-            match p.pre_filter(&mut pre.cycle, pod, view) {
+            let t = obs.start();
+            let outcome = p.pre_filter(&mut pre.cycle, pod, view);
+            let status = match &outcome {
+                Ok(PreFilterOutcome::Skip) => "Skip",
+                Ok(_) => SUCCESS,
+                Err(r) => r.code.as_str(),
+            };
+            obs.plugin(ExtensionPoint::PreFilter, plugin.name(), status, t);
+            match outcome {
                 Ok(PreFilterOutcome::Proceed) => {}
                 Ok(PreFilterOutcome::Skip) => {
                     if let Some(i) = profile
@@ -1227,6 +1406,7 @@ impl Scheduler {
         })));
     }
 
+    #[allow(clippy::too_many_arguments)] // the cycle's pieces PostFilter reads, and its observer
     fn run_post_filter(
         &self,
         profile: &Profile,
@@ -1235,11 +1415,13 @@ impl Scheduler {
         pod: &PodInfo,
         view: ClusterView<'_>,
         fit: &mut FitError,
+        obs: Obs<'_>,
     ) {
         fit.pod = pod.key.clone();
         if profile.post_filter.is_empty() {
             return;
         }
+        let started = obs.start();
         // The PostFilter reads the diagnosis's statuses in place (no copy per node).
         let d = &fit.diagnosis;
         let extensions = profile.pre_filter_extensions(skip);
@@ -1291,7 +1473,14 @@ impl Scheduler {
             let Some(p) = plugin.as_post_filter() else {
                 continue;
             };
-            match p.post_filter(&input) {
+            let t = obs.start();
+            let outcome = p.post_filter(&input);
+            let status = match &outcome {
+                PostFilterOutcome::Unschedulable { .. } => "Unschedulable",
+                PostFilterOutcome::Nominate { .. } => SUCCESS,
+            };
+            obs.plugin(ExtensionPoint::PostFilter, plugin.name(), status, t);
+            match outcome {
                 PostFilterOutcome::Unschedulable { message } => {
                     if !message.is_empty() {
                         messages.push(message);
@@ -1305,6 +1494,12 @@ impl Scheduler {
                 }
             }
         }
+        let status = if fit.diagnosis.nomination.is_some() {
+            SUCCESS
+        } else {
+            "Unschedulable"
+        };
+        obs.point(ExtensionPoint::PostFilter, status, Obs::elapsed(started));
         if !messages.is_empty() {
             fit.diagnosis.post_filter_msg = Some(messages.join(", "));
         }

@@ -15,7 +15,6 @@ use super::metrics::{
 };
 use super::objects::{ObjectCaches, ObjectCounts, ObjectEvent};
 use super::queue::{ClusterEvent, SchedulingQueue, Where};
-use super::timing::PointTimer;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::Client;
 use kube::runtime::watcher;
@@ -26,7 +25,7 @@ use sched_core::{Decision, Nomination, SchedulingLoop};
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
@@ -78,6 +77,63 @@ struct PodMeta {
     spec_hash: u64,
 }
 
+/// The scheduler's cycle observer: every extension point into
+/// `scheduler_framework_extension_point_duration_seconds`, and plugins into
+/// `scheduler_plugin_execution_duration_seconds` in one cycle out of ten (upstream's
+/// `pluginMetricsSamplePercent` default, 10; Placer samples every tenth cycle rather than at
+/// random, so runs stay reproducible).
+pub struct CycleMetrics {
+    shared: Arc<Shared>,
+    cycles: AtomicU64,
+    sampled: AtomicBool,
+}
+
+/// upstream `pluginMetricsSamplePercent`'s default.
+const PLUGIN_METRICS_SAMPLE_PERCENT: u64 = 10;
+
+impl CycleMetrics {
+    /// A cycle starts: decides whether its plugins are sampled.
+    fn next_cycle(&self) {
+        let n = self.cycles.fetch_add(1, Ordering::Relaxed);
+        self.sampled.store(
+            n.is_multiple_of(100 / PLUGIN_METRICS_SAMPLE_PERCENT),
+            Ordering::Relaxed,
+        );
+    }
+}
+
+impl sched_core::CycleObserver for CycleMetrics {
+    fn extension_point(
+        &self,
+        profile: &str,
+        point: sched_core::ExtensionPoint,
+        status: &'static str,
+        elapsed: Duration,
+    ) {
+        self.shared
+            .metrics
+            .extension_point(point.as_str(), status, profile, elapsed.as_secs_f64());
+    }
+
+    fn plugin(
+        &self,
+        _profile: &str,
+        point: sched_core::ExtensionPoint,
+        plugin: &'static str,
+        status: &'static str,
+        elapsed: Duration,
+    ) {
+        if self.sampled.load(Ordering::Relaxed) {
+            self.shared.metrics.plugin_execution(
+                plugin,
+                point.as_str(),
+                status,
+                elapsed.as_secs_f64(),
+            );
+        }
+    }
+}
+
 /// State shared with the HTTP endpoints.
 #[derive(Debug)]
 pub struct Shared {
@@ -112,7 +168,7 @@ pub struct Engine {
     recorders: HashMap<String, Recorder>,
     shared: Arc<Shared>,
     tx: mpsc::Sender<Input>,
-    timer: Arc<PointTimer>,
+    observer: Arc<CycleMetrics>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -129,10 +185,8 @@ impl std::fmt::Debug for Engine {
 pub struct EngineParts {
     /// The cache (with the interner the profiles were built against).
     pub state: ClusterState,
-    /// The scheduler over the (instrumented) profiles.
+    /// The scheduler over the profiles (the engine sets its cycle observer).
     pub scheduler: Scheduler,
-    /// The timer the instrumented profiles report to.
-    pub timer: Arc<PointTimer>,
     /// Backoff bounds.
     pub initial_backoff: Duration,
     /// Backoff bounds.
@@ -217,7 +271,13 @@ impl Engine {
     /// # Panics
     /// When the scheduler has no profile.
     #[must_use]
-    pub fn new(parts: EngineParts) -> Self {
+    pub fn new(mut parts: EngineParts) -> Self {
+        let observer = Arc::new(CycleMetrics {
+            shared: parts.shared.clone(),
+            cycles: AtomicU64::new(0),
+            sampled: AtomicBool::new(false),
+        });
+        parts.scheduler.set_observer(observer.clone());
         let recorders = parts
             .scheduler
             .profiles()
@@ -249,7 +309,7 @@ impl Engine {
             recorders,
             shared: parts.shared,
             tx: parts.tx,
-            timer: parts.timer,
+            observer,
         }
     }
 
@@ -721,7 +781,7 @@ impl Engine {
     /// and for a nomination the victims' deletion and `status.nominatedNodeName`.
     fn schedule_one(&mut self) {
         let start = Instant::now();
-        self.timer.reset();
+        self.observer.next_cycle();
         let Some(decision) =
             self.queue
                 .schedule_one(&self.scheduler, &mut self.state, start.into_std())
@@ -733,17 +793,14 @@ impl Engine {
             .metrics
             .scheduling_algorithm_duration
             .observe(algorithm);
-        let (info, internal) = match &decision {
+        let info = match &decision {
             Decision::Bind { pod, .. }
             | Decision::Gated { pod, .. }
-            | Decision::Dropped { pod, .. } => (pod.info.clone(), false),
-            Decision::Failed {
-                pod, unschedulable, ..
-            } => (pod.info.clone(), !unschedulable),
+            | Decision::Dropped { pod, .. }
+            | Decision::Failed { pod, .. } => pod.info.clone(),
         };
         let key = info.key.clone();
         let profile: Arc<str> = info.scheduler_name.clone();
-        self.timer.report(&self.shared.metrics, &profile, internal);
         match decision {
             Decision::Bind { pod, placement } => {
                 let node = placement.node_name.clone();

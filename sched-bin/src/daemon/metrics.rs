@@ -62,12 +62,24 @@ pub struct IncomingLabels {
 /// Labels `extension_point`, `status`, `profile`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, EncodeLabelSet)]
 pub struct ExtensionPointLabels {
-    /// `PreFilter`, `Filter`, `PostFilter`, `PreScore`, `Score` or `Bind` (see [`super::timing`]).
+    /// `PreFilter`, `Filter`, `PostFilter`, `PreScore`, `Score`, `Reserve`, `Permit`,
+    /// `PreBind` (from the scheduler's [`sched_core::CycleObserver`]) or `Bind` (the loop's).
     pub extension_point: &'static str,
     /// `Success` or a status code (`Unschedulable`, `UnschedulableAndUnresolvable`, `Error`).
     pub status: &'static str,
     /// The profile.
     pub profile: String,
+}
+
+/// Labels `plugin`, `extension_point`, `status`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct PluginLabels {
+    /// The plugin.
+    pub plugin: &'static str,
+    /// The extension point.
+    pub extension_point: &'static str,
+    /// `Success` or a status code.
+    pub status: &'static str,
 }
 
 /// Label `attempts`.
@@ -108,6 +120,10 @@ fn extension_point_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.0001, 2.0, 12))
 }
 
+fn plugin_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.00001, 1.5, 20))
+}
+
 fn sli_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.01, 2.0, 20))
 }
@@ -130,6 +146,9 @@ pub struct Metrics {
     /// `scheduler_framework_extension_point_duration_seconds{extension_point,status,profile}`
     /// (0.1 ms × 2^0..11).
     pub framework_extension_point_duration: HistogramFamily<ExtensionPointLabels>,
+    /// `scheduler_plugin_execution_duration_seconds{plugin,extension_point,status}`
+    /// (0.01 ms × 1.5^0..19), in sampled cycles.
+    pub plugin_execution_duration: HistogramFamily<PluginLabels>,
     /// `scheduler_queue_incoming_pods_total{queue,event}`.
     pub queue_incoming_pods: Family<IncomingLabels, Counter>,
     /// `scheduler_goroutines{operation}`: bindings in flight.
@@ -153,6 +172,7 @@ impl Metrics {
             framework_extension_point_duration: Family::new_with_constructor(
                 extension_point_histogram,
             ),
+            plugin_execution_duration: Family::new_with_constructor(plugin_histogram),
             queue_incoming_pods: Family::default(),
             goroutines: Family::default(),
             cache_size: Family::default(),
@@ -192,6 +212,11 @@ impl Metrics {
             "scheduler_framework_extension_point_duration_seconds",
             "Latency for running all plugins of a specific extension point.",
             m.framework_extension_point_duration.clone(),
+        );
+        registry.register(
+            "scheduler_plugin_execution_duration_seconds",
+            "Duration for running a plugin at a specific extension point.",
+            m.plugin_execution_duration.clone(),
         );
         registry.register(
             "scheduler_queue_incoming_pods",
@@ -244,6 +269,23 @@ impl Metrics {
                 extension_point: point,
                 status,
                 profile: profile.to_string(),
+            })
+            .observe(seconds);
+    }
+
+    /// Observes one plugin's run at one extension point.
+    pub fn plugin_execution(
+        &self,
+        plugin: &'static str,
+        point: &'static str,
+        status: &'static str,
+        seconds: f64,
+    ) {
+        self.plugin_execution_duration
+            .get_or_create(&PluginLabels {
+                plugin,
+                extension_point: point,
+                status,
             })
             .observe(seconds);
     }

@@ -30,7 +30,6 @@ pub mod objects;
 /// The scheduling queue (the core's, on tokio's clock through `std::time::Instant`).
 pub use sched_core::queue;
 pub mod ratelimit;
-pub mod timing;
 
 use engine::{Engine, EngineParts, Input, Shared};
 use futures::StreamExt;
@@ -397,11 +396,6 @@ impl Daemon {
                 "replicationcontrollers",
             )),
         ];
-        let timer = Arc::new(timing::PointTimer::new());
-        let profiles = profiles
-            .into_iter()
-            .map(|p| timing::instrument(p, &timer))
-            .collect();
         let scheduler = Scheduler::new(
             profiles,
             state.interner(),
@@ -411,7 +405,6 @@ impl Daemon {
         let engine = Engine::new(EngineParts {
             state,
             scheduler,
-            timer,
             initial_backoff: settings.initial_backoff,
             max_backoff: settings.max_backoff,
             client: client.clone(),
