@@ -134,6 +134,48 @@ impl sched_core::CycleObserver for CycleMetrics {
     }
 }
 
+/// How often the loop logs an INFO summary of its attempts (per-pod lines are DEBUG), when
+/// there were any.
+const SUMMARY_EVERY: Duration = Duration::from_secs(60);
+
+/// Attempts counted since the last summary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Tally {
+    since: Instant,
+    scheduled: u64,
+    unschedulable: u64,
+    errors: u64,
+}
+
+impl Tally {
+    fn new(now: Instant) -> Self {
+        Tally {
+            since: now,
+            scheduled: 0,
+            unschedulable: 0,
+            errors: 0,
+        }
+    }
+
+    fn count(&mut self, result: AttemptResult) {
+        match result {
+            AttemptResult::Scheduled => self.scheduled += 1,
+            AttemptResult::Unschedulable => self.unschedulable += 1,
+            AttemptResult::Error => self.errors += 1,
+        }
+    }
+
+    /// The counts of the interval that ended, once [`SUMMARY_EVERY`] has passed and something
+    /// was attempted; the next interval starts now.
+    fn take_if_due(&mut self, now: Instant) -> Option<Tally> {
+        if now.duration_since(self.since) < SUMMARY_EVERY {
+            return None;
+        }
+        let t = std::mem::replace(self, Tally::new(now));
+        (t.scheduled + t.unschedulable + t.errors > 0).then_some(t)
+    }
+}
+
 /// State shared with the HTTP endpoints.
 #[derive(Debug)]
 pub struct Shared {
@@ -164,6 +206,8 @@ pub struct Engine {
     objects: ObjectCaches,
     binds_in_flight: usize,
     window: BindWindow,
+    /// Attempts since the last INFO summary.
+    tally: Tally,
     client: Client,
     recorders: HashMap<String, Recorder>,
     shared: Arc<Shared>,
@@ -304,6 +348,7 @@ impl Engine {
             objects: ObjectCaches::default(),
             binds_in_flight: 0,
             window: BindWindow::new(parts.max_binds_in_flight),
+            tally: Tally::new(Instant::now()),
             deferred_move: None,
             client: parts.client,
             recorders,
@@ -353,6 +398,18 @@ impl Engine {
             let now = Instant::now();
             self.flush(now);
             self.publish_gauges();
+            if let Some(t) = self.tally.take_if_due(now) {
+                let q = self.queue.queue();
+                tracing::info!(
+                    scheduled = t.scheduled,
+                    unschedulable = t.unschedulable,
+                    errors = t.errors,
+                    pending = q.total(),
+                    bindings_in_flight = self.binds_in_flight,
+                    "scheduling summary (last {} s)",
+                    SUMMARY_EVERY.as_secs()
+                );
+            }
             if stop.is_cancelled() {
                 break;
             }
@@ -856,6 +913,7 @@ impl Engine {
                 self.shared
                     .metrics
                     .attempt(result, &profile, start.elapsed().as_secs_f64());
+                self.tally.count(result);
                 tracing::debug!(pod = %key, %reason, err = %msg, "unable to schedule pod; waiting");
                 self.feedback(&key, &profile, reason, &msg, nominated);
             }
@@ -923,6 +981,7 @@ impl Engine {
         self.shared
             .metrics
             .attempt(result, profile, start.elapsed().as_secs_f64());
+        self.tally.count(result);
         tracing::debug!(pod = %key, %reason, err = %msg, "unable to schedule pod; waiting");
         self.feedback(key, profile, reason, msg, None);
     }
@@ -1020,6 +1079,7 @@ impl Engine {
             Ok(()) => {
                 self.window.success();
                 tracing::debug!(pod = %o.key, node = %o.node, attempts = o.attempts, "successfully bound pod");
+                self.tally.count(AttemptResult::Scheduled);
                 m.attempt(
                     AttemptResult::Scheduled,
                     &o.profile,
@@ -1049,6 +1109,7 @@ impl Engine {
                     self.window.overloaded();
                     tracing::warn!(pod = %o.key, error = %e, window = self.window.current(), "API server overloaded; fewer bindings in flight");
                 }
+                self.tally.count(AttemptResult::Error);
                 m.attempt(
                     AttemptResult::Error,
                     &o.profile,
@@ -1091,6 +1152,35 @@ async fn sleep_until_opt(deadline: Option<Instant>) {
     match deadline {
         Some(d) => tokio::time::sleep_until(d).await,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tally_tests {
+    use super::{AttemptResult, SUMMARY_EVERY, Tally};
+    use tokio::time::Instant;
+
+    #[test]
+    fn the_summary_comes_once_per_interval_and_only_after_attempts() {
+        let t0 = Instant::now();
+        let mut t = Tally::new(t0);
+        t.count(AttemptResult::Scheduled);
+        t.count(AttemptResult::Scheduled);
+        t.count(AttemptResult::Unschedulable);
+        assert_eq!(t.take_if_due(t0 + SUMMARY_EVERY / 2), None, "not yet");
+        let due = t.take_if_due(t0 + SUMMARY_EVERY).expect("due");
+        assert_eq!((due.scheduled, due.unschedulable, due.errors), (2, 1, 0));
+        // The next interval starts empty; an idle interval logs nothing.
+        assert_eq!(t.take_if_due(t0 + SUMMARY_EVERY * 2), None);
+        t.count(AttemptResult::Error);
+        assert_eq!(
+            t.take_if_due(t0 + SUMMARY_EVERY * 2 + SUMMARY_EVERY / 2),
+            None
+        );
+        assert_eq!(
+            t.take_if_due(t0 + SUMMARY_EVERY * 3).map(|t| t.errors),
+            Some(1)
+        );
     }
 }
 
