@@ -558,6 +558,24 @@ async fn a_preemptor_deletes_its_victim_is_nominated_and_then_bound() {
         Some("n1"),
         "status.nominatedNodeName was set before the binding"
     );
+    // upstream's preemption metrics: one DefaultPreemption run, one victim.
+    assert_eq!(
+        metric(&d.endpoints, "scheduler_preemption_attempts_total"),
+        Some(1.0)
+    );
+    assert_eq!(
+        metric(&d.endpoints, "scheduler_preemption_victims_count"),
+        Some(1.0)
+    );
+    assert_eq!(
+        metric(&d.endpoints, "scheduler_preemption_victims_sum"),
+        Some(1.0)
+    );
+    if std::path::Path::new("/proc/self/stat").exists() {
+        let rss = metric(&d.endpoints, "process_resident_memory_bytes").unwrap_or(0.0);
+        assert!(rss > 1_000_000.0, "process_resident_memory_bytes {rss}");
+        assert!(metric(&d.endpoints, "process_start_time_seconds").unwrap_or(0.0) > 1.6e9);
+    }
     d.stop.cancel();
     d.handle.await.unwrap().unwrap();
 }

@@ -88,6 +88,9 @@ pub struct CycleMetrics {
     sampled: AtomicBool,
 }
 
+/// The plugin whose PostFilter runs count as `scheduler_preemption_attempts_total`.
+const DEFAULT_PREEMPTION: &str = "DefaultPreemption";
+
 /// upstream `pluginMetricsSamplePercent`'s default.
 const PLUGIN_METRICS_SAMPLE_PERCENT: u64 = 10;
 
@@ -123,6 +126,10 @@ impl sched_core::CycleObserver for CycleMetrics {
         status: &'static str,
         elapsed: Duration,
     ) {
+        if point == sched_core::ExtensionPoint::PostFilter && plugin == DEFAULT_PREEMPTION {
+            // upstream DefaultPreemption.PostFilter: one attempt per run, sampled or not.
+            self.shared.metrics.preemption_attempts.inc();
+        }
         if self.sampled.load(Ordering::Relaxed) {
             self.shared.metrics.plugin_execution(
                 plugin,
@@ -907,6 +914,11 @@ impl Engine {
                     (AttemptResult::Error, "SchedulerError")
                 };
                 if let Some(n) = &nomination {
+                    // upstream Evaluator.Preempt: the chosen candidate's victims.
+                    self.shared
+                        .metrics
+                        .preemption_victims
+                        .observe(n.victims.len() as f64);
                     self.preempt(&key, &profile, n);
                 }
                 let nominated = nomination.map(|n| n.node_name);

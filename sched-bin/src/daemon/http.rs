@@ -73,17 +73,20 @@ impl Endpoints {
                     )
                 }
             }
-            "/metrics" => match super::metrics::encode(&self.registry) {
-                Ok(body) => Response::builder()
-                    .status(StatusCode::OK)
-                    .header(
-                        "content-type",
-                        "application/openmetrics-text; version=1.0.0; charset=utf-8",
-                    )
-                    .body(Full::new(Bytes::from(body)))
-                    .expect("static response parts are valid"),
-                Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-            },
+            "/metrics" => {
+                self.shared.metrics.process.refresh();
+                match super::metrics::encode(&self.registry) {
+                    Ok(body) => Response::builder()
+                        .status(StatusCode::OK)
+                        .header(
+                            "content-type",
+                            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                        )
+                        .body(Full::new(Bytes::from(body)))
+                        .expect("static response parts are valid"),
+                    Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+                }
+            }
             _ => text(StatusCode::NOT_FOUND, "not found\n".into()),
         }
     }

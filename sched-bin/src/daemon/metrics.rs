@@ -157,6 +157,154 @@ pub struct Metrics {
     pub cache_size: Family<CacheLabels, Gauge>,
     /// `leader_election_master_status{name}`: 1 while leading.
     pub leader: Family<LeaderLabels, Gauge>,
+    /// `scheduler_preemption_attempts_total`: DefaultPreemption's PostFilter runs.
+    pub preemption_attempts: Counter,
+    /// `scheduler_preemption_victims` (1, 2, 4, … 64): victims of each preemption that
+    /// nominated a node.
+    pub preemption_victims: Histogram,
+    /// `process_*`, read from `/proc/self` at each scrape.
+    pub process: ProcessMetrics,
+}
+
+/// upstream client_golang's process collector (`process_cpu_seconds_total`,
+/// `process_resident_memory_bytes`, `process_virtual_memory_bytes`,
+/// `process_start_time_seconds`, `process_open_fds`, `process_max_fds`), from `/proc/self` on
+/// Linux; absent elsewhere (the gauges stay 0).
+#[derive(Debug, Default)]
+pub struct ProcessMetrics {
+    cpu_seconds: Counter<f64, std::sync::atomic::AtomicU64>,
+    cpu_seen: std::sync::Mutex<f64>,
+    resident_memory: Gauge<i64>,
+    virtual_memory: Gauge<i64>,
+    start_time: Gauge<f64, std::sync::atomic::AtomicU64>,
+    open_fds: Gauge<i64>,
+    max_fds: Gauge<i64>,
+}
+
+/// Linux's `USER_HZ` (clock ticks per second in `/proc/<pid>/stat`), 100 on every
+/// architecture Linux supports; page size 4 KiB (x86-64, arm64 default).
+const CLOCK_TICKS: f64 = 100.0;
+const PAGE_SIZE: i64 = 4096;
+
+impl ProcessMetrics {
+    fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "process_cpu_seconds",
+            "Total user and system CPU time spent in seconds.",
+            self.cpu_seconds.clone(),
+        );
+        registry.register(
+            "process_resident_memory_bytes",
+            "Resident memory size in bytes.",
+            self.resident_memory.clone(),
+        );
+        registry.register(
+            "process_virtual_memory_bytes",
+            "Virtual memory size in bytes.",
+            self.virtual_memory.clone(),
+        );
+        registry.register(
+            "process_start_time_seconds",
+            "Start time of the process since unix epoch in seconds.",
+            self.start_time.clone(),
+        );
+        registry.register(
+            "process_open_fds",
+            "Number of open file descriptors.",
+            self.open_fds.clone(),
+        );
+        registry.register(
+            "process_max_fds",
+            "Maximum number of open file descriptors.",
+            self.max_fds.clone(),
+        );
+    }
+
+    /// Reads `/proc/self` (stat, fd, limits, and `/proc/stat`'s boot time); what cannot be
+    /// read keeps its last value.
+    pub fn refresh(&self) {
+        if let Some(stat) = std::fs::read_to_string("/proc/self/stat")
+            .ok()
+            .and_then(|s| ProcStat::parse(&s))
+        {
+            let cpu = (stat.utime + stat.stime) as f64 / CLOCK_TICKS;
+            let mut seen = self
+                .cpu_seen
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if cpu > *seen {
+                self.cpu_seconds.inc_by(cpu - *seen);
+                *seen = cpu;
+            }
+            self.virtual_memory
+                .set(i64::try_from(stat.vsize).unwrap_or(i64::MAX));
+            self.resident_memory
+                .set(stat.rss_pages.saturating_mul(PAGE_SIZE));
+            if let Some(btime) = std::fs::read_to_string("/proc/stat")
+                .ok()
+                .and_then(|s| boot_time(&s))
+            {
+                self.start_time
+                    .set(btime as f64 + stat.start_ticks as f64 / CLOCK_TICKS);
+            }
+        }
+        if let Ok(dir) = std::fs::read_dir("/proc/self/fd") {
+            self.open_fds
+                .set(i64::try_from(dir.count()).unwrap_or(i64::MAX));
+        }
+        if let Some(max) = std::fs::read_to_string("/proc/self/limits")
+            .ok()
+            .and_then(|s| max_open_files(&s))
+        {
+            self.max_fds.set(max);
+        }
+    }
+}
+
+/// The fields of `/proc/<pid>/stat` the process collector reads.
+#[derive(Debug, PartialEq, Eq)]
+struct ProcStat {
+    utime: u64,
+    stime: u64,
+    start_ticks: u64,
+    vsize: u64,
+    rss_pages: i64,
+}
+
+impl ProcStat {
+    /// `pid (comm) state ppid …`: `comm` may hold spaces and parentheses, so fields are
+    /// counted after the last `)` (utime is field 14, stime 15, starttime 22, vsize 23,
+    /// rss 24, per proc(5)).
+    fn parse(text: &str) -> Option<Self> {
+        let rest = &text[text.rfind(')')? + 1..];
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        // f[0] is field 3 (state).
+        let field = |n: usize| f.get(n - 3).copied();
+        Some(ProcStat {
+            utime: field(14)?.parse().ok()?,
+            stime: field(15)?.parse().ok()?,
+            start_ticks: field(22)?.parse().ok()?,
+            vsize: field(23)?.parse().ok()?,
+            rss_pages: field(24)?.parse().ok()?,
+        })
+    }
+}
+
+/// `btime` of `/proc/stat`: the boot time, in seconds since the epoch.
+fn boot_time(text: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix("btime "))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// The soft limit of `Max open files` in `/proc/<pid>/limits`.
+fn max_open_files(text: &str) -> Option<i64> {
+    let line = text.lines().find(|l| l.starts_with("Max open files"))?;
+    line["Max open files".len()..]
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 impl Metrics {
@@ -177,6 +325,9 @@ impl Metrics {
             goroutines: Family::default(),
             cache_size: Family::default(),
             leader: Family::default(),
+            preemption_attempts: Counter::default(),
+            preemption_victims: Histogram::new(exponential_buckets(1.0, 2.0, 7)),
+            process: ProcessMetrics::default(),
         };
         registry.register(
             "scheduler_schedule_attempts",
@@ -218,6 +369,17 @@ impl Metrics {
             "Duration for running a plugin at a specific extension point.",
             m.plugin_execution_duration.clone(),
         );
+        registry.register(
+            "scheduler_preemption_attempts",
+            "Total preemption attempts in the cluster till now",
+            m.preemption_attempts.clone(),
+        );
+        registry.register(
+            "scheduler_preemption_victims",
+            "Number of selected preemption victims",
+            m.preemption_victims.clone(),
+        );
+        m.process.register(registry);
         registry.register(
             "scheduler_queue_incoming_pods",
             "Number of pods added to scheduling queues by event and queue type.",
@@ -299,4 +461,50 @@ pub fn encode(registry: &Registry) -> Result<String, std::fmt::Error> {
     let mut out = String::new();
     prometheus_client::encoding::text::encode(&mut out, registry)?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod process_tests {
+    use super::{ProcStat, boot_time, max_open_files};
+
+    #[test]
+    fn proc_stat_fields_are_counted_after_the_command_name_whatever_it_holds() {
+        // A command name with spaces and a parenthesis, as proc(5) allows.
+        let line = "4242 (placer (x) run) S 1 4242 4242 0 -1 4194304 1500 0 0 0 \
+                    250 75 0 0 20 0 9 0 123456 987654321 2048 18446744073709551615";
+        assert_eq!(
+            ProcStat::parse(line),
+            Some(ProcStat {
+                utime: 250,
+                stime: 75,
+                start_ticks: 123456,
+                vsize: 987654321,
+                rss_pages: 2048,
+            })
+        );
+        assert_eq!(ProcStat::parse("4242 (cut"), None);
+        assert_eq!(ProcStat::parse("4242 (short) S 1 2"), None);
+    }
+
+    #[test]
+    fn boot_time_and_the_open_files_soft_limit_are_read_from_their_lines() {
+        assert_eq!(
+            boot_time("cpu  1 2 3\nbtime 1764800000\nprocesses 9\n"),
+            Some(1_764_800_000)
+        );
+        assert_eq!(boot_time("cpu 1\n"), None);
+        let limits = "Limit                     Soft Limit           Hard Limit           Units\n\
+                      Max open files            1048576              1048576              files\n";
+        assert_eq!(max_open_files(limits), Some(1_048_576));
+    }
+
+    #[test]
+    fn this_process_is_read_on_linux() {
+        if !std::path::Path::new("/proc/self/stat").exists() {
+            return;
+        }
+        let stat = ProcStat::parse(&std::fs::read_to_string("/proc/self/stat").unwrap())
+            .expect("this process's stat parses");
+        assert!(stat.rss_pages > 0 && stat.vsize > 0);
+    }
 }
