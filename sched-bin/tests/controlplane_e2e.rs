@@ -58,7 +58,6 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::PostParams;
-use kube::client::ConfigExt as _;
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client};
 use sched_bin::daemon::http::Endpoints;
@@ -1366,39 +1365,16 @@ async fn overload_429s_still_bind_every_pod_once_within_capacity() {
         )
         .await;
     }
-    // kube's own stack (ClientBuilder) with a counter of 429s below its retry layer: kube 5
-    // retries 429/503/504 itself (honouring Retry-After), so above it nothing is seen.
-    let throttled = Arc::new(AtomicUsize::new(0));
-    let seen = throttled.clone();
-    let count = tower::util::MapResponseLayer::new(move |r: http::Response<_>| {
-        if r.status() == http::StatusCode::TOO_MANY_REQUESTS {
-            seen.fetch_add(1, Ordering::Relaxed);
-        }
-        r
-    });
+    // The client `placer run` builds, from a kubeconfig of the plain user: its REST client
+    // metrics sit below the retry layer, so each 429 answer is counted.
     let cfg = config(SCHED, None);
-    let user = cp
-        .config_with_token(support::controlplane::USER_TOKEN)
+    let user_kubeconfig = cp
+        .write_token_kubeconfig("overload-user", support::controlplane::USER_TOKEN)
+        .expect("user kubeconfig");
+    let rest = Arc::new(sched_bin::daemon::restclient::RestClientMetrics::default());
+    let daemon_client = sched_bin::daemon::client_reporting_to(&cfg, Some(&user_kubeconfig), &rest)
         .await
-        .expect("user config");
-    let https = user.rustls_https_connector().expect("TLS connector");
-    let hyper = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build(https);
-    let service = tower::ServiceBuilder::new()
-        .layer(tower::buffer::BufferLayer::new(1024))
-        .layer(sched_bin::daemon::ratelimit::RateLimitLayer::new(
-            f64::from(cfg.client_connection.qps),
-            cfg.client_connection.burst,
-        ))
-        .layer(user.base_uri_layer())
-        .option_layer(user.auth_layer().expect("auth layer"))
-        .layer(tower::retry::RetryLayer::new(
-            kube::client::retry::RetryPolicy::server_retry(),
-        ))
-        .map_err(tower::BoxError::from)
-        .layer(count)
-        .service(hyper);
-    let daemon_client = Client::new(service, NS);
+        .expect("daemon client");
     // 12 × 400m on 2 × 2400m: every node exactly full once all are bound. All pending before
     // the daemon starts, so that it binds them all at once.
     let names: Vec<String> = (0..PODS).map(|i| format!("o-pod-{i}")).collect();
@@ -1409,7 +1385,15 @@ async fn overload_429s_still_bind_every_pod_once_within_capacity() {
         )
         .await;
     }
-    let d = start(daemon_client, &cfg, "placer-overload");
+    let mut daemon = Daemon::from_config(daemon_client, &cfg, "placer-overload").expect("daemon");
+    daemon.expose_rest_client_metrics(&rest);
+    let endpoints = daemon.endpoints();
+    let stop = CancellationToken::new();
+    let d = Running {
+        handle: tokio::spawn(daemon.run(stop.clone())),
+        stop,
+        endpoints,
+    };
     let mut per_node: HashMap<String, usize> = HashMap::new();
     for name in &names {
         let node = wait_for(
@@ -1424,9 +1408,24 @@ async fn overload_429s_still_bind_every_pod_once_within_capacity() {
         per_node.values().all(|n| *n == PODS / NODES),
         "no node over its allocatable: {per_node:?}"
     );
-    let throttled = throttled.load(Ordering::Relaxed);
+    // rest_client_requests_total{code="429"} on the daemon's /metrics, summed over methods.
+    let text = metrics_text(&d.endpoints).await;
+    let throttled: f64 = text
+        .lines()
+        .filter(|l| l.starts_with("rest_client_requests_total{code=\"429\""))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
     eprintln!("429 answers to the daemon: {throttled}");
-    assert!(throttled > 0, "the API server was overloaded");
+    assert!(
+        throttled > 0.0,
+        "the API server was overloaded, and it shows:\n{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("rest_client_requests_total{code=\"201\"")
+                && l.contains("method=\"POST\"")),
+        "bindings counted:\n{text}"
+    );
     // A binding counts once its Scheduled event has been written or given up on (kube retries
     // the 429s): wait for all, then the events are final.
     wait_for(

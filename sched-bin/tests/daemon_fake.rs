@@ -366,6 +366,12 @@ async fn unschedulable_pod_gets_event_and_condition_then_fits_when_a_node_is_add
         Some(1.0),
         "parked until an event"
     );
+    let by_fit = r#"scheduler_unschedulable_pods{plugin="NodeResourcesFit",profile="placer"}"#;
+    assert_eq!(
+        metric(&d.endpoints, by_fit),
+        Some(1.0),
+        "counted under the plugin that rejected it"
+    );
 
     // A label change is no event NodeResourcesFit registered (upstream: Node/Add,
     // UpdateNodeAllocatable, UpdateNodeTaint; assigned pod Delete, UpdatePodScaleDown): the pod
@@ -435,6 +441,11 @@ async fn unschedulable_pod_gets_event_and_condition_then_fits_when_a_node_is_add
     assert!(
         added.elapsed() < Duration::from_secs(2),
         "moved by the node add, not by a timer"
+    );
+    assert_eq!(
+        metric(&d.endpoints, by_fit),
+        Some(0.0),
+        "back to 0 once it left"
     );
     d.stop.cancel();
     d.handle.await.unwrap().unwrap();

@@ -297,6 +297,9 @@ pub struct SchedulingQueue<T: QueueTime = std::time::Instant> {
     next_generation: u64,
     scheduling_cycle: u64,
     counts: [usize; 5],
+    /// upstream `scheduler_unschedulable_pods{plugin,profile}`: per rejecting plugin and
+    /// profile, the pods in unschedulable (entries stay at 0 once seen).
+    unschedulable_by_plugin: std::collections::BTreeMap<(&'static str, Arc<str>), usize>,
 }
 
 impl<T: QueueTime> std::fmt::Debug for SchedulingQueue<T> {
@@ -334,6 +337,38 @@ impl<T: QueueTime> SchedulingQueue<T> {
             next_generation: 0,
             scheduling_cycle: 0,
             counts: [0; 5],
+            unschedulable_by_plugin: std::collections::BTreeMap::new(),
+        }
+    }
+
+    /// Per plugin that rejected them and profile, how many pods wait in unschedulable
+    /// (upstream `scheduler_unschedulable_pods{plugin,profile}`; a pair once counted stays,
+    /// at 0, so a gauge fed from it goes back to 0).
+    pub fn unschedulable_by_plugin(&self) -> impl Iterator<Item = (&'static str, &str, usize)> {
+        self.unschedulable_by_plugin
+            .iter()
+            .map(|((plugin, profile), n)| (*plugin, &**profile, *n))
+    }
+
+    /// Counts `p` in (or out of) unschedulable under each plugin that rejected it.
+    fn count_unschedulable(
+        by_plugin: &mut std::collections::BTreeMap<(&'static str, Arc<str>), usize>,
+        p: &QueuedPod<T>,
+        entering: bool,
+    ) {
+        let mut names: smallvec::SmallVec<[&'static str; 4]> =
+            p.rejectors.0.iter().map(|r| r.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        for name in names {
+            let n = by_plugin
+                .entry((name, p.info.scheduler_name.clone()))
+                .or_default();
+            if entering {
+                *n += 1;
+            } else {
+                *n = n.saturating_sub(1);
+            }
         }
     }
 
@@ -395,6 +430,10 @@ impl<T: QueueTime> SchedulingQueue<T> {
         };
         self.counts[idx(p.place)] -= 1;
         self.counts[idx(to)] += 1;
+        let unschedulable = |w: Where| w == Where::Unschedulable;
+        if unschedulable(p.place) != unschedulable(to) {
+            Self::count_unschedulable(&mut self.unschedulable_by_plugin, p, unschedulable(to));
+        }
         let watched = |w: Where| matches!(w, Where::Unschedulable | Where::InFlight);
         match (watched(p.place), watched(to)) {
             (false, true) => {
@@ -498,6 +537,9 @@ impl<T: QueueTime> SchedulingQueue<T> {
     pub fn remove(&mut self, key: &str) -> Option<QueuedPod<T>> {
         let p = self.pods.remove(key)?;
         self.counts[idx(p.place)] -= 1;
+        if p.place == Where::Unschedulable {
+            Self::count_unschedulable(&mut self.unschedulable_by_plugin, &p, false);
+        }
         self.watching.remove(key);
         Some(p)
     }
@@ -1092,6 +1134,41 @@ mod tests {
         let big = ClusterChange::NodeAdded(node_named("big"));
         assert_eq!(q.move_on(&big, &interner, at(5000)), (1, 0));
         assert_eq!(q.get("default/hinted").unwrap().place, Where::Active);
+    }
+
+    #[test]
+    fn unschedulable_pods_are_counted_per_rejecting_plugin_while_they_wait_there() {
+        // upstream scheduler_unschedulable_pods{plugin,profile}: in when a pod parks, out when
+        // it moves or goes, back to 0 rather than gone.
+        let mut q = queue();
+        let interner = Interner::new();
+        let count = |q: &SchedulingQueue<Duration>| -> Vec<(&'static str, String, usize)> {
+            q.unschedulable_by_plugin()
+                .map(|(p, prof, n)| (p, prof.to_string(), n))
+                .collect()
+        };
+        for name in ["a", "b"] {
+            q.add_or_update(pod(name, 0, 1), false, true, at(0));
+            let _ = q.pop(at(0)).unwrap();
+            let rejectors = Rejectors(vec![Arc::new(WantsBig), Arc::new(WantsBig)]);
+            q.requeue_unschedulable(
+                &format!("default/{name}"),
+                at(0),
+                ClusterEvents::NODE_ADD,
+                rejectors,
+            );
+        }
+        let profile = "placer".to_string();
+        assert_eq!(
+            count(&q),
+            vec![("WantsBig", profile.clone(), 2)],
+            "a plugin counts a pod once"
+        );
+        q.remove("default/a");
+        assert_eq!(count(&q), vec![("WantsBig", profile.clone(), 1)]);
+        let big = ClusterChange::NodeAdded(node_named("big"));
+        assert_eq!(q.move_on(&big, &interner, at(5000)), (1, 0));
+        assert_eq!(count(&q), vec![("WantsBig", profile, 0)], "moved out");
     }
 
     #[test]

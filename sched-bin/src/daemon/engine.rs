@@ -526,6 +526,14 @@ impl Engine {
                 .get_or_create(&QueueLabels { queue: w.label() })
                 .set(self.queue.queue().len(w) as i64);
         }
+        for (plugin, profile, n) in self.queue.queue().unschedulable_by_plugin() {
+            m.unschedulable_pods
+                .get_or_create(&super::metrics::UnschedulableLabels {
+                    plugin,
+                    profile: profile.to_string(),
+                })
+                .set(n as i64);
+        }
         m.cache_size
             .get_or_create(&CacheLabels { r#type: "nodes" })
             .set(self.state.num_nodes() as i64);

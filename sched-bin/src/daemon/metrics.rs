@@ -82,6 +82,15 @@ pub struct PluginLabels {
     pub status: &'static str,
 }
 
+/// Labels `plugin`, `profile`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct UnschedulableLabels {
+    /// A plugin that rejected the pods.
+    pub plugin: &'static str,
+    /// The profile.
+    pub profile: String,
+}
+
 /// Label `attempts`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, EncodeLabelSet)]
 pub struct AttemptsLabels {
@@ -157,6 +166,9 @@ pub struct Metrics {
     pub cache_size: Family<CacheLabels, Gauge>,
     /// `leader_election_master_status{name}`: 1 while leading.
     pub leader: Family<LeaderLabels, Gauge>,
+    /// `scheduler_unschedulable_pods{plugin,profile}`: pods waiting as unschedulable, under
+    /// each plugin that rejected them.
+    pub unschedulable_pods: Family<UnschedulableLabels, Gauge>,
     /// `scheduler_preemption_attempts_total`: DefaultPreemption's PostFilter runs.
     pub preemption_attempts: Counter,
     /// `scheduler_preemption_victims` (1, 2, 4, … 64): victims of each preemption that
@@ -325,6 +337,7 @@ impl Metrics {
             goroutines: Family::default(),
             cache_size: Family::default(),
             leader: Family::default(),
+            unschedulable_pods: Family::default(),
             preemption_attempts: Counter::default(),
             preemption_victims: Histogram::new(exponential_buckets(1.0, 2.0, 7)),
             process: ProcessMetrics::default(),
@@ -368,6 +381,11 @@ impl Metrics {
             "scheduler_plugin_execution_duration_seconds",
             "Duration for running a plugin at a specific extension point.",
             m.plugin_execution_duration.clone(),
+        );
+        registry.register(
+            "scheduler_unschedulable_pods",
+            "The number of unschedulable pods broken down by plugin name. A pod will increment the gauge for all plugins that caused it to not schedule and so this metric have meaning only when broken down by plugin.",
+            m.unschedulable_pods.clone(),
         );
         registry.register(
             "scheduler_preemption_attempts",

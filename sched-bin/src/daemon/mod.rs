@@ -30,6 +30,7 @@ pub mod objects;
 /// The scheduling queue (the core's, on tokio's clock through `std::time::Instant`).
 pub use sched_core::queue;
 pub mod ratelimit;
+pub mod restclient;
 
 use engine::{Engine, EngineParts, Input, Shared};
 use futures::StreamExt;
@@ -266,6 +267,14 @@ impl Daemon {
             registry: Arc::new(registry),
             seed: 0,
         })
+    }
+
+    /// Exposes `rest`'s `rest_client_*` families on `/metrics` (call before
+    /// [`Daemon::endpoints`]; later calls are ignored, the registry being shared then).
+    pub fn expose_rest_client_metrics(&mut self, rest: &restclient::RestClientMetrics) {
+        if let Some(registry) = Arc::get_mut(&mut self.registry) {
+            rest.register(registry);
+        }
     }
 
     /// A daemon for `cfg`, its profiles built with the default plugin registry.
@@ -548,11 +557,40 @@ async fn forward<K, S>(
 /// # Errors
 /// [`Error::Client`].
 pub async fn client(cfg: &SchedulerConfig, kubeconfig: Option<&std::path::Path>) -> Result<Client> {
-    let config = kube_config(cfg, kubeconfig).await?;
+    client_reporting_to(cfg, kubeconfig, &Arc::default()).await
+}
+
+/// `host:port` of the API server, the `host` label of the REST client metrics.
+fn api_host(config: &kube::Config) -> String {
+    config
+        .cluster_url
+        .authority()
+        .map_or_else(String::new, ToString::to_string)
+}
+
+/// [`client`], its requests counted in `rest`.
+///
+/// # Errors
+/// [`Error::Client`].
+pub async fn client_reporting_to(
+    cfg: &SchedulerConfig,
+    kubeconfig: Option<&std::path::Path>,
+    rest: &Arc<restclient::RestClientMetrics>,
+) -> Result<Client> {
+    let mut config = kube_config(cfg, kubeconfig).await?;
+    let host = api_host(&config);
+    // kube retries 429/503/504 inside its stack, where a layer of ours cannot see each try;
+    // the same retry policy goes above the REST client metrics instead (client-go counts
+    // every attempt).
+    config.default_retry = false;
     let builder =
         kube::client::ClientBuilder::try_from(config).map_err(|e| Error::Client(e.to_string()))?;
     Ok(builder
         .with_layer(&tower::buffer::BufferLayer::new(1024))
+        .with_layer(&restclient::RestMetricsLayer::new(rest.clone(), &host))
+        .with_layer(&tower::retry::RetryLayer::new(
+            kube::client::retry::RetryPolicy::server_retry(),
+        ))
         .with_layer(&ratelimit::RateLimitLayer::new(
             f64::from(cfg.client_connection.qps),
             cfg.client_connection.burst,
@@ -592,14 +630,21 @@ async fn kube_config(
 pub async fn lease_client(
     cfg: &SchedulerConfig,
     kubeconfig: Option<&std::path::Path>,
+    rest: &Arc<restclient::RestClientMetrics>,
 ) -> Result<Client> {
     let mut config = kube_config(cfg, kubeconfig).await?;
+    let host = api_host(&config);
+    config.default_retry = false;
     config.read_timeout = Some(cfg.leader_election.renew_deadline);
     config.write_timeout = Some(cfg.leader_election.renew_deadline);
     let builder =
         kube::client::ClientBuilder::try_from(config).map_err(|e| Error::Client(e.to_string()))?;
     Ok(builder
         .with_layer(&tower::buffer::BufferLayer::new(64))
+        .with_layer(&restclient::RestMetricsLayer::new(rest.clone(), &host))
+        .with_layer(&tower::retry::RetryLayer::new(
+            kube::client::retry::RetryPolicy::server_retry(),
+        ))
         .with_layer(&ratelimit::RateLimitLayer::new(
             f64::from(cfg.client_connection.qps),
             cfg.client_connection.burst,
@@ -667,11 +712,14 @@ async fn terminated() {
 /// See [`Error`].
 pub async fn run(opts: DaemonOptions) -> anyhow::Result<()> {
     let identity = opts.identity.clone().unwrap_or_else(default_identity);
-    let client = client(&opts.config, opts.kubeconfig.as_deref()).await?;
+    let rest = Arc::new(restclient::RestClientMetrics::default());
+    let client = client_reporting_to(&opts.config, opts.kubeconfig.as_deref(), &rest).await?;
     let registry = crate::common::registry(&opts.plugins)?;
     let mut daemon = Daemon::from_config_with(client, &opts.config, &identity, &registry)?;
     daemon.settings.max_binds_in_flight = opts.max_binds_in_flight.max(1);
-    daemon.lease_client = Some(lease_client(&opts.config, opts.kubeconfig.as_deref()).await?);
+    daemon.lease_client =
+        Some(lease_client(&opts.config, opts.kubeconfig.as_deref(), &rest).await?);
+    daemon.expose_rest_client_metrics(&rest);
     let shutdown = CancellationToken::new();
     let (addr, serve) = http::bind(opts.listen, daemon.endpoints(), shutdown.child_token()).await?;
     tracing::info!(%addr, %identity, profiles = opts.config.profiles.len(), "serving /healthz /livez /readyz /metrics (plain HTTP)");
