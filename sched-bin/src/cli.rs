@@ -37,6 +37,9 @@ enum Command {
     Run(RunArgs),
     /// Write the cluster's nodes, pods, namespaces, services and workloads as a snapshot.
     Snapshot(crate::snapshot::SnapshotArgs),
+    /// Watch the cluster and write what happens as a timed scenario, with the snapshot it
+    /// starts from, for `placer simulate` to replay.
+    Record(crate::record::RecordArgs),
     /// Replay an OpenB GPU trace under GPU-sharing placement policies (the FGD paper's
     /// experiment): unallocated and fragmented GPU % as the workload arrives.
     Sweep(crate::sweep::SweepArgs),
@@ -112,6 +115,10 @@ pub fn main(plugins: Vec<PluginSpec>) -> ExitCode {
         Command::Snapshot(args) => tokio::runtime::Runtime::new()
             .context("starting the async runtime")
             .and_then(|rt| rt.block_on(crate::snapshot::run(&args)))
+            .map(|()| ExitCode::SUCCESS),
+        Command::Record(args) => tokio::runtime::Runtime::new()
+            .context("starting the async runtime")
+            .and_then(|rt| rt.block_on(crate::record::run(&args)))
             .map(|()| ExitCode::SUCCESS),
     };
     match result {

@@ -4,6 +4,7 @@ pub mod cli;
 pub mod common;
 pub mod daemon;
 pub mod explain;
+pub mod record;
 pub mod simulate;
 pub mod snapshot;
 pub mod sweep;

@@ -66,6 +66,35 @@ pub async fn render(client: &Client) -> anyhow::Result<String> {
     let mut items = Vec::new();
     list_into::<Node>(client, "nodes", &mut items).await?;
     list_into::<Pod>(client, "pods", &mut items).await?;
+    render_rest(client, items).await
+}
+
+/// [`render`] with Nodes and Pods already at hand (`placer record` takes them from its
+/// watches' initial lists); the other kinds are listed.
+///
+/// # Errors
+/// As [`render`].
+pub async fn render_with(client: &Client, nodes: &[Node], pods: &[Pod]) -> anyhow::Result<String> {
+    let mut items = Vec::with_capacity(nodes.len() + pods.len());
+    push_items(nodes, &mut items)?;
+    push_items(pods, &mut items)?;
+    render_rest(client, items).await
+}
+
+fn push_items<K>(objects: &[K], items: &mut Vec<Value>) -> anyhow::Result<()>
+where
+    K: k8s_openapi::Resource + serde::Serialize,
+{
+    for o in objects {
+        let mut v = strip(serde_json::to_value(o)?);
+        v["apiVersion"] = json!(<K as k8s_openapi::Resource>::API_VERSION);
+        v["kind"] = json!(<K as k8s_openapi::Resource>::KIND);
+        items.push(v);
+    }
+    Ok(())
+}
+
+async fn render_rest(client: &Client, mut items: Vec<Value>) -> anyhow::Result<String> {
     list_into::<Namespace>(client, "namespaces", &mut items).await?;
     list_into::<Service>(client, "services", &mut items).await?;
     list_into::<ReplicaSet>(client, "replicasets", &mut items).await?;

@@ -683,7 +683,7 @@ pub fn init_tracing(format: LogFormat) {
 }
 
 /// Waits for SIGTERM or SIGINT.
-async fn terminated() {
+pub(crate) async fn terminated() {
     #[cfg(unix)]
     {
         let mut term =
