@@ -939,14 +939,17 @@ impl Scheduler {
         }
         // The rejected nodes' statuses, when someone will read them.
         let statuses = |rejected: &[(NodeId, u16)]| -> Vec<(NodeId, &'static str, Rejection)> {
-            let kept = nominated_rejections
-                .lock()
-                .map(|v| v.clone())
-                .unwrap_or_default();
+            // By node, once: with many nominations (a preemption-heavy cluster) a lookup per
+            // rejected node into the list would be quadratic.
+            let kept: rustc_hash::FxHashMap<NodeId, (&'static str, Rejection)> =
+                nominated_rejections
+                    .lock()
+                    .map(|v| v.iter().map(|(id, n, r)| (*id, (*n, r.clone()))).collect())
+                    .unwrap_or_default();
             rejected
                 .iter()
                 .map(|&(id, k)| {
-                    if let Some((_, name, r)) = kept.iter().find(|(n, _, _)| *n == id) {
+                    if let Some((name, r)) = kept.get(&id) {
                         return (id, *name, r.clone());
                     }
                     let (name, f) = filters[usize::from(k)];
