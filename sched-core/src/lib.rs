@@ -63,7 +63,17 @@ pub mod queue;
 pub mod scheduler;
 pub mod state;
 
+// What an embedding controller needs, from the crate root: the state and what goes into it,
+// the scheduler and its configuration, the registry plugins declare themselves in, `explain`'s
+// answer, and the loop and queue around one attempt.
+pub use config::SchedulerConfig;
 pub use cycle::{Decision, Nomination, SchedulingLoop};
-pub use framework::{CycleObserver, ExtensionPoint, PluginSpec, Profile, Registry, RegistryError};
-pub use scheduler::{FitError, Placement, ScheduleError, Scheduler};
+pub use framework::{
+    ClusterChange, ClusterEvents, CycleObserver, ExtensionPoint, Plugin, PluginSpec, Profile,
+    QueueingHint, Registry, RegistryError,
+};
+pub use intern::{Interner, Sym};
+pub use model::{NodeInfo, PodInfo};
+pub use queue::{SchedulingQueue, Where};
+pub use scheduler::{Evaluation, FitError, NodeOutcome, Placement, ScheduleError, Scheduler};
 pub use state::{ClusterState, NodeId};

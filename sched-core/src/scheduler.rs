@@ -1,7 +1,7 @@
 //! The scheduling cycle: PreFilter → Filter → PostFilter (on failure) → PreScore → Score →
 //! NormalizeScore → weighted sum → host selection.
 //!
-//! One function, [`Scheduler::evaluate`], runs the cycle. [`Scheduler::schedule`] runs it the
+//! One function, `Scheduler::evaluate`, runs the cycle. [`Scheduler::schedule`] runs it the
 //! way kube-scheduler does (stop after `numFeasibleNodesToFind` feasible nodes, start where the
 //! previous cycle stopped); [`Scheduler::explain`] runs it over every node and keeps every
 //! status and score. The daemon, the simulator and library users all come through here.

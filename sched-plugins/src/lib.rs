@@ -7,7 +7,7 @@
 //! if the constraint were absent.
 
 pub mod default_preemption;
-pub mod helper;
+mod helper;
 pub mod image_locality;
 pub mod inter_pod_affinity;
 pub mod node_affinity;
@@ -16,12 +16,12 @@ pub mod node_ports;
 pub mod node_resources;
 pub mod node_unschedulable;
 pub mod pod_topology_spread;
-pub mod preemption_pdb;
+mod preemption_pdb;
 pub mod priority_sort;
 pub mod registry;
 pub mod scheduling_gates;
 pub mod taint_toleration;
-pub mod unimplemented;
+mod unimplemented;
 
 #[cfg(test)]
 mod queueing_hints_tests;
