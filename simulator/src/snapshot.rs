@@ -237,6 +237,27 @@ impl Snapshot {
     }
 
     fn add_text(&mut self, text: &str, file: &str, problems: &mut Vec<Problem>) -> Result<()> {
+        let trimmed = text.trim_start();
+        let json = trimmed.starts_with('{') || trimmed.starts_with('[');
+        if !json && let Some((loc, items)) = parse_block_list_typed(text) {
+            // `kubectl get -o yaml`'s layout: one `kind: List` document, typed item by item.
+            self.documents += 1;
+            let source = Source {
+                file: file.to_string(),
+                document: 1,
+                item: None,
+                line: loc.map(|l| l.0),
+                column: loc.map(|l| l.1),
+            };
+            for (i, obj) in items.into_iter().enumerate() {
+                let s = Source {
+                    item: Some(i),
+                    ..source.clone()
+                };
+                self.add_typed(obj, s, problems);
+            }
+            return Ok(());
+        }
         for (i, (doc, loc)) in parse_documents(text, file)?.into_iter().enumerate() {
             let source = Source {
                 file: file.to_string(),
@@ -294,105 +315,102 @@ impl Snapshot {
     }
 
     fn add_object(&mut self, obj: Value, source: Source, problems: &mut Vec<Problem>) {
-        let kind = obj.get("kind").and_then(Value::as_str).map(str::to_string);
-        let name = describe(&obj);
-        match kind.as_deref() {
-            Some("Node") => take(obj, source, "Node", &name, &mut self.nodes, problems),
-            Some("Pod") => take(obj, source, "Pod", &name, &mut self.pods, problems),
-            Some("Namespace") => take(
-                obj,
+        self.add_typed(typed(obj), source, problems);
+    }
+
+    /// Keeps one object read and typed ([`typed`]), or records why it is not kept.
+    fn add_typed(&mut self, obj: TypedObject, source: Source, problems: &mut Vec<Problem>) {
+        match obj {
+            TypedObject::Node(o) => self.nodes.push((source, *o)),
+            TypedObject::Pod(o) => self.pods.push((source, *o)),
+            TypedObject::Namespace(o) => self.namespaces.push((source, *o)),
+            TypedObject::Service(o) => self.services.push((source, *o)),
+            TypedObject::ReplicaSet(o) => self.replica_sets.push((source, *o)),
+            TypedObject::StatefulSet(o) => self.stateful_sets.push((source, *o)),
+            TypedObject::ReplicationController(o) => {
+                self.replication_controllers.push((source, *o));
+            }
+            TypedObject::PriorityClass(o) => self.priority_classes.push((source, *o)),
+            TypedObject::PodDisruptionBudget(o) => self.pod_disruption_budgets.push((source, *o)),
+            TypedObject::Deployment(o) => self.deployments.push((source, *o)),
+            TypedObject::DaemonSet(o) => self.daemon_sets.push((source, *o)),
+            TypedObject::Job(o) => self.jobs.push((source, *o)),
+            TypedObject::OtherKind(kind) => *self.skipped_kinds.entry(kind).or_default() += 1,
+            TypedObject::Invalid {
+                object,
+                field,
+                message,
+            } => problems.push(Problem {
                 source,
-                "Namespace",
-                &name,
-                &mut self.namespaces,
-                problems,
-            ),
-            Some("Service") => take(obj, source, "Service", &name, &mut self.services, problems),
-            Some("ReplicaSet") => take(
-                obj,
-                source,
-                "ReplicaSet",
-                &name,
-                &mut self.replica_sets,
-                problems,
-            ),
-            Some("StatefulSet") => take(
-                obj,
-                source,
-                "StatefulSet",
-                &name,
-                &mut self.stateful_sets,
-                problems,
-            ),
-            Some("ReplicationController") => take(
-                obj,
-                source,
-                "ReplicationController",
-                &name,
-                &mut self.replication_controllers,
-                problems,
-            ),
-            Some("PriorityClass") => take(
-                obj,
-                source,
-                "PriorityClass",
-                &name,
-                &mut self.priority_classes,
-                problems,
-            ),
-            Some("PodDisruptionBudget") => take(
-                obj,
-                source,
-                "PodDisruptionBudget",
-                &name,
-                &mut self.pod_disruption_budgets,
-                problems,
-            ),
-            Some("Deployment") => take(
-                obj,
-                source,
-                "Deployment",
-                &name,
-                &mut self.deployments,
-                problems,
-            ),
-            Some("DaemonSet") => take(
-                obj,
-                source,
-                "DaemonSet",
-                &name,
-                &mut self.daemon_sets,
-                problems,
-            ),
-            Some("Job") => take(obj, source, "Job", &name, &mut self.jobs, problems),
-            Some(other) => *self.skipped_kinds.entry(other.to_string()).or_default() += 1,
-            None => problems.push(Problem {
-                source,
-                object: format!("object {name}"),
-                field: "kind".into(),
-                message: "missing: expected Node, Pod, List or another Kubernetes kind".into(),
+                object,
+                field,
+                message,
             }),
         }
     }
 }
 
-/// Deserializes `obj` as a `T` into `into`, or records why it is not one.
-fn take<T: serde::de::DeserializeOwned>(
-    obj: Value,
-    source: Source,
-    kind: &str,
-    name: &str,
-    into: &mut Vec<(Source, T)>,
-    problems: &mut Vec<Problem>,
-) {
-    match deserialize::<T>(obj) {
-        Ok(o) => into.push((source, o)),
-        Err((field, message)) => problems.push(Problem {
-            source,
-            object: format!("{kind} {name}"),
-            field,
-            message,
-        }),
+/// One object of a snapshot, deserialized into its kind's type (or why it is not one): what
+/// [`Snapshot`] keeps. Built by [`typed`], which needs nothing but the object, so large files
+/// type their items in parallel as they parse them.
+enum TypedObject {
+    Node(Box<Node>),
+    Pod(Box<Pod>),
+    Namespace(Box<Namespace>),
+    Service(Box<Service>),
+    ReplicaSet(Box<ReplicaSet>),
+    StatefulSet(Box<StatefulSet>),
+    ReplicationController(Box<ReplicationController>),
+    PriorityClass(Box<PriorityClass>),
+    PodDisruptionBudget(Box<PodDisruptionBudget>),
+    Deployment(Box<Deployment>),
+    DaemonSet(Box<DaemonSet>),
+    Job(Box<Job>),
+    /// A kind Placer does not read, counted.
+    OtherKind(String),
+    /// Not an object of its kind: the problem's object, field and message.
+    Invalid {
+        object: String,
+        field: String,
+        message: String,
+    },
+}
+
+/// Types one object by its `kind`.
+fn typed(obj: Value) -> TypedObject {
+    let kind = obj.get("kind").and_then(Value::as_str).map(str::to_string);
+    let name = describe(&obj);
+    macro_rules! as_kind {
+        ($variant:ident, $kind:literal) => {
+            match deserialize(obj) {
+                Ok(o) => TypedObject::$variant(Box::new(o)),
+                Err((field, message)) => TypedObject::Invalid {
+                    object: format!("{} {name}", $kind),
+                    field,
+                    message,
+                },
+            }
+        };
+    }
+    match kind.as_deref() {
+        Some("Node") => as_kind!(Node, "Node"),
+        Some("Pod") => as_kind!(Pod, "Pod"),
+        Some("Namespace") => as_kind!(Namespace, "Namespace"),
+        Some("Service") => as_kind!(Service, "Service"),
+        Some("ReplicaSet") => as_kind!(ReplicaSet, "ReplicaSet"),
+        Some("StatefulSet") => as_kind!(StatefulSet, "StatefulSet"),
+        Some("ReplicationController") => as_kind!(ReplicationController, "ReplicationController"),
+        Some("PriorityClass") => as_kind!(PriorityClass, "PriorityClass"),
+        Some("PodDisruptionBudget") => as_kind!(PodDisruptionBudget, "PodDisruptionBudget"),
+        Some("Deployment") => as_kind!(Deployment, "Deployment"),
+        Some("DaemonSet") => as_kind!(DaemonSet, "DaemonSet"),
+        Some("Job") => as_kind!(Job, "Job"),
+        Some(other) => TypedObject::OtherKind(other.to_string()),
+        None => TypedObject::Invalid {
+            object: format!("object {name}"),
+            field: "kind".into(),
+            message: "missing: expected Node, Pod, List or another Kubernetes kind".into(),
+        },
     }
 }
 
@@ -457,9 +475,6 @@ fn parse_documents(text: &str, file: &str) -> Result<Vec<(Value, DocLocation)>> 
             }),
         };
     }
-    if let Some(docs) = parse_block_list(text) {
-        return Ok(docs);
-    }
     let mut options = serde_saphyr::Options::default();
     // Snapshots of large clusters exceed the parser's default event budget; input is local files.
     options.budget = None;
@@ -485,8 +500,46 @@ fn parse_documents(text: &str, file: &str) -> Result<Vec<(Value, DocLocation)>> 
 /// parsing the entries apart gives the same values as parsing the whole text. `None` for any
 /// other layout, or when a piece does not parse alone (an alias across entries, a syntax
 /// error): the caller then parses the whole text, which reports errors with their position.
+#[cfg(test)]
 fn parse_block_list(text: &str) -> Option<Vec<(Value, DocLocation)>> {
     use rayon::prelude::*;
+    let (mut head, items, loc) = split_block_list(text)?;
+    let parsed: Option<Vec<Value>> = items.par_iter().map(|item| parse_item(item)).collect();
+    head.insert("items".into(), Value::Array(parsed?));
+    Some(vec![(Value::Object(head), loc)])
+}
+
+/// [`parse_block_list`]'s items typed as they are parsed, each on its own core, so that the
+/// document is never held as one `Value` tree: the list's position and its objects.
+fn parse_block_list_typed(text: &str) -> Option<(DocLocation, Vec<TypedObject>)> {
+    use rayon::prelude::*;
+    let (_, items, loc) = split_block_list(text)?;
+    let typed: Option<Vec<TypedObject>> = items
+        .par_iter()
+        .map(|item| parse_item(item).map(typed))
+        .collect();
+    Some((loc, typed?))
+}
+
+fn yaml_options() -> serde_saphyr::Options {
+    let mut o = serde_saphyr::Options::default();
+    o.budget = None;
+    o
+}
+
+/// One `- …` entry of a block list, parsed alone.
+fn parse_item(item: &str) -> Option<Value> {
+    match serde_saphyr::from_str_with_options::<Vec<Value>>(item, yaml_options()) {
+        Ok(mut one) if one.len() == 1 => one.pop(),
+        _ => None,
+    }
+}
+
+/// The header (every top-level key but `items`), the entries of `items` as text, and the
+/// position of the first line, when `text` has the layout [`parse_block_list`] describes.
+fn split_block_list(
+    text: &str,
+) -> Option<(serde_json::Map<String, Value>, Vec<&str>, DocLocation)> {
     let mut header = String::new();
     let mut items: Vec<&str> = Vec::new();
     let mut first_line: Option<u64> = None;
@@ -540,13 +593,8 @@ fn parse_block_list(text: &str) -> Option<Vec<(Value, DocLocation)>> {
     if !seen_items || items.len() < 64 {
         return None; // nothing to gain on a small file
     }
-    let options = || {
-        let mut o = serde_saphyr::Options::default();
-        o.budget = None;
-        o
-    };
-    let Ok(Value::Object(mut head)) =
-        serde_saphyr::from_str_with_options::<Value>(&header, options())
+    let Ok(Value::Object(head)) =
+        serde_saphyr::from_str_with_options::<Value>(&header, yaml_options())
     else {
         return None;
     };
@@ -554,17 +602,7 @@ fn parse_block_list(text: &str) -> Option<Vec<(Value, DocLocation)>> {
     if !kind.ends_with("List") || head.contains_key("items") {
         return None;
     }
-    let parsed: Option<Vec<Value>> = items
-        .par_iter()
-        .map(
-            |item| match serde_saphyr::from_str_with_options::<Vec<Value>>(item, options()) {
-                Ok(mut one) if one.len() == 1 => one.pop(),
-                _ => None,
-            },
-        )
-        .collect();
-    head.insert("items".into(), Value::Array(parsed?));
-    Some(vec![(Value::Object(head), first_line.map(|l| (l, 1)))])
+    Some((head, items, first_line.map(|l| (l, 1))))
 }
 
 /// A snapshot converted into a cluster state plus its pending pods.
