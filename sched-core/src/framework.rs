@@ -31,43 +31,7 @@ pub enum Code {
     Error,
 }
 
-/// The extension points a [`CycleObserver`] hears about, with upstream's metric label.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ExtensionPoint {
-    /// PreFilter.
-    PreFilter,
-    /// Filter (the whole scan of the nodes, once per cycle).
-    Filter,
-    /// PostFilter (preemption).
-    PostFilter,
-    /// PreScore.
-    PreScore,
-    /// Score (scoring, NormalizeScore, weights and host selection).
-    Score,
-    /// Reserve.
-    Reserve,
-    /// Permit.
-    Permit,
-    /// PreBind.
-    PreBind,
-}
-
-impl ExtensionPoint {
-    /// upstream's `extension_point` label.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ExtensionPoint::PreFilter => "PreFilter",
-            ExtensionPoint::Filter => "Filter",
-            ExtensionPoint::PostFilter => "PostFilter",
-            ExtensionPoint::PreScore => "PreScore",
-            ExtensionPoint::Score => "Score",
-            ExtensionPoint::Reserve => "Reserve",
-            ExtensionPoint::Permit => "Permit",
-            ExtensionPoint::PreBind => "PreBind",
-        }
-    }
-}
+use crate::config::ExtensionPoint;
 
 /// Hears how long each extension point and each plugin took in the scheduler's cycles, and
 /// with which status (upstream's metrics recorder behind
@@ -555,6 +519,17 @@ pub enum QueueingHint {
     Queue,
     /// The change cannot help: the pod stays unschedulable.
     QueueSkip,
+}
+
+impl From<bool> for QueueingHint {
+    /// `true`: the change may help ([`QueueingHint::Queue`]); `false`: it cannot.
+    fn from(may_help: bool) -> Self {
+        if may_help {
+            QueueingHint::Queue
+        } else {
+            QueueingHint::QueueSkip
+        }
+    }
 }
 
 /// Every plugin: a name and the extension points it implements.

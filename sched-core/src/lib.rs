@@ -66,11 +66,11 @@ pub mod state;
 // What an embedding controller needs, from the crate root: the state and what goes into it,
 // the scheduler and its configuration, the registry plugins declare themselves in, `explain`'s
 // answer, and the loop and queue around one attempt.
-pub use config::SchedulerConfig;
+pub use config::{ExtensionPoint, SchedulerConfig};
 pub use cycle::{Decision, Nomination, SchedulingLoop};
 pub use framework::{
-    ClusterChange, ClusterEvents, CycleObserver, ExtensionPoint, Plugin, PluginSpec, Profile,
-    QueueingHint, Registry, RegistryError,
+    ClusterChange, ClusterEvents, CycleObserver, Plugin, PluginSpec, Profile, QueueingHint,
+    Registry, RegistryError,
 };
 pub use intern::{Interner, Sym};
 pub use model::{NodeInfo, PodInfo};

@@ -344,10 +344,12 @@ impl<T: QueueTime> SchedulingQueue<T> {
     /// Per plugin that rejected them and profile, how many pods wait in unschedulable
     /// (upstream `scheduler_unschedulable_pods{plugin,profile}`; a pair once counted stays,
     /// at 0, so a gauge fed from it goes back to 0).
-    pub fn unschedulable_by_plugin(&self) -> impl Iterator<Item = (&'static str, &str, usize)> {
+    pub fn unschedulable_by_plugin(
+        &self,
+    ) -> impl Iterator<Item = (&'static str, &Arc<str>, usize)> {
         self.unschedulable_by_plugin
             .iter()
-            .map(|((plugin, profile), n)| (*plugin, &**profile, *n))
+            .map(|((plugin, profile), n)| (*plugin, profile, *n))
     }
 
     /// Counts `p` in (or out of) unschedulable under each plugin that rejected it.

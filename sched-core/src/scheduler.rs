@@ -6,10 +6,11 @@
 //! previous cycle stopped); [`Scheduler::explain`] runs it over every node and keeps every
 //! status and score. The daemon, the simulator and library users all come through here.
 
+use crate::config::ExtensionPoint;
 use crate::framework::{
-    ClusterView, Code, CycleObserver, CycleState, ExtensionPoint, MAX_NODE_SCORE, MIN_NODE_SCORE,
-    NodeMask, PostFilterInput, PostFilterOutcome, PreFilterOutcome, PreScoreOutcome, Profile,
-    Rejection, SkipSet,
+    ClusterView, Code, CycleObserver, CycleState, MAX_NODE_SCORE, MIN_NODE_SCORE, NodeMask,
+    PostFilterInput, PostFilterOutcome, PreFilterOutcome, PreScoreOutcome, Profile, Rejection,
+    SkipSet,
 };
 use crate::intern::{Interner, InternerStamp, Sym};
 use crate::model::PodInfo;
@@ -59,6 +60,11 @@ impl Obs<'_> {
 }
 
 const SUCCESS: &str = "Success";
+
+/// A plugin call's status label: `Success`, or its rejection's code.
+fn status_of<T>(r: &Result<T, Rejection>) -> &'static str {
+    r.as_ref().map_or_else(|r| r.code.as_str(), |_| SUCCESS)
+}
 
 /// upstream: `minFeasibleNodesToFind`.
 pub const MIN_FEASIBLE_NODES_TO_FIND: usize = 100;
@@ -551,7 +557,7 @@ impl Scheduler {
             };
             let t = obs.start();
             let r = p.pre_bind(pod, node);
-            let status = r.as_ref().map_or_else(|r| r.code.as_str(), |()| SUCCESS);
+            let status = status_of(&r);
             obs.plugin(ExtensionPoint::PreBind, plugin.name(), status, t);
             if let Err(r) = r {
                 obs.point(ExtensionPoint::PreBind, status, Obs::elapsed(started));
@@ -581,7 +587,7 @@ impl Scheduler {
             let p = plugin.as_permit()?;
             let t = obs.start();
             let r = p.permit(pod, node, view);
-            let status = r.as_ref().map_or_else(|r| r.code.as_str(), |()| SUCCESS);
+            let status = status_of(&r);
             obs.plugin(ExtensionPoint::Permit, plugin.name(), status, t);
             r.err().map(|r| (plugin.name(), r))
         });
@@ -1239,9 +1245,7 @@ impl Scheduler {
             };
             let t = obs.start();
             let outcome = r.reserve(cycle, pod, node, view);
-            let status = outcome
-                .as_ref()
-                .map_or_else(|r| r.code.as_str(), |_| SUCCESS);
+            let status = status_of(&outcome);
             obs.plugin(ExtensionPoint::Reserve, plugin.name(), status, t);
             match outcome {
                 Ok(Some(value)) => claims.push(crate::model::Claim {
@@ -1263,9 +1267,7 @@ impl Scheduler {
                 }
             }
         }
-        if !profile.reserve.is_empty() {
-            obs.point(ExtensionPoint::Reserve, SUCCESS, Obs::elapsed(started));
-        }
+        obs.point(ExtensionPoint::Reserve, SUCCESS, Obs::elapsed(started));
         Ok(claims)
     }
 

@@ -471,7 +471,6 @@ impl Plugin for InterPodAffinity {
         interner: &Interner,
     ) -> sched_core::framework::QueueingHint {
         use sched_core::framework::ClusterChange as Ch;
-        use sched_core::framework::QueueingHint::{Queue, QueueSkip};
         let affinity = &pod.pod_affinity.required_affinity;
         let anti = &pod.pod_affinity.required_anti_affinity;
         let hint = match change {
@@ -488,7 +487,7 @@ impl Plugin for InterPodAffinity {
             // Not registered upstream (no node delete event); moved as without a hint.
             Ch::NodeDeleted(_) | Ch::Events(_) => true,
         };
-        if hint { Queue } else { QueueSkip }
+        sched_core::framework::QueueingHint::from(hint)
     }
     fn as_pre_filter(&self) -> Option<&dyn PreFilterPlugin> {
         Some(self)

@@ -84,11 +84,7 @@ impl Plugin for NodePorts {
             return QueueingHint::Queue;
         };
         let freed = |want: &HostPort| deleted.host_ports.iter().any(|u| self.conflict(u, want));
-        if pod.host_ports.iter().any(freed) {
-            QueueingHint::Queue
-        } else {
-            QueueingHint::QueueSkip
-        }
+        QueueingHint::from(pod.host_ports.iter().any(freed))
     }
     fn as_pre_filter(&self) -> Option<&dyn PreFilterPlugin> {
         Some(self)

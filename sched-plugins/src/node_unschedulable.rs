@@ -72,11 +72,7 @@ impl Plugin for NodeUnschedulable {
         let Some((old, new)) = change.node() else {
             return QueueingHint::Queue;
         };
-        if !new.unschedulable && old.is_none_or(|old| old.unschedulable) {
-            QueueingHint::Queue
-        } else {
-            QueueingHint::QueueSkip
-        }
+        QueueingHint::from(!new.unschedulable && old.is_none_or(|old| old.unschedulable))
     }
     fn as_filter(&self) -> Option<&dyn FilterPlugin> {
         Some(self)

@@ -586,7 +586,7 @@ impl Plugin for PodTopologySpread {
         interner: &Interner,
     ) -> sched_core::framework::QueueingHint {
         use sched_core::framework::ClusterChange as Ch;
-        use sched_core::framework::QueueingHint::{Queue, QueueSkip};
+        use sched_core::framework::QueueingHint::Queue;
         if pod.topology_spread.is_empty() {
             return Queue;
         }
@@ -634,7 +634,7 @@ impl Plugin for PodTopologySpread {
             }
             Ch::Events(_) => true,
         };
-        if hint { Queue } else { QueueSkip }
+        sched_core::framework::QueueingHint::from(hint)
     }
     fn as_pre_filter(&self) -> Option<&dyn PreFilterPlugin> {
         Some(self)

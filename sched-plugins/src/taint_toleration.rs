@@ -108,11 +108,7 @@ impl Plugin for TaintToleration {
             return QueueingHint::Queue;
         };
         let was_untolerated = old.is_none_or(|old| has_untolerated_hard_taint(pod, &old.taints));
-        if was_untolerated && !has_untolerated_hard_taint(pod, &new.taints) {
-            QueueingHint::Queue
-        } else {
-            QueueingHint::QueueSkip
-        }
+        QueueingHint::from(was_untolerated && !has_untolerated_hard_taint(pod, &new.taints))
     }
     fn as_filter(&self) -> Option<&dyn FilterPlugin> {
         Some(self)

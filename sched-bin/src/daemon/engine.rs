@@ -113,9 +113,12 @@ impl sched_core::CycleObserver for CycleMetrics {
         status: &'static str,
         elapsed: Duration,
     ) {
-        self.shared
-            .metrics
-            .extension_point(point.as_str(), status, profile, elapsed.as_secs_f64());
+        self.shared.metrics.extension_point(
+            point.metric_name(),
+            status,
+            profile,
+            elapsed.as_secs_f64(),
+        );
     }
 
     fn plugin(
@@ -133,7 +136,7 @@ impl sched_core::CycleObserver for CycleMetrics {
         if self.sampled.load(Ordering::Relaxed) {
             self.shared.metrics.plugin_execution(
                 plugin,
-                point.as_str(),
+                point.metric_name(),
                 status,
                 elapsed.as_secs_f64(),
             );
@@ -530,7 +533,7 @@ impl Engine {
             m.unschedulable_pods
                 .get_or_create(&super::metrics::UnschedulableLabels {
                     plugin,
-                    profile: profile.to_string(),
+                    profile: profile.clone(),
                 })
                 .set(n as i64);
         }

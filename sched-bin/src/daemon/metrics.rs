@@ -88,7 +88,7 @@ pub struct UnschedulableLabels {
     /// A plugin that rejected the pods.
     pub plugin: &'static str,
     /// The profile.
-    pub profile: String,
+    pub profile: std::sync::Arc<str>,
 }
 
 /// Label `attempts`.

@@ -577,7 +577,18 @@ pub async fn client_reporting_to(
     kubeconfig: Option<&std::path::Path>,
     rest: &Arc<restclient::RestClientMetrics>,
 ) -> Result<Client> {
-    let mut config = kube_config(cfg, kubeconfig).await?;
+    let config = kube_config(cfg, kubeconfig).await?;
+    build_client(cfg, config, 1024, rest)
+}
+
+/// The client stack both clients share: a buffer of `buffered` requests, the REST client
+/// metrics, kube's retry policy, then the `qps` / `burst` token bucket.
+fn build_client(
+    cfg: &SchedulerConfig,
+    mut config: kube::Config,
+    buffered: usize,
+    rest: &Arc<restclient::RestClientMetrics>,
+) -> Result<Client> {
     let host = api_host(&config);
     // kube retries 429/503/504 inside its stack, where a layer of ours cannot see each try;
     // the same retry policy goes above the REST client metrics instead (client-go counts
@@ -586,7 +597,7 @@ pub async fn client_reporting_to(
     let builder =
         kube::client::ClientBuilder::try_from(config).map_err(|e| Error::Client(e.to_string()))?;
     Ok(builder
-        .with_layer(&tower::buffer::BufferLayer::new(1024))
+        .with_layer(&tower::buffer::BufferLayer::new(buffered))
         .with_layer(&restclient::RestMetricsLayer::new(rest.clone(), &host))
         .with_layer(&tower::retry::RetryLayer::new(
             kube::client::retry::RetryPolicy::server_retry(),
@@ -633,23 +644,9 @@ pub async fn lease_client(
     rest: &Arc<restclient::RestClientMetrics>,
 ) -> Result<Client> {
     let mut config = kube_config(cfg, kubeconfig).await?;
-    let host = api_host(&config);
-    config.default_retry = false;
     config.read_timeout = Some(cfg.leader_election.renew_deadline);
     config.write_timeout = Some(cfg.leader_election.renew_deadline);
-    let builder =
-        kube::client::ClientBuilder::try_from(config).map_err(|e| Error::Client(e.to_string()))?;
-    Ok(builder
-        .with_layer(&tower::buffer::BufferLayer::new(64))
-        .with_layer(&restclient::RestMetricsLayer::new(rest.clone(), &host))
-        .with_layer(&tower::retry::RetryLayer::new(
-            kube::client::retry::RetryPolicy::server_retry(),
-        ))
-        .with_layer(&ratelimit::RateLimitLayer::new(
-            f64::from(cfg.client_connection.qps),
-            cfg.client_connection.burst,
-        ))
-        .build())
+    build_client(cfg, config, 64, rest)
 }
 
 /// The log subscriber of `placer run`: events passing `filter`, formatted as `format`, written

@@ -178,15 +178,16 @@ where
         let inner = self.inner.clone();
         let metrics = self.metrics.clone();
         let host = self.host.clone();
-        let method = req.method().as_str().to_string();
-        let path = req.uri().path().to_string();
+        let method = req.method().clone();
+        // A `Uri` clone shares its bytes: the path is read only for a 429.
+        let uri = req.uri().clone();
         Box::pin(async move {
             let start = Instant::now();
             let result = inner.oneshot(req).await;
             let code = result.as_ref().ok().map(|r| r.status().as_u16());
-            metrics.observe(&host, &method, code, start.elapsed());
+            metrics.observe(&host, method.as_str(), code, start.elapsed());
             if code == Some(429) {
-                metrics.throttled(&method, &path);
+                metrics.throttled(method.as_str(), uri.path());
             }
             result
         })

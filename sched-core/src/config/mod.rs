@@ -78,6 +78,25 @@ impl ExtensionPoint {
         ExtensionPoint::PostBind,
     ];
 
+    /// upstream's `extension_point` metric label, e.g. `PreFilter`.
+    #[must_use]
+    pub const fn metric_name(self) -> &'static str {
+        match self {
+            ExtensionPoint::QueueSort => "QueueSort",
+            ExtensionPoint::PreEnqueue => "PreEnqueue",
+            ExtensionPoint::PreFilter => "PreFilter",
+            ExtensionPoint::Filter => "Filter",
+            ExtensionPoint::PostFilter => "PostFilter",
+            ExtensionPoint::PreScore => "PreScore",
+            ExtensionPoint::Score => "Score",
+            ExtensionPoint::Reserve => "Reserve",
+            ExtensionPoint::Permit => "Permit",
+            ExtensionPoint::PreBind => "PreBind",
+            ExtensionPoint::Bind => "Bind",
+            ExtensionPoint::PostBind => "PostBind",
+        }
+    }
+
     /// The key of this point in a profile's `plugins` section, e.g. `preFilter`.
     #[must_use]
     pub const fn config_name(self) -> &'static str {

@@ -185,13 +185,7 @@ impl Plugin for NodeResourcesFit {
         change: &ClusterChange,
         _interner: &Interner,
     ) -> QueueingHint {
-        let queue_if = |b: bool| {
-            if b {
-                QueueingHint::Queue
-            } else {
-                QueueingHint::QueueSkip
-            }
-        };
+        let queue_if = |b: bool| QueueingHint::from(b);
         match change {
             ClusterChange::AssignedPodUpdated { old, new, .. } => queue_if(
                 // upstream compares UIDs; hand-written pods may have none, so the key.
